@@ -1,0 +1,90 @@
+"""All Rich output goes through :class:`Terminal`; it is quiet when output is not a TTY."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def interactive(self) -> bool:
+        return self.err.is_terminal
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]error:[/] {message}", markup=True)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/] {message}")
+
+    def info(self, message: str) -> None:
+        self.err.print(message)
+
+    def print(self, *objects: Any) -> None:
+        self.out.print(*objects)
+
+    def table(self, title: str, columns: list[str], rows: list[list[str]]) -> None:
+        table = Table(title=title)
+        for col in columns:
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*row)
+        self.out.print(table)
+
+    def json(self, payload: Any) -> None:
+        """Machine-readable output on stdout, unstyled."""
+        if isinstance(payload, BaseModel):
+            text = payload.model_dump_json(indent=2, by_alias=False)
+        else:
+            text = json.dumps(_jsonable(payload), indent=2)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator["Step"]:
+        """A progress bar on stderr (silent when not interactive)."""
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.err,
+            disable=not self.interactive,
+            transient=False,
+        )
+        with progress:
+            task = progress.add_task(description, total=total)
+            yield Step(progress, task)
+
+
+class Step:
+    def __init__(self, progress: Progress, task: Any) -> None:
+        self._progress, self._task = progress, task
+
+    def advance(self, n: int = 1, description: str | None = None) -> None:
+        kwargs: dict[str, Any] = {"advance": n}
+        if description:
+            kwargs["description"] = description
+        self._progress.update(self._task, **kwargs)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

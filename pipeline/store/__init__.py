@@ -1,0 +1,1 @@
+"""Persistence: one SQLAlchemy metadata for the whole pipeline (SQLite default, PostgreSQL by URL)."""
