@@ -1,0 +1,35 @@
+# Two entry points (see README): `make demo` and `make test`. Both set up everything first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test setup setup-test lean browser lint
+
+$(VENV)/.main: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.main
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.main lean
+setup-test: $(VENV)/.test lean browser
+
+lean:
+	$(BIN)/sequent lean install
+
+browser:
+	bash scripts/install-browser.sh
+
+demo: setup
+	$(BIN)/sequent demo
+
+test: setup-test
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/mypy pipeline

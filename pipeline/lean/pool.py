@@ -1,0 +1,124 @@
+"""A pool of pre-started, one-shot workers, kept apart from what the workers are.
+
+Workers are created by a factory and are used once (the wasm Lean runs ``main`` once per
+process); after each lease the pool starts a replacement in the background. Free and busy
+sets live under one condition variable; ``lease`` raises :class:`NoWorkerAvailable` at
+its deadline. The pool knows nothing of Lean and is tested with plain processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Generic, Protocol, TypeVar
+
+from pipeline.errors import NoWorkerAvailable
+
+
+class Worker(Protocol):
+    def wait_ready(self, timeout_s: float) -> bool: ...
+    def close(self) -> None: ...
+
+
+W = TypeVar("W", bound=Worker)
+
+
+class WarmPool(Generic[W]):
+    def __init__(self, factory: Callable[[], W], size: int, *, ready_timeout_s: float = 180.0) -> None:
+        if size < 1:
+            raise ValueError("pool size must be at least 1")
+        self._factory = factory
+        self.size = size
+        self._ready_timeout_s = ready_timeout_s
+        self._cond = threading.Condition()
+        self._free: list[W] = []
+        self._starting = 0
+        self._busy: set[int] = set()
+        self._closed = False
+        self.started = 0
+        self.failures = 0
+        for _ in range(size):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._starting += 1
+        threading.Thread(target=self._start_one, daemon=True).start()
+
+    def _start_one(self) -> None:
+        worker: W | None = None
+        try:
+            worker = self._factory()
+            ok = worker.wait_ready(self._ready_timeout_s)
+        except Exception:  # a failed start is counted and retried by the next lease
+            ok = False
+        with self._cond:
+            self._starting -= 1
+            self.started += 1
+            if ok and worker is not None and not self._closed:
+                self._free.append(worker)
+                worker = None
+            elif not ok:
+                self.failures += 1
+            self._cond.notify_all()
+        if worker is not None:
+            worker.close()
+
+    @contextmanager
+    def lease(self, timeout_s: float) -> Iterator[W]:
+        """A ready worker for one use; a replacement is started as soon as it is taken."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not self._free:
+                if self._closed:
+                    raise NoWorkerAvailable("the Lean pool is closed")
+                if self._starting == 0:
+                    # everything failed to start: try again rather than wait forever
+                    self._cond.release()
+                    try:
+                        self._spawn()
+                    finally:
+                        self._cond.acquire()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise NoWorkerAvailable(
+                        f"no Lean worker became free within {timeout_s:.0f}s "
+                        f"({self.failures} failed starts)"
+                    )
+                self._cond.wait(remaining)
+            worker = self._free.pop(0)
+            self._busy.add(id(worker))
+        self._spawn()
+        try:
+            yield worker
+        finally:
+            with self._cond:
+                self._busy.discard(id(worker))
+                self._cond.notify_all()
+            worker.close()
+
+    def stats(self) -> dict[str, int]:
+        with self._cond:
+            return {
+                "size": self.size,
+                "free": len(self._free),
+                "starting": self._starting,
+                "busy": len(self._busy),
+                "started": self.started,
+                "failures": self.failures,
+            }
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            free, self._free = self._free, []
+            self._cond.notify_all()
+        for worker in free:
+            worker.close()
+
+
+__all__ = ["WarmPool", "Worker"]

@@ -1,0 +1,61 @@
+"""Shared fixtures: the one embedded Lean install, per-test project folders, settings."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def lean_home() -> Path:
+    """The embedded Lean installed by the README's setup (`sequent lean install`)."""
+    import os
+
+    return Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
+
+
+def lean_installed() -> bool:
+    return (lean_home() / "install.json").is_file()
+
+
+needs_lean = pytest.mark.skipif(
+    not lean_installed(), reason="embedded Lean not installed: run `sequent lean install` (the README's setup does)"
+)
+
+
+def make_settings(root: Path, **overrides: object) -> Settings:
+    return Settings.load(root, lean_home=lean_home(), state_dir=root / ".sequent", **overrides)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project folder (with a lakefile so it is recognised as a project root)."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "lakefile.lean").write_text("-- test project\n")
+    return root
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of this repository's Lean library and claims registry."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("Formal", "claims"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, root / name)
+    for name in ("Formal.lean", "lakefile.lean", "lean-toolchain"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, root / name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield tmp_path_factory.mktemp("shared-state")

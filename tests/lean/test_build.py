@@ -1,0 +1,75 @@
+"""Building a two-module library with the real Lean, importing it, and incrementality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.lean.build import build_project
+from pipeline.lean.checker import Checker
+from tests.conftest import make_settings, needs_lean
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+BASIC = """module
+public section
+noncomputable section
+/-- A notion importers must unfold. -/
+@[expose] def Safe (n : Nat) : Prop := n < 10
+end
+end
+"""
+USES = """module
+public import Formal.Basic
+public section
+theorem safe_three (h_small : 3 < 10) : Safe 3 := h_small
+end
+"""
+
+
+def test_two_module_build_import_and_incremental(project: Path) -> None:
+    formal = project / "Formal"
+    formal.mkdir()
+    (formal / "Basic.lean").write_text(BASIC)
+    (formal / "Uses.lean").write_text(USES)
+    (project / "Formal.lean").write_text("module\npublic import Formal.Basic\npublic import Formal.Uses\n")
+    settings = make_settings(project)
+    with Checker(settings) as checker:
+        first = build_project(settings, checker)
+        assert first.ok, [m.result.diagnostics() for m in first.failures() if m.result]
+        assert set(first.rebuilt) == {"Formal", "Formal.Basic", "Formal.Uses"}
+        assert (settings.build_dir / "Formal" / "Uses.olean").is_file()
+
+        ok = checker.check_source("theorem again : Safe 3 := safe_three (by decide)\n", ["Formal.Uses"])
+        assert ok.accepted, ok.diagnostics()
+        assert ("Formal.Basic" in dict(checker.import_hashes(["Formal.Uses"])))
+
+        second = build_project(settings, checker)
+        assert second.rebuilt == []
+
+        (formal / "Uses.lean").write_text(USES + "\ntheorem extra : Safe 2 := by decide\n")
+        third = build_project(settings, checker)
+        assert third.rebuilt == ["Formal.Uses", "Formal"] or set(third.rebuilt) == {"Formal.Uses", "Formal"}
+
+        # Changing the definition changes what importers see, so the cache key changes too.
+        key_before = checker.check_source("example : Safe 3 := by decide\n", ["Formal.Basic"]).cache_key
+        (formal / "Basic.lean").write_text(BASIC.replace("n < 10", "n < 11"))
+        fourth = build_project(settings, checker)
+        assert "Formal.Basic" in fourth.rebuilt and "Formal.Uses" in fourth.rebuilt
+        key_after = checker.check_source("example : Safe 3 := by decide\n", ["Formal.Basic"]).cache_key
+        assert key_before != key_after
+
+
+def test_a_failing_module_blocks_its_importers(project: Path) -> None:
+    formal = project / "Formal"
+    formal.mkdir()
+    (formal / "Basic.lean").write_text(BASIC.replace("n < 10", "n < "))
+    (formal / "Uses.lean").write_text(USES)
+    settings = make_settings(project)
+    with Checker(settings) as checker:
+        report = build_project(settings, checker)
+    assert not report.ok
+    by_name = {m.module: m for m in report.modules}
+    assert by_name["Formal.Basic"].result is not None and not by_name["Formal.Basic"].result.accepted
+    assert by_name["Formal.Uses"].skipped_reason and "Formal.Basic" in by_name["Formal.Uses"].skipped_reason

@@ -1,0 +1,151 @@
+"""The checker against the real embedded Lean: verdicts, policy, limits, cache."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pipeline.errors import InputError, NotFoundError
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckRequest, Policy, Reason
+from tests.conftest import make_settings, needs_lean
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+
+@pytest.fixture(scope="module")
+def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
+    root = tmp_path_factory.mktemp("checker-proj")
+    (root / "lakefile.lean").write_text("-- test\n")
+    with Checker(make_settings(root, pool_size=2)) as c:
+        yield c
+
+
+def test_accepts_a_true_theorem(checker: Checker) -> None:
+    r = checker.check_source("theorem ok_add (a b : Nat) (h : a < b) : a + 1 ≤ b := by omega\n")
+    assert r.accepted, r.diagnostics()
+    assert r.reasons == ()
+    assert r.backend == "embedded" and "4.28" in r.lean_version
+    assert not r.cached
+
+
+def test_rejects_a_type_error_with_position(checker: Checker) -> None:
+    r = checker.check_source("theorem bad : (2 : Nat) + 2 = 5 := rfl\n")
+    assert not r.accepted
+    assert Reason.error in r.reasons
+    err = r.errors()[0]
+    assert err.pos is not None and err.pos.line == 1
+    assert "Check.lean:1:" in r.diagnostics()
+
+
+def test_rejects_sorry_before_running_lean(checker: Checker) -> None:
+    r = checker.check_source("theorem s : 1 = 2 := by\n  sorry\n")
+    assert r.reasons == (Reason.sorry,)
+    assert r.violations[0].line == 2
+    assert r.messages == ()  # Lean never ran the file
+
+
+def test_sorry_hidden_behind_a_macro_is_caught_by_lean_too(checker: Checker) -> None:
+    # Trusted tooling may define macros; the sorry they expand to is still caught, here by
+    # Lean's own `hasSorry` report (the token scan is told sorry is allowed, to prove that).
+    src = 'macro "trust_me" : tactic => `(tactic| sorry)\ntheorem hidden : 1 = 2 := by trust_me\n'
+    r = checker.check_source(src, policy=Policy(trusted_tooling=True, allow_sorry=False))
+    assert not r.accepted and Reason.sorry in r.reasons
+    lean_only = checker.check_source(src.replace("sorry", "sorry "), policy=Policy(trusted_tooling=True))
+    assert Reason.sorry in lean_only.reasons
+    untrusted = checker.check_source(src)
+    assert {v.rule for v in untrusted.violations} >= {"metaprogramming", "sorry"}
+
+
+def test_hassorry_from_lean_itself(checker: Checker) -> None:
+    r = checker.check_source("theorem s2 : 1 = 2 := sorry\n", policy=Policy(allow_sorry=True))
+    # allow_sorry skips the token rule; Lean's message still names it but policy allows it
+    assert any(m.kind == "hasSorry" for m in r.messages)
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("axiom cheat : False\ntheorem t : 1 = 2 := cheat.elim\n", "axiom"),
+        ("theorem nd : 10 < 20 := by native_decide\n", "native_decide"),
+        ("@[implemented_by id] def f (n : Nat) : Nat := n\n", "implemented_by"),
+        ("set_option debug.skipKernelTC true in\ntheorem k : True := trivial\n", "option"),
+        ('#eval IO.println "ran"\n', "metaprogramming"),
+        ("unsafe def u : Nat := 0\n", "unsafe"),
+    ],
+)
+def test_trust_policy_rejects(checker: Checker, source: str, rule: str) -> None:
+    r = checker.check_source(source)
+    assert not r.accepted
+    assert rule in {v.rule for v in r.violations}
+
+
+def test_comments_and_strings_are_not_tokens(checker: Checker) -> None:
+    src = '-- sorry, native_decide, axiom\n/- sorry -/\ntheorem str_ok : "sorry".length = 5 := by decide\n'
+    r = checker.check_source(src)
+    assert r.accepted, r.diagnostics()
+
+
+def test_cache_hit_is_fast_and_marked(checker: Checker) -> None:
+    src = "theorem cached_thm : 3 * 3 = 9 := by decide\n"
+    first = checker.check_source(src)
+    t = time.perf_counter()
+    second = checker.check_source(src)
+    assert second.cached and not first.cached
+    assert second.verdict == first.verdict and second.cache_key == first.cache_key
+    assert time.perf_counter() - t < 1.0
+    changed = checker.check_source(src.replace("9", "9 "))
+    assert changed.cache_key != first.cache_key
+
+
+def test_bad_inputs_get_clear_errors(checker: Checker, tmp_path: Path) -> None:
+    root = checker.settings.project_root
+    with pytest.raises(NotFoundError, match="no such file"):
+        checker.check_file(root / "missing.lean")
+    (root / "latin1.lean").write_bytes(b"theorem caf\xe9 : True := trivial\n")
+    with pytest.raises(InputError, match="UTF-8"):
+        checker.check_file(root / "latin1.lean")
+    (root / "empty.lean").write_text("  \n")
+    with pytest.raises(InputError, match="empty"):
+        checker.check_file(root / "empty.lean")
+    outside = tmp_path / "outside.lean"
+    outside.write_text("theorem o : True := trivial\n")
+    with pytest.raises(InputError, match="outside the project"):
+        checker.check_file(outside)
+    (root / "big.lean").write_text("-- " + "x" * (1 << 20) + "\n")
+    with pytest.raises(InputError, match="over the limit"):
+        checker.check_file(root / "big.lean")
+    with pytest.raises(InputError, match="NAME.lean"):
+        checker.check(CheckRequest(source="theorem t : True := trivial", file_name="../x.lean"))
+
+
+def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
+    (tmp_path / "lakefile.lean").write_text("")
+    settings = make_settings(tmp_path, lean_timeout_s=3.0)
+    with Checker(settings, warm=False) as cold:
+        r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
+        time.sleep(0.5)
+        mine = psutil.Process().children(recursive=True)
+        leftovers = [p for p in mine if "launcher.js" in " ".join(_cmd(p))]
+    assert r.reasons == (Reason.timeout,)
+    assert leftovers == []
+    assert not r.cached
+
+
+def test_memory_cap_returns_out_of_memory(tmp_path: Path) -> None:
+    (tmp_path / "lakefile.lean").write_text("")
+    settings = make_settings(tmp_path, lean_memory_mb=300)
+    with Checker(settings, warm=False) as cold:
+        r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
+    assert r.reasons == (Reason.out_of_memory,)
+
+
+def _cmd(p: psutil.Process) -> list[str]:
+    try:
+        return p.cmdline()
+    except psutil.Error:
+        return []

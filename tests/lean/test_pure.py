@@ -1,0 +1,135 @@
+"""Pure parts of the engine, without Lean: source reader, policy, planning, interpretation, pool."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pipeline.errors import InputError, NoWorkerAvailable
+from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
+from pipeline.lean.install import GLUE_PATCHES, apply_patches
+from pipeline.lean.interpret import audited_axioms, parse_messages, reasons_for
+from pipeline.lean.models import Policy, Reason
+from pipeline.lean.policy import scan
+from pipeline.lean.pool import WarmPool
+from pipeline.lean.process import RawRun
+from pipeline.lean.syntax import blank_comments_and_strings, declarations, imports
+from pipeline.errors import EnvironmentError_
+
+
+def test_blanking_keeps_positions() -> None:
+    src = 'a -- sorry\n/- nested /- sorry -/ -/ b "sorry" c\n'
+    out = blank_comments_and_strings(src)
+    assert len(out) == len(src) and out.count("\n") == 2
+    assert "sorry" not in out and "b" in out and "c" in out
+
+
+def test_declarations_are_namespaced() -> None:
+    src = "namespace A\ntheorem t : True := trivial\nend A\ndef B.f := 1\n"
+    names = [d.name for d in declarations(src)]
+    assert names == ["A.t", "B.f"]
+    assert imports("import Formal.X\npublic import Std\n") == ["Formal.X", "Std"]
+
+
+def test_policy_positions_and_allowlists() -> None:
+    v = scan("theorem t : True := by\n  exact sorry\n", Policy())
+    assert [(x.rule, x.line, x.column) for x in v] == [("sorry", 2, 8)]
+    assert scan("set_option maxHeartbeats 400000 in\ntheorem t : True := trivial", Policy()) == []
+    assert scan("#eval 1", Policy(trusted_tooling=True)) == []
+    assert scan("axiom propext : True", Policy())  # redeclaring is still a new axiom command
+    assert scan("theorem my_sorry_free : True := trivial", Policy()) == []
+
+
+def test_glue_patches_fail_loudly_when_upstream_changes() -> None:
+    text = "".join(p.old for p in GLUE_PATCHES)
+    patched = apply_patches(text)
+    assert all(p.new in patched for p in GLUE_PATCHES)
+    with pytest.raises(EnvironmentError_, match="dlsym-index"):
+        apply_patches(text.replace(GLUE_PATCHES[0].old, ""))
+
+
+def _m(name: str, *deps: str) -> ModuleSource:
+    return ModuleSource(name=name, path=name.replace(".", "/") + ".lean", imports=deps, source_sha256=name)
+
+
+def test_plan_orders_and_detects_cycles() -> None:
+    mods = {m.name: m for m in [_m("F.C", "F.B"), _m("F.A"), _m("F.B", "F.A")]}
+    assert topological_order(mods) == ["F.A", "F.B", "F.C"]
+    dirty, prints = plan(mods, {})
+    assert dirty == ["F.A", "F.B", "F.C"]
+    dirty2, _ = plan(mods, {"F.A": prints["F.A"], "F.B": prints["F.B"], "F.C": prints["F.C"]})
+    assert dirty2 == []
+    changed = dict(mods, **{"F.A": _m("F.A").model_copy(update={"source_sha256": "new"})})
+    dirty3, _ = plan(changed, prints)
+    assert dirty3 == ["F.A", "F.B", "F.C"]
+    assert waves(["F.A", "F.B", "F.C"], mods, {"F.A", "F.B", "F.C"}) == [["F.A"], ["F.B"], ["F.C"]]
+    with pytest.raises(InputError, match="cycle"):
+        topological_order({"X": _m("X", "Y"), "Y": _m("Y", "X")})
+
+
+def test_interpretation_of_raw_runs() -> None:
+    out = ('[DEBUG:A] noise\n  - /x.olean\n{"severity":"warning","data":"declaration uses `sorry`",'
+           '"kind":"hasSorry","pos":{"line":1,"column":8},"endPos":null,"fileName":"C.lean"}\n')
+    msgs = parse_messages(out)
+    assert len(msgs) == 1 and msgs[0].kind == "hasSorry"
+    raw = RawRun(stdout=out, stderr="", returncode=0, elapsed_s=1.0)
+    assert reasons_for(raw, msgs, Policy(), None) == [Reason.sorry]
+    assert reasons_for(RawRun(stdout="", stderr="boom", returncode=134, elapsed_s=1), [], Policy(), None) == [Reason.crash]
+    ax = parse_messages('{"severity":"information","data":"\'t\' depends on axioms: [propext, cheat]"}\n')
+    axioms = audited_axioms(ax)
+    assert axioms == {"t": ["propext", "cheat"]}
+    assert reasons_for(RawRun(stdout="", stderr="", returncode=0, elapsed_s=1), ax, Policy(), axioms) == [Reason.axiom]
+
+
+class _FakeWorker:
+    """A worker for pool tests: the pool knows nothing of Lean."""
+
+    made = 0
+
+    def __init__(self, ready: bool = True) -> None:
+        _FakeWorker.made += 1
+        self.ok = ready
+        self.closed = False
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        time.sleep(0.01)
+        return self.ok
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_pool_replaces_used_workers_and_times_out() -> None:
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
+    used = []
+    for _ in range(5):
+        with pool.lease(5) as w:
+            used.append(w)
+    assert all(w.closed for w in used) and len({id(w) for w in used}) == 5
+    pool.close()
+
+    dead: WarmPool[_FakeWorker] = WarmPool(lambda: _FakeWorker(ready=False), 1)
+    with pytest.raises(NoWorkerAvailable, match="failed starts"):
+        with dead.lease(0.5):
+            pass
+    dead.close()
+
+
+def test_pool_serves_concurrent_leases() -> None:
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
+    got: list[int] = []
+
+    def take() -> None:
+        with pool.lease(5) as w:
+            time.sleep(0.05)
+            got.append(id(w))
+
+    threads = [threading.Thread(target=take) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(got)) == 6
+    pool.close()
