@@ -49,25 +49,14 @@ def build_app() -> typer.Typer:
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, mapping package errors to messages and exit codes."""
+    """Entry point. Click's standalone mode turns usage errors into exit 2 with a message;
+    package errors become a clean message and their exit code; nothing shows a traceback."""
     term = Terminal()
     try:
-        build_app()(args=argv, standalone_mode=False)
+        build_app()(args=argv, standalone_mode=True)
     except SequentError as err:
         term.error(str(err))
         sys.exit(err.exit_code)
-    except typer.Abort:
-        term.error("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         term.error("interrupted")
         sys.exit(130)
-    except Exception as err:  # click usage errors
-        import click
-
-        if isinstance(err, click.exceptions.Exit):
-            sys.exit(err.exit_code)
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(2)
-        raise
