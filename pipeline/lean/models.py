@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_serializer
 
 from pipeline.models import Frozen
 
@@ -82,6 +82,11 @@ class Policy(Frozen):
     """Allow metaprogramming commands (``#eval``, ``macro``, ``elab``...). Only for files
     configured as trusted tooling, never for submissions."""
     allow_sorry: bool = False
+
+    @field_serializer("allowed_axioms")
+    def _sorted_axioms(self, value: frozenset[str]) -> list[str]:
+        """Sorted, so the policy's JSON (part of every cache key) is the same in every process."""
+        return sorted(value)
 
 
 class CheckRequest(Frozen):

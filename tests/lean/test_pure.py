@@ -133,3 +133,14 @@ def test_pool_serves_concurrent_leases() -> None:
         t.join()
     assert len(set(got)) == 6
     pool.close()
+
+
+def test_policy_json_is_stable_across_processes() -> None:
+    # frozenset iteration order depends on hash randomisation; the cache key must not
+    import subprocess
+    import sys
+
+    code = "from pipeline.lean.models import Policy; print(Policy().model_dump_json())"
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={"PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
+    assert len(outs) == 1 and '["Classical.choice","Quot.sound","propext"]' in outs.pop()
