@@ -1,0 +1,32 @@
+"""Reference experiments: real, seeded PyTorch runs on the CPU that exercise the empirical
+hypotheses of the claims in ``Formal/``.
+
+``REFERENCE[name](out_dir, seed, quick) -> run_dir`` runs one (≤ 2 min on 2 cores; with
+``quick=True`` a few seconds). Positive and negative controls for every check are in
+:mod:`experiments.controls`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from experiments import certificate as _certificate
+from experiments import conformal as _conformal
+from experiments import debate as _debate
+from experiments import ensemble as _ensemble
+from experiments import sgd as _sgd
+
+Experiment = Callable[..., Path]
+"""``(out_dir, seed=0, quick=False, variant="reference") -> run_dir``."""
+
+REFERENCE: dict[str, Experiment] = {
+    "sgd_quadratic": _sgd.sgd_quadratic,
+    "sgd_logistic": _sgd.sgd_logistic,
+    "debate": _debate.debate,
+    "ensemble": _ensemble.ensemble,
+    "certificate": _certificate.certificate,
+    "conformal": _conformal.conformal,
+}
+
+__all__ = ["REFERENCE", "Experiment"]

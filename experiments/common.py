@@ -1,0 +1,47 @@
+"""Shared plumbing of the reference experiments: seeding and run directories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.errors import InputError
+
+
+@contextmanager
+def seeded(seed: int, threads: int = 1) -> Iterator[np.random.Generator]:
+    """Seed torch and numpy; run torch on ``threads`` threads (restored afterwards) so that
+    a run is bit-for-bit reproducible for a given seed on one machine."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    try:
+        yield np.random.default_rng(seed)
+    finally:
+        torch.random.set_rng_state(state)
+        torch.set_num_threads(before)
+
+
+def fresh_dir(out_dir: Path | str) -> Path:
+    """``out_dir`` as a new run directory (it must not hold a run yet)."""
+    path = Path(out_dir)
+    if (path / "run.json").exists():
+        raise InputError(f"{path} already holds a run; choose a new directory")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_variant(variant: str, allowed: tuple[str, ...], experiment: str) -> None:
+    if variant not in allowed:
+        raise InputError(f"unknown variant {variant!r} of experiment {experiment!r}; "
+                         f"choose one of {', '.join(allowed)}")
+
+
+__all__ = ["check_variant", "fresh_dir", "seeded"]

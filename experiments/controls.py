@@ -1,0 +1,73 @@
+"""Positive and negative controls for every hypothesis check.
+
+A positive control is a run on which the hypothesis holds by construction; a negative
+control violates it by construction (a constant step size against Robbins–Monro, drifting
+data against exchangeability, ...). ``CONTROLS[check]`` gives both; tests assert that each
+check separates them, and the demo/report can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from experiments import REFERENCE
+from pipeline.errors import NotFoundError
+
+P = "pipeline.evidence.checks."
+
+
+@dataclass(frozen=True)
+class Control:
+    check: str
+    experiment: str
+    variant: str
+    expected: Literal["holds", "fails"]
+
+    def run(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Path:
+        """Run the control experiment; returns its run directory."""
+        return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
+
+
+def _pair(check: str, experiment: str, negative: str,
+          neg_experiment: str | None = None) -> tuple[Control, Control]:
+    return (Control(P + check, experiment, "reference", "holds"),
+            Control(P + check, neg_experiment or experiment, negative, "fails"))
+
+
+CONTROLS: dict[str, tuple[Control, Control]] = {
+    pair[0].check: pair
+    for pair in (
+        _pair("sgd:strong_convexity", "sgd_quadratic", "nonconvex"),
+        _pair("sgd:bounded_second_moment", "sgd_quadratic", "divergent"),
+        _pair("sgd:step_size_schedule", "sgd_logistic", "constant_lr"),
+        _pair("debate:judge_leaf_accuracy", "debate", "weak_judge"),
+        _pair("debate:honest_win_rate", "debate", "inverted_judge"),
+        _pair("debate:exploitability", "debate", "weak_judge"),
+        _pair("ensemble:agreement_implies_correct", "ensemble", "clones"),
+        _pair("ensemble:query_rate_sublinear", "ensemble", "frozen"),
+        _pair("certificate:failure_independence", "certificate", "bursty"),
+        _pair("certificate:same_distribution", "certificate", "shifted"),
+        _pair("conformal:exchangeability", "conformal", "drift"),
+    )
+}
+
+
+def controls_for(check: str) -> tuple[Control, Control]:
+    """(positive, negative) controls of ``check`` (``module:function``)."""
+    try:
+        return CONTROLS[check]
+    except KeyError:
+        raise NotFoundError(f"no controls for check {check!r}") from None
+
+
+def positive(check: str) -> Control:
+    return controls_for(check)[0]
+
+
+def negative(check: str) -> Control:
+    return controls_for(check)[1]
+
+
+__all__ = ["CONTROLS", "Control", "controls_for", "negative", "positive"]

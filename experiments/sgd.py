@@ -1,0 +1,133 @@
+"""SGD on strongly convex problems (least squares with ridge, logistic regression with L2),
+with the step size ηₜ = 1/(μ(t + t₀)) of Chung's lemma; plus controls that break one
+hypothesis each by construction:
+
+* ``constant_lr``  — a constant step size (violates Σηₜ² < ∞);
+* ``divergent``    — a constant step above 2/L (the gradient second moment blows up);
+* ``nonconvex``    — a double-well objective started at its concave saddle.
+
+Every ``snapshot_every`` steps the full-batch gradient is taken and snapshotted, so the
+strong-convexity check sees exact gradients.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from experiments.common import check_variant, fresh_dir, seeded
+from pipeline.tracking import Tracker
+
+VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
+LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex")  # logistic gradients are bounded
+DTYPE = torch.float64
+
+
+def _problem(rng_seed: int, n: int, d: int, kind: str) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(rng_seed)
+    scales = torch.linspace(0.5, 2.0, d, dtype=DTYPE)
+    x = torch.randn(n, d, generator=g, dtype=DTYPE) * scales
+    w = torch.randn(d, generator=g, dtype=DTYPE)
+    if kind == "logistic":
+        p = torch.sigmoid(x @ w)
+        y = (torch.rand(n, generator=g, dtype=DTYPE) < p).to(DTYPE)
+    else:
+        y = x @ w + 0.3 * torch.randn(n, generator=g, dtype=DTYPE)
+    return x, y
+
+
+def _loss(kind: str, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+          lam: float) -> torch.Tensor:
+    if kind == "logistic":
+        data = torch.nn.functional.binary_cross_entropy_with_logits(x @ theta, y)
+    elif kind == "nonconvex":
+        # double well per coordinate plus a data term whose full-batch gradient is zero
+        # (y is orthogonal to the columns of x) but whose mini-batch gradients are noisy
+        return 0.25 * ((theta**2 - 1.0) ** 2).sum() + 0.05 * ((x @ theta) * y).mean()
+    else:
+        data = 0.5 * ((x @ theta - y) ** 2).mean()
+    return data + 0.5 * lam * (theta @ theta)
+
+
+def _curvature(kind: str, x: torch.Tensor, lam: float) -> tuple[float, float]:
+    """(μ, L): exact for least squares; for logistic, μ = λ and L ≤ λ_max(XᵀX)/(4n) + λ."""
+    h = x.T @ x / x.shape[0]
+    eig = torch.linalg.eigvalsh(h)
+    if kind == "logistic":
+        return lam, float(eig[-1]) / 4 + lam
+    if kind == "nonconvex":
+        return -1.0, 2.0
+    return float(eig[0]) + lam, float(eig[-1]) + lam
+
+
+def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
+            problem: str = "quadratic", variant: str = "reference") -> Path:
+    check_variant(variant, LOGISTIC_VARIANTS if problem == "logistic" else VARIANTS,
+                  f"sgd_{problem}")
+    root = fresh_dir(out_dir)
+    kind = "nonconvex" if variant == "nonconvex" else problem
+    n, d, lam, batch = 1024, 8, 0.1 if problem == "quadratic" else 0.05, 16
+    steps = {"reference": 2000 if quick else 8000, "constant_lr": 2000 if quick else 8000,
+             "divergent": 150, "nonconvex": 2000}[variant]
+    snapshots = 30
+    with seeded(seed):
+        x, y = _problem(seed + 1000, n, d, problem)
+        if kind == "nonconvex":
+            y = y - x @ torch.linalg.lstsq(x, y).solution  # orthogonal to the columns of x
+        mu, lip = _curvature(kind, x, lam)
+        theta = torch.nn.Parameter(
+            torch.full((d,), 0.01, dtype=DTYPE) + 0.01 * torch.randn(d, dtype=DTYPE)
+            if kind == "nonconvex" else torch.zeros(d, dtype=DTYPE))
+        t0 = lip / mu if mu > 0 else 0.0
+        config: dict[str, object] = {"problem": kind, "n": n, "d": d, "lambda": lam,
+                                     "batch_size": batch, "steps": steps, "L": lip,
+                                     "quick": quick, "variant": variant}
+        if variant == "reference":
+            config |= {"mu": mu, "t0": t0, "lr_schedule": "1/(mu*(t+t0))"}
+            schedule = lambda t: 1.0 / (mu * (t + t0))
+        elif variant == "constant_lr":
+            eta = 0.5 / lip
+            config |= {"mu": mu, "eta": eta, "lr_schedule": "eta"}
+            schedule = lambda t: eta
+        elif variant == "divergent":
+            eta = 2.4 / lip
+            config |= {"mu": mu, "eta": eta, "lr_schedule": "eta"}
+            schedule = lambda t: eta
+        else:
+            config |= {"mu": 0.1}  # the (false) strong-convexity claim under test
+            schedule = lambda t: 0.004
+        opt = torch.optim.SGD([theta], lr=schedule(1))
+        every = max(1, steps // snapshots)
+        gen = torch.Generator().manual_seed(seed)
+        with Tracker(root, [theta], opt, config=config, seed=seed, kind="sgd",
+                     source=f"experiment:sgd_{problem}") as track:
+            for t in range(1, steps + 1):
+                if t % every == 0 or t == 1:
+                    opt.zero_grad()
+                    _loss(kind, theta, x, y, lam).backward()
+                    track.snapshot(grad_kind="full")
+                for group in opt.param_groups:
+                    group["lr"] = schedule(t)
+                idx = torch.randint(0, n, (batch,), generator=gen)
+                opt.zero_grad()
+                loss = _loss(kind, theta, x[idx], y[idx], lam)
+                loss.backward()
+                track.step(loss)
+                opt.step()
+    return root
+
+
+def sgd_quadratic(out_dir: Path | str, seed: int = 0, quick: bool = False,
+                  variant: str = "reference") -> Path:
+    """Least squares with a ridge term (μ = λ_min(XᵀX/n) + λ)."""
+    return run_sgd(out_dir, seed, quick, problem="quadratic", variant=variant)
+
+
+def sgd_logistic(out_dir: Path | str, seed: int = 0, quick: bool = False,
+                 variant: str = "reference") -> Path:
+    """Logistic regression with an L2 term (μ = λ)."""
+    return run_sgd(out_dir, seed, quick, problem="logistic", variant=variant)
+
+
+__all__ = ["VARIANTS", "run_sgd", "sgd_logistic", "sgd_quadratic"]

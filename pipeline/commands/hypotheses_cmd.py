@@ -1,0 +1,155 @@
+"""``sequent hypotheses``: evaluate claims' empirical hypotheses on runs, import runs, run the
+reference experiments and their controls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.commands.terminal import Terminal
+from pipeline.errors import EnvironmentError_, InputError
+from pipeline.settings import Settings
+
+hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs, experiments.",
+                             no_args_is_help=True)
+
+_STYLE = {"holds": "[green]holds[/]", "fails": "[red]fails[/]",
+          "inconclusive": "[yellow]inconclusive[/]"}
+
+
+def _settings(project: Path | None) -> Settings:
+    return Settings.load(project)
+
+
+def _config(config_json: str | None) -> dict[str, Any] | None:
+    if config_json is None:
+        return None
+    source = config_json
+    if not config_json.lstrip().startswith("{"):
+        path = Path(config_json)
+        if not path.is_file():
+            raise InputError(f"--config: {path} is not a file (or give a JSON object inline)")
+        try:
+            source = path.read_text("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"--config: {path} is not UTF-8") from exc
+    try:
+        value = json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--config: malformed JSON at line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InputError("--config must be a JSON object")
+    return value
+
+
+@hypotheses_app.command("check")
+def check(
+    run: Annotated[Path, typer.Option("--run", help="Run directory.")],
+    claim: Annotated[str | None, typer.Option("--claim", help="Only this claim.")] = None,
+    check_name: Annotated[list[str] | None, typer.Option(
+        "--check", help="Evaluate this check (module:function) directly, without the "
+                        "claims registry. Repeatable.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write verdicts here.")] = None,
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw PNGs.")] = False,
+    project: Annotated[Path | None, typer.Option("--project", help="Project root.")] = None,
+) -> None:
+    """Evaluate every empirical hypothesis of every claim (or of one) on a run; store verdicts."""
+    from pipeline.evidence.evaluate import check_run
+
+    settings = _settings(project)
+    term = Terminal()
+    registry = None
+    if not check_name:
+        try:
+            from pipeline.claims.registry import load_registry
+        except ImportError as exc:
+            raise EnvironmentError_("the claims registry (pipeline.claims.registry) is not "
+                                    "available; name checks with --check instead") from exc
+        registry = load_registry(settings)
+    verdicts = check_run(settings, registry, run, claim, plots=not no_plots,
+                         checks=tuple(check_name or ()))
+    if not verdicts:
+        term.warn("no empirical hypotheses to check" + (f" for claim {claim}" if claim else ""))
+    rows = [[v.claim_id, v.binder, _STYLE[v.outcome],
+             "" if v.value is None else f"{v.value:.4g}",
+             "" if v.ci is None else f"[{v.ci.low:.4g}, {v.ci.high:.4g}] {v.ci.method}",
+             str(v.n), v.reason] for v in verdicts]
+    term.table(f"Hypotheses on run {verdicts[0].run_id if verdicts else run}",
+               ["claim", "hypothesis", "outcome", "statistic", "95% CI", "n", "reason"], rows)
+    if json_out is not None:
+        payload = [v.model_dump(mode="json") for v in verdicts]
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(payload, indent=2) + "\n", "utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {json_out}: {exc.strerror or exc}") from exc
+        term.info(f"wrote {json_out}")
+
+
+@hypotheses_app.command("list")
+def list_checks() -> None:
+    """List the built-in hypothesis checks and what each needs from a run."""
+    from pipeline.evidence.checks import all_checks
+
+    Terminal().table("Hypothesis checks", ["check", "statistic", "needs"],
+                     [[s.name, s.statistic, s.needs] for s in all_checks().values()])
+
+
+@hypotheses_app.command("import")
+def import_cmd(
+    fmt: Annotated[str, typer.Argument(help="csv | jsonl | tensorboard | mlflow")],
+    source: Annotated[Path, typer.Argument(help="File, TensorBoard log folder, MLflow store.")],
+    out: Annotated[Path, typer.Option("--out", help="New run directory.")],
+    mlflow_run: Annotated[str | None, typer.Option("--mlflow-run")] = None,
+    config_json: Annotated[str | None, typer.Option(
+        "--config", help="Run config: a JSON object or a JSON file.")] = None,
+    kind: Annotated[str, typer.Option("--kind")] = "training",
+) -> None:
+    """Import metrics logged elsewhere into a run directory."""
+    from pipeline.evidence.importers import import_run
+
+    result = import_run(fmt, source, out, config=_config(config_json), kind=kind,
+                        mlflow_run=mlflow_run)
+    term = Terminal()
+    term.print(f"imported {result.n_steps} steps, columns {', '.join(result.metrics)} → {out}")
+    for note in result.provenance.notes:
+        term.warn(note)
+
+
+@hypotheses_app.command("experiment")
+def experiment(
+    name: Annotated[str, typer.Argument(help="Reference experiment, or 'list'.")],
+    out: Annotated[Path | None, typer.Option("--out", help="New run directory.")] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    quick: Annotated[bool, typer.Option("--quick", help="A few seconds instead of minutes.")
+                     ] = False,
+    variant: Annotated[str, typer.Option("--variant", help="reference or a control variant")
+                       ] = "reference",
+) -> None:
+    """Run a reference experiment (or one of its control variants) into a run directory."""
+    from experiments import REFERENCE
+    from experiments.controls import CONTROLS
+
+    term = Terminal()
+    if name == "list":
+        rows = [[pos.check, f"{pos.experiment} --variant {pos.variant}",
+                 f"{neg.experiment} --variant {neg.variant}"] for pos, neg in CONTROLS.values()]
+        term.table("Controls", ["check", "positive", "negative"], rows)
+        term.print("experiments: " + ", ".join(REFERENCE))
+        return
+    if name not in REFERENCE:
+        raise InputError(f"unknown experiment {name!r}; choose one of {', '.join(REFERENCE)}")
+    if out is None:
+        raise InputError("--out RUN_DIR is required")
+    path = REFERENCE[name](out, seed, quick, variant=variant)
+    term.print(f"run written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hypotheses_app, name="hypotheses")
+
+
+__all__ = ["hypotheses_app", "register"]

@@ -1,0 +1,71 @@
+"""Saving and reading hypothesis verdicts (through :class:`pipeline.store.db.Database`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import EvidenceError
+from pipeline.evidence.models import HypothesisVerdict, Run
+from pipeline.evidence.tables import EvidenceRunRow, HypothesisVerdictRow
+from pipeline.store.db import Database
+
+
+def save_verdicts(db: Database, run: Run, verdicts: Sequence[HypothesisVerdict]
+                  ) -> list[HypothesisVerdict]:
+    """Record ``run`` and its verdicts; returns the verdicts stamped with ``recorded_at``."""
+    now = datetime.now(UTC)
+    stamped = [v.model_copy(update={"recorded_at": now}) for v in verdicts]
+    try:
+        with db.session() as session:
+            session.merge(EvidenceRunRow(
+                id=run.id, path=str(run.path) if run.path else None, kind=run.kind,
+                source=run.provenance.source, n_steps=run.n_steps, recorded_at=now))
+            for v in stamped:
+                session.add(HypothesisVerdictRow(
+                    run_id=v.run_id, claim_id=v.claim_id, binder=v.binder, check=v.check,
+                    outcome=v.outcome, source=v.source, recorded_at=now,
+                    payload=v.model_dump_json()))
+    except SQLAlchemyError as exc:
+        raise EvidenceError(f"cannot store verdicts in {db.url}: {exc.__class__.__name__}: "
+                            f"{str(exc).splitlines()[0]}") from exc
+    return stamped
+
+
+def latest_verdicts(db: Database, claim_id: str, *, run_id: str | None = None
+                    ) -> list[HypothesisVerdict]:
+    """The most recent verdict for each binder of ``claim_id`` (optionally on one run)."""
+    query = select(HypothesisVerdictRow).where(HypothesisVerdictRow.claim_id == claim_id)
+    if run_id is not None:
+        query = query.where(HypothesisVerdictRow.run_id == run_id)
+    query = query.order_by(HypothesisVerdictRow.id.desc())
+    try:
+        with db.session() as session:
+            rows = session.scalars(query).all()
+            latest: dict[str, HypothesisVerdict] = {}
+            for row in rows:
+                if row.binder not in latest:
+                    latest[row.binder] = HypothesisVerdict.model_validate_json(row.payload)
+    except SQLAlchemyError as exc:
+        raise EvidenceError(f"cannot read verdicts from {db.url}: {exc.__class__.__name__}") \
+            from exc
+    return sorted(latest.values(), key=lambda v: v.binder)
+
+
+def verdicts_for_run(db: Database, run_id: str) -> list[HypothesisVerdict]:
+    """Every verdict recorded on ``run_id``, oldest first."""
+    query = (select(HypothesisVerdictRow).where(HypothesisVerdictRow.run_id == run_id)
+             .order_by(HypothesisVerdictRow.id))
+    try:
+        with db.session() as session:
+            return [HypothesisVerdict.model_validate_json(r.payload)
+                    for r in session.scalars(query).all()]
+    except SQLAlchemyError as exc:
+        raise EvidenceError(f"cannot read verdicts from {db.url}: {exc.__class__.__name__}") \
+            from exc
+
+
+__all__ = ["latest_verdicts", "save_verdicts", "verdicts_for_run"]

@@ -1,0 +1,5 @@
+"""Public home of the tracking hook: ``from pipeline.tracking import Tracker``."""
+
+from pipeline.evidence.tracking import Tracker
+
+__all__ = ["Tracker"]

@@ -1,0 +1,194 @@
+"""Each check's decision on runs whose truth is known by construction (numpy data), and its
+behaviour on bad input: missing data, NaN/inf, too few values, an unknown name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.evidence.evaluate import run_check
+from pipeline.evidence.models import Snapshot
+from tests.evidence.helpers import P, bernoulli, make_run
+
+
+def quadratic_snapshots(eigs: list[float], n: int = 12, seed: int = 0) -> list[Snapshot]:
+    rng = np.random.default_rng(seed)
+    h = np.diag(eigs)
+    return [Snapshot(step=i, params=(th := rng.normal(size=len(eigs))), grad=h @ th,
+                     grad_kind="full") for i in range(n)]
+
+
+def test_strong_convexity_on_exact_quadratics(tmp_path: Path) -> None:
+    convex = make_run(tmp_path, "c", snapshots=quadratic_snapshots([0.5, 1.0, 2.0]),
+                      config={"mu": 0.5})
+    saddle = make_run(tmp_path, "s", snapshots=quadratic_snapshots([-1.0, -0.5, 1.0]))
+    claimed_too_high = make_run(tmp_path, "h", snapshots=quadratic_snapshots([0.5, 1.0, 2.0]),
+                                config={"mu": 5.0})
+    out = run_check(P + "sgd:strong_convexity", convex)
+    assert out.outcome == "holds" and out.value >= 0.5 * 0.95 and out.plot is not None
+    assert run_check(P + "sgd:strong_convexity", saddle).outcome == "fails"
+    high = run_check(P + "sgd:strong_convexity", claimed_too_high)
+    assert high.outcome == "fails" and "below the claimed" in high.reason
+
+
+def test_second_moment_growth_and_bound(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(4000)
+    stable = make_run(tmp_path, "a", metrics={"grad_sq": rng.exponential(2.0, 4000)})
+    growing = make_run(tmp_path, "b", metrics={"grad_sq": rng.exponential(1.0, 4000) * 1.002**t})
+    bounded = make_run(tmp_path, "c", metrics={"grad_sq": rng.exponential(2.0, 4000)},
+                       config={"thresholds": {"grad_second_moment_bound": 3.0}})
+    exceeded = make_run(tmp_path, "d", metrics={"grad_sq": rng.exponential(2.0, 4000)},
+                        config={"thresholds": {"grad_second_moment_bound": 1.0}})
+    norm_only = make_run(tmp_path, "e", metrics={"grad_norm": np.sqrt(rng.exponential(2.0, 4000))})
+    check = P + "sgd:bounded_second_moment"
+    assert run_check(check, stable).outcome == "holds"
+    assert run_check(check, growing).outcome == "fails"
+    assert run_check(check, bounded).outcome == "holds"
+    assert run_check(check, exceeded).outcome == "fails"
+    assert run_check(check, norm_only).outcome == "holds"
+
+
+@pytest.mark.parametrize(("lr", "outcome"), [
+    (lambda t: 0.5 / t, "holds"),
+    (lambda t: 1.0 / (t + 100) ** 0.7, "holds"),
+    (lambda t: 0.1 + 0 * t, "fails"),
+    (lambda t: 1 / np.sqrt(t), "fails"),
+    (lambda t: 1 / t**2, "fails"),
+])
+def test_step_size_from_the_logged_lr(tmp_path: Path, lr, outcome: str) -> None:  # type: ignore[no-untyped-def]
+    t = np.arange(1, 20001, dtype=float)
+    run = make_run(tmp_path, metrics={"step": t, "lr": lr(t)})
+    assert run_check(P + "sgd:step_size_schedule", run).outcome == outcome
+
+
+def test_step_size_formula_wins_over_the_logged_lr(tmp_path: Path) -> None:
+    t = np.arange(1, 101, dtype=float)
+    run = make_run(tmp_path, metrics={"lr": 0.1 + 0 * t}, config={"lr_schedule": "2/(mu*t)", "mu": 4})
+    out = run_check(P + "sgd:step_size_schedule", run)
+    assert out.outcome == "holds" and out.details["rate_constant"] == "0.5"
+    assert out.details["source"] == "symbolic"
+
+
+@pytest.mark.parametrize(("check", "column", "p", "outcome"), [
+    ("debate:judge_leaf_accuracy", "leaf_correct", 0.97, "holds"),
+    ("debate:judge_leaf_accuracy", "leaf_correct", 0.8, "fails"),
+    ("debate:honest_win_rate", "honest_win", 0.7, "holds"),
+    ("debate:honest_win_rate", "honest_win", 0.3, "fails"),
+    ("debate:exploitability", "liar_win", 0.02, "holds"),
+    ("debate:exploitability", "liar_win", 0.4, "fails"),
+])
+def test_rate_checks(tmp_path: Path, check: str, column: str, p: float, outcome: str) -> None:
+    run = make_run(tmp_path, samples={column: bernoulli(p, 1500)})
+    out = run_check(P + check, run)
+    assert out.outcome == outcome and out.n == 1500 and out.ci is not None
+    assert out.ci.method == "clopper-pearson" and out.seeds == (7,)
+
+
+def test_rate_check_near_threshold_is_inconclusive(tmp_path: Path) -> None:
+    run = make_run(tmp_path, samples={"leaf_correct": [1.0] * 180 + [0.0] * 20})  # exactly 0.9
+    assert run_check(P + "debate:judge_leaf_accuracy", run).outcome == "inconclusive"
+
+
+def test_ensemble_checks(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 20000
+    t = np.arange(1, n + 1)
+    sub = (rng.random(n) < 2.0 / np.sqrt(t)).astype(float)  # Q(T) ~ 4√T
+    lin = (rng.random(n) < 0.3).astype(float)
+    agree = 1 - sub
+    good = make_run(tmp_path, "g", metrics={"queried": sub, "agree": agree,
+                                            "correct": np.where(agree == 1, bernoulli(0.99, n), 1.0)})
+    bad = make_run(tmp_path, "b", metrics={"queried": lin, "agree": 1 - lin,
+                                           "correct": np.where(lin == 0, bernoulli(0.7, n), 1.0)})
+    q = run_check(P + "ensemble:query_rate_sublinear", good)
+    assert q.outcome == "holds" and 0.3 < q.value < 0.7
+    assert run_check(P + "ensemble:query_rate_sublinear", bad).outcome == "fails"
+    assert run_check(P + "ensemble:agreement_implies_correct", good).outcome == "holds"
+    assert run_check(P + "ensemble:agreement_implies_correct", bad).outcome == "fails"
+
+
+def test_certificate_and_conformal_checks(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    iid = bernoulli(0.1, 5000, seed=2)
+    bursty = np.repeat(bernoulli(0.1, 250, seed=3), 20)
+    a, b = rng.normal(size=5000), rng.normal(size=5000)
+    ok = make_run(tmp_path, "ok", samples={"failure": iid, "certification": a, "deployment": b,
+                                           "calibration_scores": np.abs(a), "test_scores": np.abs(b)})
+    drift = np.abs(rng.normal(size=5000)) * np.linspace(1, 3, 5000)
+    bad = make_run(tmp_path, "bad", samples={"failure": bursty, "certification": a,
+                                             "deployment": b + 0.5, "calibration_scores": np.abs(a),
+                                             "test_scores": drift})
+    for check in ("certificate:failure_independence", "certificate:same_distribution",
+                  "conformal:exchangeability"):
+        assert run_check(P + check, ok).outcome == "holds", check
+        assert run_check(P + check, bad).outcome == "fails", check
+
+
+def test_shuffled_drift_is_caught_by_the_trend_alone(tmp_path: Path) -> None:
+    """Test scores with the calibration distribution overall but a trend in time."""
+    rng = np.random.default_rng(4)
+    cal = np.abs(rng.normal(size=4000))
+    test = np.sort(np.abs(rng.normal(size=4000)))  # same marginal, monotone in time
+    run = make_run(tmp_path, samples={"calibration_scores": cal, "test_scores": test})
+    out = run_check(P + "conformal:exchangeability", run)
+    assert out.outcome == "fails" and out.details["trend_outcome"] == "fails"
+
+
+# ------------------------------------------------------------------------------ bad input
+def test_missing_data_is_inconclusive_with_the_reason(tmp_path: Path) -> None:
+    run = make_run(tmp_path, metrics={"loss": [1.0] * 50})
+    for check in ("sgd:strong_convexity", "sgd:bounded_second_moment", "debate:exploitability",
+                  "ensemble:query_rate_sublinear", "conformal:exchangeability"):
+        out = run_check(P + check, run)
+        assert out.outcome == "inconclusive" and ("no " in out.reason or "snapshots" in out.reason)
+
+
+def test_nan_and_inf_are_inconclusive(tmp_path: Path) -> None:
+    g = np.ones(100)
+    g[40] = np.inf
+    lr = np.full(100, 0.1)
+    lr[3] = np.nan
+    run = make_run(tmp_path, metrics={"grad_sq": g, "lr": lr})
+    out = run_check(P + "sgd:bounded_second_moment", run)
+    assert out.outcome == "inconclusive" and "NaN/inf" in out.reason and "index 40" in out.reason
+    assert run_check(P + "sgd:step_size_schedule", run).outcome == "inconclusive"
+
+
+def test_too_few_values_and_non_binary(tmp_path: Path) -> None:
+    run = make_run(tmp_path, metrics={"lr": [0.1] * 5}, samples={"liar_win": [0.0, 2.0] * 20,
+                                                                   "leaf_correct": [1.0] * 5})
+    assert "at least 20" in run_check(P + "sgd:step_size_schedule", run).reason
+    assert "0/1" in run_check(P + "debate:exploitability", run).reason
+    assert run_check(P + "debate:judge_leaf_accuracy", run).outcome == "inconclusive"
+
+
+def test_bad_threshold_in_config_is_inconclusive(tmp_path: Path) -> None:
+    run = make_run(tmp_path, samples={"liar_win": bernoulli(0.1, 100)},
+                   config={"thresholds": {"exploitability": "high"}})
+    out = run_check(P + "debate:exploitability", run)
+    assert out.outcome == "inconclusive" and "finite number" in out.reason
+
+
+@pytest.mark.parametrize("name", ["nope", "os:system", "pipeline.evidence.stats:ljung_box",
+                                  "pipeline.evidence.checks.sgd:missing", "no.such.module:f"])
+def test_unknown_checks_are_inconclusive(tmp_path: Path, name: str) -> None:
+    run = make_run(tmp_path, metrics={"loss": [1.0]})
+    out = run_check(name, run)
+    assert out.outcome == "inconclusive" and "check" in out.reason
+
+
+def test_every_contract_check_exists() -> None:
+    from pipeline.evidence.checks import all_checks, resolve_check
+
+    names = {f"{P}sgd:strong_convexity", f"{P}sgd:bounded_second_moment",
+             f"{P}sgd:step_size_schedule", f"{P}debate:judge_leaf_accuracy",
+             f"{P}debate:honest_win_rate", f"{P}debate:exploitability",
+             f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",
+             f"{P}certificate:failure_independence", f"{P}certificate:same_distribution",
+             f"{P}conformal:exchangeability"}
+    assert names == set(all_checks())
+    for name in names:
+        assert callable(resolve_check(name))
