@@ -34,22 +34,15 @@ class Token(Frozen):
     """0-based."""
 
 
-def blank_comments_and_strings(source: str) -> str:
-    """Return ``source`` with comments and string/char literals replaced by spaces."""
-    out = list(source)
+def _literal_spans(source: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of every comment, string literal and char literal, in order."""
     i, n = 0, len(source)
-
-    def blank(start: int, end: int) -> None:
-        for k in range(start, min(end, n)):
-            if out[k] != "\n":
-                out[k] = " "
-
     while i < n:
         c = source[i]
         if c == "-" and source.startswith("--", i):
             j = source.find("\n", i)
             j = n if j == -1 else j
-            blank(i, j)
+            yield "comment", i, j
             i = j
         elif c == "/" and source.startswith("/-", i):
             depth, j = 1, i + 2
@@ -60,23 +53,35 @@ def blank_comments_and_strings(source: str) -> str:
                     depth, j = depth - 1, j + 2
                 else:
                     j += 1
-            blank(i, j)
+            yield "comment", i, j
             i = j
         elif c == '"':
             j = i + 1
             while j < n and source[j] != '"':
                 j += 2 if source[j] == "\\" else 1
-            blank(i, j + 1)
+            yield "string", i, min(j + 1, n)
             i = j + 1
         elif c == "'" and (i == 0 or not re.match(_IDENT_REST, source[i - 1])):
-            m = re.match(r"'(?:\\.|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|[^'\\\n])'", source[i:])
+            m = _CHAR_RE.match(source, i)
             if m:
-                blank(i, i + m.end())
-                i += m.end()
+                yield "char", i, m.end()
+                i = m.end()
             else:
                 i += 1
         else:
             i += 1
+
+
+_CHAR_RE = re.compile(r"'(?:\\.|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|[^'\\\n])'")
+
+
+def blank_comments_and_strings(source: str) -> str:
+    """Return ``source`` with comments and string/char literals replaced by spaces."""
+    out = list(source)
+    for _kind, start, end in _literal_spans(source):
+        for k in range(start, end):
+            if out[k] != "\n":
+                out[k] = " "
     return "".join(out)
 
 
@@ -133,32 +138,14 @@ def normalized_digest(text: str) -> str:
 
 
 def strip_comments(text: str) -> str:
-    """Remove comments only, keeping string literals intact."""
-    out, i, n = [], 0, len(text)
-    while i < n:
-        if text.startswith("--", i):
-            j = text.find("\n", i)
-            i = n if j == -1 else j
-        elif text.startswith("/-", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/-", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("-/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
+    """Remove comments only (each becomes one space), keeping string literals intact."""
+    out, last = [], 0
+    for kind, start, end in _literal_spans(text):
+        if kind == "comment":
+            out.append(text[last:start])
             out.append(" ")
-            i = j
-        elif text[i] == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        else:
-            out.append(text[i])
-            i += 1
+            last = end
+    out.append(text[last:])
     return "".join(out)
 
 
