@@ -52,6 +52,11 @@ class Terminal:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
+    def raw(self, text: str) -> None:
+        """Machine-readable text (XML, workflow commands, Markdown) on stdout, unstyled."""
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+
     @contextmanager
     def progress(self, description: str, total: int | None) -> Iterator["Step"]:
         """A progress bar on stderr (silent when not interactive)."""

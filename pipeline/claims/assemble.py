@@ -1,0 +1,123 @@
+"""The Lean files the pipeline builds around a claim's pinned statement.
+
+* :func:`assemble_proof`: a submission (agent or API) sends only a proof; the file
+  ``import <module>`` + ``theorem <name> : <pinned statement> := <proof>`` is built here, and a
+  proof that brings its own commands is refused, so a submission can never choose its own
+  statement.
+* :func:`statement_check`: ``example : <pinned statement> := @<declaration>`` — Lean accepts
+  it exactly when the declaration proves the pinned statement — and
+  ``example := @<witness>`` — the non-vacuity witness exists; one Lean run per claim.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from pipeline.claims.models import Claim
+from pipeline.errors import InputError
+from pipeline.lean.models import CheckRequest, Policy
+from pipeline.lean.syntax import tokens
+from pipeline.models import Frozen
+
+COMMAND_KEYWORDS: frozenset[str] = frozenset({
+    "theorem", "lemma", "def", "abbrev", "instance", "structure", "class", "inductive",
+    "coinductive", "axiom", "example", "opaque", "constant", "namespace", "section",
+    "end", "import", "module", "prelude", "set_option", "open", "export", "universe",
+    "variable", "omit", "include", "attribute", "mutual", "deriving", "private", "protected",
+    "public", "noncomputable", "partial", "unsafe", "meta", "macro", "macro_rules", "syntax",
+    "elab", "elab_rules", "notation", "infix", "infixl", "infixr", "prefix", "postfix",
+    "initialize", "builtin_initialize", "declare_syntax_cat", "simproc", "dsimproc",
+    "register_simp_attr", "add_decl_doc", "local", "scoped",
+})
+"""Tokens that start (or modify) a top-level command. None may appear in a proof."""
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_']*$")
+SUBMISSION_FILE = "Submission.lean"
+
+
+class StatementLines(Frozen):
+    """Where the parts of a :func:`statement_check` file are, to attribute Lean's errors."""
+
+    header_end: int
+    """Last line of the imports and ``open`` lines."""
+    statement_start: int
+    statement_end: int
+    declaration_line: int
+    witness_line: int
+
+
+def proof_violations(proof: str) -> list[str]:
+    """Why ``proof`` could bring its own commands (empty when it is a plain term or tactic block)."""
+    found: list[str] = []
+    for tok in tokens(proof):
+        text = tok.text
+        if text in COMMAND_KEYWORDS or text.startswith("#") or text == "@[":
+            found.append(f"line {tok.line}: `{text}` starts a command; send only the proof "
+                         "(a `by` block or a term)")
+    return found
+
+
+def _indented(text: str, prefix: str = "    ") -> str:
+    return textwrap.indent(textwrap.dedent(text).strip("\n"), prefix)
+
+
+def _header(claim: Claim) -> list[str]:
+    lines = [f"import {claim.lean.module}"]
+    if claim.lean.opens:
+        lines.append("open " + " ".join(claim.lean.opens))
+    return lines
+
+
+def assemble_proof(claim: Claim, proof: str, *, name: str = "sequent_submission") -> CheckRequest:
+    """The Lean file that checks ``proof`` against the claim's pinned statement.
+
+    ``proof`` is a tactic block starting with ``by`` or a term. It is refused
+    (:class:`InputError`) when it is empty or contains a top-level command
+    (``theorem``, ``def``, ``axiom``, ``namespace``, ``end``, ``import``, ``set_option``,
+    ``#…`` and the like), so that the statement checked is always the pinned one.
+    """
+    if not _NAME.match(name):
+        raise InputError(f"theorem name {name!r} is not a plain Lean identifier")
+    if not proof.strip():
+        raise InputError("the proof is empty")
+    problems = proof_violations(proof)
+    if problems:
+        raise InputError("the proof must not contain commands:\n" + "\n".join(problems))
+    source = "\n".join([
+        *_header(claim),
+        "",
+        f"theorem {name} :",
+        _indented(claim.lean.statement),
+        "    :=",
+        proof.strip("\n"),
+        "",
+    ])
+    return CheckRequest(source=source, imports=(claim.lean.module,), file_name=SUBMISSION_FILE,
+                        policy=Policy())
+
+
+def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
+    """One Lean file for the claim, and where its parts are::
+
+        import <module>
+        open <namespaces>
+        example : <pinned statement> := @<declaration>   -- proves exactly the pinned statement
+        example := @<witness>                            -- the witness exists
+    """
+    header = _header(claim)
+    statement = _indented(claim.lean.statement).split("\n")
+    lines = [*header, "", "set_option linter.unusedVariables false in", "example :"]
+    start = len(lines) + 1
+    lines += statement
+    end = len(lines)
+    lines += [f"    := @{claim.lean.declaration}", "", f"example := @{claim.lean.witness}"]
+    where = StatementLines(header_end=len(header), statement_start=start, statement_end=end,
+                           declaration_line=end + 1, witness_line=end + 3)
+    request = CheckRequest(source="\n".join(lines) + "\n", imports=(claim.lean.module,),
+                           file_name=f"Claim_{claim.id}.lean", policy=Policy())
+    return request, where
+
+
+__all__ = ["COMMAND_KEYWORDS", "StatementLines", "assemble_proof", "proof_violations",
+           "statement_check"]

@@ -1,0 +1,223 @@
+"""Consistency of one claim with the Lean library. Pure: source text and CheckResults in,
+:class:`Issue` lists out. :mod:`pipeline.claims.status` does the I/O around it.
+
+Static rules (no Lean): the module and declaration exist; every ``h_…`` binder of the
+theorem is in the registry and every registry binder is in the theorem; the definitions the
+pinned statement uses are pinned and unchanged; the witness exists and applies the theorem;
+each hypothesis check resolves. Lean rules: ``example : <statement> := @<declaration>`` and
+``example := @<witness>`` are accepted.
+"""
+
+from __future__ import annotations
+
+from pipeline.claims.assemble import StatementLines
+from pipeline.claims.library import LeanLibrary, hypothesis_binders, statement_definitions
+from pipeline.claims.models import Claim, Issue
+from pipeline.errors import EvidenceError
+from pipeline.lean.models import CheckResult, Message
+from pipeline.lean.syntax import tokens
+from pipeline.models import Frozen
+
+THEOREM_KINDS = frozenset({"theorem", "lemma"})
+
+
+class StaticFacts(Frozen):
+    """What the static rules established about one claim."""
+
+    module_found: bool = False
+    declaration_found: bool = False
+    binders_match: bool = False
+    definitions_match: bool = False
+    witness_applies: bool = False
+
+    @property
+    def sound(self) -> bool:
+        return (self.module_found and self.declaration_found and self.binders_match
+                and self.definitions_match and self.witness_applies)
+
+
+def _short(text: str, limit: int = 400) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()][:6]
+    out = " | ".join(ln.strip() for ln in lines)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[Issue], StaticFacts]:
+    """Every rule that can be decided from the sources alone."""
+    issues: list[Issue] = []
+
+    def add(field: str, message: str) -> None:
+        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id))
+
+    lean = claim.lean
+    module = library.module(lean.module)
+    if module is None:
+        add("lean.module", f"no Lean module {lean.module} in the library "
+                           f"(expected {lean.module.replace('.', '/')}.lean)")
+        return issues, StaticFacts()
+    decl = module.find(lean.declaration)
+    if decl is None:
+        elsewhere = library.locate(lean.declaration)
+        hint = f" (it is in {elsewhere.name})" if elsewhere else ""
+        add("lean.declaration", f"{module.path} has no declaration {lean.declaration}{hint}")
+        return issues, StaticFacts(module_found=True)
+    if decl.kind not in THEOREM_KINDS:
+        add("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem")
+
+    # hypotheses <-> binders
+    in_lean = hypothesis_binders(decl.signature)
+    in_registry = [h.binder for h in claim.hypotheses]
+    binders_match = decl.kind in THEOREM_KINDS
+    for binder in in_lean:
+        if binder not in in_registry:
+            binders_match = False
+            add("hypotheses", f"the Lean hypothesis {binder} of {lean.declaration} is missing "
+                              "from the registry (add a [[hypotheses]] entry for it)")
+    seen: set[str] = set()
+    for i, binder in enumerate(in_registry):
+        if binder in seen:
+            binders_match = False
+            add(f"hypotheses[{i}].binder", f"{binder} is listed twice")
+        seen.add(binder)
+        if binder not in in_lean:
+            binders_match = False
+            known = ", ".join(in_lean) or "none"
+            add(f"hypotheses[{i}].binder", f"{binder} is not a hypothesis of {lean.declaration} "
+                                           f"in Lean (its h_ binders: {known})")
+
+    # definition pins
+    definitions_match = True
+    used = statement_definitions(claim, library)
+    for name, used_decl in used.items():
+        pinned = lean.definitions.get(name)
+        if pinned is None:
+            definitions_match = False
+            add("lean.definitions", f"the statement uses {name} ({used_decl.kind}), which is not "
+                                    f"pinned; review it and run `sequent claims pin {claim.id}`")
+        elif pinned != used_decl.digest:
+            definitions_match = False
+            add(f"lean.definitions.{name}",
+                f"{name} changed since it was pinned (pinned {pinned[:12]}…, now "
+                f"{used_decl.digest[:12]}…): the statement no longer means what was reviewed; "
+                f"if the change is intended, review the claim and run "
+                f"`sequent claims pin {claim.id}`")
+    for name in lean.definitions:
+        if name not in used:
+            definitions_match = False
+            exists = any(m.find(name) for m in library.modules.values())
+            why = ("is not used by the statement" if exists else "does not exist in the library")
+            add(f"lean.definitions.{name}", f"pinned definition {name} {why}; "
+                                            f"run `sequent claims pin {claim.id}`")
+
+    # witness
+    witness_applies = False
+    witness = module.find(lean.witness)
+    if witness is None:
+        add("lean.witness", f"{module.path} has no declaration {lean.witness}")
+    elif witness.kind not in THEOREM_KINDS:
+        add("lean.witness", f"{lean.witness} is a {witness.kind}; the witness must be a named theorem")
+    elif witness.name == decl.name:
+        add("lean.witness", "the witness must be its own theorem, not the claim's declaration")
+    else:
+        names = {decl.name, decl.short_name, decl.name.rsplit(".", 1)[-1]}
+        body = witness.text.split(":=", 1)[-1] if ":=" in witness.text else witness.text
+        if any(tok.text.removeprefix("@") in names or tok.text.endswith("." + decl.short_name)
+               for tok in tokens(body)):
+            witness_applies = True
+        else:
+            add("lean.witness", f"{lean.witness} does not apply {lean.declaration}, so it does not "
+                                "show that its hypotheses can all hold at once")
+
+    return issues, StaticFacts(module_found=True, declaration_found=True,
+                               binders_match=binders_match, definitions_match=definitions_match,
+                               witness_applies=witness_applies)
+
+
+def check_function_issues(claim: Claim, file: str) -> list[Issue]:
+    """Every ``check = "module:function"`` names a declared hypothesis check."""
+    try:
+        from pipeline.evidence.checks import resolve_check
+    except ImportError:
+        return [Issue(file=file, field="hypotheses", claim_id=claim.id, severity="warning",
+                      message="pipeline.evidence.checks is not importable; hypothesis checks "
+                              "were not resolved")]
+    issues: list[Issue] = []
+    for i, hyp in enumerate(claim.hypotheses):
+        if hyp.check is None:
+            continue
+        try:
+            resolve_check(hyp.check)
+        except EvidenceError as exc:
+            issues.append(Issue(file=file, field=f"hypotheses[{i}].check", claim_id=claim.id,
+                                message=str(exc)))
+    return issues
+
+
+def _errors(result: CheckResult) -> list[Message]:
+    return [m for m in result.errors() if m.kind != "crash"] or list(result.errors())
+
+
+class LeanVerdict(Frozen):
+    """What the claim's Lean run established."""
+
+    stated: bool
+    """The pinned statement elaborates."""
+    proves: bool
+    """The declaration proves exactly the pinned statement."""
+    witness: bool
+    """Lean knows and accepts the witness."""
+
+
+def statement_issues(claim: Claim, file: str, result: CheckResult,
+                     where: StatementLines) -> tuple[list[Issue], LeanVerdict]:
+    """Lean's verdict on the file of :func:`~pipeline.claims.assemble.statement_check`:
+    ``example : <statement> := @<declaration>`` and ``example := @<witness>``."""
+    if result.accepted:
+        return [], LeanVerdict(stated=True, proves=True, witness=True)
+    issues: list[Issue] = []
+
+    def add(field: str, message: str) -> None:
+        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id))
+
+    if result.violations:
+        add("lean.statement", "the claim's check was refused by the trust policy: "
+            + "; ".join(f"line {v.line} `{v.token}`: {v.message}" for v in result.violations))
+        return issues, LeanVerdict(stated=False, proves=False, witness=False)
+    stated = proves = witness = True
+    errors = _errors(result)
+    for msg in errors:
+        line = msg.pos.line if msg.pos else 0
+        if line <= where.header_end:
+            stated = proves = witness = False
+            add("lean.module", f"cannot import {claim.lean.module} or open "
+                               f"{', '.join(claim.lean.opens) or 'its namespaces'}: {_short(msg.text)}")
+        elif where.statement_start <= line <= where.statement_end:
+            stated = proves = False
+            add("lean.statement", f"the pinned statement does not elaborate (its line "
+                                  f"{line - where.statement_start + 1}): {_short(msg.text)}")
+        elif line >= where.witness_line:
+            witness = False
+            add("lean.witness", f"Lean does not accept the witness {claim.lean.witness}: "
+                                f"{_short(msg.text)}")
+        elif "nknown" in msg.text:
+            proves = False
+            add("lean.declaration", f"Lean does not know {claim.lean.declaration}: {_short(msg.text)}")
+        else:
+            proves = False
+            add("lean.statement", f"{claim.lean.declaration} does not prove the pinned statement: "
+                                  f"{_short(msg.text)}")
+    if not errors:
+        reasons = ", ".join(r.value for r in result.reasons) or "rejected"
+        stated = proves = witness = False
+        add("lean.statement", f"the claim's Lean check did not finish: {reasons}")
+    return issues, LeanVerdict(stated=stated, proves=proves, witness=witness)
+
+
+__all__ = [
+    "THEOREM_KINDS",
+    "LeanVerdict",
+    "StaticFacts",
+    "check_function_issues",
+    "statement_issues",
+    "static_issues",
+]

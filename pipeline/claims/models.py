@@ -1,0 +1,143 @@
+"""The claims registry's models: one :class:`Claim` per ``claims/<id>.toml``.
+
+A claim links an informal statement (Markdown, for humans) to a Lean theorem whose
+statement is *pinned* in the registry. Nothing here records whether a claim is proved:
+status is derived by :mod:`pipeline.claims.status`, never entered by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, StrictBool, field_validator, model_validator
+
+from pipeline.models import Frozen
+
+CLAIM_ID = r"^[a-z][a-z0-9_]*$"
+BINDER = r"^h_[A-Za-z0-9_']+$"
+CHECK_REF = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+LEAN_NAME = r"^[^\s.:()\[\]{},]+(\.[^\s.:()\[\]{},]+)*$"
+
+
+def _nonblank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+class Hypothesis(Frozen):
+    """One hypothesis of the theorem, named by its Lean binder."""
+
+    binder: str = Field(pattern=BINDER)
+    """The Lean binder name in the theorem's signature, e.g. ``h_judge_leaf``."""
+    meaning: str
+    """What the hypothesis says, informally."""
+    check: str | None = Field(default=None, pattern=CHECK_REF)
+    """The empirical check that tests it, ``module:function``."""
+    assumed: StrictBool = False
+    """True when no experiment tests it; then ``justification`` says why it is reasonable."""
+    justification: str | None = None
+
+    _meaning = field_validator("meaning")(_nonblank)
+
+    @model_validator(mode="after")
+    def _check_or_assumed(self) -> Hypothesis:
+        if self.check is not None and self.assumed:
+            raise ValueError("a hypothesis has either `check` or `assumed = true`, not both")
+        if self.check is None and not self.assumed:
+            raise ValueError("give the empirical `check` that tests it, or `assumed = true` "
+                             "with a `justification`")
+        if self.assumed and not (self.justification or "").strip():
+            raise ValueError("an assumed hypothesis needs a written `justification`")
+        return self
+
+    @property
+    def module(self) -> str | None:
+        return self.check.split(":", 1)[0] if self.check else None
+
+    @property
+    def function(self) -> str | None:
+        return self.check.split(":", 1)[1] if self.check else None
+
+
+class LeanRef(Frozen):
+    """Where the claim lives in Lean, and what is pinned about it."""
+
+    module: str = Field(pattern=LEAN_NAME)
+    """The module holding the theorem, e.g. ``Formal.Debate``."""
+    declaration: str = Field(pattern=LEAN_NAME)
+    """The theorem's fully qualified name."""
+    statement: str
+    """The pinned statement: the theorem's type as a closed term (``∀ (x : X) (h_… : …), …``)."""
+    witness: str = Field(pattern=LEAN_NAME)
+    """A named theorem that applies the theorem to concrete values, proving every hypothesis:
+    the hypotheses are jointly satisfiable."""
+    opens: tuple[str, ...] = Field(default=(), alias="open")
+    """Namespaces opened before the statement (TOML key ``open``)."""
+    definitions: dict[str, str] = Field(default_factory=dict)
+    """Definition name -> SHA-256 of its source (comments removed, white space folded)."""
+
+    _statement = field_validator("statement")(_nonblank)
+
+    @field_validator("opens")
+    @classmethod
+    def _opens(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not re.match(LEAN_NAME, name):
+                raise ValueError(f"{name!r} is not a namespace name")
+        return value
+
+    @field_validator("definitions")
+    @classmethod
+    def _digests(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, digest in value.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError(f"the pin of {name} is not a SHA-256 hex digest")
+        return value
+
+
+class Claim(Frozen):
+    """One claim of the registry."""
+
+    id: str = Field(pattern=CLAIM_ID)
+    title: str
+    statement: str
+    """The informal statement, Markdown."""
+    argument: str
+    """The informal proof sketch a human reads."""
+    source: str
+    """The reference the claim comes from."""
+    lean: LeanRef
+    hypotheses: tuple[Hypothesis, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    path: Path
+    """The TOML file the claim was read from (set by the loader, not written in the file)."""
+
+    _text = field_validator("title", "statement", "argument", "source")(_nonblank)
+
+    def hypothesis(self, binder: str) -> Hypothesis | None:
+        return next((h for h in self.hypotheses if h.binder == binder), None)
+
+
+Severity = Literal["error", "warning"]
+
+
+class Issue(Frozen):
+    """One consistency problem, located by file and field."""
+
+    file: str
+    """The file, relative to the project root where possible."""
+    field: str
+    """The field in that file, e.g. ``lean.statement`` or ``hypotheses[2].binder``."""
+    message: str
+    claim_id: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{self.file}: {self.field}: {tag}{self.message}"
+
+
+__all__ = ["Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]

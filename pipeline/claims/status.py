@@ -1,0 +1,156 @@
+"""Derived status of every claim, with the Lean results that justify it.
+
+Status is never entered by hand. For each claim:
+
+* **stated** — the pinned Lean statement elaborates against the built library;
+* **proved** — stated, the module builds under the trust policy (no ``sorry``, no new
+  axioms), Lean accepts ``example : <pinned statement> := @<declaration>``, the definitions
+  the statement uses match their pins, every ``h_…`` binder of the theorem is in the
+  registry and vice versa, and the non-vacuity witness applies the theorem and is accepted;
+* **fully proved** — proved, and every claim it depends on is fully proved.
+
+:func:`evaluate` builds the library (incrementally), runs the static rules of
+:mod:`pipeline.claims.consistency`, and batches the Lean checks through
+:meth:`Checker.check_many` (results are cached, so an unchanged claim costs nothing).
+"""
+
+from __future__ import annotations
+
+from pipeline.claims.assemble import StatementLines, statement_check
+from pipeline.claims.consistency import (
+    StaticFacts,
+    check_function_issues,
+    statement_issues,
+    static_issues,
+)
+from pipeline.claims.graph import dependency_order
+from pipeline.claims.library import LeanLibrary
+from pipeline.claims.models import Claim, Issue
+from pipeline.claims.registry import read_registry, relative
+from pipeline.errors import NotFoundError
+from pipeline.lean.build import BuildReport, ModuleBuild, build_project
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckRequest, CheckResult
+from pipeline.models import Frozen
+from pipeline.settings import Settings
+
+
+class ClaimStatus(Frozen):
+    claim: Claim
+    stated: bool
+    proved: bool
+    fully_proved: bool
+    module_built: bool
+    proof: CheckResult | None = None
+    """The claim's Lean run: ``example : <pinned statement> := @<declaration>`` followed by
+    ``example := @<witness>`` (None when the module does not build)."""
+    witness: CheckResult | None = None
+    """The run that checked the witness: the same run as ``proof``."""
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.fully_proved:
+            return "fully proved"
+        if self.proved:
+            return "proved"
+        return "stated" if self.stated else "not stated"
+
+
+class ClaimsReport(Frozen):
+    claims: tuple[ClaimStatus, ...]
+    """One status per claim that loaded, in registry order."""
+    issues: tuple[Issue, ...]
+    """Every problem found: registry, build, static and Lean rules."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors()
+
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def get(self, claim_id: str) -> ClaimStatus:
+        for status in self.claims:
+            if status.claim.id == claim_id:
+                return status
+        raise NotFoundError(f"no status for claim {claim_id!r}")
+
+
+def _build_detail(mb: ModuleBuild) -> str:
+    if mb.result is None:
+        return mb.skipped_reason or "not built"
+    first = next(iter(mb.result.errors()), None)
+    detail = mb.result.summary()
+    if mb.result.violations:
+        v = mb.result.violations[0]
+        detail += f"; line {v.line}: {v.message}"
+    elif first is not None:
+        detail += f"; {first.location()}: {first.text.strip().splitlines()[0]}"
+    return detail
+
+
+def build_issues(report: BuildReport) -> list[Issue]:
+    return [Issue(file=mb.path, field="build", message=f"{mb.module} does not build: {_build_detail(mb)}")
+            for mb in report.failures()]
+
+
+def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None = None) -> ClaimsReport:
+    """The status of every claim, and every consistency issue of the registry."""
+    registry, issues = read_registry(settings)
+    library = LeanLibrary.load(settings)
+    report = build if build is not None else build_project(settings, checker)
+    issues += build_issues(report)
+    built = {mb.module: mb.ok for mb in report.modules}
+
+    facts: dict[str, StaticFacts] = {}
+    per_claim: dict[str, list[Issue]] = {}
+    requests: list[CheckRequest] = []
+    slots: dict[str, tuple[int, StatementLines]] = {}
+    for claim in registry.claims:
+        file = relative(settings, claim.path)
+        found, fact = static_issues(claim, library, file)
+        found += check_function_issues(claim, file)
+        facts[claim.id], per_claim[claim.id] = fact, found
+        if fact.module_found and built.get(claim.lean.module, False):
+            request, where = statement_check(claim)
+            slots[claim.id] = (len(requests), where)
+            requests.append(request)
+        elif fact.module_found:
+            found.append(Issue(file=file, field="lean.module", claim_id=claim.id,
+                               message=f"{claim.lean.module} does not build, so the claim "
+                                       "cannot be checked"))
+    results = checker.check_many(requests) if requests else []
+
+    partial: dict[str, ClaimStatus] = {}
+    for claim in registry.claims:
+        file = relative(settings, claim.path)
+        found = per_claim[claim.id]
+        fact = facts[claim.id]
+        result: CheckResult | None = None
+        stated = proved = False
+        if claim.id in slots:
+            index, where = slots[claim.id]
+            result = results[index]
+            lean_found, verdict = statement_issues(claim, file, result, where)
+            found += lean_found
+            stated = verdict.stated
+            proved = verdict.stated and verdict.proves and verdict.witness and fact.sound
+        partial[claim.id] = ClaimStatus(claim=claim, stated=stated, proved=proved, fully_proved=False,
+                                        module_built=claim.id in slots, proof=result,
+                                        witness=result, issues=tuple(found))
+        issues += found
+
+    fully: dict[str, bool] = {}
+    for claim_id in dependency_order(registry.edges()):
+        status = partial[claim_id]
+        fully[claim_id] = status.proved and all(fully.get(dep, False) for dep in status.claim.depends_on)
+    statuses = tuple(partial[c.id].model_copy(update={"fully_proved": fully.get(c.id, False)})
+                     for c in registry.claims)
+    return ClaimsReport(claims=statuses, issues=tuple(issues))
+
+
+__all__ = ["ClaimStatus", "ClaimsReport", "build_issues", "evaluate"]

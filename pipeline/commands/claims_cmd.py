@@ -1,0 +1,193 @@
+"""``sequent claims list|show|check|graph|pin``: the claims registry from the command line.
+
+``check`` exits 0 when the registry is consistent with the Lean library, 1 when it is not,
+and 2 on usage errors (unknown id, no claims folder, unreadable library).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from pipeline.claims.graph import to_dot, to_payload
+from pipeline.claims.models import Issue
+from pipeline.claims.pin import pin_claim
+from pipeline.claims.registry import load_registry, read_registry, relative
+from pipeline.claims.status import ClaimsReport, evaluate
+from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.terminal import Terminal
+from pipeline.lean.checker import Checker
+from pipeline.settings import Settings
+
+claims_app = typer.Typer(help="The claims registry: list, show, check, graph, pin.",
+                         no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class GraphFormat(StrEnum):
+    dot = "dot"
+    json = "json"
+
+
+def _evaluate(settings: Settings, term: Terminal) -> ClaimsReport:
+    term.info("building Formal/ and checking every claim with Lean …")
+    with Checker(settings) as checker:
+        return evaluate(settings, checker)
+
+
+def _print_issues(term: Terminal, issues: list[Issue]) -> None:
+    for issue in issues:
+        colour = "red" if issue.severity == "error" else "yellow"
+        term.print(f"[{colour}]{issue.severity}[/] {escape(str(issue))}")
+
+
+@claims_app.command("list")
+def list_claims(
+    status: Annotated[bool, typer.Option("--status", help="Derive each claim's status (runs Lean).")] = False,
+    json_out: JsonOption = False,
+    project: Path | None = ProjectOption,
+) -> None:
+    """List the claims: id, title, Lean declaration, hypotheses."""
+    settings = load_settings(project)
+    term = terminal()
+    registry = load_registry(settings)
+    labels: dict[str, str] = {}
+    if status:
+        report = _evaluate(settings, term)
+        labels = {s.claim.id: s.label for s in report.claims}
+    if json_out:
+        term.json([{**c.model_dump(mode="json", by_alias=True, exclude={"path"}),
+                    "path": relative(settings, c.path),
+                    **({"status": labels.get(c.id)} if status else {})}
+                   for c in registry.claims])
+        return
+    columns = ["id", "title", "hypotheses", "depends on"] + (["status"] if status else [])
+    rows = []
+    for c in registry.claims:
+        checked = sum(1 for h in c.hypotheses if h.check)
+        row = [c.id, escape(c.title), f"{checked} checked, {len(c.hypotheses) - checked} assumed",
+               ", ".join(c.depends_on) or "-"]
+        if status:
+            row.append(labels.get(c.id, "-"))
+        rows.append(row)
+    term.table(f"{len(rows)} claims", columns, rows)
+
+
+@claims_app.command("show")
+def show(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="The claim id.")],
+    json_out: JsonOption = False,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Show one claim in full: statement, argument, Lean statement, hypotheses."""
+    settings = load_settings(project)
+    term = terminal()
+    claim = load_registry(settings).get(claim_id)
+    if json_out:
+        term.json({**claim.model_dump(mode="json", by_alias=True, exclude={"path"}),
+                   "path": relative(settings, claim.path)})
+        return
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+
+    term.print(f"[bold]{escape(claim.id)}[/]: {escape(claim.title)}")
+    term.print(f"[dim]{escape(relative(settings, claim.path))} — source: {escape(claim.source)}[/]")
+    term.print(Rule("statement", align="left"))
+    term.print(Markdown(claim.statement.strip()))
+    term.print(Rule("argument", align="left"))
+    term.print(Markdown(claim.argument.strip()))
+    lean = claim.lean
+    opens = f"  (open {' '.join(lean.opens)})" if lean.opens else ""
+    term.print(Rule("Lean", align="left"))
+    term.print(f"{escape(lean.module)}: {escape(lean.declaration)}{escape(opens)}")
+    term.print(escape(lean.statement.strip("\n")))
+    term.print(f"witness: {escape(lean.witness)}")
+    term.table("pinned definitions", ["definition", "sha256"],
+               [[escape(name), digest[:16] + "…"] for name, digest in sorted(lean.definitions.items())])
+    term.table("hypotheses", ["binder", "meaning", "evidence"],
+               [[h.binder, escape(h.meaning),
+                 escape(h.check) if h.check else f"assumed: {escape(h.justification or '')}"]
+                for h in claim.hypotheses])
+    term.print(f"depends on: {', '.join(claim.depends_on) or 'nothing'}")
+
+
+@claims_app.command("check")
+def check(
+    json_out: JsonOption = False,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Check the registry against Lean: statements, definitions, hypotheses, witnesses, graph."""
+    settings = load_settings(project)
+    term = terminal()
+    read_registry(settings)  # a missing claims folder is a usage error, before Lean starts
+    report = _evaluate(settings, term)
+    if json_out:
+        term.json({
+            "ok": report.ok,
+            "claims": [{"id": s.claim.id, "stated": s.stated, "proved": s.proved,
+                        "fully_proved": s.fully_proved,
+                        "issues": [i.model_dump(mode="json") for i in s.issues]}
+                       for s in report.claims],
+            "issues": [i.model_dump(mode="json") for i in report.issues],
+        })
+    else:
+        rows = []
+        for s in report.claims:
+            colour = "green" if s.proved else "red"
+            rows.append([s.claim.id, f"[{colour}]{s.label}[/]", s.claim.lean.declaration,
+                         str(sum(1 for i in s.issues if i.severity == "error"))])
+        term.table("claims", ["id", "status", "declaration", "errors"], rows)
+        _print_issues(term, list(report.issues))
+        errors = len(report.errors())
+        if errors:
+            term.print(f"[red]{errors} error(s)[/] in the claims registry")
+        else:
+            term.print(f"[green]consistent[/]: {len(report.claims)} claims, "
+                       f"{sum(1 for s in report.claims if s.proved)} proved")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@claims_app.command("graph")
+def graph(
+    fmt: Annotated[GraphFormat, typer.Option("--format", "-f", help="Output format.")] = GraphFormat.dot,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Print the dependency graph of the claims (DOT for Graphviz, or JSON)."""
+    settings = load_settings(project)
+    registry = load_registry(settings)
+    nodes = [(c.id, c.title) for c in registry.claims]
+    term = terminal()
+    if fmt is GraphFormat.json:
+        term.json(to_payload(nodes, registry.edges()))
+    else:
+        term.out.print(to_dot(nodes, registry.edges()), markup=False, highlight=False, end="")
+
+
+@claims_app.command("pin")
+def pin(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="The claim id.")],
+    project: Path | None = ProjectOption,
+) -> None:
+    """Recompute the definition pins of a claim after an intended change, and write them."""
+    settings = load_settings(project)
+    term = terminal()
+    change = pin_claim(settings, claim_id)
+    if change.unchanged:
+        term.print(f"{change.file}: pins are up to date")
+        return
+    for name in sorted(change.added):
+        term.print(f"[green]+[/] {escape(name)} {change.added[name][:16]}…")
+    for name, (old, new) in sorted(change.changed.items()):
+        term.print(f"[yellow]~[/] {escape(name)} {old[:16]}… -> {new[:16]}…")
+    for name in sorted(change.removed):
+        term.print(f"[red]-[/] {escape(name)}")
+    term.print(f"wrote {change.file}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(claims_app, name="claims")

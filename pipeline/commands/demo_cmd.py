@@ -1,0 +1,66 @@
+"""``sequent demo``: build and check Formal/, run the reference experiments, check their
+hypotheses, replay a drafting session, write the report. Exit 1 if any stage fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.terminal import Terminal
+from pipeline.lean.checker import Checker
+
+
+class _Bars:
+    """The demo's stages as the terminal's progress bars."""
+
+    def __init__(self, term: Terminal) -> None:
+        self.term = term
+        self.index = 0
+
+    @contextmanager
+    def stage(self, name: str, total: int | None) -> Iterator[object]:
+        from pipeline.report.demo import STAGES
+
+        self.index += 1
+        label = f"{self.index}/{len(STAGES)} {name}"
+        with self.term.progress(label, total) as step:
+            yield lambda msg: step.advance(1, description=f"{label}: {msg}"[:70])
+
+
+OutOption = typer.Option("--out", help="Where to write the report (default: .sequent/report/).")
+ClaimOption = typer.Option("--claim", help="Claim to draft with the replay provider.")
+
+
+def demo(
+    out: Annotated[Path | None, OutOption] = None,
+    claim: Annotated[str | None, ClaimOption] = None,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Run the whole pipeline end to end on this project and write the report."""
+    from pipeline.report.demo import STAGES, run_demo
+
+    settings = load_settings(project)
+    term = terminal()
+    with Checker(settings) as checker:
+        outcome = run_demo(settings, checker, out_dir=out.resolve() if out else None,
+                           progress=_Bars(term), claim_id=claim)  # type: ignore[arg-type]
+    rows = [[s.name, "ok" if s.ok else "FAILED", f"{s.elapsed_s:.1f}s", s.summary]
+            for s in outcome.stages]
+    rows += [[name, "not run", "", ""] for name in STAGES[len(outcome.stages):]]
+    term.table("sequent demo", ["stage", "result", "time", "summary"], rows)
+    failed = outcome.failed
+    if failed is not None:
+        for line in failed.details[:20]:
+            term.info(f"  {line}")
+        term.error(f"stage '{failed.name}' failed: {failed.summary}")
+        raise typer.Exit(1)
+    term.print(f"done in {outcome.elapsed_s:.0f}s; open the report: {outcome.report}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

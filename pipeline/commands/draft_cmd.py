@@ -1,0 +1,148 @@
+"""``sequent draft CLAIM_ID [--provider anthropic|openai|replay] [--rounds K] [--json]``.
+
+Exit 0 when Lean accepted a proof, 1 when the loop ended without one, 2 for usage,
+environment and provider problems (a missing API key, a provider that kept failing).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
+from pipeline.agents.models import DraftOutcome
+from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
+from pipeline.agents.providers.replay import RecordingLog
+from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.terminal import Terminal
+from pipeline.errors import InputError, ProviderError
+from pipeline.settings import Settings
+
+
+def draft_command(
+    claim_id: Annotated[str, typer.Argument(help="The claim to prove (its id in claims/).")],
+    provider_name: Annotated[str, typer.Option(
+        "--provider", "-p", help="anthropic, openai or replay (recorded, offline).")] = "anthropic",
+    rounds: Annotated[int, typer.Option(
+        "--rounds", "-k", help="Most Lean attempts (the first draft counts).")] = DEFAULT_ROUNDS,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model name (default: configured).")] = None,
+    recording: Annotated[Path | None, typer.Option(
+        "--recording", help="Replay this recording file instead of the packaged one.")] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", help="Save the exchanges of this session as a replay recording.")] = None,
+    build: Annotated[bool, typer.Option("--build/--no-build", help="Build Formal/ first.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Draft a Lean proof of a claim with a model; Lean checks it; the model repairs it."""
+    if provider_name not in PROVIDER_NAMES:
+        raise InputError(f"--provider must be one of {', '.join(PROVIDER_NAMES)}, "
+                         f"not '{provider_name}'")
+    if rounds < 1:
+        raise InputError(f"--rounds must be at least 1 (got {rounds})")
+    if recording is not None and provider_name != "replay":
+        raise InputError("--recording needs --provider replay")
+    settings = load_settings(project)
+    term = terminal()
+    config = AgentConfig.from_env()
+    try:
+        outcome = _run(settings, term, config, claim_id, provider_name, rounds, model,
+                       recording, record, build)
+    except ProviderError as err:
+        term.error(escape(str(err)))
+        raise typer.Exit(2) from err
+    if json_out:
+        term.json(outcome)
+    else:
+        _show(term, outcome)
+    raise typer.Exit(0 if outcome.accepted else 1)
+
+
+def _run(
+    settings: Settings,
+    term: Terminal,
+    config: AgentConfig,
+    claim_id: str,
+    provider_name: str,
+    rounds: int,
+    model: str | None,
+    recording: Path | None,
+    record: Path | None,
+    build: bool,
+) -> DraftOutcome:
+    # Imported here: the loop pulls in the claims registry and the Lean engine.
+    from pipeline.agents.loop import draft_claim
+    from pipeline.claims.registry import load_registry
+    from pipeline.lean.build import build_project
+    from pipeline.lean.checker import Checker
+
+    claim = load_registry(settings).get(claim_id)  # before any Lean process starts
+    drafter: Provider = make_provider(provider_name, config, claim_id=claim_id,
+                                      recording=recording, model=model)
+    reviewer: Provider | None = None
+    log: RecordingLog | None = None
+    try:
+        if record is not None:
+            log = RecordingLog()
+            try:
+                reviewer = log.wrap(reviewer_for(drafter, config), "reviewer")
+            except ProviderError as err:
+                term.warn(f"the session will be recorded without a review: {escape(str(err))}")
+            drafter = log.wrap(drafter, "drafter")
+        with Checker(settings) as checker:
+            if build and settings.formal_path.is_dir():
+                report = build_project(settings, checker)
+                for m in report.failures():
+                    term.warn(escape(f"{m.path} does not build: "
+                                     f"{m.result.summary() if m.result else m.skipped_reason}"))
+            return draft_claim(settings, checker, claim, drafter, rounds, reviewer=reviewer,
+                               config=config, progress=lambda message: term.info(escape(message)))
+    finally:
+        if log is not None and record is not None and log.exchanges:
+            path = log.save(record, claim_id,
+                            f"sequent draft {claim_id} --provider {provider_name}")
+            term.info(escape(f"recording saved to {path}"))
+        drafter.close()
+        if reviewer is not None:
+            reviewer.close()
+
+
+def _show(term: Terminal, outcome: DraftOutcome) -> None:
+    rows = []
+    for a in outcome.attempts:
+        result = a.check.summary() if a.check else (a.error or "")
+        cost = f"${a.cost_usd:.4f}" if a.cost_usd is not None else "unpriced"
+        rows.append([str(a.index), a.kind, a.outcome, escape(result[:60]),
+                     f"{a.input_tokens}/{a.output_tokens}", cost,
+                     f"{a.model_s + a.check_s:.1f}s"])
+    term.table(f"draft {outcome.claim_id} ({outcome.provider} {escape(outcome.model)})",
+               ["#", "step", "outcome", "detail", "tokens in/out", "cost", "time"], rows)
+    colour = "green" if outcome.accepted else "red"
+    term.print(f"[{colour}]{outcome.status}[/] after {len(outcome.lean_attempts)} of "
+               f"{outcome.rounds} Lean attempts")
+    if outcome.proof is not None:
+        pinned = "" if outcome.proof.statement_pinned else " (statement drafted: pin it first)"
+        term.print(f"proof saved to {escape(str(outcome.proof.path))}{pinned}")
+    if outcome.review is not None:
+        j = outcome.review.judgement
+        term.print(f"review by {outcome.review.reviewer_family} "
+                   f"{escape(outcome.review.reviewer_model)}: [bold]{j.verdict}[/] — "
+                   f"{escape(j.summary)}")
+        for d in j.discrepancies:
+            term.print(f"  • {escape(d.element)}: {escape(d.problem)}")
+        if outcome.review.flagged:
+            term.print("[yellow]flagged for a human: the statement may not say what the claim "
+                       "says[/]")
+    elif outcome.review_error:
+        term.warn(f"not reviewed: {escape(outcome.review_error)}")
+    unpriced = f" (unpriced: {', '.join(outcome.unpriced_models)})" if outcome.unpriced_models else ""
+    term.print(f"tokens {outcome.input_tokens} in / {outcome.output_tokens} out, "
+               f"cost ${outcome.cost_usd:.4f}{unpriced}, {outcome.elapsed_s:.1f}s")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("draft")(draft_command)

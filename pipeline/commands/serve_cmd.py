@@ -1,0 +1,225 @@
+"""``sequent serve``, ``sequent worker``, ``sequent mcp``, ``sequent token …`` and
+``sequent submissions …``: the submission service from the command line."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+import threading
+from pathlib import Path
+from types import FrameType
+
+import typer
+
+from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.errors import EnvironmentError_, InputError
+from pipeline.service.config import ServiceConfig
+
+token_app = typer.Typer(help="Create and manage API tokens for agents.", no_args_is_help=True)
+submissions_app = typer.Typer(help="Inspect and export submissions.", no_args_is_help=True)
+
+
+def _config(**overrides: object) -> ServiceConfig:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServiceConfig(**values)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InputError(f"invalid service setting: {exc}") from exc
+
+
+def _ensure_port_free(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise InputError(f"--host {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise EnvironmentError_(f"{host}:{port} is already in use") from exc
+            raise EnvironmentError_(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0, max=64,
+        help="In-process check workers (0: only accept; run `sequent worker` elsewhere).",
+    ),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Run the HTTP API (FastAPI under uvicorn); OpenAPI at /openapi.json."""
+    import uvicorn
+
+    from pipeline.service.app import create_app
+
+    settings = load_settings(project)
+    config = _config(workers=workers)
+    _ensure_port_free(host, port)
+    terminal().info(
+        f"serving {settings.project_root} on http://{host}:{port} "
+        f"({config.workers} check worker(s); database {settings.db_url.split('://')[0]})"
+    )
+    uvicorn.run(create_app(settings, config), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=10)
+
+
+def worker(
+    threads: int = typer.Option(1, "--threads", min=1, max=64, help="Check workers in this process."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Run check workers against the service database until interrupted (SIGINT/SIGTERM)."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    term = terminal()
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with ServiceCore(settings, _config(workers=threads)) as core:
+        term.info(f"preparing Lean and building {settings.formal_dir}/ ...")
+        core.start(background=False)
+        if core.prepare_error:
+            raise EnvironmentError_(f"the Lean engine could not start: {core.prepare_error}")
+        term.info(f"{threads} worker(s) checking jobs from {settings.db_url.split('://')[0]}; Ctrl-C stops")
+        while not stop.wait(1.0):
+            pass
+        term.info(f"stopping after {core.workers.processed} job(s)")
+
+
+def mcp(
+    workers: int | None = typer.Option(None, "--workers", min=0, max=64,
+                                       help="In-process check workers for submit_proof."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Run the MCP server over stdio (tools: check_proof, submit_proof, list_claims, ...)."""
+    from pipeline.service.core import ServiceCore
+    from pipeline.service.mcp_server import serve_stdio
+
+    settings = load_settings(project)
+    with ServiceCore(settings, _config(workers=workers)) as core:
+        core.start()
+        serve_stdio(core)
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., "--name", help="Who uses the token (an agent's name)."),
+    rate: int | None = typer.Option(None, "--rate", min=1, help="Writes per minute."),
+    concurrency: int | None = typer.Option(None, "--concurrency", min=1,
+                                           help="Submissions queued or running at once."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Create a token. The secret is printed once and stored only as its hash."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    term = terminal()
+    with ServiceCore(settings, _config(), worker_threads=0) as core:
+        new = core.tokens.create(name, rate_per_minute=rate, max_concurrent=concurrency)
+    if json_out:
+        term.json(new)
+        return
+    term.info(f"token {new.token.id} for {new.token.name}: {new.token.rate_per_minute}/min, "
+              f"{new.token.max_concurrent} concurrent. The secret is shown only now:")
+    term.print(new.secret)
+
+
+@token_app.command("list")
+def token_list(
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """List tokens (never their secrets)."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    term = terminal()
+    with ServiceCore(settings, _config(), worker_threads=0) as core:
+        tokens = core.tokens.list()
+    if json_out:
+        term.json(tokens)
+        return
+    term.table(
+        "API tokens",
+        ["id", "name", "rate/min", "concurrent", "created", "last used", "state"],
+        [
+            [t.id, t.name, str(t.rate_per_minute), str(t.max_concurrent),
+             t.created_at.strftime("%Y-%m-%d %H:%M"),
+             t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "-",
+             "revoked" if t.revoked else "active"]
+            for t in tokens
+        ],
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: str = typer.Argument(..., help="Token name or id."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Revoke a token: its writes get 401 from now on."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    with ServiceCore(settings, _config(), worker_threads=0) as core:
+        info = core.tokens.revoke(name)
+    terminal().info(f"revoked {info.id} ({info.name})")
+
+
+@submissions_app.command("show")
+def submissions_show(
+    submission_id: str = typer.Argument(..., help="Submission id."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Show a submission, its verdict and Lean's diagnostics."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    term = terminal()
+    with ServiceCore(settings, _config(), worker_threads=0) as core:
+        view = core.submission(submission_id)
+    if json_out:
+        term.json(view)
+        return
+    term.print(f"{view.id}  {view.claim_id}  by {view.agent}: {view.status}")
+    if view.diagnostics:
+        term.print(view.diagnostics)
+    if view.error:
+        term.print(view.error)
+
+
+@submissions_app.command("export")
+def submissions_export(
+    submission_id: str = typer.Argument(..., help="Id of an accepted submission."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """Commit an accepted proof on branch sequent/review/<id> (the working tree is untouched)."""
+    from pipeline.service.core import ServiceCore
+
+    settings = load_settings(project)
+    with ServiceCore(settings, _config(), worker_threads=0) as core:
+        done = core.export(submission_id)
+    terminal().print(f"{done.branch} {done.commit[:12]} adds {done.path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("mcp")(mcp)
+    app.add_typer(token_app, name="token")
+    app.add_typer(submissions_app, name="submissions")
+
+
+__all__ = ["register"]

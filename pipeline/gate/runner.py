@@ -1,0 +1,248 @@
+"""One gate run, from refs to a :class:`~pipeline.gate.models.GateReport`.
+
+1. Resolve the refs (an unknown ref is a :class:`GateError`, exit 2).
+2. Pick the head tree: the working tree when ``--head`` is omitted, or names the commit
+   checked out under a clean working tree; otherwise the head commit exported to a
+   temporary directory (the user's working tree is never touched).
+3. Build ``Formal/`` incrementally there (``build_project``).
+4. Evaluate every claim (``pipeline.claims.status.evaluate``): statement, sorry, trust
+   policy, witness.
+5. With a base: diff declarations and registry entries and apply :mod:`pipeline.gate.rules`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.gate.changes import (
+    LocatedDeclaration,
+    diff_claims,
+    diff_declarations,
+    index_declarations,
+)
+from pipeline.gate.claims_view import base_claim_pins, claim_cases, head_claim_pins
+from pipeline.gate.config import load_gate_config
+from pipeline.gate.findings import result_findings
+from pipeline.gate.models import (
+    ClaimChange,
+    DeclarationChange,
+    Finding,
+    GateCase,
+    GateReport,
+    Location,
+    NewTheoremPolicy,
+    Revision,
+    Severity,
+)
+from pipeline.gate.repo import GitRepository, repo_path
+from pipeline.gate.rules import change_cases
+from pipeline.lean.build import BuildReport, build_project
+from pipeline.lean.checker import Checker
+from pipeline.models import Frozen
+from pipeline.settings import Settings
+
+ProgressFn = Callable[[str], None]
+
+
+class GateOptions(Frozen):
+    base: str | None = None
+    """The ref to compare against (``origin/main``); ``None``: no change checks."""
+    head: str | None = None
+    """The ref to check; ``None``: the working tree."""
+    new_theorem: NewTheoremPolicy | None = None
+    """``None``: as configured in ``[tool.sequent.gate]`` (default ``warn``)."""
+
+
+def checkout_settings(settings: Settings, root: Path) -> Settings:
+    """Settings for a project exported to ``root``: its own (reused) build folder under the
+    user's state, the user's Lean install and database (so the result cache is shared)."""
+    return settings.model_copy(
+        update={
+            "project_root": root,
+            "state_dir": settings.state / "gate",
+            "lean_home": settings.lean_dir,
+            "database_url": settings.db_url,
+        }
+    )
+
+
+def watched_paths(settings: Settings, prefix: str) -> list[str]:
+    """Repository paths whose uncommitted changes make the working tree differ from HEAD
+    for the gate's purposes."""
+    names = [settings.formal_dir, f"{settings.formal_dir}.lean", settings.claims_dir, "lakefile.lean"]
+    return [repo_path(prefix, name) for name in names]
+
+
+@contextmanager
+def head_tree(
+    repo: GitRepository, settings: Settings, prefix: str, head: str | None
+) -> Iterator[tuple[Settings, Revision]]:
+    """The settings rooted at the tree to check, and which revision it is."""
+    checked_out = repo.head_sha()
+    if head is None:
+        yield settings, Revision(label="working tree", sha=checked_out, working_tree=True)
+        return
+    sha = repo.resolve(head)
+    if sha == checked_out and repo.is_clean(watched_paths(settings, prefix)):
+        yield settings, Revision(label=head, sha=sha, working_tree=True)
+        return
+    with repo.exported(sha) as tree:
+        root = tree / prefix if prefix else tree
+        yield checkout_settings(settings, root), Revision(label=head, sha=sha)
+
+
+def read_lean_files(settings: Settings, prefix: str) -> dict[str, str]:
+    """``Formal.lean`` and ``Formal/**/*.lean`` of a project folder, by repository path."""
+    root = settings.project_root
+    paths = sorted(settings.formal_path.rglob("*.lean")) if settings.formal_path.is_dir() else []
+    top = root / f"{settings.formal_dir}.lean"
+    if top.is_file():
+        paths.insert(0, top)
+    return {
+        repo_path(prefix, p.relative_to(root).as_posix()): p.read_bytes().decode("utf-8", errors="replace")
+        for p in paths
+    }
+
+
+def read_base_lean_files(repo: GitRepository, sha: str, settings: Settings, prefix: str) -> dict[str, str]:
+    """The same files as :func:`read_lean_files`, read from the git objects of commit ``sha``."""
+    formal = repo_path(prefix, settings.formal_dir)
+    blobs = repo.files(sha, formal, ".lean")
+    top = repo.file(sha, f"{formal}.lean")
+    if top is not None:
+        blobs = {f"{formal}.lean": top, **blobs}
+    return {path: data.decode("utf-8", errors="replace") for path, data in blobs.items()}
+
+
+def build_cases(build: BuildReport, prefix: str) -> list[GateCase]:
+    cases: list[GateCase] = []
+    for module in build.modules:
+        file = repo_path(prefix, module.path)
+        if module.up_to_date:
+            cases.append(GateCase(suite="build", name=module.module, check="build"))
+        elif module.result is None:
+            cases.append(
+                GateCase(
+                    suite="build",
+                    name=module.module,
+                    check="build",
+                    findings=(
+                        Finding(
+                            severity=Severity.error,
+                            message=module.skipped_reason or "not built",
+                            location=Location(file=file),
+                        ),
+                    ),
+                )
+            )
+        else:
+            cases.append(
+                GateCase(
+                    suite="build",
+                    name=module.module,
+                    check="build",
+                    findings=tuple(result_findings(module.result, file)),
+                    elapsed_s=module.result.elapsed_s,
+                )
+            )
+    return cases
+
+
+def run_gate(
+    settings: Settings, options: GateOptions, *, progress: ProgressFn | None = None
+) -> GateReport:
+    """Run every check of the gate; the report says what passed (nothing is raised for a
+    failing proof; :class:`GateError` for a repository problem)."""
+    started = time.monotonic()
+    say = progress or (lambda _msg: None)
+    new_theorem = options.new_theorem or load_gate_config(settings.project_root).new_theorem
+    with GitRepository(settings.project_root) as repo:
+        prefix = repo.project_prefix(settings.project_root)
+        base_sha = repo.resolve(options.base) if options.base is not None else None
+        base = Revision(label=options.base, sha=base_sha) if options.base is not None else None
+        with head_tree(repo, settings, prefix, options.head) as (head_settings, head):
+            cases: list[GateCase] = []
+            say("building Formal/")
+            with Checker(head_settings) as checker:
+                try:
+                    build = build_project(
+                        head_settings, checker, progress=lambda module, _r: say(f"built {module}")
+                    )
+                except InputError as exc:
+                    cases.append(_broken_build_case(str(exc), head_settings, prefix))
+                    build = None
+                if build is not None:
+                    cases += build_cases(build, prefix)
+                say("checking claims")
+                cases += claim_cases(head_settings, checker, prefix, build)
+
+            declaration_changes: list[DeclarationChange] = []
+            claim_changes: list[ClaimChange] = []
+            if base_sha is not None:
+                say("comparing with the base")
+                base_index = index_declarations(
+                    read_base_lean_files(repo, base_sha, settings, prefix), module_root=prefix
+                )
+                head_index = index_declarations(read_lean_files(head_settings, prefix), module_root=prefix)
+                change_cases_, declaration_changes, claim_changes = _changes(
+                    repo, base_sha, settings, head_settings, prefix, base_index, head_index, new_theorem
+                )
+                cases += change_cases_
+    return GateReport(
+        project=str(settings.project_root),
+        base=base,
+        head=head,
+        cases=tuple(cases),
+        declaration_changes=tuple(declaration_changes),
+        claim_changes=tuple(claim_changes),
+        elapsed_s=round(time.monotonic() - started, 3),
+    )
+
+
+def _changes(
+    repo: GitRepository,
+    base_sha: str,
+    settings: Settings,
+    head_settings: Settings,
+    prefix: str,
+    base_index: dict[str, LocatedDeclaration],
+    head_index: dict[str, LocatedDeclaration],
+    new_theorem: NewTheoremPolicy,
+) -> tuple[list[GateCase], list[DeclarationChange], list[ClaimChange]]:
+    cases: list[GateCase] = []
+    declaration_changes = diff_declarations(base_index, head_index)
+    head_claims = head_claim_pins(head_settings, prefix)
+    base_claims = base_claim_pins(repo, base_sha, settings, prefix)
+    claim_changes = diff_claims(base_claims, head_claims)
+    cases += change_cases(
+        base_claims=base_claims,
+        head_claims=head_claims,
+        base_index=base_index,
+        head_index=head_index,
+        declaration_changes=declaration_changes,
+        claim_changes=claim_changes,
+        new_theorem=new_theorem,
+    )
+    return cases, declaration_changes, claim_changes
+
+
+def _broken_build_case(message: str, settings: Settings, prefix: str) -> GateCase:
+    return GateCase(
+        suite="build",
+        name=settings.formal_dir,
+        check="build",
+        findings=(
+            Finding(
+                severity=Severity.error,
+                message=message,
+                location=Location(file=repo_path(prefix, settings.formal_dir)),
+            ),
+        ),
+    )
+
+
+__all__ = ["GateOptions", "build_cases", "checkout_settings", "head_tree", "run_gate", "watched_paths"]

@@ -1,0 +1,226 @@
+"""Assembling :class:`ReportData` from the other components' public APIs (the only I/O of
+the report besides writing files): the claims registry and its derived status
+(:mod:`pipeline.claims`), the hypothesis verdicts (:mod:`pipeline.evidence.store`), the
+agents' sessions, attempts and reviews (:mod:`pipeline.agents.store`), and the Lean text
+of each claim's declaration (:mod:`pipeline.lean.syntax`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.agents.store import attempts_for, latest_review, sessions_for
+from pipeline.claims.library import LeanLibrary
+from pipeline.claims.registry import relative
+from pipeline.errors import EvidenceError, GateError, SequentError
+from pipeline.evidence.models import HypothesisVerdict
+from pipeline.evidence.store import latest_verdicts
+from pipeline.lean.checker import Checker
+from pipeline.lean.syntax import blank_comments_and_strings
+from pipeline.report import paths
+from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData
+from pipeline.report.status import node_status, run_evidence
+from pipeline.settings import Settings
+from pipeline.store.db import Database
+
+if TYPE_CHECKING:
+    from pipeline.claims.status import ClaimsReport, ClaimStatus
+
+Progress = Callable[[str], None]
+
+
+def default_out_dir(settings: Settings) -> Path:
+    """Where ``sequent report`` writes the site unless told otherwise."""
+    return settings.state / "report"
+
+
+def collect(
+    settings: Settings,
+    checker: Checker,
+    *,
+    claims_report: ClaimsReport | None = None,
+    db: Database | None = None,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> ReportData:
+    """Everything the report shows, as of now. ``claims_report``: a status the caller just
+    evaluated (otherwise it is evaluated here, with ``checker``; cached checks are reused)."""
+    from pipeline.claims.status import evaluate
+
+    say = progress or (lambda _msg: None)
+    report = claims_report if claims_report is not None else evaluate(settings, checker)
+    say("claims status")
+    database = db or Database(settings.db_url)
+    try:
+        runs = recorded_runs(database)
+        library = _library(settings)
+        entries: list[ClaimEntry] = []
+        plots: list[PlotRef] = []
+        seen_runs: list[str] = []
+        for status in report.claims:
+            entry, claim_plots = _entry(settings, status, database, runs, library)
+            entries.append(entry)
+            plots.extend(claim_plots)
+            for ev in entry.runs:
+                if ev.run_id not in seen_runs:
+                    seen_runs.append(ev.run_id)
+            say(status.claim.id)
+    finally:
+        if db is None:
+            database.close()
+    ordered_runs = [r for r in runs if r in seen_runs] + [r for r in seen_runs if r not in runs]
+    return ReportData(
+        project=settings.project_root.name,
+        generated_at=now or datetime.now(UTC),
+        git_commit=_git_commit(settings),
+        claims=tuple(entries),
+        runs=tuple(ordered_runs),
+        issues=tuple(_registry_issues(report)),
+        plots=tuple(plots),
+    )
+
+
+def claims_summary(report: ClaimsReport) -> tuple[str, tuple[str, ...]]:
+    """One line about the claims' status, and the registry's consistency errors."""
+    statuses = list(report.claims)
+    proved = sum(1 for s in statuses if s.proved)
+    fully = sum(1 for s in statuses if s.fully_proved)
+    warnings = len(report.warnings())
+    line = f"{len(statuses)} claims: {proved} proved, {fully} fully proved"
+    if warnings:
+        line += f", {warnings} warning(s)"
+    return line, tuple(str(i) for i in report.errors())
+
+
+# ---- the claims registry and status ---------------------------------------------------------
+def _registry_issues(report: ClaimsReport) -> list[str]:
+    """Problems that belong to no claim shown (a claim's own are shown on its page)."""
+    shown = {s.claim.id for s in report.claims}
+    return [str(i) for i in report.issues if i.claim_id is None or i.claim_id not in shown]
+
+
+# ---- one claim ----------------------------------------------------------------------------------
+def _entry(settings: Settings, status: ClaimStatus, db: Database, runs: list[str],
+           library: LeanLibrary | None) -> tuple[ClaimEntry, list[PlotRef]]:
+    claim = status.claim
+    hyps = tuple(
+        HypothesisRow(binder=h.binder, meaning=h.meaning, check=h.check, assumed=h.assumed,
+                      justification=h.justification)
+        for h in claim.hypotheses
+    )
+    per_run, plots, refs = _verdicts(db, claim.id, runs)
+    proved = status.proved
+    evidence = run_evidence(hyps, per_run, proved=proved, plots=plots)
+    lean = claim.lean
+    entry = ClaimEntry(
+        id=claim.id,
+        title=claim.title,
+        statement=claim.statement,
+        argument=claim.argument,
+        source=claim.source,
+        path=relative(settings, claim.path),
+        module=lean.module,
+        declaration=lean.declaration,
+        lean_statement=lean.statement,
+        witness=lean.witness,
+        lean_text=declaration_text(library, lean.module, lean.declaration),
+        depends_on=tuple(claim.depends_on),
+        hypotheses=hyps,
+        status=node_status(
+            pinned=status.stated,
+            proved=proved,
+            fully_proved=status.fully_proved,
+            hypotheses=hyps,
+            runs=evidence,
+        ),
+        check=status.proof,
+        witness_check=status.witness,
+        issues=tuple(str(i) for i in status.issues),
+        runs=tuple(evidence),
+        sessions=tuple(sessions_for(db, claim.id)),
+        attempts=tuple(attempts_for(db, claim.id)),
+        review=latest_review(db, claim.id),
+    )
+    return entry, refs
+
+
+def _verdicts(
+    db: Database, claim_id: str, runs: list[str]
+) -> tuple[dict[str, list[HypothesisVerdict]], dict[tuple[str, str], str], list[PlotRef]]:
+    """The latest verdict of each binder on each run, and the evidence plots to show."""
+    per_run: dict[str, list[HypothesisVerdict]] = {}
+    plots: dict[tuple[str, str], str] = {}
+    refs: list[PlotRef] = []
+    for run_id in runs:
+        verdicts = latest_verdicts(db, claim_id, run_id=run_id)
+        if not verdicts:
+            continue
+        per_run[run_id] = verdicts
+        for v in verdicts:
+            if v.plot and v.plot.endswith(".png") and Path(v.plot).is_file():
+                name = paths.evidence_plot(claim_id, run_id, v.binder)
+                plots[(run_id, v.binder)] = name
+                refs.append(PlotRef(name=name, source=Path(v.plot)))
+    return per_run, plots, refs
+
+
+def recorded_runs(db: Database) -> list[str]:
+    """Every run that has verdicts, oldest first."""
+    from pipeline.evidence.tables import EvidenceRunRow
+
+    try:
+        with db.session() as s:
+            return list(s.scalars(select(EvidenceRunRow.id).order_by(EvidenceRunRow.recorded_at,
+                                                                      EvidenceRunRow.id)))
+    except SQLAlchemyError as exc:
+        raise EvidenceError(f"cannot read the recorded runs from {db.url}: "
+                            f"{exc.__class__.__name__}") from exc
+
+
+def _library(settings: Settings) -> LeanLibrary | None:
+    """The Lean library's source, or ``None`` when a module cannot be read (the registry's
+    status reports that problem; the report just shows no Lean text)."""
+    try:
+        return LeanLibrary.load(settings)
+    except SequentError:
+        return None
+
+
+def declaration_text(library: LeanLibrary | None, module: str, name: str) -> str | None:
+    """The text of declaration ``name`` in project module ``module`` (``None`` if absent)."""
+    mod = library.module(module) if library is not None else None
+    decl = mod.find(name) if mod is not None else None
+    return without_trailing_comments(decl.text) if decl is not None else None
+
+
+def without_trailing_comments(text: str) -> str:
+    """``text`` without the comment lines it ends with: a declaration's text runs up to the
+    next declaration, so it can end with that one's doc comment."""
+    lines = text.rstrip().splitlines()
+    blank = blank_comments_and_strings(text).splitlines()
+    keep = len(lines)
+    while keep > 0 and not blank[keep - 1].strip():
+        keep -= 1
+    trailing = [line.strip() for line in lines[keep:] if line.strip()]
+    if trailing and trailing[0].startswith(("/-", "--")):
+        return "\n".join(lines[:keep]).rstrip()
+    return "\n".join(lines).rstrip()
+
+
+def _git_commit(settings: Settings) -> str | None:
+    from pipeline.gate.repo import GitRepository
+
+    try:
+        with GitRepository(settings.project_root) as repo:
+            return repo.head_sha()
+    except GateError:
+        return None
+
+
+__all__ = ["claims_summary", "collect", "declaration_text", "default_out_dir", "recorded_runs"]

@@ -1,0 +1,190 @@
+"""What the report shows, as data: :class:`ReportData` is assembled once (``collect.py``)
+and rendered to pages (``site.py``). Nothing here reads files, the database or Lean.
+
+Node status is derived (``status.py``), never entered by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from pipeline.agents.models import Attempt, ClaimReview
+from pipeline.agents.store import DraftSession
+from pipeline.evidence.models import HypothesisVerdict
+from pipeline.lean.models import CheckResult
+from pipeline.models import Frozen
+
+
+class Level(StrEnum):
+    """How far a claim has come, the colour of its node in the graph."""
+
+    unstated = "unstated"
+    """No pinned Lean statement (or the pin does not match Formal/)."""
+    pinned = "pinned"
+    """The Lean statement is pinned and elaborates, but is not proved."""
+    proved = "proved"
+    """Lean accepted the proof; some claim it depends on is not proved."""
+    fully_proved = "fully_proved"
+    """It and everything it depends on are proved."""
+
+
+LEVEL_LABELS: dict[Level, str] = {
+    Level.unstated: "not stated",
+    Level.pinned: "statement pinned",
+    Level.proved: "proved",
+    Level.fully_proved: "fully proved",
+}
+
+
+class NodeStatus(Frozen):
+    """The derived status of one claim."""
+
+    pinned: bool
+    proved: bool
+    fully_proved: bool
+    empirical: int
+    """How many hypotheses have an empirical check (not assumed)."""
+    hypotheses_checked: bool
+    """Every empirical hypothesis has a verdict on at least one run."""
+    applies_to: tuple[str, ...] = ()
+    """Runs R on which the claim applies: proved, and every empirical hypothesis holds on R."""
+
+    @property
+    def level(self) -> Level:
+        if self.fully_proved:
+            return Level.fully_proved
+        if self.proved:
+            return Level.proved
+        if self.pinned:
+            return Level.pinned
+        return Level.unstated
+
+    @property
+    def label(self) -> str:
+        return LEVEL_LABELS[self.level]
+
+
+class HypothesisRow(Frozen):
+    binder: str
+    meaning: str
+    check: str | None = None
+    assumed: bool = False
+    justification: str | None = None
+
+    @property
+    def empirical(self) -> bool:
+        return self.check is not None and not self.assumed
+
+
+class PlotRef(Frozen):
+    """A PNG shown in the site: ``name`` is its path inside the site, ``source`` the file."""
+
+    name: str
+    source: Path
+
+
+class VerdictRow(Frozen):
+    """One hypothesis verdict on one run, with the site path of its plot (if any)."""
+
+    verdict: HypothesisVerdict
+    plot: str | None = None
+    """Path of the evidence plot inside the site."""
+
+    @property
+    def thin(self) -> bool:
+        """The evidence is thin: inconclusive, few samples, or a CI that straddles the
+        threshold."""
+        v = self.verdict
+        if v.outcome == "inconclusive" or v.n < 30:
+            return True
+        if v.ci is not None and v.threshold is not None:
+            return v.ci.low <= v.threshold <= v.ci.high
+        return False
+
+
+class RunEvidence(Frozen):
+    """Everything known about one claim on one run."""
+
+    run_id: str
+    rows: tuple[VerdictRow, ...]
+    """The latest verdict of each hypothesis on this run, in the claim's hypothesis order."""
+    missing: tuple[str, ...] = ()
+    """Empirical hypotheses with no verdict on this run."""
+    applies: bool = False
+
+
+class ClaimEntry(Frozen):
+    """One claim, as its page and its graph node show it."""
+
+    id: str
+    title: str
+    statement: str
+    """Informal statement (Markdown)."""
+    argument: str
+    """Informal proof sketch (Markdown)."""
+    source: str = ""
+    path: str = ""
+    """The claim's TOML file, relative to the project."""
+    module: str | None = None
+    declaration: str | None = None
+    lean_statement: str | None = None
+    witness: str | None = None
+    lean_text: str | None = None
+    """The declaration's text from Formal/ (statement and proof), if found."""
+    depends_on: tuple[str, ...] = ()
+    hypotheses: tuple[HypothesisRow, ...] = ()
+    status: NodeStatus
+    check: CheckResult | None = None
+    """The checker's verdict on the proof (the pipeline-assembled file)."""
+    witness_check: CheckResult | None = None
+    issues: tuple[str, ...] = ()
+    """Consistency problems the claims status found for this claim."""
+    runs: tuple[RunEvidence, ...] = ()
+    sessions: tuple[DraftSession, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+    review: ClaimReview | None = None
+
+    def evidence_on(self, run_id: str) -> RunEvidence | None:
+        return next((r for r in self.runs if r.run_id == run_id), None)
+
+    @property
+    def lean_attempts(self) -> tuple[Attempt, ...]:
+        return tuple(a for a in self.attempts if a.index > 0)
+
+
+class ReportData(Frozen):
+    """Everything the report shows."""
+
+    title: str = "Sequent report"
+    project: str
+    generated_at: datetime
+    git_commit: str | None = None
+    claims: tuple[ClaimEntry, ...]
+    runs: tuple[str, ...] = ()
+    """Every run with at least one verdict, in first-seen order."""
+    issues: tuple[str, ...] = ()
+    """Registry-wide consistency problems."""
+    plots: tuple[PlotRef, ...] = ()
+    """Evidence PNGs to copy into the site."""
+
+    def claim(self, claim_id: str) -> ClaimEntry | None:
+        return next((c for c in self.claims if c.id == claim_id), None)
+
+    def used_by(self, claim_id: str) -> tuple[ClaimEntry, ...]:
+        """The claims that depend on ``claim_id``."""
+        return tuple(c for c in self.claims if claim_id in c.depends_on)
+
+
+__all__ = [
+    "LEVEL_LABELS",
+    "ClaimEntry",
+    "HypothesisRow",
+    "Level",
+    "NodeStatus",
+    "PlotRef",
+    "ReportData",
+    "RunEvidence",
+    "VerdictRow",
+]

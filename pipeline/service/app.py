@@ -1,0 +1,82 @@
+"""The FastAPI app: ``create_app(settings)``.
+
+The lifespan builds the :class:`~pipeline.service.core.ServiceCore` (migrations, engine,
+in-process workers) onto ``app.state.core``; routers reach it through ``Depends``. The
+report's live pages (:mod:`pipeline.report.web`) are served at ``/`` with the same engine
+and database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from pipeline.errors import SequentError
+from pipeline.report.web import mount_report
+from pipeline.service import handlers
+from pipeline.service.config import ServiceConfig
+from pipeline.service.core import ServiceCore, package_version
+from pipeline.service.middleware import BodyGuard
+from pipeline.service.routes import checks, claims, health, submissions
+from pipeline.settings import Settings
+
+API_DESCRIPTION = """\
+Agents submit proofs of the claims' pinned Lean statements. The server builds the Lean file
+itself, checks it under the trust policy and records the verdict. Writes need a bearer token
+(`sequent token create`). Every error is a JSON body `{error, detail, retry_after_s}`.
+"""
+
+
+def create_app(settings: Settings, config: ServiceConfig | None = None) -> FastAPI:
+    config = config or ServiceConfig()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        core = await run_in_threadpool(ServiceCore, settings, config)
+        try:
+            await run_in_threadpool(core.start)
+            app.state.core = core
+            yield
+        finally:
+            await run_in_threadpool(core.close)
+
+    app = FastAPI(
+        title="Sequent",
+        version=package_version(),
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    handlers.install(app)
+    for module in (submissions, claims, checks, health):
+        app.include_router(module.router)
+    mount_report(app, settings, checker=lambda: app.state.core.checker(),
+                 db=lambda: app.state.core.db)
+    app.add_middleware(BodyGuard, max_bytes=config.max_body_bytes)
+    _document_claim_ids(app)
+    return app
+
+
+def _document_claim_ids(app: FastAPI) -> None:
+    """List the registry's claim ids as examples of ``claim_id`` in the OpenAPI schema."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        core = getattr(app.state, "core", None)
+        try:
+            ids = [c.id for c in core.registry.get().claims] if core is not None else []
+        except SequentError:
+            ids = []
+        field = schema["components"]["schemas"]["SubmissionIn"]["properties"]["claim_id"]
+        if ids:
+            field["examples"] = ids
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+__all__ = ["create_app"]

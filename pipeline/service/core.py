@@ -1,0 +1,279 @@
+"""The service's resources and operations, shared by the HTTP app, the MCP server and
+``sequent worker``.
+
+:class:`ServiceCore` owns, from construction to :meth:`close`: the database (migrated at
+start), the Lean :class:`~pipeline.lean.checker.Checker` (created on first need, or at
+:meth:`start` when it runs workers) and the :class:`~pipeline.service.worker.WorkerPool`.
+Its methods are the operations; the front ends only translate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Self
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.claims.status import evaluate
+from pipeline.errors import EnvironmentError_, InputError
+from pipeline.lean.build import BuildReport, build_project
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckRequest, CheckResult
+from pipeline.service.checks import AdhocChecks
+from pipeline.service.claims_view import (
+    RegistryCache,
+    claim_summary,
+    claim_view,
+    hypotheses_of,
+    library_statuses,
+)
+from pipeline.service.config import ServiceConfig
+from pipeline.service.errors import Busy, Conflict
+from pipeline.service.export import ExportRequest, export_submission
+from pipeline.service.migrate import upgrade
+from pipeline.service.models import (
+    CheckIn,
+    CheckOut,
+    ClaimSummary,
+    ClaimView,
+    ExportView,
+    Health,
+    HypothesisView,
+    LibraryStatus,
+    SubmissionAccepted,
+    SubmissionIn,
+    SubmissionView,
+)
+from pipeline.service.queue import JobQueue
+from pipeline.service.submissions import SubmissionStore
+from pipeline.service.tables import SubmissionRow, utcnow
+from pipeline.service.tokens import TokenStore
+from pipeline.service.worker import WorkerPool
+from pipeline.service.writelock import WriteGate
+from pipeline.settings import Settings
+from pipeline.store.db import Base, Database, load_all_tables
+
+log = logging.getLogger(__name__)
+
+READY_WAIT_S = 5.0
+"""How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
+
+
+def package_version() -> str:
+    try:
+        return version("sequent")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _open_database(url: str) -> Database:
+    try:
+        return Database(url, create=False)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        safe = url.split("@")[-1] if "@" in url else url
+        raise EnvironmentError_(f"cannot open the database {safe}: {exc}") from exc
+
+
+class ServiceCore:
+    """One per process. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: ServiceConfig | None = None,
+        *,
+        worker_threads: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config or ServiceConfig()
+        settings.ensure_state()
+        self.db = _open_database(settings.db_url)
+        try:
+            upgrade(self.db.engine)
+            load_all_tables()
+            Base.metadata.create_all(self.db.engine)  # the other components' tables
+        except BaseException:
+            self.db.close()
+            raise
+        self.gate = WriteGate(self.db)
+        self.queue = JobQueue(
+            self.db, lease_s=self.config.lease_s, max_attempts=self.config.max_attempts,
+            gate=self.gate,
+        )
+        self.tokens = TokenStore(self.db, self.config)
+        self.submissions = SubmissionStore(self.db, self.config, self.queue, self.gate)
+        self.registry = RegistryCache(settings)
+        self._checker: Checker | None = None
+        self._checker_lock = threading.Lock()
+        threads = self.config.workers if worker_threads is None else worker_threads
+        self.workers = WorkerPool(
+            check=self._check,
+            queue=self.queue,
+            store=self.submissions,
+            config=self.config,
+            threads=threads,
+        )
+        self._adhoc_slots = threading.BoundedSemaphore(self.config.adhoc_concurrency)
+        self.ready = threading.Event()
+        """Set once the engine is up and the project's modules are built."""
+        self._preparing: threading.Thread | None = None
+        self.prepare_error: str | None = None
+        self.library: dict[str, LibraryStatus] = {}
+        """Each claim's status in the project's library (empty until evaluated)."""
+
+    # ---- life -------------------------------------------------------------------------
+    def start(self, *, background: bool = True) -> None:
+        """Start the engine, build the project's modules (incrementally) so that claims'
+        imports resolve, then start the in-process workers. Submissions are accepted (and
+        queue up) meanwhile; nothing is checked against a half-built library."""
+        if background:
+            self._preparing = threading.Thread(target=self._prepare, name="sequent-prepare", daemon=True)
+            self._preparing.start()
+        else:
+            self._prepare()
+
+    def _prepare(self) -> None:
+        try:
+            checker = self.checker()
+            report = None
+            if self.settings.formal_path.is_dir():
+                report = build_project(self.settings, checker)
+                for failed in report.failures():
+                    log.warning("module %s does not build; submissions importing it will be rejected",
+                                failed.module)
+        except Exception as exc:  # reported by health; the API stays up for reads
+            self.prepare_error = str(exc)
+            log.exception("the Lean engine could not be prepared")
+            return
+        self.ready.set()
+        self.workers.start()
+        if self.config.claim_status and report is not None:
+            self._evaluate_library(checker, report)
+
+    def _evaluate_library(self, checker: Checker, report: BuildReport) -> None:
+        """The claims' status in the project's library, once, after the workers started."""
+        try:
+            evaluated = evaluate(self.settings, checker, build=report)
+        except Exception:  # the status stays unknown (None); the service is unaffected
+            log.exception("evaluating the claims' library status failed")
+            return
+        self.library = library_statuses(evaluated, utcnow())
+
+    def close(self) -> None:
+        if self._preparing is not None:
+            self._preparing.join(timeout=1.0)
+        self.workers.stop()
+        with self._checker_lock:
+            if self._checker is not None:
+                self._checker.close()
+                self._checker = None
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def checker(self) -> Checker:
+        with self._checker_lock:
+            if self._checker is None:
+                self._checker = Checker(self.settings, db=self.db)
+            return self._checker
+
+    def _check(self, request: CheckRequest) -> CheckResult:
+        return self.checker().check(request)
+
+    # ---- operations -------------------------------------------------------------------
+    def submit(self, sub: SubmissionIn, *, token_id: str | None, channel: str) -> SubmissionAccepted:
+        claim = self.registry.claim(sub.claim_id)
+        accepted = self.submissions.accept(
+            claim, sub.proof, sub.agent, token_id=token_id, channel=channel
+        )
+        self.workers.notify()
+        return accepted
+
+    def submission(self, submission_id: str) -> SubmissionView:
+        return self.submissions.get(submission_id)
+
+    def wait(self, submission_id: str, timeout_s: float) -> SubmissionView:
+        return self.submissions.wait(submission_id, timeout_s)
+
+    def check(self, draft: CheckIn, *, token_id: str | None) -> CheckOut:
+        """An ad-hoc check of a draft file; recorded for rate limits, never as a proof."""
+        with self._adhoc_slot():
+            checks = AdhocChecks(self.db, self.config, self.checker(), self.gate)
+            return checks.run(draft, token_id=token_id)
+
+    def check_proof(self, claim_id: str, proof: str, *, ready_wait_s: float = READY_WAIT_S
+                    ) -> CheckResult:
+        """Check a proof of a claim exactly as a submission would be, without recording it."""
+        request = self.submissions.prepare(self.registry.claim(claim_id), proof)
+        with self._adhoc_slot(ready_wait_s):
+            return self.checker().check(
+                request.model_copy(update={"timeout_s": self.config.check_timeout_s})
+            )
+
+    @contextmanager
+    def _adhoc_slot(self, ready_wait_s: float = READY_WAIT_S) -> Iterator[None]:
+        if self._preparing is not None and not self.ready.wait(ready_wait_s):
+            raise Busy(self.prepare_error or "the Lean engine is still starting; try again shortly", 10.0)
+        if not self._adhoc_slots.acquire(timeout=1.0):
+            raise Busy("every Lean worker is busy with ad-hoc checks; try again shortly", 5.0)
+        try:
+            yield
+        finally:
+            self._adhoc_slots.release()
+
+    def claims(self) -> list[ClaimSummary]:
+        return [
+            claim_summary(c, self.submissions.proof_status(c.id), self.library.get(c.id))
+            for c in self.registry.get().claims
+        ]
+
+    def claim(self, claim_id: str) -> ClaimView:
+        claim = self.registry.claim(claim_id)
+        return claim_view(claim, self.submissions.proof_status(claim.id), self.library.get(claim.id),
+                          hypotheses_of(self.db, claim))
+
+    def hypotheses(self, claim_id: str) -> tuple[HypothesisView, ...]:
+        return hypotheses_of(self.db, self.registry.claim(claim_id))
+
+    def export(self, submission_id: str) -> ExportView:
+        view = self.submissions.get(submission_id)
+        if view.status != "accepted":
+            raise Conflict(f"submission {submission_id} is {view.status}; only accepted proofs export")
+        with self.db.session() as session:
+            row = session.get(SubmissionRow, submission_id)
+            if row is None:  # pragma: no cover - just read above
+                raise InputError(f"no submission {submission_id!r}")
+            req = ExportRequest(
+                submission_id=row.id,
+                claim_id=row.claim_id,
+                agent=row.agent,
+                source=row.source,
+                statement=row.statement,
+            )
+        done = export_submission(self.settings, req)
+        return ExportView(submission_id=submission_id, branch=done.branch, commit=done.commit, path=done.path)
+
+    def health(self) -> Health:
+        with self._checker_lock:
+            backend = self._checker.backend.name if self._checker is not None else None
+        return Health(
+            status="ok",
+            version=package_version(),
+            database=self.db.engine.dialect.name,
+            queue=self.queue.counts(),
+            workers=self.workers.threads if self.workers.running else 0,
+            lean_backend=backend,
+            lean_ready=self.ready.is_set(),
+            lean_error=self.prepare_error,
+        )
+
+
+__all__ = ["ServiceCore", "package_version"]

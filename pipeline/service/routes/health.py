@@ -1,0 +1,18 @@
+"""``/v1/health``: liveness, queue depth and workers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pipeline.service.deps import Core
+from pipeline.service.models import Health
+
+router = APIRouter(prefix="/v1", tags=["health"])
+
+
+@router.get("/health", summary="Liveness and queue depth")
+def health(core: Core) -> Health:
+    return core.health()
+
+
+__all__ = ["router"]

@@ -1,0 +1,58 @@
+"""``/v1/submissions``: submit a proof, read its verdict, export an accepted one."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from pipeline.service.deps import Core, Token
+from pipeline.service.models import ExportView, SubmissionAccepted, SubmissionIn, SubmissionView
+from pipeline.service.routes.responses import errors
+from pipeline.service.tables import SubmissionStatus
+
+router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+
+SubmissionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(400, 401, 404, 429),
+    summary="Submit a proof of a claim's pinned statement",
+)
+def submit(sub: SubmissionIn, core: Core, token: Token, response: Response) -> SubmissionAccepted:
+    accepted = core.submit(sub, token_id=token.id, channel="http")
+    response.headers["Location"] = accepted.url
+    return accepted
+
+
+@router.get("/{submission_id}", responses=errors(404), summary="A submission and its verdict")
+async def get_submission(
+    submission_id: SubmissionId,
+    core: Core,
+    wait: Annotated[float, Query(ge=0, le=600, description="Seconds to wait for a verdict")] = 0,
+) -> SubmissionView:
+    deadline = time.monotonic() + min(wait, core.config.wait_max_s)
+    while True:
+        view = await run_in_threadpool(core.submission, submission_id)
+        if view.status in SubmissionStatus.final or time.monotonic() >= deadline:
+            return view
+        await anyio.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+
+
+@router.post(
+    "/{submission_id}/export",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 404, 409),
+    summary="Commit an accepted proof on the review branch sequent/review/<id>",
+)
+def export(submission_id: SubmissionId, core: Core, token: Token) -> ExportView:
+    return core.export(submission_id)
+
+
+__all__ = ["router"]

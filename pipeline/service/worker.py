@@ -1,0 +1,155 @@
+"""Check workers: threads that claim jobs from the persisted queue and run them through the
+engine's :class:`~pipeline.lean.checker.Checker`.
+
+One :class:`WorkerPool` owns its threads and a heartbeat thread from ``start`` to ``stop``.
+Lean's verdict (accepted or rejected) is recorded; a broken transport (:class:`LeanError`)
+gives the job back to the queue with a backoff until ``max_attempts``, then finishes the
+submission as an error. A job claimed more than ``max_attempts`` times (its workers keep
+dying on it) is finished as an error without running it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from pipeline.errors import InputError, LeanError
+from pipeline.lean.models import CheckRequest, CheckResult
+from pipeline.service.config import ServiceConfig
+from pipeline.service.queue import ClaimedJob, JobQueue, lease_owner
+from pipeline.service.submissions import SubmissionStore
+
+log = logging.getLogger(__name__)
+
+CheckFn = Callable[[CheckRequest], CheckResult]
+
+
+class WorkerPool:
+    """``threads`` workers plus one heartbeat, all daemon threads of this process."""
+
+    def __init__(
+        self,
+        *,
+        check: CheckFn,
+        queue: JobQueue,
+        store: SubmissionStore,
+        config: ServiceConfig,
+        threads: int,
+    ) -> None:
+        self._check, self._queue, self._store, self._config = check, queue, store, config
+        self.threads = threads
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._pending_wakeups = 0
+        self._held: dict[int, ClaimedJob] = {}
+        self._held_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.processed = 0
+
+    # ---- life -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._threads or self.threads <= 0 or self._stop.is_set():
+            return
+        self._queue.requeue_orphans()
+        for i in range(self.threads):
+            t = threading.Thread(target=self._loop, name=f"sequent-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        hb = threading.Thread(target=self._heartbeat, name="sequent-heartbeat", daemon=True)
+        hb.start()
+        self._threads.append(hb)
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop claiming; wait up to ``grace_s`` for running checks, then give back the rest."""
+        self._stop.set()
+        self.notify(self.threads)
+        for t in self._threads:
+            t.join(timeout=grace_s)
+        with self._held_lock:
+            left = list(self._held.values())
+        for job in left:
+            self._queue.release(job, "the worker stopped before finishing", backoff_s=0.0)
+        self._threads.clear()
+
+    def notify(self, n: int = 1) -> None:
+        """Wake idle workers: a job was just queued."""
+        with self._wake:
+            self._pending_wakeups += n
+            self._wake.notify(n)
+
+    def wait_stopped(self) -> None:
+        self._stop.wait()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._threads) and not self._stop.is_set()
+
+    # ---- threads ----------------------------------------------------------------------
+    def _loop(self) -> None:
+        owner = lease_owner()
+        while not self._stop.is_set():
+            try:
+                job = self._queue.claim(owner)
+            except Exception:  # the database was briefly unavailable: try again later
+                log.exception("claiming a job failed")
+                job = None
+            if job is None:
+                self._idle()
+                continue
+            with self._held_lock:
+                self._held[job.id] = job
+            try:
+                self._process(job)
+            finally:
+                with self._held_lock:
+                    self._held.pop(job.id, None)
+
+    def _idle(self) -> None:
+        with self._wake:
+            if self._pending_wakeups == 0:
+                self._wake.wait(timeout=self._config.poll_s)
+            self._pending_wakeups = max(self._pending_wakeups - 1, 0)
+
+    def _process(self, job: ClaimedJob) -> None:
+        limit = self._config.max_attempts
+        try:
+            if job.attempts > limit:
+                self._store.fail(job, f"gave up: the check was started {job.attempts - 1} times "
+                                      "and never finished")
+                return
+            request = self._store.request_for(job.submission_id, self._config.submission_timeout_s)
+            result = self._check(request)
+            self._store.record(job, result)
+            self.processed += 1
+        except LeanError as exc:
+            if job.attempts >= limit:
+                self._store.fail(job, f"Lean could not check this submission: {exc}")
+            else:
+                self._queue.release(job, str(exc), backoff_s=min(2.0**job.attempts, 60.0))
+        except InputError as exc:  # the engine refused the request itself
+            self._store.fail(job, str(exc))
+        except Exception as exc:  # never let one job kill the worker
+            log.exception("job %s failed unexpectedly", job.id)
+            try:
+                if job.attempts >= limit:
+                    self._store.fail(job, f"internal error: {type(exc).__name__}")
+                else:
+                    self._queue.release(job, repr(exc), backoff_s=min(2.0**job.attempts, 60.0))
+            except Exception:
+                log.exception("could not give job %s back; its lease will expire", job.id)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self._config.heartbeat_s):
+            with self._held_lock:
+                by_owner: dict[str, list[int]] = {}
+                for job in self._held.values():
+                    by_owner.setdefault(job.owner, []).append(job.id)
+            for owner, ids in by_owner.items():
+                try:
+                    self._queue.heartbeat(ids, owner)
+                except Exception:
+                    log.exception("heartbeat failed")
+
+
+__all__ = ["CheckFn", "WorkerPool"]

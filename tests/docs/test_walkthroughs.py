@@ -1,0 +1,112 @@
+"""Every command shown in the user walkthroughs runs, in a temporary copy of the project
+that is a real git repository (with a bare ``origin``), and exits as the text says.
+
+The walkthroughs share one warm state: a session fixture builds ``Formal/`` once and checks
+every claim once (Lean's results are cached in the state's database); each walkthrough
+starts from a copy of it, so only what a walkthrough changes is checked again by Lean.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, lean_home, needs_lean
+from tests.docs.console import commands, session
+
+DOCS = REPO / "docs"
+WALKTHROUGHS = ("walkthrough-mathematician.md", "walkthrough-agent-author.md", "walkthrough-ci.md")
+PROJECT_FILES = ("Formal", "Formal.lean", "claims", "lakefile.lean", "lean-toolchain", ".github",
+                 ".gitignore", "README.md", "pyproject.toml")
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+
+def environment(home: Path) -> dict[str, str]:
+    """What a reader's terminal has: the project's ``sequent`` on PATH, the shared Lean
+    install, a git identity; no proxy or provider key from the machine running the tests."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SEQUENT_", "GIT_", "ANTHROPIC_", "OPENAI_", "GITHUB_"))}
+    env.update(
+        PATH=f"{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+        HOME=str(home),
+        SEQUENT_LEAN_HOME=str(lean_home()),
+        GIT_AUTHOR_NAME="Ada Walkthrough", GIT_AUTHOR_EMAIL="ada@example.invalid",
+        GIT_COMMITTER_NAME="Ada Walkthrough", GIT_COMMITTER_EMAIL="ada@example.invalid",
+        GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", COLUMNS="120",
+    )
+    return env
+
+
+def copy_project(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, target / name)
+        elif src.is_file():
+            shutil.copy2(src, target / name)
+    return target
+
+
+def git(cwd: Path, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def warm_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``.sequent`` of a copy of the project after ``sequent build`` and one check of every
+    claim (without the Lean install, which is shared)."""
+    root = copy_project(tmp_path_factory.mktemp("warm") / "project")
+    env = environment(root.parent)
+    for argv in (["sequent", "build"], ["sequent", "claims", "status"]):
+        done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
+                              timeout=1200, check=False)
+        assert done.returncode in (0, 1), f"{argv}: {done.stdout}\n{done.stderr}"
+    return root / ".sequent"
+
+
+@pytest.fixture
+def reader(tmp_path: Path, warm_state: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A fresh clone-like project: a git repository on ``main`` with one commit, an
+    ``origin`` remote (a bare repository), and the warm state."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = environment(home)
+    origin = tmp_path / "origin.git"
+    git(tmp_path, env, "init", "-q", "--bare", "--initial-branch=main", str(origin))
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(warm_state, project / ".sequent", symlinks=True)
+    git(project, env, "init", "-q", "--initial-branch=main")
+    git(project, env, "add", "--all")
+    git(project, env, "commit", "-q", "-m", "Sequent project")
+    git(project, env, "remote", "add", "origin", str(origin))
+    git(project, env, "push", "-q", "origin", "main")
+    git(project, env, "fetch", "-q", "origin")
+    yield project, env
+
+
+@pytest.mark.parametrize("name", WALKTHROUGHS)
+def test_walkthrough_commands_run_as_documented(name: str, reader: tuple[Path, dict[str, str]]) -> None:
+    project, env = reader
+    cmds = commands((DOCS / name).read_text(encoding="utf-8"))
+    assert cmds, f"{name} shows no command"
+    with session(project, env, timeout_s=900) as terminal:
+        for cmd in cmds:
+            outcome = terminal.run(cmd)
+            assert outcome.ok, f"{name} {outcome.describe()}"
+
+
+def test_every_walkthrough_is_linked_and_uses_console_blocks() -> None:
+    for name in WALKTHROUGHS:
+        text = (DOCS / name).read_text(encoding="utf-8")
+        assert "```console" in text
+        assert "```bash" not in text and "```sh\n" not in text, f"{name}: untested shell block"

@@ -1,0 +1,1 @@
+-- The gate tests' fixture project (a tiny Lean library and claims registry).

@@ -1,0 +1,68 @@
+"""Derived node status: hypotheses checked, applies to run R, thin evidence."""
+
+from __future__ import annotations
+
+from pipeline.report.models import HypothesisRow, Level, NodeStatus, VerdictRow
+from pipeline.report.status import node_status, run_evidence
+from tests.report.factories import verdict
+
+HYPS = (
+    HypothesisRow(binder="h_a", meaning="a", check="m:a"),
+    HypothesisRow(binder="h_b", meaning="b", check="m:b"),
+    HypothesisRow(binder="h_assumed", meaning="c", check="m:c", assumed=True, justification="j"),
+    HypothesisRow(binder="h_formal", meaning="d"),
+)
+
+
+def test_applies_only_where_every_empirical_hypothesis_holds_and_the_claim_is_proved() -> None:
+    per_run = {
+        "r1": [verdict("h_b", "r1"), verdict("h_a", "r1")],
+        "r2": [verdict("h_a", "r2"), verdict("h_b", "r2", "fails")],
+        "r3": [verdict("h_a", "r3")],
+        "r4": [verdict("h_a", "r4"), verdict("h_b", "r4", "inconclusive")],
+        "r5": [],
+    }
+    runs = run_evidence(HYPS, per_run, proved=True)
+    assert [r.run_id for r in runs] == ["r1", "r2", "r3", "r4"]
+    assert [r.applies for r in runs] == [True, False, False, False]
+    assert [row.verdict.binder for row in runs[0].rows] == ["h_a", "h_b"]  # claim's order
+    assert runs[2].missing == ("h_b",)  # the assumed and formal ones are never "missing"
+    unproved = run_evidence(HYPS, per_run, proved=False)
+    assert not any(r.applies for r in unproved)
+
+
+def test_node_status_levels_and_hypotheses_checked() -> None:
+    runs = run_evidence(HYPS, {"r1": [verdict("h_a", "r1")], "r2": [verdict("h_b", "r2", "fails")]},
+                        proved=True)
+    st = node_status(pinned=True, proved=True, fully_proved=False, hypotheses=HYPS, runs=runs)
+    assert st.empirical == 2 and st.hypotheses_checked and st.applies_to == ()
+    assert st.level is Level.proved and st.label == "proved"
+    partial = node_status(pinned=True, proved=True, fully_proved=True, hypotheses=HYPS, runs=runs[:1])
+    assert not partial.hypotheses_checked and partial.level is Level.fully_proved
+    assert NodeStatus(pinned=True, proved=False, fully_proved=False, empirical=0,
+                      hypotheses_checked=True).level is Level.pinned
+    assert NodeStatus(pinned=False, proved=False, fully_proved=False, empirical=0,
+                      hypotheses_checked=True).level is Level.unstated
+
+
+def test_a_claim_without_empirical_hypotheses_applies_to_no_particular_run() -> None:
+    only_formal = (HypothesisRow(binder="h", meaning="m"),)
+    runs = run_evidence(only_formal, {"r1": [verdict("h", "r1")]}, proved=True)
+    assert [r.applies for r in runs] == [False]
+
+
+def test_thin_evidence() -> None:
+    def thin(**kw: object) -> bool:
+        return VerdictRow(verdict=verdict("h", "r", **kw)).thin  # type: ignore[arg-type]
+
+    assert not thin()
+    assert thin(outcome="inconclusive")
+    assert thin(n=12)
+    assert thin(ci=(0.85, 0.95))  # straddles the 0.9 threshold
+    assert not thin(ci=None)
+
+
+def test_plots_are_attached_by_run_and_binder() -> None:
+    runs = run_evidence(HYPS, {"r1": [verdict("h_a", "r1"), verdict("h_b", "r1")]}, proved=True,
+                        plots={("r1", "h_b"): "plots/c/r1--h_b.png"})
+    assert [row.plot for row in runs[0].rows] == [None, "plots/c/r1--h_b.png"]

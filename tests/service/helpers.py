@@ -1,0 +1,25 @@
+"""Small builders shared by the service tests (real rows in a real SQLite file)."""
+
+from __future__ import annotations
+
+from pipeline.service.ids import new_id, sha256
+from pipeline.service.queue import JobQueue
+from pipeline.service.tables import SubmissionRow, SubmissionStatus, utcnow
+from pipeline.store.db import Database
+
+
+def queued_submission(db: Database, proof: str = "by decide", *, token_id: str | None = None) -> str:
+    """Insert a queued submission and its job, the way ``SubmissionStore.accept`` does."""
+    sid, now = new_id(), utcnow()
+    with db.session() as session:
+        session.add(
+            SubmissionRow(
+                id=sid, claim_id="demo", agent="test", token_id=token_id, channel="http",
+                proof=proof, proof_sha256=sha256(proof), statement="2 + 2 = 4",
+                source=f"theorem sequent_submission : 2 + 2 = 4 := {proof}\n", imports=[],
+                file_name="Submission.lean", status=SubmissionStatus.queued, created_at=now,
+            )
+        )
+        session.flush()
+        JobQueue.enqueue(session, sid, now)
+    return sid

@@ -1,0 +1,245 @@
+"""The HTTP API against a real ``sequent serve`` on loopback, with real Lean."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+import pytest
+
+from pipeline.claims.registry import load_registry
+from pipeline.settings import Settings
+from tests.conftest import needs_lean
+from tests.service.conftest import Live, new_token, start_live, with_db
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+
+@pytest.fixture(scope="module")
+def live(service_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    folder = tmp_path_factory.mktemp("api")
+    server = start_live(with_db(service_settings, folder), folder, workers=1,
+                        max_body_bytes=64 * 1024, max_proof_bytes=8 * 1024)
+    server.server.wait_ready(timeout=1800)
+    yield server
+    server.server.stop()
+
+
+def _claim(settings: Settings):  # type: ignore[no-untyped-def]
+    return load_registry(settings).claims[0]
+
+
+def _submit(live: Live, claim_id: str, proof: str, *, agent: str = "tester") -> dict[str, object]:
+    with live.client() as http:
+        r = http.post("/v1/submissions", json={"claim_id": claim_id, "proof": proof, "agent": agent},
+                      headers=live.auth)
+    assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/v1/submissions/{r.json()['id']}"
+    return dict(r.json())
+
+
+def _source(live: Live, submission_id: str) -> str:
+    url = str(live.settings.database_url).removeprefix("sqlite:///")
+    with sqlite3.connect(url) as conn:
+        row = conn.execute("select source from service_submissions where id = ?", (submission_id,))
+        return str(row.fetchone()[0])
+
+
+def _count(live: Live, table: str) -> int:
+    url = str(live.settings.database_url).removeprefix("sqlite:///")
+    with sqlite3.connect(url) as conn:
+        return int(conn.execute(f"select count(*) from {table}").fetchone()[0])
+
+
+def test_a_correct_proof_is_accepted_and_can_be_exported(live: Live) -> None:
+    claim = _claim(live.settings)
+    sub = _submit(live, claim.id, f"by\n  exact {claim.lean.declaration}")
+    view = live.wait_verdict(str(sub["id"]))
+    assert view["status"] == "accepted" and view["verdict"] == "accepted", view
+    assert view["statement"] == claim.lean.statement
+    assert view["lean_version"] and view["backend"] == "embedded"
+
+    repo = git.Repo(live.settings.project_root)
+    head, status = repo.head.commit.hexsha, repo.git.status("--porcelain")
+    with live.client() as http:
+        r = http.post(f"/v1/submissions/{sub['id']}/export", headers=live.auth)
+        assert r.status_code == 201, r.text
+        again = http.post(f"/v1/submissions/{sub['id']}/export", headers=live.auth)
+        assert again.json() == r.json()
+        claims = {c["id"]: c for c in http.get("/v1/claims").json()}
+    out = r.json()
+    committed = repo.git.show(f"{out['branch']}:{out['path']}", strip_newline_in_stdout=False)
+    assert committed == _source(live, str(sub["id"]))  # exactly the file Lean accepted
+    assert "theorem sequent_submission :" in committed and claim.lean.declaration in committed
+    assert repo.head.commit.hexsha == head and repo.git.status("--porcelain") == status
+    assert claims[claim.id]["proof"]["latest_accepted"] == sub["id"]
+
+
+def test_sorry_is_rejected(live: Live) -> None:
+    claim = _claim(live.settings)
+    view = live.wait_verdict(str(_submit(live, claim.id, "by\n  sorry")["id"]))
+    assert view["status"] == "rejected" and "sorry" in view["reasons"]  # type: ignore[operator]
+    with live.client() as http:
+        r = http.post(f"/v1/submissions/{view['id']}/export", headers=live.auth)
+    assert r.status_code == 409 and r.json()["error"] == "conflict"
+
+
+def test_a_proof_cannot_bring_its_own_statement(live: Live) -> None:
+    claim = _claim(live.settings)
+    before = _count(live, "service_submissions")
+    smuggles = [
+        "by\n  trivial\n\ntheorem sequent_submission' : True := trivial",
+        f"by exact {claim.lean.declaration}\naxiom cheat : False",
+        "trivial\nend\nimport Init",
+    ]
+    with live.client() as http:
+        for proof in smuggles:
+            r = http.post("/v1/submissions", headers=live.auth,
+                          json={"claim_id": claim.id, "proof": proof, "agent": "smuggler"})
+            assert r.status_code == 422, (proof, r.text)
+            assert r.json()["error"] == "invalid_input"
+    assert _count(live, "service_submissions") == before  # nothing stored
+
+
+def test_a_weaker_statement_is_rejected_by_lean(live: Live) -> None:
+    claim = _claim(live.settings)
+    view = live.wait_verdict(str(_submit(live, claim.id, "by\n  show True\n  trivial")["id"]))
+    assert view["status"] == "rejected" and "error" in view["reasons"], view  # type: ignore[operator]
+    assert view["statement"] == claim.lean.statement
+
+
+def test_writes_need_a_valid_token(live: Live) -> None:
+    claim = _claim(live.settings)
+    body = {"claim_id": claim.id, "proof": "by trivial", "agent": "x"}
+    revoked = new_token(live.settings, "soon-revoked")
+    from pipeline.service.core import ServiceCore
+
+    with ServiceCore(live.settings, worker_threads=0) as core:
+        core.tokens.revoke("soon-revoked")
+    with live.client() as http:
+        for headers in ({}, {"Authorization": "Bearer sqt_nope"}, {"Authorization": "Basic abc"},
+                        {"Authorization": f"Bearer {revoked}"}):
+            for method, path, payload in (("POST", "/v1/submissions", body),
+                                          ("POST", "/v1/check", {"source": "theorem t : True := trivial"}),
+                                          ("POST", "/v1/submissions/0123abcd/export", None)):
+                r = http.request(method, path, json=payload, headers=headers)
+                assert r.status_code == 401, (headers, path, r.text)
+                assert r.json()["error"] == "unauthorized"
+                assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_bad_input_gets_a_json_4xx(live: Live) -> None:
+    claim = _claim(live.settings)
+    json_h = {**live.auth, "content-type": "application/json"}
+    cases = [
+        ("POST", "/v1/submissions", b'{"claim_id": ', json_h, 400, "malformed_json"),
+        ("POST", "/v1/submissions", b'{"claim_id": "\xff\xfe"}', json_h, 400, "bad_encoding"),
+        ("POST", "/v1/submissions", b'{"a": "' + b"x" * 70_000 + b'"}', json_h, 413, "too_large"),
+        ("POST", "/v1/submissions", b"[]", json_h, 422, "invalid_input"),
+        ("POST", "/v1/submissions", b'{"claim_id": "x"}', json_h, 422, "invalid_input"),
+        ("POST", "/v1/submissions",
+         b'{"claim_id": "%s", "proof": "by\\u0000 trivial", "agent": "a"}' % claim.id.encode(),
+         json_h, 422, "invalid_input"),
+        ("POST", "/v1/submissions",
+         b'{"claim_id": "%s", "proof": "\\ud800", "agent": "a"}' % claim.id.encode(),
+         json_h, 422, "invalid_input"),
+        ("POST", "/v1/submissions",
+         b'{"claim_id": "no_such_claim", "proof": "by trivial", "agent": "a"}', json_h, 404,
+         "not_found"),
+        ("POST", "/v1/submissions",
+         b'{"claim_id": "%s", "proof": "by trivial -- %s", "agent": "a"}'
+         % (claim.id.encode(), b"y" * 9000), json_h, 413, "too_large"),
+        ("GET", "/v1/submissions/0123456789abcdef", None, {}, 404, "not_found"),
+        ("GET", "/v1/submissions/not-hex!", None, {}, 422, "invalid_input"),
+        ("GET", "/v1/submissions/0123?wait=-1", None, {}, 422, "invalid_input"),
+        ("GET", "/v1/claims/no_such_claim", None, {}, 404, "not_found"),
+        ("GET", "/v1/nowhere", None, {}, 404, "not_found"),
+        ("DELETE", "/v1/claims", None, {}, 405, "method_not_allowed"),
+        ("POST", "/v1/check", b'{"source": "x", "file_name": "../../etc/passwd"}', json_h, 422,
+         "invalid_input"),
+    ]
+    with live.client() as http:
+        for method, path, content, headers, status, code in cases:
+            r = http.request(method, path, content=content, headers=headers)
+            assert (r.status_code, r.json()["error"]) == (status, code), (path, content, r.text)
+            assert r.json()["detail"]
+
+
+def test_rate_limit_and_concurrency_cap_answer_429(live: Live) -> None:
+    claim = _claim(live.settings)
+    body = {"claim_id": claim.id, "proof": "by\n  sorry", "agent": "greedy"}
+    slow = new_token(live.settings, "rate-3", rate_per_minute=3, max_concurrent=100)
+    with live.client(headers={"Authorization": f"Bearer {slow}"}) as http:
+        codes = [http.post("/v1/submissions", json=body).status_code for _ in range(3)]
+        over = http.post("/v1/submissions", json=body)
+    assert codes == [202, 202, 202]
+    assert over.status_code == 429 and over.json()["error"] == "rate_limited"
+    assert 0 < over.json()["retry_after_s"] <= 60 and int(over.headers["retry-after"]) >= 1
+    capped = new_token(live.settings, "cap-1", rate_per_minute=100, max_concurrent=1)
+    with live.client(headers={"Authorization": f"Bearer {capped}"}) as http:
+        first = http.post("/v1/submissions", json=body)
+        second = http.post("/v1/submissions", json=body)
+    assert first.status_code == 202
+    assert second.status_code == 429 and "concurrency" in second.json()["detail"]
+
+
+def test_claims_show_pinned_statements_and_hypotheses(live: Live) -> None:
+    registry = load_registry(live.settings)
+    with live.client() as http:
+        listed = http.get("/v1/claims").json()
+        assert [c["id"] for c in listed] == [c.id for c in registry.claims]
+        for claim in registry.claims:
+            view = http.get(f"/v1/claims/{claim.id}").json()
+            assert view["lean_statement"] == claim.lean.statement
+            assert [h["binder"] for h in view["hypotheses"]] == [h.binder for h in claim.hypotheses]
+
+
+def test_an_adhoc_check_is_never_a_proof(live: Live) -> None:
+    claim = _claim(live.settings)
+    source = f"theorem draft : {claim.lean.statement} := {claim.lean.declaration}\n"
+    with live.client() as http:
+        before = http.get(f"/v1/claims/{claim.id}").json()["proof"]
+        r = http.post("/v1/check", headers=live.auth,
+                      json={"source": source, "imports": [claim.lean.module]})
+        assert r.status_code == 200, r.text
+        assert r.json()["result"]["verdict"] == "accepted"
+        bad = http.post("/v1/check", headers=live.auth, json={"source": "theorem d : 1 = 2 := rfl"})
+        assert bad.json()["result"]["verdict"] == "rejected" and bad.json()["diagnostics"]
+        after = http.get(f"/v1/claims/{claim.id}").json()["proof"]
+    assert after["accepted_submissions"] == before["accepted_submissions"]
+    assert _count(live, "service_checks") >= 2
+
+
+def test_openapi_and_health(live: Live) -> None:
+    with live.client() as http:
+        schema = http.get("/openapi.json").json()
+        health = http.get("/v1/health").json()
+    assert {"/v1/submissions", "/v1/submissions/{submission_id}", "/v1/claims",
+            "/v1/claims/{claim_id}", "/v1/check", "/v1/health",
+            "/v1/submissions/{submission_id}/export"} <= set(schema["paths"])
+    assert health["status"] == "ok" and health["lean_ready"] and health["workers"] == 1
+    assert Path(live.settings.project_root).is_dir()
+
+
+def test_claims_show_their_status_in_the_library(live: Live) -> None:
+    """Evaluated once at start by ``pipeline.claims.status``; last here so it overlaps."""
+    import time
+
+    registry = load_registry(live.settings)
+    first = registry.claims[0]
+    deadline = time.monotonic() + 1800
+    with live.client() as http:
+        while True:
+            listed = http.get("/v1/claims").json()
+            if all(c["library"] is not None for c in listed):
+                break
+            assert time.monotonic() < deadline, live.server.log()
+            time.sleep(2)
+        view = http.get(f"/v1/claims/{first.id}").json()
+    labels = {"fully proved", "proved", "stated", "not stated"}
+    assert all(c["library"]["label"] in labels for c in listed)
+    # a submission `exact <declaration>` was accepted above: the declaration proves the
+    # pinned statement, so the library must agree that the statement is stated
+    assert view["library"]["stated"] is True

@@ -1,0 +1,68 @@
+"""No accepted submission is lost: SIGKILL the server during a check, restart it, the job
+completes; verdicts survive restarts."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.claims.registry import load_registry
+from pipeline.service.process import ServerProcess, service_env
+from pipeline.settings import Settings
+from tests.conftest import needs_lean
+from tests.service.conftest import start_live, with_db
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+
+def _job(settings: Settings, submission_id: str) -> tuple[str, int]:
+    path = str(settings.database_url).removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("select status, attempts from service_jobs where submission_id = ?",
+                           (submission_id,)).fetchone()
+    return str(row[0]), int(row[1])
+
+
+def test_sigkill_during_a_check_then_restart_completes_the_job(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    settings = with_db(service_settings, tmp_path)
+    claim = load_registry(settings).claims[0]
+    live = start_live(settings, tmp_path, workers=1, claim_status=False)
+    try:
+        live.server.wait_ready(timeout=1800)
+        with live.client() as http:
+            r = http.post("/v1/submissions", headers=live.auth, json={
+                "claim_id": claim.id, "proof": f"by\n  -- durability\n  exact {claim.lean.declaration}",
+                "agent": "durability"})
+            assert r.status_code == 202
+            sid = r.json()["id"]
+            deadline = time.monotonic() + 120
+            while http.get(f"/v1/submissions/{sid}").json()["status"] != "running":
+                assert time.monotonic() < deadline, "the worker never started the check"
+                time.sleep(0.05)
+        live.server.kill()  # SIGKILL mid-check: no cleanup runs in the server
+        assert _job(settings, sid) == ("running", 1)
+
+        restarted = ServerProcess(settings.project_root, service_env(settings, claim_status=False),
+                                  tmp_path / "server2.log", workers=1).start()
+        live.server = restarted
+        view = httpx.get(f"{restarted.url}/v1/submissions/{sid}", params={"wait": 1}).json()
+        assert view["id"] == sid and view["statement"] == claim.lean.statement
+        live.url = restarted.url
+        done = live.wait_verdict(sid)
+        assert done["status"] == "accepted", done
+        assert _job(settings, sid) == ("done", 2)  # picked up again after the restart
+
+        restarted.stop()
+        again = ServerProcess(settings.project_root, service_env(settings, claim_status=False),
+                              tmp_path / "server3.log", workers=0).start()
+        live.server = again
+        kept = httpx.get(f"{again.url}/v1/submissions/{sid}").json()
+        assert kept["status"] == "accepted" and kept["finished_at"] == done["finished_at"]
+    finally:
+        live.server.stop()

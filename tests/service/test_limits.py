@@ -1,0 +1,38 @@
+"""Admission under a token's limits (pure logic)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.service.errors import RateLimited, status_of
+from pipeline.service.limits import Limits, Usage, admit
+
+NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+LIMITS = Limits(rate_per_minute=3, max_concurrent=2)
+
+
+def usage(writes: int, open_: int, oldest_s_ago: float | None = None) -> Usage:
+    oldest = NOW - timedelta(seconds=oldest_s_ago) if oldest_s_ago is not None else None
+    return Usage(writes_in_window=writes, oldest_write_in_window=oldest, open_submissions=open_)
+
+
+def test_under_both_limits_is_admitted() -> None:
+    admit(usage(2, 1, 10), LIMITS, now=NOW, opens_submission=True)
+
+
+def test_rate_limit_gives_the_time_until_the_oldest_write_leaves_the_window() -> None:
+    with pytest.raises(RateLimited) as info:
+        admit(usage(3, 0, 45), LIMITS, now=NOW, opens_submission=False)
+    assert info.value.retry_after_s == pytest.approx(15.0)
+    assert "3 writes per minute" in str(info.value)
+    assert status_of(info.value) == (429, "rate_limited")
+    assert isinstance(info.value, InputError)
+
+
+def test_concurrency_cap_applies_only_to_submissions() -> None:
+    admit(usage(1, 2, 5), LIMITS, now=NOW, opens_submission=False)
+    with pytest.raises(RateLimited, match="concurrency limit"):
+        admit(usage(1, 2, 5), LIMITS, now=NOW, opens_submission=True)

@@ -1,0 +1,40 @@
+"""Workers on the real queue: a job whose workers keep dying is given up, not retried forever."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pipeline.claims.registry import load_registry
+from pipeline.service.config import ServiceConfig
+from pipeline.service.core import ServiceCore
+from pipeline.service.models import SubmissionIn
+from pipeline.service.tables import utcnow
+from pipeline.settings import Settings
+from tests.service.conftest import with_db
+
+
+def test_a_job_claimed_too_often_is_finished_as_an_error(
+    service_settings: Settings, tmp_path: Path
+) -> None:
+    settings = with_db(service_settings, tmp_path)
+    claim = load_registry(settings).claims[0]
+    config = ServiceConfig(max_attempts=2, lease_s=30, poll_s=0.05)
+    with ServiceCore(settings, config, worker_threads=1) as core:
+        sub = core.submit(SubmissionIn(claim_id=claim.id, proof="by\n  sorry", agent="t"),
+                          token_id=None, channel="http")
+        later = utcnow()
+        for dead_worker in ("gone-host:1:1:1", "gone-host:2:2:2"):  # two workers died on it
+            later += timedelta(seconds=31)
+            job = core.queue.claim(dead_worker, now=later)
+            assert job is not None and job.submission_id == sub.id
+        # the third claim happens once the last lease has run out
+        core.queue.heartbeat([job.id], "gone-host:2:2:2", now=utcnow() - timedelta(seconds=60))
+        core.workers.start()
+        view = core.wait(sub.id, 30)
+        assert view.status == "error" and view.error is not None and "gave up" in view.error
+        assert view.verdict is None
+        assert core.queue.counts()["done"] == 1
+        # finished means immutable: a late writer (a worker whose lease ran out) changes nothing
+        assert core.submissions.fail(job, "late") is False
+        assert core.submission(sub.id).error == view.error
