@@ -74,6 +74,8 @@ class EvidenceError(SequentError):
 class ProviderError(SequentError):
     """An LLM provider failed after retries, or is not configured."""
 
+    exit_code = 2
+
 
 class GateError(SequentError):
     """A repository or ref problem in the gate."""

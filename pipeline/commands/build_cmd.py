@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.lean.build import build_project, discover
@@ -28,9 +29,9 @@ def build(
     rebuilt = report.rebuilt
     term.print(f"{len(report.modules)} modules, {len(rebuilt)} rebuilt, {report.elapsed_s:.1f}s")
     for m in report.failures():
-        term.print(f"[red]failed[/] {m.path}: {m.result.summary() if m.result else m.skipped_reason}")
+        term.print(f"[red]failed[/] {escape(m.path)}: {escape(m.result.summary() if m.result else m.skipped_reason or '')}")
         if m.result is not None and m.result.diagnostics():
-            term.print(m.result.diagnostics().replace(m.result.file_name, m.path))
+            term.text(m.result.diagnostics().replace(m.result.file_name, m.path))
     raise typer.Exit(0 if report.ok else 1)
 
 

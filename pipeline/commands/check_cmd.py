@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.lean.build import build_project
@@ -40,9 +41,9 @@ def check(
     else:
         for f, r in zip(files, results, strict=True):
             colour = "green" if r.accepted else "red"
-            term.print(f"[{colour}]{r.verdict.value}[/] {f}  ({r.summary()}{', cached' if r.cached else ''})")
+            term.print(f"[{colour}]{r.verdict.value}[/] {escape(str(f))}  ({r.summary()}{', cached' if r.cached else ''})")
             if not r.accepted and r.diagnostics():
-                term.print(r.diagnostics().replace(r.file_name, str(f)))
+                term.text(r.diagnostics().replace(r.file_name, str(f)))
     raise typer.Exit(0 if all(r.accepted for r in results) else 1)
 
 

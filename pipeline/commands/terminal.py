@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,16 +25,20 @@ class Terminal:
         return self.err.is_terminal
 
     def error(self, message: str) -> None:
-        self.err.print(f"[bold red]error:[/] {message}", markup=True)
+        self.err.print(f"[bold red]error:[/] {escape(message)}")
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {message}")
+        self.err.print(f"[yellow]warning:[/] {escape(message)}")
 
     def info(self, message: str) -> None:
-        self.err.print(message)
+        self.err.print(message, markup=False)
 
     def print(self, *objects: Any) -> None:
         self.out.print(*objects)
+
+    def text(self, text: str) -> None:
+        """Plain text on stdout: Lean messages like `simp [foo]` are not Rich markup."""
+        self.out.print(text, markup=False, highlight=False)
 
     def table(self, title: str, columns: list[str], rows: list[list[str]]) -> None:
         table = Table(title=title)

@@ -22,7 +22,7 @@ from pipeline.errors import EvidenceError, GateError, SequentError
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.evidence.store import latest_verdicts
 from pipeline.lean.checker import Checker
-from pipeline.lean.syntax import blank_comments_and_strings
+from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
 from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData
 from pipeline.report.status import node_status, run_evidence
@@ -202,15 +202,11 @@ def declaration_text(library: LeanLibrary | None, module: str, name: str) -> str
 def without_trailing_comments(text: str) -> str:
     """``text`` without the comment lines it ends with: a declaration's text runs up to the
     next declaration, so it can end with that one's doc comment."""
-    lines = text.rstrip().splitlines()
-    blank = blank_comments_and_strings(text).splitlines()
-    keep = len(lines)
-    while keep > 0 and not blank[keep - 1].strip():
-        keep -= 1
-    trailing = [line.strip() for line in lines[keep:] if line.strip()]
-    if trailing and trailing[0].startswith(("/-", "--")):
-        return "\n".join(lines[:keep]).rstrip()
-    return "\n".join(lines).rstrip()
+    end = len(blank_comments_and_strings(text).rstrip())
+    if strip_comments(text[end:]).strip():
+        return text.rstrip()  # a string literal ends the declaration: keep it all
+    newline = text.find("\n", end)
+    return text[: newline if newline != -1 else len(text)].rstrip()
 
 
 def _git_commit(settings: Settings) -> str | None:
