@@ -75,15 +75,31 @@ theorem product_not_stable : ¬ Stable (fun a b => a * b) := by
   have h2 : ¬ (absDiff (2 * 2) (1 * 1) ≤ max (absDiff 2 1) (absDiff 2 1)) := by decide +kernel
   exact h2 h1
 
+theorem absDiff_le {a b d : Rat} (h₁ : a - b ≤ d) (h₂ : b - a ≤ d) : absDiff a b ≤ d := by
+  unfold absDiff; grind
+
+theorem sub_le_absDiff (a b : Rat) : a - b ≤ absDiff a b ∧ b - a ≤ absDiff a b := by
+  unfold absDiff; grind
+
+/-- The four one-sided input moves are bounded by the max-norm distance of the inputs. -/
+theorem moves_le (a b a' b' : Rat) :
+    a - a' ≤ max (absDiff a a') (absDiff b b') ∧ a' - a ≤ max (absDiff a a') (absDiff b b') ∧
+    b - b' ≤ max (absDiff a a') (absDiff b b') ∧ b' - b ≤ max (absDiff a a') (absDiff b b') := by
+  have := sub_le_absDiff a a'
+  have := sub_le_absDiff b b'
+  grind
+
 theorem average_stable : Stable (fun a b => (a + b) / 2) := by
   intro a b a' b'
-  unfold absDiff
-  grind
+  have h := moves_le a b a' b'
+  generalize max (absDiff a a') (absDiff b b') = M at *
+  exact absDiff_le (by grind) (by grind)
 
 theorem max_stable : Stable (fun a b => max a b) := by
   intro a b a' b'
-  unfold absDiff
-  grind
+  have h := moves_le a b a' b'
+  generalize max (absDiff a a') (absDiff b b') = M at *
+  exact absDiff_le (by grind) (by grind)
 
 /-- Non-vacuity: the circuit `average (max x₀ x₁) x₂` has stable nodes, the estimator is off
 by exactly `1/10` at every leaf, and the root estimate is then within `1/10`. -/
@@ -94,7 +110,7 @@ theorem error_composition_nonvacuous :
         (leaf 2)).eval (fun i => (i : Rat))) ≤ 1 / 10 :=
   error_composition _ (fun i => (i : Rat)) (fun i => (i : Rat) + 1 / 10) (1 / 10)
     ⟨average_stable, ⟨max_stable, trivial, trivial⟩, trivial⟩
-    (by intro i _; unfold absDiff; grind)
+    (fun i _ => absDiff_le (by grind) (by grind))
 
 end Formal.ProverEstimator
 

@@ -24,7 +24,7 @@ from pipeline.evidence.store import latest_verdicts
 from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
-from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData
+from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
 from pipeline.report.status import node_status, run_evidence
 from pipeline.settings import Settings
 from pipeline.store.db import Database
@@ -59,12 +59,13 @@ def collect(
     database = db or Database(settings.db_url)
     try:
         runs = recorded_runs(database)
+        run_ids = [r.id for r in runs]
         library = _library(settings)
         entries: list[ClaimEntry] = []
         plots: list[PlotRef] = []
         seen_runs: list[str] = []
         for status in report.claims:
-            entry, claim_plots = _entry(settings, status, database, runs, library)
+            entry, claim_plots = _entry(settings, status, database, run_ids, library)
             entries.append(entry)
             plots.extend(claim_plots)
             for ev in entry.runs:
@@ -74,7 +75,9 @@ def collect(
     finally:
         if db is None:
             database.close()
-    ordered_runs = [r for r in runs if r in seen_runs] + [r for r in seen_runs if r not in runs]
+    known = {r.id for r in runs}
+    ordered_runs = [r for r in runs if r.id in seen_runs]
+    ordered_runs += [RunInfo(id=r) for r in seen_runs if r not in known]
     return ReportData(
         project=settings.project_root.name,
         generated_at=now or datetime.now(UTC),
@@ -170,14 +173,16 @@ def _verdicts(
     return per_run, plots, refs
 
 
-def recorded_runs(db: Database) -> list[str]:
+def recorded_runs(db: Database) -> list[RunInfo]:
     """Every run that has verdicts, oldest first."""
     from pipeline.evidence.tables import EvidenceRunRow
 
     try:
         with db.session() as s:
-            return list(s.scalars(select(EvidenceRunRow.id).order_by(EvidenceRunRow.recorded_at,
-                                                                      EvidenceRunRow.id)))
+            rows = s.scalars(select(EvidenceRunRow).order_by(EvidenceRunRow.recorded_at,
+                                                             EvidenceRunRow.id))
+            return [RunInfo(id=r.id, kind=r.kind, source=r.source, path=r.path,
+                            n_steps=r.n_steps, recorded_at=_utc(r.recorded_at)) for r in rows]
     except SQLAlchemyError as exc:
         raise EvidenceError(f"cannot read the recorded runs from {db.url}: "
                             f"{exc.__class__.__name__}") from exc
@@ -207,6 +212,13 @@ def without_trailing_comments(text: str) -> str:
         return text.rstrip()  # a string literal ends the declaration: keep it all
     newline = text.find("\n", end)
     return text[: newline if newline != -1 else len(text)].rstrip()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite drops the zone; every stored time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _git_commit(settings: Settings) -> str | None:

@@ -147,17 +147,23 @@ def run_demo(
 
         registry = load_registry(settings)
         counts = {"holds": 0, "fails": 0, "inconclusive": 0}
+        no_data = 0
         details: list[str] = []
         for run_dir in state.runs:
             verdicts = check_run(settings, registry, run_dir)
             for v in verdicts:
+                if v.outcome == "inconclusive" and v.n == 0:
+                    no_data += 1  # the run holds nothing this check can use
+                    continue
                 counts[v.outcome] += 1
-                details.append(f"{v.claim_id}.{v.binder} on {v.run_id}: {v.outcome} ({v.reason})")
+                details.append(f"{v.claim_id}.{v.binder} on {Path(run_dir).name}: {v.outcome} "
+                               f"({v.reason})")
             advance(Path(run_dir).name)
         total = sum(counts.values())
         if total == 0:
-            raise _Failed("no hypothesis was checked: the reference runs match no claim's checks")
-        summary = (f"{total} verdicts: {counts['holds']} hold, {counts['fails']} fail, "
+            raise _Failed("no hypothesis was tested: the reference runs hold no data for any "
+                          "claim's checks")
+        summary = (f"{total} hypothesis verdicts: {counts['holds']} hold, {counts['fails']} fail, "
                    f"{counts['inconclusive']} inconclusive")
         return summary, tuple(details)
 

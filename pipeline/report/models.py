@@ -93,6 +93,12 @@ class VerdictRow(Frozen):
     """Path of the evidence plot inside the site."""
 
     @property
+    def no_data(self) -> bool:
+        """The run holds no data this check can use (inconclusive on zero samples): the
+        hypothesis was not tested there at all."""
+        return self.verdict.outcome == "inconclusive" and self.verdict.n == 0
+
+    @property
     def thin(self) -> bool:
         """The evidence is thin: inconclusive, few samples, or a CI that straddles the
         threshold."""
@@ -113,6 +119,28 @@ class RunEvidence(Frozen):
     missing: tuple[str, ...] = ()
     """Empirical hypotheses with no verdict on this run."""
     applies: bool = False
+
+    @property
+    def no_data(self) -> bool:
+        """No hypothesis of the claim could be tested on this run."""
+        return all(row.no_data for row in self.rows)
+
+
+class RunInfo(Frozen):
+    """A run that has verdicts, as the evidence store recorded it."""
+
+    id: str
+    kind: str = ""
+    source: str = ""
+    """Where it came from, e.g. ``experiment:debate`` or ``tracking``."""
+    path: str | None = None
+    n_steps: int = 0
+    recorded_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        origin = self.source.removeprefix("experiment:") if self.source else self.kind
+        return f"{origin} · {self.id[:8]}" if origin else self.id
 
 
 class ClaimEntry(Frozen):
@@ -150,6 +178,15 @@ class ClaimEntry(Frozen):
         return next((r for r in self.runs if r.run_id == run_id), None)
 
     @property
+    def tested_runs(self) -> tuple[RunEvidence, ...]:
+        """Runs where at least one hypothesis could be tested."""
+        return tuple(r for r in self.runs if not r.no_data)
+
+    @property
+    def untested_runs(self) -> tuple[RunEvidence, ...]:
+        return tuple(r for r in self.runs if r.no_data)
+
+    @property
     def lean_attempts(self) -> tuple[Attempt, ...]:
         return tuple(a for a in self.attempts if a.index > 0)
 
@@ -162,8 +199,8 @@ class ReportData(Frozen):
     generated_at: datetime
     git_commit: str | None = None
     claims: tuple[ClaimEntry, ...]
-    runs: tuple[str, ...] = ()
-    """Every run with at least one verdict, in first-seen order."""
+    runs: tuple[RunInfo, ...] = ()
+    """Every run with at least one verdict, oldest first."""
     issues: tuple[str, ...] = ()
     """Registry-wide consistency problems."""
     plots: tuple[PlotRef, ...] = ()
@@ -171,6 +208,20 @@ class ReportData(Frozen):
 
     def claim(self, claim_id: str) -> ClaimEntry | None:
         return next((c for c in self.claims if c.id == claim_id), None)
+
+    def run(self, run_id: str) -> RunInfo:
+        return next((r for r in self.runs if r.id == run_id), RunInfo(id=run_id))
+
+    @property
+    def tested_runs(self) -> tuple[RunInfo, ...]:
+        """Runs on which some claim's hypothesis could be tested (the matrix's columns)."""
+        tested = {ev.run_id for c in self.claims for ev in c.tested_runs}
+        return tuple(r for r in self.runs if r.id in tested)
+
+    @property
+    def untested_runs(self) -> tuple[RunInfo, ...]:
+        tested = {r.id for r in self.tested_runs}
+        return tuple(r for r in self.runs if r.id not in tested)
 
     def used_by(self, claim_id: str) -> tuple[ClaimEntry, ...]:
         """The claims that depend on ``claim_id``."""
@@ -186,5 +237,6 @@ __all__ = [
     "PlotRef",
     "ReportData",
     "RunEvidence",
+    "RunInfo",
     "VerdictRow",
 ]

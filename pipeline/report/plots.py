@@ -5,7 +5,7 @@ canvas (no pyplot global state, safe in a server thread)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -20,8 +20,11 @@ def has_intervals(runs: Sequence[RunEvidence]) -> bool:
     return any(row.verdict.value is not None for r in runs for row in r.rows)
 
 
-def interval_chart(runs: Sequence[RunEvidence], *, title: str = "") -> bytes:
-    """One panel per hypothesis: its statistic on each run, CI as a bar, threshold dashed."""
+def interval_chart(runs: Sequence[RunEvidence], *, title: str = "",
+                   labels: Mapping[str, str] | None = None) -> bytes:
+    """One panel per hypothesis: its statistic on each run (named by ``labels``, default the
+    run id), confidence interval as a bar, threshold as a tick."""
+    labels = labels or {}
     panels: dict[str, list[tuple[str, float, float | None, float | None, float | None, str]]] = {}
     statistic: dict[str, str] = {}
     for r in runs:
@@ -31,7 +34,9 @@ def interval_chart(runs: Sequence[RunEvidence], *, title: str = "") -> bytes:
                 continue
             lo = v.ci.low if v.ci else None
             hi = v.ci.high if v.ci else None
-            panels.setdefault(v.binder, []).append((r.run_id, v.value, lo, hi, v.threshold, v.outcome))
+            panels.setdefault(v.binder, []).append(
+                (labels.get(r.run_id, r.run_id), v.value, lo, hi, v.threshold, v.outcome)
+            )
             statistic[v.binder] = v.statistic
     if not panels:
         raise ValueError("no verdict has a value to draw")

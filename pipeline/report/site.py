@@ -108,7 +108,7 @@ class Site:
         self._env = _environment()
         self._plots = {p.name: p.source for p in data.plots}
         self._claims = {paths.claim_page(c.id): c for c in data.claims}
-        self._runs = {paths.run_page(r): r for r in data.runs}
+        self._runs = {paths.run_page(r.id): r.id for r in data.runs}
         self._intervals = {
             paths.interval_plot(c.id): c for c in data.claims if has_intervals(c.runs)
         }
@@ -145,7 +145,8 @@ class Site:
             return self._page("run.html", path, run_id=self._runs[path]).encode()
         if path in self._intervals:
             c = self._intervals[path]
-            return interval_chart(c.runs, title=c.id)
+            return interval_chart(c.runs, title=c.id,
+                                  labels={r.id: r.label for r in self.data.runs})
         source = self._plots.get(path)
         if source is not None and source.is_file():
             return source.read_bytes()

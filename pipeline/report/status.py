@@ -2,7 +2,8 @@
 (pure logic).
 
 * *hypotheses checked*: every empirical hypothesis (one with a check, not assumed) has a
-  verdict on at least one run;
+  verdict on at least one run that held data for it (an inconclusive verdict on zero
+  samples means the run could not test it);
 * *applies to run R*: decided by :func:`pipeline.evidence.evaluate.applies` (proved, and
   every empirical hypothesis holds on R, by its latest verdict there).
 
@@ -59,7 +60,7 @@ def node_status(
     runs: Sequence[RunEvidence],
 ) -> NodeStatus:
     empirical = [h.binder for h in hypotheses if h.empirical]
-    seen = {row.verdict.binder for r in runs for row in r.rows}
+    seen = {row.verdict.binder for r in runs for row in r.rows if not row.no_data}
     return NodeStatus(
         pinned=pinned,
         proved=proved,

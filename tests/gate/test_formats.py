@@ -112,6 +112,7 @@ def test_markdown_tables_are_well_formed() -> None:
     # the pipe inside a message did not split the cell, the line break did not end the table
     assert "proof \\| unfinished<br>line two" in text
     assert "Formal/Basic.lean:7:3" in text
+    assert text.count("<details>") == text.count("</details>") == 1
 
 
 def test_github_annotations() -> None:

@@ -49,7 +49,7 @@ def sample_data(tmp: Path) -> ReportData:
     from pipeline.evidence.plots import render
     from pipeline.lean.models import CheckResult, Message, Position, Reason, Severity, Verdict
     from pipeline.report import paths
-    from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData
+    from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
     from pipeline.report.status import node_status, run_evidence
 
     png = render(
@@ -80,6 +80,8 @@ def sample_data(tmp: Path) -> ReportData:
                   verdict("h_honest", "run-a", claim_id="debate_tree")],
         "run-b": [verdict("h_judge_leaf", "run-b", "fails", claim_id="debate_tree",
                           value=0.7, ci=(0.6, 0.8), n=12)],
+        "run-c": [verdict("h_judge_leaf", "run-c", "inconclusive", claim_id="debate_tree",
+                          value=None, ci=None, n=0)],
     }
     runs = run_evidence(hyps, per_run, proved=True, plots={("run-a", "h_judge_leaf"): plot_name})
     t = T0
@@ -133,6 +135,7 @@ def sample_data(tmp: Path) -> ReportData:
                                       hypotheses=(), runs=()), check=accepted),
     )
     return ReportData(project="sample", generated_at=t, git_commit="0123456789abcdef",
-                      claims=claims, runs=("run-a", "run-b"),
+                      claims=claims, runs=(RunInfo(id="run-a", kind="debate", source="experiment:debate"),
+                            RunInfo(id="run-b"), RunInfo(id="run-c", kind="sgd")),
                       plots=(PlotRef(name=plot_name, source=png),),
                       issues=("claims/ghost.toml: missing",))

@@ -44,6 +44,9 @@ def test_index_shows_graph_status_and_the_run_matrix(site_dir: Path) -> None:
     row = html[html.index('<tr data-claim="debate_tree">', html.index('id="runs"')):]
     row = row[: row.index("</tr>")]
     assert "cell applies" in row and "✓ 2/2" in row and "cell fails" in row and "thin" in row
+    # run-c held no data for any claim: not a column, but named below the matrix
+    assert '<code>debate · run-a</code>' in html and "run-c" not in html[:html.index("Runs with no data")]
+    assert '<code>sgd · run-c</code>' in html[html.index("Runs with no data"):]
 
 
 def test_claim_page_shows_verdicts_intervals_plots_attempts_and_review(site_dir: Path) -> None:
@@ -59,6 +62,8 @@ def test_claim_page_shows_verdicts_intervals_plots_attempts_and_review(site_dir:
     assert "unsolved goals" in html and "Submission.lean:3:2" in html  # rejected attempt
     assert "depth bound is implicit" in html and "uncertain" in html
     assert 'Used by: <a href="debate_equilibrium.html">' in html
+    assert "No data for this claim's hypotheses in 1 other run(s)" in html
+    assert html.count('class="run"') == 2  # run-a and run-b get tables, run-c does not
 
 
 def test_a_dependency_that_is_not_a_claim_is_named_not_linked(site_dir: Path) -> None:

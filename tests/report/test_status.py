@@ -45,6 +45,19 @@ def test_node_status_levels_and_hypotheses_checked() -> None:
                       hypotheses_checked=True).level is Level.unstated
 
 
+def test_a_run_without_data_does_not_count_as_checking_a_hypothesis() -> None:
+    hyps = HYPS[:1]
+    empty = verdict("h_a", "r1", "inconclusive", value=None, ci=None, n=0)
+    runs = run_evidence(hyps, {"r1": [empty]}, proved=True)
+    assert runs[0].no_data and runs[0].rows[0].no_data
+    st = node_status(pinned=True, proved=True, fully_proved=True, hypotheses=hyps, runs=runs)
+    assert not st.hypotheses_checked
+    thin_but_tested = verdict("h_a", "r2", "inconclusive", n=5)
+    runs = run_evidence(hyps, {"r1": [empty], "r2": [thin_but_tested]}, proved=True)
+    st = node_status(pinned=True, proved=True, fully_proved=True, hypotheses=hyps, runs=runs)
+    assert st.hypotheses_checked and not runs[1].no_data and st.applies_to == ()
+
+
 def test_a_claim_without_empirical_hypotheses_applies_to_no_particular_run() -> None:
     only_formal = (HypothesisRow(binder="h", meaning="m"),)
     runs = run_evidence(only_formal, {"r1": [verdict("h", "r1")]}, proved=True)

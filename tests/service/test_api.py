@@ -167,7 +167,7 @@ def test_bad_input_gets_a_json_4xx(live: Live) -> None:
             assert r.json()["detail"]
 
 
-def test_rate_limit_and_concurrency_cap_answer_429(live: Live) -> None:
+def test_rate_limit_answers_429_with_a_retry_hint(live: Live) -> None:
     claim = _claim(live.settings)
     body = {"claim_id": claim.id, "proof": "by\n  sorry", "agent": "greedy"}
     slow = new_token(live.settings, "rate-3", rate_per_minute=3, max_concurrent=100)
@@ -177,12 +177,8 @@ def test_rate_limit_and_concurrency_cap_answer_429(live: Live) -> None:
     assert codes == [202, 202, 202]
     assert over.status_code == 429 and over.json()["error"] == "rate_limited"
     assert 0 < over.json()["retry_after_s"] <= 60 and int(over.headers["retry-after"]) >= 1
-    capped = new_token(live.settings, "cap-1", rate_per_minute=100, max_concurrent=1)
-    with live.client(headers={"Authorization": f"Bearer {capped}"}) as http:
-        first = http.post("/v1/submissions", json=body)
-        second = http.post("/v1/submissions", json=body)
-    assert first.status_code == 202
-    assert second.status_code == 429 and "concurrency" in second.json()["detail"]
+    # the cap on open submissions is exercised where no worker drains the queue:
+    # tests/service/test_concurrency.py
 
 
 def test_claims_show_pinned_statements_and_hypotheses(live: Live) -> None:
@@ -198,13 +194,14 @@ def test_claims_show_pinned_statements_and_hypotheses(live: Live) -> None:
 
 def test_an_adhoc_check_is_never_a_proof(live: Live) -> None:
     claim = _claim(live.settings)
-    source = f"theorem draft : {claim.lean.statement} := {claim.lean.declaration}\n"
+    opens = f"open {' '.join(claim.lean.opens)}\n" if claim.lean.opens else ""
+    source = f"{opens}theorem draft : {claim.lean.statement} := {claim.lean.declaration}\n"
     with live.client() as http:
         before = http.get(f"/v1/claims/{claim.id}").json()["proof"]
         r = http.post("/v1/check", headers=live.auth,
                       json={"source": source, "imports": [claim.lean.module]})
         assert r.status_code == 200, r.text
-        assert r.json()["result"]["verdict"] == "accepted"
+        assert r.json()["result"]["verdict"] == "accepted", r.json()["diagnostics"]
         bad = http.post("/v1/check", headers=live.auth, json={"source": "theorem d : 1 = 2 := rfl"})
         assert bad.json()["result"]["verdict"] == "rejected" and bad.json()["diagnostics"]
         after = http.get(f"/v1/claims/{claim.id}").json()["proof"]

@@ -42,12 +42,12 @@ def markdown_summary(report: GateReport) -> str:
         ]
         out += _table(["", "Where", "Check", "Message"], rows) + [""]
 
-    out += ["### Checks", ""]
+    out += ["<details><summary>All checks</summary>", ""]
     rows = []
     for case in report.cases:
         detail = case_detail(case)
         rows.append([STATUS_ICON[case.status], case.suite, case.name, detail])
-    out += _table(["", "Suite", "Check", "Details"], rows) + [""]
+    out += _table(["", "Suite", "Check", "Details"], rows) + ["", "</details>", ""]
 
     if report.base is not None:
         out += ["### Changes against the base", ""]
