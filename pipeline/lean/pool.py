@@ -19,6 +19,7 @@ from pipeline.errors import NoWorkerAvailable
 
 class Worker(Protocol):
     def wait_ready(self, timeout_s: float) -> bool: ...
+    def alive(self) -> bool: ...
     def close(self) -> None: ...
 
 
@@ -72,6 +73,25 @@ class WarmPool(Generic[W]):
     def lease(self, timeout_s: float) -> Iterator[W]:
         """A ready worker for one use; a replacement is started as soon as it is taken."""
         deadline = time.monotonic() + timeout_s
+        while True:
+            worker = self._take(deadline, timeout_s)
+            if worker.alive():
+                break
+            # died while idle (e.g. killed by the OS under memory pressure): replace it
+            with self._cond:
+                self._busy.discard(id(worker))
+                self.failures += 1
+            worker.close()
+            self._spawn()
+        try:
+            yield worker
+        finally:
+            with self._cond:
+                self._busy.discard(id(worker))
+                self._cond.notify_all()
+            worker.close()
+
+    def _take(self, deadline: float, timeout_s: float) -> W:
         with self._cond:
             while not self._free:
                 if self._closed:
@@ -93,13 +113,7 @@ class WarmPool(Generic[W]):
             worker = self._free.pop(0)
             self._busy.add(id(worker))
         self._spawn()
-        try:
-            yield worker
-        finally:
-            with self._cond:
-                self._busy.discard(id(worker))
-                self._cond.notify_all()
-            worker.close()
+        return worker
 
     def stats(self) -> dict[str, int]:
         with self._cond:

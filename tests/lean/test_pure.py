@@ -97,6 +97,9 @@ class _FakeWorker:
         time.sleep(0.01)
         return self.ok
 
+    def alive(self) -> bool:
+        return not self.closed and not getattr(self, "dead", False)
+
     def close(self) -> None:
         self.closed = True
 
@@ -144,3 +147,17 @@ def test_policy_json_is_stable_across_processes() -> None:
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={"PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
     assert len(outs) == 1 and '["Classical.choice","Quot.sound","propext"]' in outs.pop()
+
+
+def test_pool_discards_workers_that_died_while_idle() -> None:
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 1)
+    with pool.lease(5) as first:
+        pass
+    time.sleep(0.1)
+    idle = pool._free[0]  # the replacement, now idle
+    idle.dead = True  # type: ignore[attr-defined]
+    with pool.lease(5) as second:
+        assert second is not idle and second.alive()
+    assert idle.closed and pool.stats()["failures"] == 1
+    assert first.closed
+    pool.close()

@@ -1,0 +1,1 @@
+"""Claims registry: pinned statements, hypotheses, consistency, derived status."""
