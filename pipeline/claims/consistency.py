@@ -14,11 +14,12 @@ from pipeline.claims.assemble import StatementLines
 from pipeline.claims.library import LeanLibrary, hypothesis_binders, statement_definitions
 from pipeline.claims.models import Claim, Issue
 from pipeline.errors import EvidenceError
-from pipeline.lean.models import CheckResult, Message
+from pipeline.lean.models import CheckResult, Reason
 from pipeline.lean.syntax import tokens
 from pipeline.models import Frozen
 
 THEOREM_KINDS = frozenset({"theorem", "lemma"})
+_UNFINISHED = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
 
 
 class StaticFacts(Frozen):
@@ -153,10 +154,6 @@ def check_function_issues(claim: Claim, file: str) -> list[Issue]:
     return issues
 
 
-def _errors(result: CheckResult) -> list[Message]:
-    return [m for m in result.errors() if m.kind != "crash"] or list(result.errors())
-
-
 class LeanVerdict(Frozen):
     """What the claim's Lean run established."""
 
@@ -183,8 +180,14 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
         add("lean.statement", "the claim's check was refused by the trust policy: "
             + "; ".join(f"line {v.line} `{v.token}`: {v.message}" for v in result.violations))
         return issues, LeanVerdict(stated=False, proves=False, witness=False)
+    unfinished = [r for r in result.reasons if r in _UNFINISHED]
+    if unfinished:
+        crash = next((m.text for m in result.errors() if m.kind == "crash"), "")
+        add("lean.statement", "Lean did not finish the claim's check ("
+            + ", ".join(r.value for r in unfinished) + ")" + (f": {_short(crash, 200)}" if crash else ""))
+        return issues, LeanVerdict(stated=False, proves=False, witness=False)
     stated = proves = witness = True
-    errors = _errors(result)
+    errors = list(result.errors())
     for msg in errors:
         line = msg.pos.line if msg.pos else 0
         if line <= where.header_end:
