@@ -109,10 +109,13 @@ def show(
     term.print(f"witness: {escape(lean.witness)}")
     term.table("pinned definitions", ["definition", "sha256"],
                [[escape(name), digest[:16] + "…"] for name, digest in sorted(lean.definitions.items())])
-    term.table("hypotheses", ["binder", "meaning", "evidence"],
-               [[h.binder, escape(h.meaning),
-                 escape(h.check) if h.check else f"assumed: {escape(h.justification or '')}"]
-                for h in claim.hypotheses])
+    term.print(Rule("hypotheses", align="left"))
+    for h in claim.hypotheses:
+        term.print(f"[bold]{h.binder}[/]: {escape(h.meaning)}")
+        if h.check:
+            term.print(f"  checked by {escape(h.check)}")
+        else:
+            term.print(f"  assumed: {escape(h.justification or '')}")
     term.print(f"depends on: {', '.join(claim.depends_on) or 'nothing'}")
 
 

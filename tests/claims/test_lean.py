@@ -70,8 +70,7 @@ def broken(built_library: BuiltLibrary, tmp_path_factory: pytest.TempPathFactory
     # 1. the Lean theorem is weakened (and its witness follows it, so the module builds)
     edit(formal / "Conformal.lean", "    1 - α ≤ coverage := by\n",
          "    1 - α ≤ coverage ∨ α = 7 := by\n  apply Or.inl\n")
-    edit(formal / "Conformal.lean", "((4 : Nat) + 1) :=\n",
-         "((4 : Nat) + 1) ∨ (1 / 5 : Rat) = 7 :=\n  Or.inl <|\n")
+    edit(formal / "Conformal.lean", "((4 : Nat) + 1) :=\n", "((4 : Nat) + 1) ∨ (1 / 5 : Rat) = 7 :=\n")
     # 2. a definition the statement depends on is redefined to `True`
     edit(formal / "ProverEstimator.lean",
          "@[expose] def Stable (f : Rat → Rat → Rat) : Prop :=\n"

@@ -67,7 +67,7 @@ def warm_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     claim (without the Lean install, which is shared)."""
     root = copy_project(tmp_path_factory.mktemp("warm") / "project")
     env = environment(root.parent)
-    for argv in (["sequent", "build"], ["sequent", "claims", "status"]):
+    for argv in (["sequent", "build"], ["sequent", "claims", "check"]):
         done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True,
                               timeout=1200, check=False)
         assert done.returncode in (0, 1), f"{argv}: {done.stdout}\n{done.stderr}"
@@ -105,8 +105,16 @@ def test_walkthrough_commands_run_as_documented(name: str, reader: tuple[Path, d
             assert outcome.ok, f"{name} {outcome.describe()}"
 
 
-def test_every_walkthrough_is_linked_and_uses_console_blocks() -> None:
+def test_every_shell_block_of_the_walkthroughs_is_a_tested_console_block() -> None:
     for name in WALKTHROUGHS:
         text = (DOCS / name).read_text(encoding="utf-8")
         assert "```console" in text
         assert "```bash" not in text and "```sh\n" not in text, f"{name}: untested shell block"
+
+
+def test_the_ci_walkthrough_shows_the_workflow_this_repository_runs() -> None:
+    """The workflow the CI walkthrough adds is byte for byte the one in .github/."""
+    cmds = commands((DOCS / "walkthrough-ci.md").read_text(encoding="utf-8"))
+    add = next(c for c in cmds if c.text.startswith("cat > .github/workflows/proofs.yml"))
+    body = add.text.split("\n", 1)[1].rsplit("\n", 1)[0] + "\n"
+    assert body == (REPO / ".github" / "workflows" / "proofs.yml").read_text(encoding="utf-8")

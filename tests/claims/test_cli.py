@@ -1,0 +1,79 @@
+"""``sequent claims list|show|graph|pin`` (no Lean; ``check`` is in test_lean.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.commands.app import run
+from tests.claims.conftest import copy_sources, edit
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return copy_sources(tmp_path / "p")
+
+
+def sequent(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = 0
+    try:
+        run(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = sequent(capsys, "claims", "list", "--project", str(root))
+    assert code == 0 and "8 claims" in out and "debate_tree" in out
+    code, out, _ = sequent(capsys, "claims", "list", "--json", "--project", str(root))
+    data = json.loads(out)
+    assert code == 0 and [c["id"] for c in data][:2] == ["bayes_surprise", "conformal_coverage"]
+    assert data[0]["path"] == "claims/bayes_surprise.toml" and data[0]["lean"]["open"] == ["Formal", "Formal.Bayes"]
+
+
+def test_show(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = sequent(capsys, "claims", "show", "sgd_chung", "--project", str(root))
+    assert code == 0
+    for text in ("sgd_chung: SGD on a strongly convex objective", "Formal.SGD.sgd_convergence_rate",
+                 "(h_step_size : ∀ t : Nat, 1 ≤ t → η t = 1 / (lam * t))",
+                 "pipeline.evidence.checks.sgd:step_size_schedule", "Formal.rateN"):
+        assert text in out, text
+    code, out, _ = sequent(capsys, "claims", "show", "sgd_chung", "--json", "--project", str(root))
+    assert json.loads(out)["hypotheses"][1]["binder"] == "h_strong_convexity"
+    code, _, err = sequent(capsys, "claims", "show", "nope", "--project", str(root))
+    assert code == 2 and "unknown claim 'nope'" in err
+
+
+def test_graph(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = sequent(capsys, "claims", "graph", "--format", "dot", "--project", str(root))
+    assert code == 0 and out.startswith("digraph claims {")
+    assert '"debate_equilibrium" -> "debate_tree";' in out
+    code, out, _ = sequent(capsys, "claims", "graph", "--format", "json", "--project", str(root))
+    edges = json.loads(out)["edges"]
+    assert {"from": "prover_estimator_composition", "to": "debate_tree"} in edges and len(edges) == 2
+    code, _, err = sequent(capsys, "claims", "graph", "--format", "svg", "--project", str(root))
+    assert code == 2 and "svg" in err
+
+
+def test_pin(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
+    assert code == 0 and "pins are up to date" in out
+    edit(root / "Formal" / "Bayes.lean", "decide (q ≤ 1 / 2)", "decide (q < 1 / 2)")
+    code, out, _ = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
+    assert code == 0 and "~ Formal.Bayes.surprises" in out and "wrote claims/bayes_surprise.toml" in out
+
+
+def test_usage_errors(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = sequent(capsys, "claims", "list", "--project", str(tmp_path / "missing"))
+    assert code == 2 and "not a folder" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = sequent(capsys, "claims", "list", "--project", str(tmp_path / "empty"))
+    assert code == 2 and "the claims folder does not exist" in err
+    (root / "claims" / "debate_tree.toml").write_bytes(b"\xff\xfe")
+    code, _, err = sequent(capsys, "claims", "list", "--project", str(root))
+    assert code == 1 and "claims/debate_tree.toml: (file): not valid UTF-8" in err
