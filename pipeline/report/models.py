@@ -186,10 +186,6 @@ class ClaimEntry(Frozen):
     def untested_runs(self) -> tuple[RunEvidence, ...]:
         return tuple(r for r in self.runs if r.no_data)
 
-    @property
-    def lean_attempts(self) -> tuple[Attempt, ...]:
-        return tuple(a for a in self.attempts if a.index > 0)
-
 
 class ReportData(Frozen):
     """Everything the report shows."""

@@ -19,7 +19,7 @@ from typing import Self
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.claims.status import evaluate
-from pipeline.errors import EnvironmentError_, InputError
+from pipeline.errors import EnvironmentError_, InputError, LeanError
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
@@ -58,6 +58,8 @@ from pipeline.settings import Settings
 from pipeline.store.db import Base, Database, load_all_tables
 
 log = logging.getLogger(__name__)
+
+LIBRARY_ATTEMPTS = 3
 
 READY_WAIT_S = 5.0
 """How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
@@ -155,13 +157,21 @@ class ServiceCore:
             self._evaluate_library(checker, report)
 
     def _evaluate_library(self, checker: Checker, report: BuildReport) -> None:
-        """The claims' status in the project's library, once, after the workers started."""
-        try:
-            evaluated = evaluate(self.settings, checker, build=report)
-        except Exception:  # the status stays unknown (None); the service is unaffected
-            log.exception("evaluating the claims' library status failed")
+        """The claims' status in the project's library, once, after the workers started.
+        A busy or broken engine is retried a few times; the status stays unknown otherwise."""
+        for attempt in range(1, LIBRARY_ATTEMPTS + 1):
+            try:
+                evaluated = evaluate(self.settings, checker, build=report)
+            except LeanError as exc:
+                log.warning("evaluating the claims' library status (attempt %d): %s", attempt, exc)
+                if self.workers.stopping.wait(30.0 * attempt):
+                    return
+                continue
+            except Exception:  # the status stays unknown (None); the service is unaffected
+                log.exception("evaluating the claims' library status failed")
+                return
+            self.library = library_statuses(evaluated, utcnow())
             return
-        self.library = library_statuses(evaluated, utcnow())
 
     def close(self) -> None:
         if self._preparing is not None:

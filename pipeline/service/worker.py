@@ -78,8 +78,10 @@ class WorkerPool:
             self._pending_wakeups += n
             self._wake.notify(n)
 
-    def wait_stopped(self) -> None:
-        self._stop.wait()
+    @property
+    def stopping(self) -> threading.Event:
+        """Set once :meth:`stop` was called."""
+        return self._stop
 
     @property
     def running(self) -> bool:
