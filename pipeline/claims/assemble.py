@@ -63,9 +63,12 @@ def _indented(text: str, prefix: str = "    ") -> str:
 
 
 def _header(claim: Claim) -> list[str]:
+    """Imports and opens; ``autoImplicit`` off so that a misspelt name in a statement is an
+    error instead of a silently universally quantified variable."""
     lines = [f"import {claim.lean.module}"]
     if claim.lean.opens:
         lines.append("open " + " ".join(claim.lean.opens))
+    lines.append("set_option autoImplicit false")
     return lines
 
 

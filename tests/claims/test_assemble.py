@@ -25,7 +25,7 @@ def test_assemble_proof_uses_the_pinned_statement(claims: dict) -> None:
     request = assemble_proof(claim, "by\n  intros\n  apply dishonesty_bound <;> assumption", name="mine")
     assert request.imports == ("Formal.Equilibrium",)
     src = request.source
-    assert src.startswith("import Formal.Equilibrium\nopen Formal.Equilibrium\n")
+    assert src.startswith("import Formal.Equilibrium\nopen Formal.Equilibrium\nset_option autoImplicit false\n")
     assert "theorem mine :\n    ∀ (p q ε v wHonest wDishonest : Rat)\n" in src
     assert src.rstrip().endswith(":=\nby\n  intros\n  apply dishonesty_bound <;> assumption")
     [decl] = declarations(src)
@@ -69,7 +69,7 @@ def test_statement_check_lines(claims: dict) -> None:
     claim = claims["mentor_queries"]
     request, where = statement_check(claim)
     lines = request.source.split("\n")
-    assert lines[0] == "import Formal.Mentor" and where.header_end == 2
+    assert lines[0] == "import Formal.Mentor" and where.header_end == 3
     assert lines[where.statement_start - 1].strip().startswith("∀ {X A : Type}")
     assert lines[where.statement_end - 1].strip() == "(run mentor H xs).count none ≤ H.length - 1"
     assert lines[where.declaration_line - 1].strip() == ":= @Formal.Mentor.mentor_queries"
