@@ -138,7 +138,7 @@ def test_a_statement_that_does_not_elaborate(broken: ClaimsReport) -> None:
     assert not status.stated and not status.proved
     messages = _messages(broken, "zero_failure_certificate")
     assert any(m.startswith("claims/zero_failure_certificate.toml: lean.statement: the pinned statement "
-                            "does not elaborate (its line 5): Unknown identifier `allPas`") for m in messages), messages
+                            "does not elaborate (its line 4): Unknown identifier `allPas`") for m in messages), messages
 
 
 def test_untouched_claims_stay_proved_from_the_cache(broken: ClaimsReport) -> None:
