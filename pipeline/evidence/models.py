@@ -206,6 +206,19 @@ class Run(Frozen):
         return [self.seed] if self.seed is not None else []
 
 
+class RecordedRun(Frozen):
+    """A run that has verdicts, as the evidence store recorded it."""
+
+    id: str
+    kind: str = ""
+    source: str = ""
+    """Where it came from, e.g. ``experiment:debate`` or ``tracking``."""
+    path: str | None = None
+    n_steps: int = 0
+    recorded_at: datetime | None = None
+    """UTC (SQLite drops the zone; the store puts it back)."""
+
+
 class ConfidenceInterval(Frozen):
     low: float
     high: float

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import EvidenceError
-from pipeline.evidence.models import HypothesisVerdict, Run
+from pipeline.evidence.models import HypothesisVerdict, RecordedRun, Run
 from pipeline.evidence.tables import EvidenceRunRow, HypothesisVerdictRow
 from pipeline.store.db import Database
 
@@ -68,4 +68,24 @@ def verdicts_for_run(db: Database, run_id: str) -> list[HypothesisVerdict]:
             from exc
 
 
-__all__ = ["latest_verdicts", "save_verdicts", "verdicts_for_run"]
+def recorded_runs(db: Database) -> list[RecordedRun]:
+    """Every run that has verdicts, oldest first."""
+    query = select(EvidenceRunRow).order_by(EvidenceRunRow.recorded_at, EvidenceRunRow.id)
+    try:
+        with db.session() as session:
+            return [RecordedRun(id=r.id, kind=r.kind, source=r.source, path=r.path,
+                                n_steps=r.n_steps, recorded_at=_utc(r.recorded_at))
+                    for r in session.scalars(query)]
+    except SQLAlchemyError as exc:
+        raise EvidenceError(f"cannot read the recorded runs from {db.url}: "
+                            f"{exc.__class__.__name__}") from exc
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite drops the zone; every stored time is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+__all__ = ["latest_verdicts", "recorded_runs", "save_verdicts", "verdicts_for_run"]

@@ -7,12 +7,14 @@ up to the pool size. Every module is checked under the trust policy like any oth
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
@@ -78,8 +80,26 @@ def olean_path(settings: Settings, module: str) -> Path:
     return settings.build_dir / Path(*module.split(".")).with_suffix(".olean")
 
 
+@contextmanager
+def build_lock(settings: Settings) -> Iterator[None]:
+    """One build of a build folder at a time, across processes (a server and its workers on
+    one machine share it): the second waits, then finds the modules up to date."""
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.build_dir / ".build.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build_project(settings: Settings, checker: Checker, *, progress: ProgressFn | None = None,
                   jobs: int | None = None) -> BuildReport:
+    with build_lock(settings):
+        return _build(settings, checker, progress, jobs)
+
+
+def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jobs: int | None) -> BuildReport:
     started = time.monotonic()
     modules = discover(settings)
     manifest = load_manifest(settings.build_dir)
@@ -138,4 +158,4 @@ def _write_manifest(settings: Settings, manifest: dict[str, dict[str, object]]) 
     os.replace(tmp, settings.build_dir / MANIFEST)
 
 
-__all__ = ["build_project", "BuildReport", "ModuleBuild", "discover", "olean_path"]
+__all__ = ["BuildReport", "ModuleBuild", "build_lock", "build_project", "discover", "olean_path"]

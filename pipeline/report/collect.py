@@ -12,15 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
 from pipeline.agents.store import attempts_for, latest_review, sessions_for
 from pipeline.claims.library import LeanLibrary
 from pipeline.claims.registry import relative
-from pipeline.errors import EvidenceError, GateError, SequentError
+from pipeline.errors import GateError, SequentError
 from pipeline.evidence.models import HypothesisVerdict
-from pipeline.evidence.store import latest_verdicts
+from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
@@ -58,7 +55,7 @@ def collect(
     say("claims status")
     database = db or Database(settings.db_url)
     try:
-        runs = recorded_runs(database)
+        runs = [RunInfo.model_validate(r.model_dump()) for r in recorded_runs(database)]
         run_ids = [r.id for r in runs]
         library = _library(settings)
         entries: list[ClaimEntry] = []
@@ -173,21 +170,6 @@ def _verdicts(
     return per_run, plots, refs
 
 
-def recorded_runs(db: Database) -> list[RunInfo]:
-    """Every run that has verdicts, oldest first."""
-    from pipeline.evidence.tables import EvidenceRunRow
-
-    try:
-        with db.session() as s:
-            rows = s.scalars(select(EvidenceRunRow).order_by(EvidenceRunRow.recorded_at,
-                                                             EvidenceRunRow.id))
-            return [RunInfo(id=r.id, kind=r.kind, source=r.source, path=r.path,
-                            n_steps=r.n_steps, recorded_at=_utc(r.recorded_at)) for r in rows]
-    except SQLAlchemyError as exc:
-        raise EvidenceError(f"cannot read the recorded runs from {db.url}: "
-                            f"{exc.__class__.__name__}") from exc
-
-
 def _library(settings: Settings) -> LeanLibrary | None:
     """The Lean library's source, or ``None`` when a module cannot be read (the registry's
     status reports that problem; the report just shows no Lean text)."""
@@ -214,13 +196,6 @@ def without_trailing_comments(text: str) -> str:
     return text[: newline if newline != -1 else len(text)].rstrip()
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _git_commit(settings: Settings) -> str | None:
     from pipeline.gate.repo import GitRepository
 
@@ -231,4 +206,4 @@ def _git_commit(settings: Settings) -> str | None:
         return None
 
 
-__all__ = ["claims_summary", "collect", "declaration_text", "default_out_dir", "recorded_runs"]
+__all__ = ["claims_summary", "collect", "declaration_text", "default_out_dir"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.agents.models import Attempt, ClaimReview
 from pipeline.agents.store import DraftSession
-from pipeline.evidence.models import HypothesisVerdict
+from pipeline.evidence.models import HypothesisVerdict, RecordedRun
 from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
 
@@ -126,16 +126,8 @@ class RunEvidence(Frozen):
         return all(row.no_data for row in self.rows)
 
 
-class RunInfo(Frozen):
-    """A run that has verdicts, as the evidence store recorded it."""
-
-    id: str
-    kind: str = ""
-    source: str = ""
-    """Where it came from, e.g. ``experiment:debate`` or ``tracking``."""
-    path: str | None = None
-    n_steps: int = 0
-    recorded_at: datetime | None = None
+class RunInfo(RecordedRun):
+    """A run that has verdicts, as the report labels it."""
 
     @property
     def label(self) -> str:

@@ -132,4 +132,4 @@ class ServerProcess:
         self.proc = None
 
 
-__all__ = ["ServerProcess", "free_port", "run_cli", "service_env"]
+__all__ = ["CLI", "ServerProcess", "free_port", "run_cli", "service_env"]

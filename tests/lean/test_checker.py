@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, Policy, Reason
-from tests.conftest import make_settings, needs_lean
+from tests.conftest import REPO, make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -144,6 +146,61 @@ def test_memory_cap_returns_out_of_memory(tmp_path: Path) -> None:
     with Checker(settings, warm=False) as cold:
         r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
     assert r.reasons == (Reason.out_of_memory,)
+
+
+PARENT = """
+import sys, threading, time
+from pathlib import Path
+from pipeline.lean.backends import embedded_command
+from pipeline.lean.install import load_install
+from pipeline.lean.process import LeanProcess
+from tests.conftest import make_settings
+root = Path(sys.argv[1])
+settings = make_settings(root)
+work = root / "work"
+work.mkdir()
+settings.build_dir.mkdir(parents=True)
+(work / "Long.lean").write_text("".join(
+    f"theorem t{i} (a b c : Nat) (h : a < b) (h2 : b < c) : a + {i} < c + {i} := by omega\\n"
+    for i in range(1500)))
+cmd, env = embedded_command(load_install(settings), work, settings.build_dir)
+proc = LeanProcess(cmd, workdir=work, env=env, warm=True, memory_mb=6144).start()
+assert proc.wait_ready(600)
+threading.Thread(target=proc.run, args=(["Long.lean"], 900), daemon=True).start()
+time.sleep(0.5)
+# another process holds Lean's output pipes open, so Lean gets no EPIPE when we die
+import subprocess
+pipes = (proc.proc.stdout.fileno(), proc.proc.stderr.fileno())
+holder = subprocess.Popen(["sleep", "120"], pass_fds=pipes, start_new_session=True)
+print(proc.proc.pid, holder.pid, flush=True)
+time.sleep(900)
+"""
+
+
+def test_lean_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL the process whose Lean is mid-check (it cannot clean up, and Lean runs in its
+    own session, so no group signal reaches it): the Lean process notices and exits, long
+    before its ~1 min check would have ended, even if its output pipes stay open."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    lean: list[psutil.Process] = []
+    try:
+        assert parent.stdout is not None
+        lean_pid, holder_pid = map(int, parent.stdout.readline().split())
+        lean = [psutil.Process(lean_pid), psutil.Process(holder_pid)]
+        time.sleep(1.0)
+        assert lean[0].is_running() and lean[0].status() != psutil.STATUS_ZOMBIE
+        parent.kill()
+        parent.wait(timeout=30)
+        _, alive = psutil.wait_procs(lean[:1], timeout=10)
+        assert alive == []
+    finally:
+        parent.kill()
+        for p in lean:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
 
 
 def _cmd(p: psutil.Process) -> list[str]:

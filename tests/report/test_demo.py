@@ -8,8 +8,7 @@ import pytest
 
 import experiments
 from pipeline.agents.store import attempts_for, latest_review
-from pipeline.evidence.store import latest_verdicts
-from pipeline.report.collect import recorded_runs
+from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.report.demo import STAGES
 from pipeline.store.db import Database
 from tests.report.conftest import DemoRun, sequent

@@ -19,14 +19,26 @@ from pipeline.service.process import ServerProcess, service_env
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 from tests.conftest import REPO, lean_home
+from tests.postgres import postgres  # noqa: F401 - fixture
 
 GIT_ID = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a real SQLite file, then a real PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        with request.getfixturevalue("postgres").fresh_database() as url:
+            yield url
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'service.db'}", create=False)
+def db(db_url: str) -> Iterator[Database]:
+    """A migrated service database on each backend."""
+    database = Database(db_url, create=False)
     upgrade(database.engine)
     yield database
     database.close()

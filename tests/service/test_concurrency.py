@@ -1,12 +1,11 @@
 """Many writers at once, in threads and in processes: every submission is stored exactly
-once with its job, and a token's limits hold exactly (no Lean involved)."""
+once with its job, and a token's limits hold exactly (no Lean involved), on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -17,7 +16,6 @@ from pipeline.service.errors import RateLimited
 from pipeline.service.models import SubmissionIn
 from pipeline.service.tables import JobRow, SubmissionRow
 from pipeline.settings import Settings
-from tests.service.conftest import with_db
 
 
 def _submit_many(core: ServiceCore, token_id: str, sub: SubmissionIn, n: int,
@@ -33,9 +31,9 @@ def _submit_many(core: ServiceCore, token_id: str, sub: SubmissionIn, n: int,
 
 
 def test_threads_never_exceed_the_rate_limit_and_lose_nothing(
-    service_settings: Settings, tmp_path: Path
+    service_settings: Settings, db_url: str
 ) -> None:
-    settings = with_db(service_settings, tmp_path)
+    settings = service_settings.model_copy(update={"database_url": db_url})
     claim = load_registry(settings).claims[0]
     sub = SubmissionIn(claim_id=claim.id, proof="by\n  sorry", agent="t")
     with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
@@ -76,9 +74,9 @@ print(ok)
 
 
 def test_processes_share_one_limit_through_the_database(
-    service_settings: Settings, tmp_path: Path
+    service_settings: Settings, db_url: str
 ) -> None:
-    settings = with_db(service_settings, tmp_path)
+    settings = service_settings.model_copy(update={"database_url": db_url})
     claim = load_registry(settings).claims[0]
     with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
         token = core.tokens.create("p", rate_per_minute=1_000, max_concurrent=45).token

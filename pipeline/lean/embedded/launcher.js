@@ -7,11 +7,23 @@
 // stdin and runs Lean's main with it. `main` runs once per process, so a warm pool keeps
 // one-shot processes whose start-up is already paid.
 //
+// Needs --allow-worker under Node's permission model (for the parent watcher).
+//
 // Environment: SEQUENT_MOUNTS (':'-separated host folders the wasm file system may see; the
 // patched glue mounts exactly these, nothing else), LEAN_PATH.
 'use strict';
 const fs = require('fs');
 const path = require('path');
+
+// Die with the parent. The wasm Lean blocks the main thread for a whole check, so a watcher
+// thread polls the parent pid: if the server or worker that started this process is killed
+// (even with SIGKILL, when it cannot clean up), the check does not outlive it.
+const { Worker } = require('worker_threads');
+new Worker(
+  "const { workerData } = require('worker_threads');\n" +
+  "setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 250);",
+  { eval: true, workerData: process.ppid },
+).unref();
 
 const glue = process.argv[2];
 const direct = process.argv.slice(3);
