@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test setup setup-test lean browser lint
+.PHONY: demo test setup setup-test lean system lint
 
 $(VENV)/.main: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,13 @@ $(VENV)/.test: pyproject.toml $(VENV)/.main
 	touch $@
 
 setup: $(VENV)/.main lean
-setup-test: $(VENV)/.test lean browser
+setup-test: $(VENV)/.test lean system
 
 lean:
 	$(BIN)/sequent lean install
 
-browser:
-	bash scripts/install-browser.sh
+system:
+	bash scripts/install-system-deps.sh
 
 demo: setup
 	$(BIN)/sequent demo

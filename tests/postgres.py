@@ -19,18 +19,30 @@ from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = "PostgreSQL server binaries (initdb, pg_ctl) are not on PATH: apt-get install postgresql"
+INSTALL_HINT = ("PostgreSQL server binaries (initdb, pg_ctl) not found: "
+                "apt-get install postgresql (scripts/install-system-deps.sh does)")
+
+
+def server_binary(name: str) -> str | None:
+    """``initdb``/``pg_ctl`` from PATH, else from Debian's versioned folder (newest first)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                        key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0, reverse=True)
+    return str(candidates[0]) if candidates else None
 
 
 def postgres_available() -> bool:
-    return shutil.which("initdb") is not None and shutil.which("pg_ctl") is not None
+    return server_binary("initdb") is not None and server_binary("pg_ctl") is not None
 
 
 def _as_server_user(argv: list[str]) -> list[str]:
     """initdb and postgres refuse to run as root: run them as the `postgres` user there."""
+    argv = [server_binary(argv[0]) or argv[0], *argv[1:]]
     if os.geteuid() != 0:
         return argv
-    return ["runuser", "-u", "postgres", "--", *argv]
+    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "postgres", "--", *argv]
 
 
 class PostgresCluster:

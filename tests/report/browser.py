@@ -16,7 +16,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.is_file(),
-    reason="/usr/bin/chromium is missing: install Debian's chromium (scripts/install-browser.sh)",
+    reason="/usr/bin/chromium is missing: install Debian's chromium (scripts/install-system-deps.sh)",
 )
 
 
