@@ -74,7 +74,8 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
 
         @torch.no_grad()
         def judge_says_one(z: torch.Tensor) -> torch.Tensor:
-            return judge(z).squeeze(-1) > 0
+            says: torch.Tensor = judge(z).squeeze(-1) > 0
+            return says
 
         eval_bits = torch.randint(0, 2, (n_leaf_eval,), generator=gen).float()
         leaf_correct = (judge_says_one(_observe(eval_bits, signal, direction, gen))

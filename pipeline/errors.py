@@ -41,7 +41,7 @@ class PolicyConfigError(InputError):
     """A configuration value that cannot be used."""
 
 
-class EnvironmentError_(SequentError):  # noqa: N801 - avoid shadowing the builtin
+class EnvironmentError_(SequentError):
     """The machine is not set up for the request (e.g. Lean is not installed)."""
 
     exit_code = 2
@@ -84,16 +84,16 @@ class GateError(SequentError):
 
 
 __all__ = [
-    "SequentError",
+    "ClaimError",
+    "EnvironmentError_",
+    "EvidenceError",
+    "GateError",
     "InputError",
+    "LeanCrashError",
+    "LeanError",
+    "NoWorkerAvailable",
     "NotFoundError",
     "PolicyConfigError",
-    "EnvironmentError_",
-    "LeanError",
-    "LeanCrashError",
-    "NoWorkerAvailable",
-    "ClaimError",
-    "EvidenceError",
     "ProviderError",
-    "GateError",
+    "SequentError",
 ]

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     claims_dir: str = "claims"
 
     @classmethod
-    def load(cls, project_root: Path | None = None, **overrides: object) -> "Settings":
+    def load(cls, project_root: Path | None = None, **overrides: object) -> Settings:
         """Build settings from the environment, optionally rooted at ``project_root``."""
         if project_root is not None:
             overrides["project_root"] = Path(project_root).resolve()
@@ -94,4 +94,4 @@ def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-__all__ = ["Settings", "BackendName", "cpu_count"]
+__all__ = ["BackendName", "Settings", "cpu_count"]

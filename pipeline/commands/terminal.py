@@ -63,7 +63,7 @@ class Terminal:
         sys.stdout.flush()
 
     @contextmanager
-    def progress(self, description: str, total: int | None) -> Iterator["Step"]:
+    def progress(self, description: str, total: int | None) -> Iterator[Step]:
         """A progress bar on stderr (silent when not interactive)."""
         progress = Progress(
             TextColumn("[bold]{task.description}"),

@@ -216,7 +216,7 @@ def load_snapshots(folder: Path) -> tuple[Snapshot, ...]:
             raise InputError(f"{file}: unknown grad_kind {kind!r}")
         if grad is not None and grad.shape != params.shape:
             raise InputError(f"{file}: grad and params differ in shape")
-        snaps.append(Snapshot(step=step, params=params, grad=grad, grad_kind=kind))  # type: ignore[arg-type]
+        snaps.append(Snapshot(step=step, params=params, grad=grad, grad_kind=kind))
     return tuple(sorted(snaps, key=lambda s: s.step))
 
 
@@ -253,7 +253,8 @@ def write_meta(root: Path, meta: Mapping[str, Any]) -> None:
 
 def write_columns_npz(path: Path, columns: Mapping[str, np.ndarray]) -> None:
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **{k: np.asarray(v, dtype=np.float64) for k, v in columns.items()})
+    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in columns.items()}
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     os.replace(tmp, path)
 
 

@@ -154,19 +154,19 @@ def decide_schedule(formula: str, constants: Mapping[str, Any] | None = None) ->
     squares = _convergent(shape**2, t)
     sum_diverges = None if diverges is None else not diverges
     exponent, rate = _asymptotics(eta, t)
-    details = dict(formula=formula, expression=expr, sum_diverges=sum_diverges,
-                   sum_squares_converges=squares, decay_exponent=exponent, rate_constant=rate)
+    details = {"formula": formula, "expression": expr, "sum_diverges": sum_diverges,
+               "sum_squares_converges": squares, "decay_exponent": exponent, "rate_constant": rate}
     if sum_diverges is None or squares is None:
         undecided = "Σηₜ" if sum_diverges is None else "Σηₜ²"
-        return ScheduleDecision(outcome="inconclusive", **details,  # type: ignore[arg-type]
+        return ScheduleDecision(outcome="inconclusive", **details,
                                 reason=f"sympy cannot decide whether {undecided} converges")
     if sum_diverges and squares:
         rate_txt = f"; ηₜ ~ {rate}/t" if rate else ""
-        return ScheduleDecision(outcome="holds", **details,  # type: ignore[arg-type]
+        return ScheduleDecision(outcome="holds", **details,
                                 reason=f"Σηₜ = ∞ and Σηₜ² < ∞ for ηₜ = {expr}{rate_txt}")
     broken = [] if sum_diverges else ["Σηₜ < ∞ (steps too small to reach the optimum)"]
     broken += [] if squares else ["Σηₜ² = ∞ (noise is never averaged out)"]
-    return ScheduleDecision(outcome="fails", **details,  # type: ignore[arg-type]
+    return ScheduleDecision(outcome="fails", **details,
                             reason=f"ηₜ = {expr}: " + " and ".join(broken))
 
 

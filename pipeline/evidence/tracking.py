@@ -148,7 +148,7 @@ class Tracker:
         cols = self._columns
         start = self._step - n
         new: dict[str, list[float]] = {
-            "step": [start + i + 1 for i in range(n)],  # type: ignore[list-item]
+            "step": [start + i + 1 for i in range(n)],
             "loss": loss,
             "lr": self._lr,
             "grad_norm": norm,

@@ -57,7 +57,7 @@ class Backend(ABC):
     def compile_args(self, file_name: str, olean: str) -> list[str]:
         return ["--json", "-o", olean, file_name]
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         pass
 
 
@@ -176,7 +176,7 @@ def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
 
 
 class _NativeSession(Session):
-    def __init__(self, backend: "NativeBackend") -> None:
+    def __init__(self, backend: NativeBackend) -> None:
         self.backend = backend
         self.workdir = Path(tempfile.mkdtemp(prefix="sequent-native-"))
 
@@ -246,12 +246,12 @@ def describe_crash(raw: RawRun) -> LeanCrashError:
 
 
 __all__ = [
+    "TOOLCHAIN",
     "Backend",
-    "Session",
     "EmbeddedBackend",
     "NativeBackend",
-    "open_backend",
-    "native_available",
+    "Session",
     "auto_pool_size",
-    "TOOLCHAIN",
+    "native_available",
+    "open_backend",
 ]

@@ -80,4 +80,4 @@ def waves(order: list[str], modules: Mapping[str, ModuleSource], todo: set[str])
     return [grouped[k] for k in sorted(grouped)]
 
 
-__all__ = ["ModuleSource", "topological_order", "fingerprint", "plan", "waves"]
+__all__ = ["ModuleSource", "fingerprint", "plan", "topological_order", "waves"]

@@ -70,4 +70,4 @@ class ResultCache:
         return int(n)
 
 
-__all__ = ["ResultCache", "cache_key", "LeanResultRow"]
+__all__ = ["LeanResultRow", "ResultCache", "cache_key"]

@@ -21,12 +21,22 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Self
 
 from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.backends import Backend, open_backend
 from pipeline.lean.cache import ResultCache, cache_key
 from pipeline.lean.interpret import audited_axioms, parse_messages, reasons_for
-from pipeline.lean.models import CheckRequest, CheckResult, Message, Policy, Reason, Severity, Verdict
+from pipeline.lean.models import (
+    CheckRequest,
+    CheckResult,
+    Message,
+    Policy,
+    Reason,
+    Severity,
+    Verdict,
+    Violation,
+)
 from pipeline.lean.policy import scan
 from pipeline.lean.syntax import blank_comments_and_strings, declarations, imports
 from pipeline.settings import Settings
@@ -159,7 +169,7 @@ class Checker:
         if self._own_db:
             self.db.close()
 
-    def __enter__(self) -> "Checker":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -188,15 +198,16 @@ class Checker:
                             raw_stderr=raw.stderr if Reason.crash in reasons else "")
 
     def _result(self, verdict: Verdict, reasons: Sequence[Reason], messages: Sequence[Message],
-                request: CheckRequest, key: str, started: float, *, violations: Sequence[object] = (),
+                request: CheckRequest, key: str, started: float, *, violations: Sequence[Violation] = (),
                 axioms: tuple[str, ...] | None = None, raw_stderr: str = "") -> CheckResult:
         msgs = list(messages)
         if raw_stderr:
             tail = "\n".join(l for l in raw_stderr.splitlines() if not l.startswith("[DEBUG"))[-2000:]
-            msgs.append(Message(severity=Severity.error, data=f"Lean crashed: {tail}", kind="crash"))
+            msgs.append(Message.model_validate(
+                {"severity": Severity.error, "data": f"Lean crashed: {tail}", "kind": "crash"}))
         return CheckResult(
             verdict=verdict, reasons=tuple(dict.fromkeys(reasons)), messages=tuple(msgs),
-            violations=tuple(violations),  # type: ignore[arg-type]
+            violations=tuple(violations),
             axioms=axioms, backend=self.backend.name, lean_version=self.backend.version,
             elapsed_s=round(time.monotonic() - started, 3), cache_key=key, file_name=request.file_name,
         )
@@ -221,8 +232,10 @@ class Checker:
             entry = manifest.get(mod)
             olean = self.settings.build_dir / Path(*mod.split(".")).with_suffix(".olean")
             if entry is not None:
-                seen[mod] = entry.get("olean_sha256", "")
-                stack.extend(entry.get("imports", []))
+                seen[mod] = str(entry.get("olean_sha256", ""))
+                deps = entry.get("imports", [])
+                if isinstance(deps, list):
+                    stack.extend(str(d) for d in deps)
             elif olean.is_file():
                 seen[mod] = hashlib.sha256(olean.read_bytes()).hexdigest()
             else:
@@ -254,4 +267,4 @@ def check_source(text: str, imports: Sequence[str] = (), settings: Settings | No
         return checker.check_source(text, imports)
 
 
-__all__ = ["Checker", "check_file", "check_source", "read_text_checked", "load_manifest"]
+__all__ = ["Checker", "check_file", "check_source", "load_manifest", "read_text_checked"]

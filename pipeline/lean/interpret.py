@@ -72,4 +72,4 @@ def reasons_for(raw: RawRun, messages: list[Message], policy: Policy,
     return list(dict.fromkeys(reasons))
 
 
-__all__ = ["parse_messages", "audited_axioms", "reasons_for"]
+__all__ = ["audited_axioms", "parse_messages", "reasons_for"]

@@ -146,13 +146,13 @@ class CheckResult(Frozen):
 
 __all__ = [
     "DEFAULT_AXIOMS",
-    "Severity",
-    "Position",
-    "Message",
-    "Reason",
-    "Verdict",
-    "Violation",
-    "Policy",
     "CheckRequest",
     "CheckResult",
+    "Message",
+    "Policy",
+    "Position",
+    "Reason",
+    "Severity",
+    "Verdict",
+    "Violation",
 ]

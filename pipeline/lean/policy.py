@@ -85,9 +85,9 @@ def scan(source: str, policy: Policy) -> list[Violation]:
                 f"{', '.join(sorted(policy.allowed_axioms))}")
         elif text == "set_option":
             name = toks[i + 1].text if i + 1 < len(toks) else ""
-            why = _skip_option(name)
-            if why:
-                add(tok, "option", why)
+            skipped = _skip_option(name)
+            if skipped:
+                add(tok, "option", skipped)
         elif text in METAPROGRAMMING and not policy.trusted_tooling:
             add(tok, "metaprogramming", f"`{text}` runs code or extends the parser during checking; only trusted tooling may")
         elif text in {"import"} and i + 1 < len(toks) and toks[i + 1].text.split(".")[0] in {"Lean", "Lake"} \
@@ -96,4 +96,4 @@ def scan(source: str, policy: Policy) -> list[Violation]:
     return found
 
 
-__all__ = ["scan", "FORBIDDEN", "METAPROGRAMMING"]
+__all__ = ["FORBIDDEN", "METAPROGRAMMING", "scan"]

@@ -55,7 +55,7 @@ class WarmPool(Generic[W]):
         try:
             worker = self._factory()
             ok = worker.wait_ready(self._ready_timeout_s)
-        except Exception:  # a failed start is counted and retried by the next lease
+        except Exception:  # noqa: BLE001 - a failed start is counted and retried by the next lease
             ok = False
         with self._cond:
             self._starting -= 1

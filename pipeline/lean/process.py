@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 import psutil
 
@@ -70,7 +71,7 @@ class LeanProcess:
         self.used = False
 
     # -- life cycle -----------------------------------------------------------------------
-    def start(self) -> "LeanProcess":
+    def start(self) -> LeanProcess:
         self.started_at = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -226,7 +227,7 @@ class LeanProcess:
                     pass
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "LeanProcess":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -232,13 +232,13 @@ def imports(source: str) -> list[str]:
 
 
 __all__ = [
-    "Token",
     "Declaration",
+    "Token",
     "blank_comments_and_strings",
-    "tokens",
     "declarations",
+    "imports",
+    "module_name",
     "normalized_digest",
     "strip_comments",
-    "module_name",
-    "imports",
+    "tokens",
 ]

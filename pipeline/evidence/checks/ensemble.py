@@ -58,13 +58,13 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
                                        y=tuple(((idx + 1.0) * max(total, 1) / n_steps)
                                                .tolist()))))
     tol = setting(run, "query_exponent_tolerance", 0.1, low=0.0, high=0.5) or 0.0
-    common = dict(statistic="query-growth exponent α", threshold=1.0, plot=plot,
-                  details={"queries": total, "steps": n_steps, "window_early": early,
-                           "window_late": late})
+    common = {"statistic": "query-growth exponent α", "threshold": 1.0, "plot": plot,
+              "details": {"queries": total, "steps": n_steps, "window_early": early,
+                          "window_late": late}}
     if late + early == 0:
         return CheckOutcome(outcome="holds", n=total, value=0.0,
                             reason=f"no queries after step {sixteenth} ({total} in all): Q(T) "
-                                   "has stopped growing", **common)  # type: ignore[arg-type]
+                                   "has stopped growing", **common)
     m = early + late
     ci_pi = stats.proportion_ci(late, m)
 
@@ -84,7 +84,7 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
         outcome, why = "fails", "the query rate does not fall: Q(T) grows linearly"
     else:
         outcome, why = "inconclusive", "the data cannot separate α from 1"
-    return CheckOutcome(outcome=outcome, value=value, ci=ci, n=m,  # type: ignore[arg-type]
+    return CheckOutcome(outcome=outcome, value=value, ci=ci, n=m,
                         reason=f"{why} (α = {value:.3g}, 95% CI [{ci.low:.3g}, {ci.high:.3g}] "
                                f"from {early} → {late} queries in (T/16,T/4] → (T/4,T])",
                         **common)
