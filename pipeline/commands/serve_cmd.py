@@ -7,14 +7,20 @@ import errno
 import signal
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.errors import EnvironmentError_, InputError
 from pipeline.service.config import ServiceConfig
+
+if TYPE_CHECKING:
+    from pipeline.service.core import ServiceCore
 
 token_app = typer.Typer(help="Create and manage API tokens for agents.", no_args_is_help=True)
 submissions_app = typer.Typer(help="Inspect and export submissions.", no_args_is_help=True)
@@ -26,6 +32,15 @@ def _config(**overrides: object) -> ServiceConfig:
         return ServiceConfig(**values)  # type: ignore[arg-type]
     except ValueError as exc:
         raise InputError(f"invalid service setting: {exc}") from exc
+
+
+@contextmanager
+def _store(project: Path | None) -> Iterator[ServiceCore]:
+    """The service's database and registry, without workers or Lean (for the admin commands)."""
+    from pipeline.service.core import ServiceCore
+
+    with ServiceCore(load_settings(project), _config(), worker_threads=0) as core:
+        yield core
 
 
 def _ensure_port_free(host: str, port: int) -> None:
@@ -121,11 +136,8 @@ def token_create(
     project: Path | None = ProjectOption,
 ) -> None:
     """Create a token. The secret is printed once and stored only as its hash."""
-    from pipeline.service.core import ServiceCore
-
-    settings = load_settings(project)
     term = terminal()
-    with ServiceCore(settings, _config(), worker_threads=0) as core:
+    with _store(project) as core:
         new = core.tokens.create(name, rate_per_minute=rate, max_concurrent=concurrency)
     if json_out:
         term.json(new)
@@ -141,11 +153,8 @@ def token_list(
     project: Path | None = ProjectOption,
 ) -> None:
     """List tokens (never their secrets)."""
-    from pipeline.service.core import ServiceCore
-
-    settings = load_settings(project)
     term = terminal()
-    with ServiceCore(settings, _config(), worker_threads=0) as core:
+    with _store(project) as core:
         tokens = core.tokens.list()
     if json_out:
         term.json(tokens)
@@ -169,10 +178,7 @@ def token_revoke(
     project: Path | None = ProjectOption,
 ) -> None:
     """Revoke a token: its writes get 401 from now on."""
-    from pipeline.service.core import ServiceCore
-
-    settings = load_settings(project)
-    with ServiceCore(settings, _config(), worker_threads=0) as core:
+    with _store(project) as core:
         info = core.tokens.revoke(name)
     terminal().info(f"revoked {info.id} ({info.name})")
 
@@ -184,11 +190,8 @@ def submissions_show(
     project: Path | None = ProjectOption,
 ) -> None:
     """Show a submission, its verdict and Lean's diagnostics."""
-    from pipeline.service.core import ServiceCore
-
-    settings = load_settings(project)
     term = terminal()
-    with ServiceCore(settings, _config(), worker_threads=0) as core:
+    with _store(project) as core:
         view = core.submission(submission_id)
     if json_out:
         term.json(view)
@@ -206,10 +209,7 @@ def submissions_export(
     project: Path | None = ProjectOption,
 ) -> None:
     """Commit an accepted proof on branch sequent/review/<id> (the working tree is untouched)."""
-    from pipeline.service.core import ServiceCore
-
-    settings = load_settings(project)
-    with ServiceCore(settings, _config(), worker_threads=0) as core:
+    with _store(project) as core:
         done = core.export(submission_id)
     terminal().print(f"{done.branch} {done.commit[:12]} adds {done.path}")
 

@@ -247,8 +247,8 @@ class PlotData(Frozen):
     logy: bool = False
 
 
-class CheckOutcome(Frozen):
-    """What a hypothesis check function returns for one run."""
+class Measurement(Frozen):
+    """What every empirical verdict carries: the outcome and the evidence for it."""
 
     outcome: Outcome
     statistic: str
@@ -262,7 +262,6 @@ class CheckOutcome(Frozen):
     reason: str
     """One sentence a person can read: why the outcome is what it is."""
     details: dict[str, Scalar] = Field(default_factory=dict)
-    plot: PlotData | None = None
 
     @field_validator("value", "threshold", mode="after")
     @classmethod
@@ -270,7 +269,13 @@ class CheckOutcome(Frozen):
         return None if v is None or not math.isfinite(v) else v
 
 
-class HypothesisVerdict(Frozen):
+class CheckOutcome(Measurement):
+    """What a hypothesis check function returns for one run."""
+
+    plot: PlotData | None = None
+
+
+class HypothesisVerdict(Measurement):
     """A check outcome bound to a claim's hypothesis and a run (what the store keeps)."""
 
     claim_id: str
@@ -278,15 +283,6 @@ class HypothesisVerdict(Frozen):
     check: str | None
     """``module:function``; ``None`` when recorded by a pytest test."""
     run_id: str
-    outcome: Outcome
-    statistic: str
-    value: float | None = None
-    threshold: float | None = None
-    ci: ConfidenceInterval | None = None
-    n: int = 0
-    seeds: tuple[int, ...] = ()
-    reason: str
-    details: dict[str, Scalar] = Field(default_factory=dict)
     plot: str | None = None
     """Path of the PNG of the evidence, when one was drawn."""
     source: Literal["check", "pytest"] = "check"
@@ -301,12 +297,9 @@ class HypothesisVerdict(Frozen):
         cls, outcome: CheckOutcome, *, claim_id: str, binder: str, check: str | None,
         run_id: str, plot: str | None = None, source: Literal["check", "pytest"] = "check",
     ) -> HypothesisVerdict:
-        return cls(
-            claim_id=claim_id, binder=binder, check=check, run_id=run_id,
-            outcome=outcome.outcome, statistic=outcome.statistic, value=outcome.value,
-            threshold=outcome.threshold, ci=outcome.ci, n=outcome.n, seeds=outcome.seeds,
-            reason=outcome.reason, details=outcome.details, plot=plot, source=source,
-        )
+        measured = {name: getattr(outcome, name) for name in Measurement.model_fields}
+        return cls(**measured, claim_id=claim_id, binder=binder, check=check, run_id=run_id,
+                   plot=plot, source=source)
 
 
 def inconclusive(statistic: str, reason: str, **details: Scalar) -> CheckOutcome:
@@ -321,6 +314,7 @@ __all__ = [
     "ConfidenceInterval",
     "FloatArray",
     "HypothesisVerdict",
+    "Measurement",
     "Outcome",
     "PlotData",
     "PlotSeries",

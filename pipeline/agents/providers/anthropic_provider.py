@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any
 
 import anthropic
-import httpx2
 
-from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import Completion, Family, Prompt, ProviderName
-from pipeline.agents.providers.base import api_key, classify_sdk_error
-from pipeline.agents.retry import call_with_retries
+from pipeline.agents.providers.sdk import SDKProvider
 from pipeline.errors import ProviderError
 
 
-class AnthropicProvider:
-    """Owns one ``anthropic.Anthropic`` client (and, through it, its HTTP client)."""
-
+class AnthropicProvider(SDKProvider):
     name: ProviderName = "anthropic"
     family: Family = "anthropic"
-
-    def __init__(
-        self,
-        config: AgentConfig,
-        *,
-        model: str | None = None,
-        key: str | None = None,
-        http_client: httpx2.Client | None = None,
-    ) -> None:
-        self.config = config
-        self.model = model or config.anthropic_model
-        self._client = anthropic.Anthropic(
-            api_key=api_key("anthropic", key),
-            base_url=config.anthropic_base_url,
-            timeout=config.timeout_s,
-            max_retries=0,  # retries are ours: pipeline.agents.retry
-            http_client=http_client,
-        )
-        self._classify = functools.partial(
-            classify_sdk_error,
-            family="anthropic",
-            status_error=anthropic.APIStatusError,
-            timeout_error=anthropic.APITimeoutError,
-            connection_error=anthropic.APIConnectionError,
-        )
+    sdk = anthropic
+    client_class = "Anthropic"
+    base_error = "AnthropicError"
 
     def complete(self, prompt: Prompt) -> Completion:
         request: dict[str, Any] = {
@@ -59,35 +31,15 @@ class AnthropicProvider:
                 "format": {"type": "json_schema", "schema": prompt.response_schema}
             }
         started = time.monotonic()
-        try:
-            message, retries = call_with_retries(
-                lambda: self._client.messages.create(**request),
-                self._classify,
-                self.config.retry,
-                what=f"anthropic {self.model}",
-            )
-        except anthropic.AnthropicError as exc:  # malformed response and the like
-            raise ProviderError(f"anthropic {self.model}: {exc}") from exc
+        message, retries = self._call(lambda: self._client.messages.create(**request))
         text = "".join(getattr(block, "text", "") for block in message.content
                        if block.type == "text")
         if message.stop_reason == "refusal":
             raise ProviderError(f"anthropic {self.model} refused the request")
         usage = message.usage
-        return Completion(
-            text=text,
-            provider=self.name,
-            family=self.family,
-            model=message.model or self.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=self.config.cost(self.model, usage.input_tokens, usage.output_tokens),
-            elapsed_s=time.monotonic() - started,
-            retries=retries,
-            truncated=message.stop_reason == "max_tokens",
-        )
-
-    def close(self) -> None:
-        self._client.close()
+        return self._completion(text=text, model=message.model, tokens_in=usage.input_tokens,
+                                tokens_out=usage.output_tokens, started=started, retries=retries,
+                                truncated=message.stop_reason == "max_tokens")
 
 
 __all__ = ["AnthropicProvider"]
