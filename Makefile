@@ -27,9 +27,9 @@ system:
 demo: setup
 	$(BIN)/sequent demo
 
-test: setup-test
+test: setup-test lint
 	$(BIN)/pytest
 
-lint:
-	$(BIN)/ruff check pipeline tests
+lint: $(VENV)/.test
+	$(BIN)/ruff check pipeline tests experiments benchmarks
 	$(BIN)/mypy pipeline

@@ -196,6 +196,9 @@ def test_lean_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         assert alive == []
     finally:
         parent.kill()
+        parent.wait(timeout=30)
+        if parent.stdout is not None:
+            parent.stdout.close()
         for p in lean:
             try:
                 p.kill()
