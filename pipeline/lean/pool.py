@@ -1,7 +1,10 @@
 """A pool of pre-started, one-shot workers, kept apart from what the workers are.
 
 Workers are created by a factory and are used once (the wasm Lean runs ``main`` once per
-process); after each lease the pool starts a replacement in the background. Free and busy
+process); each lease is followed by a replacement started in the background. While other
+ready workers remain, the replacement starts when the lease ends, not while the leased worker
+works: a start-up is CPU-heavy (~10 s of wasm instantiation) and would slow the check beside it
+on a small machine. When the lease takes the last ready worker, it starts at once. Free and busy
 sets live under one condition variable; ``lease`` raises :class:`NoWorkerAvailable` at
 its deadline. The pool knows nothing of Lean and is tested with plain processes.
 """
@@ -71,10 +74,11 @@ class WarmPool(Generic[W]):
 
     @contextmanager
     def lease(self, timeout_s: float) -> Iterator[W]:
-        """A ready worker for one use; a replacement is started as soon as it is taken."""
+        """A ready worker for one use; its replacement starts at once if it was the last
+        ready one, else when the lease ends."""
         deadline = time.monotonic() + timeout_s
         while True:
-            worker = self._take(deadline, timeout_s)
+            worker, deferred = self._take(deadline, timeout_s)
             if worker.alive():
                 break
             # died while idle (e.g. killed by the OS under memory pressure): replace it
@@ -82,7 +86,8 @@ class WarmPool(Generic[W]):
                 self._busy.discard(id(worker))
                 self.failures += 1
             worker.close()
-            self._spawn()
+            if deferred:
+                self._spawn()
         try:
             yield worker
         finally:
@@ -90,8 +95,11 @@ class WarmPool(Generic[W]):
                 self._busy.discard(id(worker))
                 self._cond.notify_all()
             worker.close()
+            if deferred:
+                self._spawn()
 
-    def _take(self, deadline: float, timeout_s: float) -> W:
+    def _take(self, deadline: float, timeout_s: float) -> tuple[W, bool]:
+        """(a ready worker, whether its replacement is left to the end of the lease)."""
         with self._cond:
             while not self._free:
                 if self._closed:
@@ -112,8 +120,10 @@ class WarmPool(Generic[W]):
                 self._cond.wait(remaining)
             worker = self._free.pop(0)
             self._busy.add(id(worker))
-        self._spawn()
-        return worker
+            deferred = bool(self._free)
+        if not deferred:
+            self._spawn()
+        return worker, deferred
 
     def stats(self) -> dict[str, int]:
         with self._cond:

@@ -25,6 +25,7 @@ from pipeline.errors import LeanCrashError
 from pipeline.models import Frozen
 
 READY_MARKER = '"sequent":"ready"'
+DONE_MARKER = '"sequent":"done"'
 POLL_S = 0.1
 
 
@@ -64,6 +65,8 @@ class LeanProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self._ready = threading.Event()
+        self._done = threading.Event()
+        self._done_rc: int | None = None
         self._stdout: list[bytes] = []
         self._stderr: list[bytes] = []
         self._threads: list[threading.Thread] = []
@@ -99,7 +102,21 @@ class LeanProcess:
             if watch_ready and not self._ready.is_set() and READY_MARKER.encode() in line:
                 self._ready.set()
                 continue
+            if watch_ready and DONE_MARKER.encode() in line:
+                self._main_returned(line)
+                continue
             sink.append(line)
+
+    def _main_returned(self, line: bytes) -> None:
+        """The launcher's marker: Lean's ``main`` returned with this exit code (``null``: it
+        threw, so wait for the process to end as it will)."""
+        try:
+            rc = json.loads(line).get("rc")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(rc, int) and not isinstance(rc, bool):
+            self._done_rc = rc
+            self._done.set()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -154,11 +171,11 @@ class LeanProcess:
         timed_out = oom = False
         deadline = started + timeout_s
         while True:
-            try:
-                self.proc.wait(POLL_S)
+            if self._done.wait(POLL_S):  # main returned: the output is complete; skip teardown
+                self.kill()
                 break
-            except subprocess.TimeoutExpired:
-                pass
+            if self.proc.poll() is not None:
+                break
             self._sample_memory()
             if self.peak_rss_mb > self.memory_mb:
                 oom = True
@@ -173,7 +190,8 @@ class LeanProcess:
         return RawRun(
             stdout=b"".join(self._stdout).decode("utf-8", "replace"),
             stderr=self.stderr_text(),
-            returncode=None if (timed_out or oom) else self.proc.returncode,
+            returncode=None if (timed_out or oom) else (
+                self._done_rc if self._done.is_set() else self.proc.returncode),
             elapsed_s=time.monotonic() - started,
             timed_out=timed_out,
             out_of_memory=oom,

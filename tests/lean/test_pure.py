@@ -159,3 +159,25 @@ def test_pool_discards_workers_that_died_while_idle() -> None:
     assert idle.closed and pool.stats()["failures"] == 1
     assert first.closed
     pool.close()
+
+
+def test_pool_starts_a_replacement_after_the_lease_while_others_are_ready() -> None:
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
+    deadline = time.monotonic() + 5
+    while pool.stats()["free"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pool.lease(5):
+        time.sleep(0.1)
+        # another worker is ready: no start-up runs beside this lease
+        assert pool.stats()["starting"] == 0 and pool.stats()["free"] == 1
+        with pool.lease(5):
+            # that was the last ready worker: its replacement starts at once
+            time.sleep(0.1)
+            assert pool.stats()["free"] == 1
+    deadline = time.monotonic() + 5
+    while pool.stats()["free"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.stats() | {"started": 0} == {"size": 2, "free": 2, "starting": 0, "busy": 0,
+                                              "started": 0, "failures": 0}
+    assert pool.stats()["started"] == 4
+    pool.close()

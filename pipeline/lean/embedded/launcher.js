@@ -5,7 +5,8 @@
 // With LEAN ARGS: runs Lean at once (cold). Without: instantiates the runtime with a delayed
 // `main`, prints {"sequent":"ready"} on stderr, then reads ONE JSON line {"args": [...]} from
 // stdin and runs Lean's main with it. `main` runs once per process, so a warm pool keeps
-// one-shot processes whose start-up is already paid.
+// one-shot processes whose start-up is already paid. When `main` returns, prints
+// {"sequent":"done","rc":N} on stderr: the result is complete, the process may be killed.
 //
 // Needs --allow-worker under Node's permission model (for the parent watcher).
 //
@@ -59,7 +60,16 @@ const Module = {
       fs.writeSync(2, JSON.stringify({ sequent: 'ready', ms: Date.now() - started }) + '\n');
       args = readRequestLine().args;
     }
-    Module.callMain(args);
+    let rc = null;
+    try {
+      rc = Module.callMain(args);
+    } finally {
+      // Lean's main has returned: its messages are written (stdout is a pipe, synchronous on
+      // Linux; flush libc's buffers to be sure). Say so, so that the caller can take the result
+      // now instead of waiting for the runtime's teardown (~0.5 s with its worker threads).
+      try { if (Module._fflush) Module._fflush(0); } catch (e) { /* runtime already exited */ }
+      fs.writeSync(2, '\n' + JSON.stringify({ sequent: 'done', rc: typeof rc === 'number' ? rc : null }) + '\n');
+    }
   },
 };
 const src = fs.readFileSync(glue, 'utf8');
