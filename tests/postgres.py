@@ -90,8 +90,8 @@ class PostgresCluster:
 def postgres() -> Iterator[PostgresCluster]:
     if not postgres_available():
         pytest.skip(INSTALL_HINT)
-    cluster = PostgresCluster().start()
+    cluster = PostgresCluster()
     try:
-        yield cluster
+        yield cluster.start()
     finally:
-        cluster.stop()
+        cluster.stop()  # also removes the folder of a cluster that failed to start
