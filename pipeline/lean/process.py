@@ -96,13 +96,15 @@ class LeanProcess:
             t.start()
         return self
 
-    def _pump(self, stream: object, sink: list[bytes], watch_ready: bool) -> None:
+    def _pump(self, stream: object, sink: list[bytes], markers: bool) -> None:
+        """Collect one output stream; with ``markers`` (stderr), act on the launcher's
+        ready and done lines instead of keeping them."""
         assert stream is not None
         for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            if watch_ready and not self._ready.is_set() and READY_MARKER.encode() in line:
+            if markers and not self._ready.is_set() and READY_MARKER.encode() in line:
                 self._ready.set()
                 continue
-            if watch_ready and DONE_MARKER.encode() in line:
+            if markers and DONE_MARKER.encode() in line:
                 self._main_returned(line)
                 continue
             sink.append(line)

@@ -161,11 +161,15 @@ def test_pool_discards_workers_that_died_while_idle() -> None:
     pool.close()
 
 
+def _wait_free(pool: WarmPool[_FakeWorker], n: int) -> None:
+    deadline = time.monotonic() + 5
+    while pool.stats()["free"] < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_pool_starts_a_replacement_after_the_lease_while_others_are_ready() -> None:
     pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
-    deadline = time.monotonic() + 5
-    while pool.stats()["free"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_free(pool, 2)
     with pool.lease(5):
         time.sleep(0.1)
         # another worker is ready: no start-up runs beside this lease
@@ -174,9 +178,7 @@ def test_pool_starts_a_replacement_after_the_lease_while_others_are_ready() -> N
             # that was the last ready worker: its replacement starts at once
             time.sleep(0.1)
             assert pool.stats()["free"] == 1
-    deadline = time.monotonic() + 5
-    while pool.stats()["free"] < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_free(pool, 2)
     assert pool.stats() | {"started": 0} == {"size": 2, "free": 2, "starting": 0, "busy": 0,
                                               "started": 0, "failures": 0}
     assert pool.stats()["started"] == 4

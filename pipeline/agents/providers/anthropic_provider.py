@@ -16,8 +16,8 @@ class AnthropicProvider(SDKProvider):
     name: ProviderName = "anthropic"
     family: Family = "anthropic"
     sdk = anthropic
-    client_class = "Anthropic"
-    base_error = "AnthropicError"
+    client_class = anthropic.Anthropic
+    base_error = anthropic.AnthropicError
 
     def complete(self, prompt: Prompt) -> Completion:
         request: dict[str, Any] = {

@@ -16,8 +16,8 @@ class OpenAIProvider(SDKProvider):
     name: ProviderName = "openai"
     family: Family = "openai"
     sdk = openai
-    client_class = "OpenAI"
-    base_error = "OpenAIError"
+    client_class = openai.OpenAI
+    base_error = openai.OpenAIError
 
     def complete(self, prompt: Prompt) -> Completion:
         request: dict[str, Any] = {

@@ -1,8 +1,9 @@
 """What the two SDK providers share: one SDK client built the same way, our retries around
 each call, SDK errors translated to ProviderError, and the Completion they return.
 
-A subclass names its SDK module (``anthropic`` or ``openai``: same client arguments, same error
-classes) and writes only what differs: the request and reading the response.
+A subclass names its SDK module (``anthropic`` or ``openai``: same client arguments, same
+error classes), its client class and root error, and writes only what differs: the request and
+reading the response.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ class SDKProvider:
     name: ProviderName
     family: Family
     sdk: ModuleType
-    client_class: str
-    """The SDK's client class, e.g. ``Anthropic``."""
-    base_error: str
+    """The SDK module, for its ``APIStatusError``, ``APITimeoutError``, ``APIConnectionError``."""
+    client_class: type[Any]
+    """The SDK's client class, e.g. ``anthropic.Anthropic``."""
+    base_error: type[Exception]
     """The SDK's root error class (a malformed response and the like)."""
 
     def __init__(
@@ -45,7 +47,7 @@ class SDKProvider:
     ) -> None:
         self.config = config
         self.model: str = model or getattr(config, f"{self.family}_model")
-        self._client: Any = getattr(self.sdk, self.client_class)(
+        self._client: Any = self.client_class(
             api_key=api_key(self.family, key),
             base_url=getattr(config, f"{self.family}_base_url"),
             timeout=config.timeout_s,
@@ -65,7 +67,7 @@ class SDKProvider:
         try:
             return call_with_retries(create, self._classify, self.config.retry,
                                      what=f"{self.family} {self.model}")
-        except getattr(self.sdk, self.base_error) as exc:
+        except self.base_error as exc:
             raise ProviderError(f"{self.family} {self.model}: {exc}") from exc
 
     def _completion(self, *, text: str, model: str | None, tokens_in: int, tokens_out: int,
