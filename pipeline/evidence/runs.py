@@ -18,7 +18,6 @@ dropped with a note in the provenance). Every problem is an :class:`InputError`,
 from __future__ import annotations
 
 import json
-import math
 import os
 import uuid
 import zipfile
@@ -258,18 +257,36 @@ def write_columns_npz(path: Path, columns: Mapping[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def write_jsonl(path: Path, columns: Mapping[str, np.ndarray]) -> None:
+def jsonl_lines(columns: Mapping[str, Any]) -> str:
+    """Equal-length columns as JSON Lines text, one object per row, each line ending in ``\\n``.
+
+    JSON has no NaN or infinity, so those are written as ``null`` (read back as NaN). A column
+    whose values are all whole numbers (a step counter) is written as integers, any other with
+    the shortest repr that reads back to the same float64.
+    """
     names = list(columns)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in zip(*(columns[n].tolist() for n in names), strict=True):
-            fh.write(json.dumps(dict(zip(names, (_json_number(v) for v in row), strict=True))))
-            fh.write("\n")
+    if not names:
+        return ""
+    texts = [_json_numbers(np.asarray(columns[n], dtype=np.float64)) for n in names]
+    keys = [json.dumps(n).replace("{", "{{").replace("}", "}}") for n in names]
+    template = "{{" + ", ".join(f"{k}: {{}}" for k in keys) + "}}\n"
+    return "".join(map(template.format, *texts))
 
 
-def _json_number(v: float) -> float | int | None:
-    if not math.isfinite(v):
-        return None
-    return int(v) if v.is_integer() and abs(v) < 2**53 else v
+def _json_numbers(col: np.ndarray) -> list[str]:
+    finite = np.isfinite(col)
+    if finite.all():
+        if (np.abs(col) < 2**53).all() and np.array_equal(col, np.trunc(col)):
+            return list(map(str, col.astype(np.int64).tolist()))
+        return list(map(repr, col.tolist()))
+    out = list(map(repr, col.tolist()))
+    for i in np.flatnonzero(~finite).tolist():
+        out[i] = "null"
+    return out
+
+
+def write_jsonl(path: Path, columns: Mapping[str, np.ndarray]) -> None:
+    path.write_text(jsonl_lines(columns), encoding="utf-8")
 
 
 def write_snapshot(folder: Path, snap: Snapshot) -> Path:
@@ -304,6 +321,7 @@ def write_run(run: Run, out_dir: Path | str, *, jsonl: bool = True) -> Path:
 
 __all__ = [
     "FORMAT",
+    "jsonl_lines",
     "load_run",
     "metadata",
     "new_run_id",

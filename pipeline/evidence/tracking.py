@@ -14,14 +14,17 @@
 Per step it records ``loss``, ``lr`` (of the first parameter group), ``grad_norm`` and
 ``grad_sq`` (the squared norm of the mini-batch gradient, a sample of its second moment),
 plus any extra scalars passed as keywords. Every ``snapshot_every`` steps it saves the
-flattened parameters and gradient. Values stay on the device as 0-d tensors until a flush
-(every ``flush_every`` steps), so a step costs one fused norm and no host synchronisation.
+flattened parameters and gradient.
+
+A step gathers the loss and the squared gradient norm as cheaply as the device allows
+(:mod:`pipeline.evidence.step_buffer`: no host synchronisation on an accelerator, nothing that
+outlives the step); every ``flush_every`` steps the pending rows are appended to
+``metrics.jsonl``.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import platform
 import socket
 import subprocess
@@ -38,6 +41,7 @@ import torch
 from pipeline.errors import EvidenceError, InputError
 from pipeline.evidence import runs
 from pipeline.evidence.models import Provenance, Run, Snapshot
+from pipeline.evidence.step_buffer import StepBuffer
 
 
 class Tracker:
@@ -69,13 +73,12 @@ class Tracker:
         self._flush_every = flush_every
         self._step = 0
         self._closed = False
-        # pending (not yet converted) per-step values
-        self._loss: list[torch.Tensor | float] = []
-        self._norm: list[list[torch.Tensor] | float] = []
+        self._stats = StepBuffer(self._params, flush_every)
+        self._pending = 0  # steps recorded since the last flush
         self._lr: list[float] = []
         self._extra: list[dict[str, Any]] = []
-        self._columns: dict[str, list[float]] = {"step": [], "loss": [], "lr": [],
-                                                 "grad_norm": [], "grad_sq": []}
+        self._chunks: dict[str, list[np.ndarray]] = {}
+        self._flushed = 0
         self._run = Run(
             id=run_id or runs.new_run_id(),
             kind=kind,
@@ -98,19 +101,21 @@ class Tracker:
         """Record one optimisation step. Call after ``backward()``, before ``optimizer.step()``."""
         if self._closed:
             raise EvidenceError("Tracker.step() after close()")
-        grads = [p.grad for p in self._params if p.grad is not None]
-        # per-parameter norms, combined at flush time (one fused kernel per step)
-        self._norm.append(list(torch._foreach_norm(grads)) if grads else float("nan"))
-        self._loss.append(loss.detach() if isinstance(loss, torch.Tensor)
-                          else float("nan") if loss is None else float(loss))
+        if isinstance(loss, torch.Tensor) and loss.dim() != 0:
+            if loss.numel() != 1:
+                raise InputError(f"Tracker.step(loss): loss must be a scalar, got shape "
+                                 f"{tuple(loss.shape)}")
+            loss = loss.reshape(())
+        any_grad = self._stats.record(loss)
+        self._pending += 1
         self._lr.append(self._current_lr())
         if scalars or self._extra:
             self._extra.append({k: v.detach() if isinstance(v, torch.Tensor) else v
                                 for k, v in scalars.items()})
         self._step += 1
         if self._snapshot_every and self._step % self._snapshot_every == 0:
-            self.snapshot(grad_kind="minibatch" if grads else "none")
-        if len(self._loss) >= self._flush_every:
+            self.snapshot(grad_kind="minibatch" if any_grad else "none")
+        if self._pending == self._flush_every:
             self.flush()
 
     def snapshot(self, *, grad_kind: Literal["minibatch", "full", "none"] = "minibatch") -> None:
@@ -139,42 +144,35 @@ class Tracker:
 
     # ---------------------------------------------------------------- flushing and closing
     def flush(self) -> None:
-        """Convert pending values and append them to ``metrics.jsonl``."""
-        n = len(self._loss)
+        """Copy pending rows to the host and append them to ``metrics.jsonl``."""
+        n = self._pending
         if n == 0:
             return
-        loss = _to_floats(self._loss)
-        norm = _total_norms(self._norm)
-        cols = self._columns
-        start = self._step - n
-        new: dict[str, list[float]] = {
-            "step": [start + i + 1 for i in range(n)],
+        loss, grad_sq = self._stats.take()  # NaN where a step had no gradient
+        new: dict[str, np.ndarray] = {
+            "step": np.arange(self._flushed + 1, self._flushed + n + 1, dtype=np.float64),
             "loss": loss,
-            "lr": self._lr,
-            "grad_norm": norm,
-            "grad_sq": [v * v for v in norm],
+            "lr": np.asarray(self._lr, dtype=np.float64),
+            "grad_norm": np.sqrt(grad_sq),
+            "grad_sq": grad_sq,
         }
         if self._extra:
             pad: list[dict[str, Any]] = [{}] * (n - len(self._extra))
             extra = pad + self._extra
             for key in dict.fromkeys(k for e in extra for k in e):
-                values = _to_floats([e.get(key, float("nan")) for e in extra])
-                if key not in cols:
-                    cols[key] = [float("nan")] * len(cols["step"])
-                new[key] = values
-        for key in cols:
-            cols[key].extend(new.get(key, [float("nan")] * n))
-        names = [k for k in cols if k in new]
-        keys = [json.dumps(k).replace("{", "{{").replace("}", "}}") for k in names]
-        template = "{{" + ", ".join(f"{k}: {{}}" for k in keys) + "}}"
-        columns = [new[k] for k in names]
-        lines = [template.format(*(_json(c[i]) for c in columns)) for i in range(n)]
+                new[key] = np.asarray(_to_floats([e.get(key, float("nan")) for e in extra]),
+                                      dtype=np.float64)
         try:  # append and close at every flush: a killed loop leaves whole lines behind
             with (self.root / runs.METRICS_JSONL).open("a", encoding="utf-8") as fh:
-                fh.write("\n".join(lines) + "\n")
+                fh.write(runs.jsonl_lines(new))
         except OSError as exc:
             raise EvidenceError(f"cannot write {self.root / runs.METRICS_JSONL}: {exc}") from exc
-        self._loss, self._norm, self._lr, self._extra = [], [], [], []
+        for key in [*self._chunks, *(k for k in new if k not in self._chunks)]:
+            chunks = self._chunks.setdefault(key, [np.full(self._flushed, np.nan)])
+            chunks.append(new.get(key, np.full(n, np.nan)))
+        self._flushed += n
+        self._pending = 0
+        self._lr, self._extra = [], []
 
     def close(self, *, samples: Mapping[str, Any] | None = None) -> Run:
         """Flush, write ``metrics.npz`` (and ``samples.npz``) and finalise ``run.json``."""
@@ -182,7 +180,10 @@ class Tracker:
             return self._run
         self.flush()
         self._closed = True
-        metrics = {k: np.asarray(v, dtype=np.float64) for k, v in self._columns.items()}
+        order = ["step", "loss", "lr", "grad_norm", "grad_sq"]
+        names = [*order, *(k for k in self._chunks if k not in order)]
+        metrics = {k: np.concatenate(self._chunks[k]) if k in self._chunks else np.empty(0)
+                   for k in names}
         run = self._run.model_copy(update={"metrics": _columns(metrics, equal=True)})
         if samples:
             run = run.model_copy(update={"samples": _columns(dict(samples), equal=False)})
@@ -228,25 +229,6 @@ def _to_floats(values: list[torch.Tensor | float]) -> list[float]:
         for i, v in zip(tensors, stacked, strict=True):
             out[i] = v
     return out
-
-
-def _json(v: float) -> str:
-    """A JSON number; JSON has no NaN/inf, so they are written as null (read back as NaN)."""
-    if isinstance(v, int):
-        return str(v)
-    return repr(v) if math.isfinite(v) else "null"
-
-
-def _total_norms(entries: list[list[torch.Tensor] | float]) -> list[float]:
-    """Global L2 norms from per-parameter norms, one ``torch.stack`` for the whole flush."""
-    flat = [t for e in entries if isinstance(e, list) for t in e]
-    if not flat:
-        return [float("nan")] * len(entries)
-    squares = (torch.stack(flat).double() ** 2).cpu().numpy()
-    counts = [len(e) for e in entries if isinstance(e, list)]
-    sums = np.add.reduceat(squares, np.cumsum([0, *counts[:-1]]))
-    it = iter(np.sqrt(sums).tolist())
-    return [next(it) if isinstance(e, list) else float("nan") for e in entries]
 
 
 def _jsonable_config(config: Mapping[str, Any]) -> dict[str, Any]:

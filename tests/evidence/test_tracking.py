@@ -86,3 +86,13 @@ def test_steps_without_gradients_log_nan(tmp_path: Path) -> None:
         track.step(1.0)
     run = load_run(tmp_path / "r")
     assert np.isnan(run.metrics["grad_norm"][0]) and np.isnan(run.metrics["lr"][0])
+
+
+def test_a_loss_must_be_one_number(tmp_path: Path) -> None:
+    model = torch.nn.Linear(2, 1)
+    with Tracker(tmp_path / "r", model) as track:
+        model(torch.ones(1, 2)).sum().backward()
+        track.step(torch.tensor([0.25]))  # one element, any shape
+        with pytest.raises(InputError, match="loss must be a scalar"):
+            track.step(torch.ones(3))
+    assert load_run(tmp_path / "r").metrics["loss"].tolist() == [0.25]
