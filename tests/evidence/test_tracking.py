@@ -96,3 +96,18 @@ def test_a_loss_must_be_one_number(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="loss must be a scalar"):
             track.step(torch.ones(3))
     assert load_run(tmp_path / "r").metrics["loss"].tolist() == [0.25]
+
+
+def test_a_scalar_that_appears_later_is_nan_before(tmp_path: Path) -> None:
+    model = torch.nn.Linear(2, 1)
+    with Tracker(tmp_path / "r", model, flush_every=2) as track:
+        for step in range(1, 6):
+            model.zero_grad()
+            model(torch.ones(1, 2)).sum().backward()
+            track.step(0.5, **({"acc": torch.tensor(step / 10)} if step >= 4 else {}))
+    run = load_run(tmp_path / "r")
+    acc = run.metrics["acc"]
+    assert np.isnan(acc[:3]).all() and acc[3:].tolist() == pytest.approx([0.4, 0.5])
+    lines = [json.loads(ln) for ln in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert "acc" not in lines[0] and lines[4]["acc"] == pytest.approx(0.5)
+    assert [ln["step"] for ln in lines] == [1, 2, 3, 4, 5]
