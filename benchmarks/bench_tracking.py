@@ -93,13 +93,12 @@ def main() -> None:
             if track is not None:
                 track.close()
         closed = (time.perf_counter() - t0) / 2
-        tracked = trackers["hook"].steps if trackers["hook"] is not None else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"machine: {platform.machine()}, {cpu_count()} cores, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); MLP of {params:,} parameters, batch 128, SGD")
     print(f"{args.groups} groups x 3 alternating blocks of {args.block} steps "
-          f"({tracked} hooked steps per condition)")
+          f"({args.groups * args.block} hooked steps per condition)")
     base = np.asarray(times["none"])
     print(f"  step without hook       median {statistics.median(base) * 1e6:7.1f} us")
     for cond in CONDITIONS[1:]:

@@ -275,18 +275,24 @@ def jsonl_lines(columns: Mapping[str, Any]) -> str:
 
 def _json_numbers(col: np.ndarray) -> list[str]:
     finite = np.isfinite(col)
-    if finite.all():
-        if (np.abs(col) < 2**53).all() and np.array_equal(col, np.trunc(col)):
-            return list(map(str, col.astype(np.int64).tolist()))
-        return list(map(repr, col.tolist()))
+    if finite.all() and (np.abs(col) < 2**53).all() and np.array_equal(col, np.trunc(col)):
+        return list(map(str, col.astype(np.int64).tolist()))
     out = list(map(repr, col.tolist()))
     for i in np.flatnonzero(~finite).tolist():
         out[i] = "null"
     return out
 
 
+JSONL_CHUNK_ROWS = 65536
+"""Rows formatted at a time by :func:`write_jsonl`, so a long run is not one huge string."""
+
+
 def write_jsonl(path: Path, columns: Mapping[str, np.ndarray]) -> None:
-    path.write_text(jsonl_lines(columns), encoding="utf-8")
+    n = len(next(iter(columns.values()), ()))
+    with path.open("w", encoding="utf-8") as fh:
+        for start in range(0, n, JSONL_CHUNK_ROWS):
+            fh.write(jsonl_lines({k: v[start:start + JSONL_CHUNK_ROWS]
+                                  for k, v in columns.items()}))
 
 
 def write_snapshot(folder: Path, snap: Snapshot) -> Path:

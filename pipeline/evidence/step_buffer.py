@@ -1,10 +1,11 @@
 """Per-step loss and squared gradient norm, gathered cheaply for the tracking hook.
 
 The hook must not slow the training step. On the CPU, experiments timed the way
-``benchmarks/bench_tracking.py`` times the hook (docs/performance.md) showed what does: small tensors that outlive the step (holding them until a flush made the whole step
-slower, not only the hook; the allocator is the likely cause), a dtype-promoting copy, and every
-extra PyTorch op (each costs its dispatch, and about as much again in the ops around it). On an
-accelerator a host synchronisation per step would stall the device queue as well.
+``benchmarks/bench_tracking.py`` times the hook (docs/performance.md) showed what does: small
+tensors that outlive the step (holding them until a flush made the whole step slower, not only
+the hook; the allocator is the likely cause), a dtype-promoting copy, and every extra PyTorch op
+(each costs its dispatch, and about as much again in the ops around it). On an accelerator a
+host synchronisation per step would stall the device queue as well.
 So there are two paths, chosen once from where the parameters live:
 
 - **CPU:** no PyTorch op per parameter at all. Each gradient is viewed as a NumPy array (no

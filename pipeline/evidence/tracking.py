@@ -77,7 +77,9 @@ class Tracker:
         self._pending = 0  # steps recorded since the last flush
         self._lr: list[float] = []
         self._extra: list[dict[str, Any]] = []
-        self._chunks: dict[str, list[np.ndarray]] = {}
+        # flushed values per column; the hook's own columns first, keyword scalars as they come
+        self._chunks: dict[str, list[np.ndarray]] = {
+            k: [np.empty(0)] for k in ("step", "loss", "lr", "grad_norm", "grad_sq")}
         self._flushed = 0
         self._run = Run(
             id=run_id or runs.new_run_id(),
@@ -180,10 +182,7 @@ class Tracker:
             return self._run
         self.flush()
         self._closed = True
-        order = ["step", "loss", "lr", "grad_norm", "grad_sq"]
-        names = [*order, *(k for k in self._chunks if k not in order)]
-        metrics = {k: np.concatenate(self._chunks[k]) if k in self._chunks else np.empty(0)
-                   for k in names}
+        metrics = {k: np.concatenate(chunks) for k, chunks in self._chunks.items()}
         run = self._run.model_copy(update={"metrics": _columns(metrics, equal=True)})
         if samples:
             run = run.model_copy(update={"samples": _columns(dict(samples), equal=False)})

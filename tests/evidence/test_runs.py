@@ -98,3 +98,18 @@ def test_corrupt_snapshot_is_an_input_error(tmp_path: Path) -> None:
     (snaps / "step_00000001.npz").write_bytes(b"\x00" * 10)
     with pytest.raises(InputError, match="snapshot"):
         load_run(tmp_path / "run")
+
+
+def test_jsonl_is_written_in_chunks_without_losing_a_row(tmp_path: Path) -> None:
+    from pipeline.evidence import runs
+
+    n = runs.JSONL_CHUNK_ROWS + 3
+    loss = np.linspace(0.0, 1.0, n)
+    loss[5] = np.nan
+    path = tmp_path / "metrics.jsonl"
+    runs.write_jsonl(path, {"step": np.arange(1.0, n + 1), "loss": loss})
+    lines = path.read_text().splitlines()
+    assert len(lines) == n
+    assert json.loads(lines[-1]) == {"step": n, "loss": 1.0}
+    assert json.loads(lines[5])["loss"] is None
+    assert json.loads(lines[runs.JSONL_CHUNK_ROWS])["loss"] == loss[runs.JSONL_CHUNK_ROWS]
