@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
-from pipeline.lean.checker import MANIFEST, Checker, load_manifest, read_text_checked
+from pipeline.lean.checker import MANIFEST, OUTPUT_SUFFIXES, Checker, load_manifest, read_text_checked
 from pipeline.lean.models import CheckResult
 from pipeline.lean.syntax import imports, module_name
 from pipeline.models import Frozen
@@ -80,6 +80,12 @@ def olean_path(settings: Settings, module: str) -> Path:
     return settings.build_dir / Path(*module.split(".")).with_suffix(".olean")
 
 
+def remove_parts(olean: Path) -> None:
+    stem = str(olean)[: -len(".olean")]
+    for suffix in OUTPUT_SUFFIXES:
+        Path(stem + suffix).unlink(missing_ok=True)
+
+
 @contextmanager
 def build_lock(settings: Settings) -> Iterator[None]:
     """One build of a build folder at a time, across processes (a server and its workers on
@@ -132,7 +138,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
                 results[mb.module] = mb
                 if not mb.ok:
                     failed.add(mb.module)
-                    olean_path(settings, mb.module).unlink(missing_ok=True)
+                    remove_parts(olean_path(settings, mb.module))
                 else:
                     olean = olean_path(settings, mb.module)
                     manifest[mb.module] = {
@@ -146,7 +152,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
                 _write_manifest(settings, manifest)
     for gone in set(manifest) - set(modules):
         manifest.pop(gone, None)
-        olean_path(settings, gone).unlink(missing_ok=True)
+        remove_parts(olean_path(settings, gone))
     _write_manifest(settings, manifest)
     return BuildReport(modules=tuple(results[n] for n in order), elapsed_s=round(time.monotonic() - started, 3))
 

@@ -80,6 +80,28 @@ def _with_imports(source: str, wanted: Sequence[str]) -> str:
     return lines + source
 
 
+OUTPUT_SUFFIXES = (".olean", ".olean.server", ".olean.private", ".ir", ".ilean")
+"""What ``lean -o X.olean`` writes for a module: the exported part, the language server's part,
+the private part (proof bodies; its objects point into the earlier parts), the IR and the
+position index. All of them are kept: the compiled-environment audit reads the private part."""
+
+
+def keep_parts(produced: Path, olean_out: Path) -> None:
+    """Copy every part Lean wrote beside ``produced`` to beside ``olean_out`` (atomically each;
+    a part that this Lean did not write is removed from the destination)."""
+    olean_out.parent.mkdir(parents=True, exist_ok=True)
+    stem_src = str(produced)[: -len(".olean")]
+    stem_dst = str(olean_out)[: -len(".olean")]
+    for suffix in OUTPUT_SUFFIXES:
+        src, dst = Path(stem_src + suffix), Path(stem_dst + suffix)
+        if src.is_file():
+            tmp = Path(str(dst) + ".tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        else:
+            dst.unlink(missing_ok=True)
+
+
 class Checker:
     """Owns a backend (embedded pool or native) and the result cache."""
 
@@ -155,10 +177,7 @@ class Checker:
             reasons = reasons_for(raw, messages, policy, None)
             produced = session.workdir / out_rel
             if not reasons and produced.is_file():
-                olean_out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = olean_out.with_suffix(".olean.tmp")
-                shutil.copyfile(produced, tmp)
-                os.replace(tmp, olean_out)
+                keep_parts(produced, olean_out)
             elif not reasons:
                 reasons = [Reason.crash]
         return self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,

@@ -1,0 +1,263 @@
+"""Decisions on the compiled environment (what the kernel accepted), never on source text.
+
+* :func:`axioms_reached` / :func:`audit_module` — the axiom audit: the transitive closure of the
+  constants a declaration uses (types, values, recursor rules; through project constants, then
+  the core index) reaches no axiom outside the allowlist, and no project module declares one.
+* :func:`added_constants` — what a compiled file adds beyond the declarations it is meant to add
+  and the auxiliary constants Lean generates for them.
+* :func:`meaning` — a statement's meaning: the digest of its type as an ``Expr`` together with
+  the ``ConstantInfo`` digest of every project constant that type reaches (definitions'
+  bodies, instances, structures, constructors, recursors; theorems by their type only).
+* :func:`witness_applies` — a non-vacuity witness applies the claim's theorem to closed
+  arguments with every binder supplied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pipeline.lean.olean.decode import Constant, Decoder, Kind
+from pipeline.lean.olean.environment import ProjectEnvironment
+
+
+@dataclass(frozen=True, slots=True)
+class EnvIssue:
+    rule: str
+    """``declares_axiom``, ``axiom``, ``unknown_constant``, ``added``, ``witness``, ``statement``."""
+    declaration: str
+    message: str
+
+
+# -- axioms ----------------------------------------------------------------------------------
+def _closure(env: ProjectEnvironment, start: Iterable[str], *, proofs: bool = True) -> tuple[set[str], set[str], set[str]]:
+    """(project constants, core constants, unknown names) reachable from ``start``.
+
+    ``proofs=False`` stops at theorems' types (what a statement *means* does not depend on how
+    the theorems it mentions were proved)."""
+    project: set[str] = set()
+    core: set[str] = set()
+    unknown: set[str] = set()
+    stack = list(start)
+    while stack:
+        name = stack.pop()
+        if name in project or name in core or name in unknown:
+            continue
+        located = env.get(name)
+        if located is None:
+            (core if env.core.kind(name) is not None else unknown).add(name)
+            continue
+        project.add(name)
+        stack.extend(_uses(located.decoder, located.constant, proofs=proofs))
+    return project, core, unknown
+
+
+def _uses(decoder: Decoder, const: Constant, *, proofs: bool) -> set[str]:
+    used = set(decoder.constants_in(const.type))
+    if const.value is not None and (proofs or const.kind is not Kind.theorem):
+        used |= decoder.constants_in(const.value)
+    for rhs in const.extra:
+        used |= decoder.constants_in(rhs)
+    if const.kind is Kind.inductive:
+        used |= set(const.names)   # constructors
+    elif const.kind is Kind.constructor:
+        used |= set(const.names)   # the inductive
+    return used
+
+
+def axioms_reached(env: ProjectEnvironment, name: str) -> tuple[set[str], set[str]]:
+    """(axioms, unknown constants) that ``name`` reaches."""
+    project, core, unknown = _closure(env, [name])
+    axioms = {n for n in project if env.constants[n].constant.kind is Kind.axiom}
+    for c in core:
+        axioms.update(env.core.axioms_of(c))
+    return axioms, unknown
+
+
+def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) -> tuple[list[EnvIssue], set[str]]:
+    """Every constant a compiled module declares: no axiom, no axiom outside ``allowed``
+    reached, no reference the environment cannot resolve. Also returns all axioms reached."""
+    issues: list[EnvIssue] = []
+    all_axioms: set[str] = set()
+    constants = env.declared_in(module)
+    for const in constants:
+        if const.kind is Kind.axiom:
+            issues.append(EnvIssue("declares_axiom", const.name,
+                                   f"{module} declares the axiom {const.name}; a checked file or project module "
+                                   "may not declare axioms"))
+    for const in constants:
+        axioms, unknown = axioms_reached(env, const.name)
+        all_axioms |= axioms
+        bad = sorted(a for a in axioms if a not in allowed and a != const.name)
+        if bad:
+            issues.append(EnvIssue("axiom", const.name,
+                                   f"{const.name} depends on {', '.join(bad)}, outside the allowed axioms "
+                                   f"({', '.join(sorted(allowed))})"))
+        if unknown:
+            issues.append(EnvIssue("unknown_constant", const.name,
+                                   f"{const.name} refers to constants the compiled environment does not hold: "
+                                   + ", ".join(sorted(unknown)[:5])))
+    return issues, all_axioms
+
+
+# -- what a file adds ------------------------------------------------------------------------
+def _user_name(name: str) -> str:
+    """``_private.M.0.X.y`` -> ``X.y`` (Lean's private-name prefix removed)."""
+    if name.startswith("_private."):
+        parts = name.split(".")
+        if "0" in parts:
+            return ".".join(parts[parts.index("0") + 1:])
+    return name
+
+
+def is_auxiliary_of(name: str, declaration: str) -> bool:
+    """Whether ``name`` is a constant Lean generates for ``declaration`` (``_proof_N``,
+    ``_simp_N``, ``match_N``, ``eq_N``, ``_auxLemma``, … — always under its name)."""
+    user = _user_name(name)
+    if not user.startswith(declaration + "."):
+        return False
+    rest = user[len(declaration) + 1:]
+    return rest.startswith(("_", "match_", "eq_", "proof_", "induct"))
+
+
+def added_constants(env: ProjectEnvironment, module: str, expected: Iterable[str]) -> list[EnvIssue]:
+    """A compiled file may add only ``expected`` and their auxiliary constants."""
+    wanted = set(expected)
+    issues = []
+    found = set()
+    for const in env.declared_in(module):
+        if const.name in wanted:
+            found.add(const.name)
+            continue
+        if any(is_auxiliary_of(const.name, w) for w in wanted):
+            continue
+        issues.append(EnvIssue("added", const.name,
+                               f"the file adds {const.kind.value} {const.name}; it may add only "
+                               f"{', '.join(sorted(wanted))}"))
+    for missing in sorted(wanted - found):
+        issues.append(EnvIssue("added", missing, f"the compiled file does not declare {missing}"))
+    return issues
+
+
+# -- meaning ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Meaning:
+    statement: str
+    """Digest of the theorem's type."""
+    constants: dict[str, str] = field(default_factory=dict)
+    """Every project constant the type reaches -> digest of its ``ConstantInfo``."""
+    core: tuple[str, ...] = ()
+    """The core constants it reaches (fixed by the Lean version)."""
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256(self.statement.encode())
+        for name, digest in sorted(self.constants.items()):
+            h.update(f"\n{name}={digest}".encode())
+        for name in self.core:
+            h.update(f"\ncore:{name}".encode())
+        return h.hexdigest()
+
+
+def constant_digest(decoder: Decoder, const: Constant) -> str:
+    """A digest of a ``ConstantInfo`` that two separate compilations agree on exactly when the
+    declarations are equal (a theorem's proof excluded: only its statement matters)."""
+    params = const.level_params
+    h = hashlib.sha256()
+    h.update(f"{const.kind.value}|{len(params)}|{int(const.is_unsafe)}|{const.scalars}|{const.names}".encode())
+    h.update(decoder.digest(const.type, params))
+    if const.value is not None and const.kind is not Kind.theorem:
+        h.update(decoder.digest(const.value, params))
+    for rhs in const.extra:
+        h.update(decoder.digest(rhs, params))
+    return h.hexdigest()
+
+
+def type_digest(env: ProjectEnvironment, name: str) -> str | None:
+    located = env.get(name)
+    if located is None:
+        return None
+    c = located.constant
+    return located.decoder.digest(c.type, c.level_params).hex()
+
+
+def meaning(env: ProjectEnvironment, name: str) -> Meaning:
+    located = env.get(name)
+    if located is None:
+        raise KeyError(name)
+    const = located.constant
+    start = located.decoder.constants_in(const.type)
+    project, core, unknown = _closure(env, start, proofs=False)
+    digests = {n: constant_digest(env.constants[n].decoder, env.constants[n].constant) for n in project}
+    for n in unknown:
+        digests[n] = "unknown"
+    return Meaning(statement=located.decoder.digest(const.type, const.level_params).hex(),
+                   constants=digests, core=tuple(sorted(core)))
+
+
+def changed_constants(pinned: dict[str, str], actual: dict[str, str]) -> list[str]:
+    """Names whose digest differs, appeared or disappeared."""
+    return sorted(n for n in set(pinned) | set(actual) if pinned.get(n) != actual.get(n))
+
+
+# -- witness ---------------------------------------------------------------------------------
+def witness_applies(env: ProjectEnvironment, witness: str, theorem: str) -> str | None:
+    """``None`` when ``witness``'s proof applies ``theorem`` to closed arguments with every
+    binder of the theorem supplied; otherwise why not. The search looks through the witness's
+    own body and the auxiliary proofs Lean split off from it."""
+    w = env.get(witness)
+    t = env.get(theorem)
+    if w is None:
+        return f"the compiled library has no {witness}"
+    if t is None:
+        return f"the compiled library has no {theorem}"
+    if w.constant.kind is not Kind.theorem or w.constant.value is None:
+        return f"{witness} is a {w.constant.kind.value}, not a theorem with a proof"
+    arity = len(t.decoder.binders(t.constant.type))
+    bodies = [(w.decoder, w.constant.value)]
+    bodies += [(loc.decoder, loc.constant.value) for n, loc in env.constants.items()
+               if loc.constant.value is not None and is_auxiliary_of(n, _user_name(witness))]
+    partial = False
+    for decoder, root in bodies:
+        for node in _applications_of(decoder, root, theorem):
+            _head, args = decoder.app_spine(node)
+            if len(args) < arity:
+                partial = True
+                continue
+            if all(not decoder.loose_bvars(a) and not decoder.has_fvar_or_mvar(a) for a in args[:arity]):
+                return None
+            partial = True
+    if partial:
+        return (f"{witness} mentions {theorem} but never applies it to closed arguments for all "
+                f"{arity} of its binders: some hypothesis is left open")
+    return f"{witness} does not apply {theorem}"
+
+
+def _applications_of(decoder: Decoder, root: int, theorem: str) -> list[int]:
+    """Nodes ``theorem a₁ … aₙ`` (n ≥ 0, maximal spines) inside the expression."""
+    if theorem not in decoder.constants_in(root):
+        return []
+    found: list[int] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        ptr = stack.pop()
+        if ptr in seen:
+            continue
+        seen.add(ptr)
+        head, args = decoder.app_spine(ptr)
+        if decoder.const_name(head) == theorem:
+            found.append(ptr)
+        _tag, subs, _, _ = decoder.expr_children(ptr)
+        if args:
+            stack.extend(a for a in args if theorem in decoder.constants_in(a))
+            if theorem in decoder.constants_in(head) and decoder.const_name(head) is None:
+                stack.append(head)
+        else:
+            stack.extend(s for s in subs if theorem in decoder.constants_in(s))
+    return found
+
+
+__all__ = ["EnvIssue", "Meaning", "added_constants", "audit_module", "axioms_reached", "changed_constants",
+           "constant_digest", "is_auxiliary_of", "meaning", "type_digest", "witness_applies"]
