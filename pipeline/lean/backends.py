@@ -4,11 +4,12 @@ Both expose the same small surface, so the checker never branches on the backend
 
 * ``session()`` gives a :class:`Session`: a private working folder plus ``run(args)``;
 * ``check_args(file)`` / ``compile_args(file, olean)`` build Lean's command line;
-* ``name``, ``version``, ``can_audit_axioms``.
+* ``name``, ``version``, ``library_dir``, ``core_index_path``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from pipeline.errors import EnvironmentError_, LeanCrashError, PolicyConfigError
 from pipeline.lean.install import EmbeddedInstall, load_install
+from pipeline.lean.olean.environment import core_index_path
 from pipeline.lean.pool import WarmPool
 from pipeline.lean.process import LeanProcess, RawRun
 from pipeline.settings import Settings, cpu_count
@@ -42,7 +44,6 @@ class Session(ABC):
 class Backend(ABC):
     name: str
     version: str
-    can_audit_axioms: bool = False
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -59,6 +60,16 @@ class Backend(ABC):
 
     def close(self) -> None:
         pass
+
+    @property
+    @abstractmethod
+    def library_dir(self) -> Path:
+        """The core library's ``.olean`` files (``Init``, ``Std``, ``Lean``) of this Lean."""
+
+    @property
+    @abstractmethod
+    def core_index_path(self) -> Path:
+        """Where this Lean's core-library index lives (see ``pipeline.lean.olean``)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -137,6 +148,14 @@ class EmbeddedBackend(Backend):
         with self._pool.lease(timeout_s + READY_TIMEOUT_S) as process:
             yield _ProcessSession(process)
 
+    @property
+    def library_dir(self) -> Path:
+        return self.install.lib
+
+    @property
+    def core_index_path(self) -> Path:
+        return core_index_path(self.settings.lean_dir)
+
     def pool_stats(self) -> dict[str, int]:
         return self._pool.stats() if self._pool else {}
 
@@ -202,10 +221,9 @@ def native_available() -> bool:
 
 
 class NativeBackend(Backend):
-    """``lake env lean --json`` where a matching toolchain is on PATH; audits axioms."""
+    """``lake env lean --json`` where a matching toolchain is on PATH."""
 
     name = "native"
-    can_audit_axioms = True
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -220,7 +238,21 @@ class NativeBackend(Backend):
         except (OSError, subprocess.SubprocessError) as exc:
             raise EnvironmentError_(f"`lean --version` failed: {exc}") from exc
         self.version = out.stdout.strip()
+        try:
+            libdir = subprocess.run([lean, "--print-libdir"], capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise EnvironmentError_(f"`lean --print-libdir` failed: {exc}") from exc
+        self._library = Path(libdir.stdout.strip())
         settings.build_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def library_dir(self) -> Path:
+        return self._library
+
+    @property
+    def core_index_path(self) -> Path:
+        digest = hashlib.sha256(self.version.encode()).hexdigest()[:16]
+        return self.settings.state / f"core-index-native-{digest}.json"
 
     @contextmanager
     def session(self, timeout_s: float) -> Iterator[Session]:

@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
-from pipeline.lean.checker import MANIFEST, OUTPUT_SUFFIXES, Checker, load_manifest, read_text_checked
+from pipeline.lean.checker import (
+    MANIFEST,
+    OUTPUT_SUFFIXES,
+    Checker,
+    load_manifest,
+    read_text_checked,
+)
 from pipeline.lean.models import CheckResult
 from pipeline.lean.syntax import imports, module_name
 from pipeline.models import Frozen

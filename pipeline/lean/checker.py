@@ -6,9 +6,14 @@ Flow of one check::
     source ──► size/UTF-8 limits ──► policy.scan ──► cache key ──► cache hit? ──► result
                                          │ violations: rejected (Lean never runs the file)
                                          ▼
-                          backend.session(): private folder, warm process ──► RawRun
+                          backend.session(): private folder, `lean -o` ──► RawRun + .olean parts
                                          ▼
-                          interpret: messages, reasons, axioms ──► CheckResult ──► cache
+                          interpret: messages, reasons ──► environment audit (pipeline.lean.trust:
+                          axioms, added constants, declarations' types) ──► CheckResult ──► cache
+
+Every verdict that can be ``accepted`` passed the compiled-environment audit: the token policy
+is the fast first filter with the best messages, the ``.olean`` the kernel produced is the last
+word.
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from typing import Self
 from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.backends import Backend, open_backend
 from pipeline.lean.cache import ResultCache, cache_key
-from pipeline.lean.interpret import audited_axioms, parse_messages, reasons_for
+from pipeline.lean.interpret import parse_messages, reasons_for
 from pipeline.lean.models import (
     CheckRequest,
     CheckResult,
+    EnvironmentAudit,
     Message,
     Policy,
     Reason,
@@ -38,11 +44,17 @@ from pipeline.lean.models import (
     Violation,
 )
 from pipeline.lean.policy import scan
-from pipeline.lean.syntax import blank_comments_and_strings, declarations, imports
+from pipeline.lean.syntax import blank_comments_and_strings, imports
+from pipeline.lean.trust import EnvironmentAuditor
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 
 MANIFEST = "manifest.json"
+AUDIT_VERSION = "env-audit-1"
+"""Part of every cache key: results from before (or from another version of) the audit are
+never reused."""
+_AUDIT_REASONS = {"declares_axiom": Reason.axiom, "axiom": Reason.axiom, "added": Reason.forbidden,
+                  "unknown_constant": Reason.crash, "unreadable": Reason.crash}
 
 
 def read_text_checked(path: Path, *, max_bytes: int, root: Path | None = None) -> str:
@@ -113,6 +125,8 @@ class Checker:
         self._own_db = db is None
         self.db = db or Database(settings.db_url)
         self.cache = ResultCache(self.db)
+        self.auditor = EnvironmentAuditor(self.backend.library_dir, self.backend.core_index_path,
+                                          settings.build_dir)
 
     # -- public API ---------------------------------------------------------------------------
     def check_source(self, source: str, imports: Sequence[str] = (), *, policy: Policy | None = None,
@@ -174,14 +188,19 @@ class Checker:
             (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
             raw = session.run(self.backend.compile_args(str(rel), str(out_rel)), timeout)
             messages = parse_messages(raw.stdout)
-            reasons = reasons_for(raw, messages, policy, None)
+            reasons = reasons_for(raw, messages, policy)
             produced = session.workdir / out_rel
+            audit: EnvironmentAudit | None = None
             if not reasons and produced.is_file():
-                keep_parts(produced, olean_out)
+                audit = self.auditor.audit_file(produced, self.project_closure(imports(source)), policy)
+                reasons = self._audit_reasons(audit)
+                if not reasons:
+                    keep_parts(produced, olean_out)
             elif not reasons:
                 reasons = [Reason.crash]
         return self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
-                            request, key, started, raw_stderr=raw.stderr if Reason.crash in reasons else "")
+                            request, key, started, raw_stderr=raw.stderr if Reason.crash in reasons else "",
+                            audit=audit)
 
     def close(self) -> None:
         self.backend.close()
@@ -196,30 +215,60 @@ class Checker:
 
     # -- internals ------------------------------------------------------------------------------
     def _run(self, source: str, request: CheckRequest, key: str, started: float) -> CheckResult:
+        """Compile the file (``lean -o``) in a private folder and audit what Lean wrote."""
         timeout = request.timeout_s or self.settings.lean_timeout_s
-        audit = self.backend.can_audit_axioms
-        text = source
-        if audit:
-            names = [d.name for d in declarations(source) if d.kind in {"theorem", "lemma", "def", "instance", "abbrev"}]
-            text = source.rstrip("\n") + "\n" + "".join(f"#print axioms {n}\n" for n in names)
+        out_rel = Path("out") / Path(request.file_name).with_suffix(".olean")
+        audit: EnvironmentAudit | None = None
         with self.backend.session(timeout) as session:
-            (session.workdir / request.file_name).write_text(text, encoding="utf-8")
-            raw = session.run(self.backend.check_args(request.file_name), timeout)
-        messages = parse_messages(raw.stdout)
-        axioms = audited_axioms(messages) if audit else None
-        if audit:
-            messages = [m for m in messages if "depends on axioms" not in m.text
-                        and "does not depend on any axioms" not in m.text]
-        reasons = reasons_for(raw, messages, request.policy, axioms)
+            (session.workdir / request.file_name).write_text(source, encoding="utf-8")
+            (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
+            raw = session.run(self.backend.compile_args(request.file_name, str(out_rel)), timeout)
+            messages = parse_messages(raw.stdout)
+            reasons = reasons_for(raw, messages, request.policy)
+            produced = session.workdir / out_rel
+            if not reasons:
+                if produced.is_file():
+                    audit = self.auditor.audit_file(produced, self.project_closure(imports(source)),
+                                                    request.policy, request.expected_declarations)
+                    reasons = self._audit_reasons(audit)
+                else:
+                    reasons = [Reason.crash]
         verdict = Verdict.accepted if not reasons else Verdict.rejected
-        all_axioms = tuple(sorted({a for axs in (axioms or {}).values() for a in axs})) if audit else None
-        return self._result(verdict, reasons, messages, request, key, started, axioms=all_axioms,
-                            raw_stderr=raw.stderr if Reason.crash in reasons else "")
+        axioms = (tuple(sorted({a for d in audit.declarations for a in d.axioms}))
+                  if audit is not None else None)
+        return self._result(verdict, reasons, messages, request, key, started, axioms=axioms,
+                            raw_stderr=raw.stderr if Reason.crash in reasons else "", audit=audit)
+
+    @staticmethod
+    def _audit_reasons(audit: EnvironmentAudit) -> list[Reason]:
+        return list(dict.fromkeys(_AUDIT_REASONS.get(i.rule, Reason.forbidden) for i in audit.issues))
+
+    def project_closure(self, modules: Sequence[str]) -> list[str]:
+        """The built project modules that ``modules`` import, transitively (core ones skipped)."""
+        manifest = load_manifest(self.settings.build_dir)
+        seen: list[str] = []
+        stack = list(modules)
+        while stack:
+            mod = stack.pop()
+            if mod in seen or mod.split(".")[0] in {"Init", "Std", "Lean", "Lake"}:
+                continue
+            olean = self.settings.build_dir / Path(*mod.split(".")).with_suffix(".olean")
+            if not olean.is_file():
+                continue
+            seen.append(mod)
+            deps = manifest.get(mod, {}).get("imports", [])
+            if isinstance(deps, list):
+                stack.extend(str(d) for d in deps)
+        return seen
 
     def _result(self, verdict: Verdict, reasons: Sequence[Reason], messages: Sequence[Message],
                 request: CheckRequest, key: str, started: float, *, violations: Sequence[Violation] = (),
-                axioms: tuple[str, ...] | None = None, raw_stderr: str = "") -> CheckResult:
+                axioms: tuple[str, ...] | None = None, raw_stderr: str = "",
+                audit: EnvironmentAudit | None = None) -> CheckResult:
         msgs = list(messages)
+        if audit is not None:
+            msgs += [Message.model_validate({"severity": Severity.error, "data": f"environment audit: {i.message}",
+                                             "kind": f"audit.{i.rule}"}) for i in audit.issues]
         if raw_stderr:
             tail = "\n".join(l for l in raw_stderr.splitlines() if not l.startswith("[DEBUG"))[-2000:]
             msgs.append(Message.model_validate(
@@ -227,7 +276,7 @@ class Checker:
         return CheckResult(
             verdict=verdict, reasons=tuple(dict.fromkeys(reasons)), messages=tuple(msgs),
             violations=tuple(violations),
-            axioms=axioms, backend=self.backend.name, lean_version=self.backend.version,
+            axioms=axioms, environment=audit, backend=self.backend.name, lean_version=self.backend.version,
             elapsed_s=round(time.monotonic() - started, 3), cache_key=key, file_name=request.file_name,
         )
 
@@ -235,8 +284,9 @@ class Checker:
         return cache_key(
             source=source, file_name=request.file_name,
             import_hashes=self.import_hashes(imports(source)),
-            lean_version=self.backend.version, backend=self.backend.name,
-            policy_json=request.policy.model_dump_json(),
+            lean_version=f"{self.backend.version}|{AUDIT_VERSION}", backend=self.backend.name,
+            policy_json=request.policy.model_dump_json()
+            + (f"|expect={','.join(request.expected_declarations)}" if request.expected_declarations is not None else ""),
         )
 
     def import_hashes(self, modules: Sequence[str]) -> list[tuple[str, str]]:

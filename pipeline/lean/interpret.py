@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 
 from pydantic import ValidationError
 
 from pipeline.lean.models import Message, Policy, Reason, Severity
 from pipeline.lean.process import RawRun
 
-_AXIOMS_RE = re.compile(r"'(?P<decl>[^']+)' depends on axioms: \[(?P<axioms>[^\]]*)\]")
 SORRY_TEXTS = ("declaration uses `sorry`", "declaration uses 'sorry'")
 
 
@@ -37,17 +35,8 @@ def _only_known(payload: dict[str, object]) -> dict[str, object]:
     return out
 
 
-def audited_axioms(messages: list[Message]) -> dict[str, list[str]]:
-    """Declaration -> axioms, from ``#print axioms`` output (native backend)."""
-    found: dict[str, list[str]] = {}
-    for m in messages:
-        for match in _AXIOMS_RE.finditer(m.text):
-            found[match.group("decl")] = [a.strip() for a in match.group("axioms").split(",") if a.strip()]
-    return found
-
-
-def reasons_for(raw: RawRun, messages: list[Message], policy: Policy,
-                axioms: dict[str, list[str]] | None) -> list[Reason]:
+def reasons_for(raw: RawRun, messages: list[Message], policy: Policy) -> list[Reason]:
+    """What Lean's own run says (axioms are the compiled-environment audit's business)."""
     reasons: list[Reason] = []
     if raw.timed_out:
         reasons.append(Reason.timeout)
@@ -60,8 +49,6 @@ def reasons_for(raw: RawRun, messages: list[Message], policy: Policy,
         m.kind == "hasSorry" or any(t in m.text for t in SORRY_TEXTS) for m in messages
     ):
         reasons.append(Reason.sorry)
-    if axioms is not None and any(a not in policy.allowed_axioms for axs in axioms.values() for a in axs):
-        reasons.append(Reason.axiom)
     finished = not (raw.timed_out or raw.out_of_memory)
     if finished and raw.returncode not in (0, 1):
         reasons.append(Reason.crash)
@@ -72,4 +59,4 @@ def reasons_for(raw: RawRun, messages: list[Message], policy: Policy,
     return list(dict.fromkeys(reasons))
 
 
-__all__ = ["audited_axioms", "parse_messages", "reasons_for"]
+__all__ = ["parse_messages", "reasons_for"]

@@ -89,6 +89,38 @@ class Policy(Frozen):
         return sorted(value)
 
 
+class DeclarationFact(Frozen):
+    """One constant a checked file added, as the compiled environment holds it."""
+
+    name: str
+    kind: str
+    """``theorem``, ``definition``, ``axiom``, ``inductive``, … (Lean's ``ConstantInfo`` kind)."""
+    type_digest: str
+    """Structural digest of its type as an ``Expr`` (binder names and metadata ignored)."""
+    axioms: tuple[str, ...] = ()
+    """Every axiom it reaches, transitively."""
+
+
+class AuditIssue(Frozen):
+    """Why the compiled environment refused a file."""
+
+    rule: str
+    """``declares_axiom``, ``axiom``, ``unknown_constant``, ``added``, ``unreadable``."""
+    declaration: str
+    message: str
+
+
+class EnvironmentAudit(Frozen):
+    """What the compiled environment (the ``.olean`` parts Lean wrote) says about a file."""
+
+    lean_githash: str
+    declarations: tuple[DeclarationFact, ...] = ()
+    issues: tuple[AuditIssue, ...] = ()
+
+    def declaration(self, name: str) -> DeclarationFact | None:
+        return next((d for d in self.declarations if d.name == name), None)
+
+
 class CheckRequest(Frozen):
     """A single Lean file to check."""
 
@@ -99,6 +131,9 @@ class CheckRequest(Frozen):
     policy: Policy = Policy()
     timeout_s: float | None = None
     memory_mb: int | None = None
+    expected_declarations: tuple[str, ...] | None = None
+    """When set, the compiled file may add only these declarations (and the auxiliary
+    constants Lean generates for them); anything else rejects it (a submission)."""
 
 
 class CheckResult(Frozen):
@@ -109,7 +144,10 @@ class CheckResult(Frozen):
     messages: tuple[Message, ...] = ()
     violations: tuple[Violation, ...] = ()
     axioms: tuple[str, ...] | None = None
-    """Axioms the declarations depend on, where the backend can audit them (native)."""
+    """Axioms the file's declarations reach, read from the compiled environment (``None``
+    when Lean never compiled the file, e.g. a policy violation)."""
+    environment: EnvironmentAudit | None = None
+    """The compiled-environment audit; an accepted result always has one."""
     backend: str
     lean_version: str
     elapsed_s: float
@@ -141,13 +179,19 @@ class CheckResult(Frozen):
             for m in self.messages
             if m.severity is not Severity.information
         ]
+        if self.environment is not None:
+            lines += [f"{self.file_name}: environment ({i.rule}): {i.message}"
+                      for i in self.environment.issues]
         return "\n".join(lines)
 
 
 __all__ = [
     "DEFAULT_AXIOMS",
+    "AuditIssue",
     "CheckRequest",
     "CheckResult",
+    "DeclarationFact",
+    "EnvironmentAudit",
     "Message",
     "Policy",
     "Position",

@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import EnvironmentError_, InputError, NoWorkerAvailable
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.install import GLUE_PATCHES, apply_patches
-from pipeline.lean.interpret import audited_axioms, parse_messages, reasons_for
+from pipeline.lean.interpret import parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
 from pipeline.lean.policy import scan
 from pipeline.lean.pool import WarmPool
@@ -74,12 +74,8 @@ def test_interpretation_of_raw_runs() -> None:
     msgs = parse_messages(out)
     assert len(msgs) == 1 and msgs[0].kind == "hasSorry"
     raw = RawRun(stdout=out, stderr="", returncode=0, elapsed_s=1.0)
-    assert reasons_for(raw, msgs, Policy(), None) == [Reason.sorry]
-    assert reasons_for(RawRun(stdout="", stderr="boom", returncode=134, elapsed_s=1), [], Policy(), None) == [Reason.crash]
-    ax = parse_messages('{"severity":"information","data":"\'t\' depends on axioms: [propext, cheat]"}\n')
-    axioms = audited_axioms(ax)
-    assert axioms == {"t": ["propext", "cheat"]}
-    assert reasons_for(RawRun(stdout="", stderr="", returncode=0, elapsed_s=1), ax, Policy(), axioms) == [Reason.axiom]
+    assert reasons_for(raw, msgs, Policy()) == [Reason.sorry]
+    assert reasons_for(RawRun(stdout="", stderr="boom", returncode=134, elapsed_s=1), [], Policy()) == [Reason.crash]
 
 
 class _FakeWorker:

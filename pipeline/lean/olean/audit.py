@@ -81,23 +81,24 @@ def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) 
     issues: list[EnvIssue] = []
     all_axioms: set[str] = set()
     constants = env.declared_in(module)
+    where = module if not module.startswith("«") else "the checked file"
     for const in constants:
         if const.kind is Kind.axiom:
             issues.append(EnvIssue("declares_axiom", const.name,
-                                   f"{module} declares the axiom {const.name}; a checked file or project module "
-                                   "may not declare axioms"))
+                                   f"{where} declares the axiom {display(const.name)}; no checked file or "
+                                   "project module may declare an axiom"))
     for const in constants:
         axioms, unknown = axioms_reached(env, const.name)
         all_axioms |= axioms
         bad = sorted(a for a in axioms if a not in allowed and a != const.name)
         if bad:
             issues.append(EnvIssue("axiom", const.name,
-                                   f"{const.name} depends on {', '.join(bad)}, outside the allowed axioms "
-                                   f"({', '.join(sorted(allowed))})"))
+                                   f"{display(const.name)} depends on {', '.join(map(display, bad))}, outside "
+                                   f"the allowed axioms ({', '.join(sorted(allowed))})"))
         if unknown:
             issues.append(EnvIssue("unknown_constant", const.name,
-                                   f"{const.name} refers to constants the compiled environment does not hold: "
-                                   + ", ".join(sorted(unknown)[:5])))
+                                   f"{display(const.name)} refers to constants the compiled environment does "
+                                   "not hold: " + ", ".join(sorted(unknown)[:5])))
     return issues, all_axioms
 
 
@@ -109,6 +110,12 @@ def _user_name(name: str) -> str:
         if "0" in parts:
             return ".".join(parts[parts.index("0") + 1:])
     return name
+
+
+def display(name: str) -> str:
+    """A constant's name as a user wrote it (a private one marked as such)."""
+    user = _user_name(name)
+    return f"{user} (private)" if user != name else name
 
 
 def is_auxiliary_of(name: str, declaration: str) -> bool:
@@ -133,7 +140,7 @@ def added_constants(env: ProjectEnvironment, module: str, expected: Iterable[str
         if any(is_auxiliary_of(const.name, w) for w in wanted):
             continue
         issues.append(EnvIssue("added", const.name,
-                               f"the file adds {const.kind.value} {const.name}; it may add only "
+                               f"the file adds {const.kind.value} {display(const.name)}; it may add only "
                                f"{', '.join(sorted(wanted))}"))
     for missing in sorted(wanted - found):
         issues.append(EnvIssue("added", missing, f"the compiled file does not declare {missing}"))
@@ -260,4 +267,4 @@ def _applications_of(decoder: Decoder, root: int, theorem: str) -> list[int]:
 
 
 __all__ = ["EnvIssue", "Meaning", "added_constants", "audit_module", "axioms_reached", "changed_constants",
-           "constant_digest", "is_auxiliary_of", "meaning", "type_digest", "witness_applies"]
+           "constant_digest", "display", "is_auxiliary_of", "meaning", "type_digest", "witness_applies"]

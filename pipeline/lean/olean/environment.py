@@ -160,13 +160,19 @@ class ProjectEnvironment:
         region = Region(module_parts(olean), githash=self.core.githash)
         decoder = Decoder(region)
         data = decoder.module_data()
+        self.add_decoded(module, decoder, data)
+        return data
+
+    def add_decoded(self, module: str, decoder: Decoder, data: ModuleData) -> None:
+        """Index a module that was already decoded (cached by the caller)."""
         self.modules[module] = data
         self.decoders[module] = decoder
         for const in data.constants:
             if const.name in self.core.kinds:
-                raise OleanFormatError(f"{olean}: redeclares the core constant {const.name}")
+                raise OleanFormatError(f"{module}: redeclares the core constant {const.name}")
+            if const.name in self.constants and self.constants[const.name].module != module:
+                raise OleanFormatError(f"{module}: redeclares {const.name} of {self.constants[const.name].module}")
             self.constants[const.name] = Located(module, decoder, const)
-        return data
 
     def add_modules(self, oleans: Iterable[tuple[str, Path]]) -> None:
         for module, path in oleans:
