@@ -25,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 
 from pipeline.errors import EnvironmentError_
+from pipeline.lean.olean.environment import core_index_path
+from pipeline.lean.trust import ensure_core_index
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
@@ -201,6 +203,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
         try:
             existing = load_install(settings)
             log(f"embedded Lean {existing.lean_version} already installed in {root}")
+            _index_core(existing, settings, log)
             return existing
         except EnvironmentError_:
             pass
@@ -230,6 +233,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
         lean_version="unknown", node_version=node_version,
         lock_sha256=lock_digest(), glue_sha256=_sha256_file(glue),
     )
+    _index_core(candidate, settings, log)
     log("verifying: reading Lean's version and checking a one-line theorem")
     from pipeline.lean.backends import read_version, verify_install
 
@@ -239,6 +243,12 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     log(f"verified {candidate.lean_version} in {time.monotonic() - started:.1f}s")
     manifest_path(settings).write_text(candidate.model_dump_json(indent=2))
     return candidate
+
+
+def _index_core(install_: EmbeddedInstall, settings: Settings, log: Callable[[str], None]) -> None:
+    """The core library's constants and the axioms each reaches, indexed once per install, so
+    that an audit only reads the project's own modules."""
+    ensure_core_index(install_.lib, core_index_path(settings.lean_dir), log)
 
 
 def uninstall(settings: Settings) -> None:
