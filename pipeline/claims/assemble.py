@@ -4,8 +4,10 @@
   ``import <module>`` + ``theorem <name> : <pinned statement> := <proof>`` is built here, and a
   proof that brings its own commands is refused, so a submission can never choose its own
   statement.
-* :func:`statement_check`: ``example : <pinned statement> := @<declaration>`` — Lean accepts
-  it exactly when the declaration proves the pinned statement — and
+* :func:`statement_check`: ``theorem sequent_pinned_statement : <pinned statement> :=
+  @<declaration>`` — Lean accepts it when the declaration proves the pinned statement, and its
+  compiled type is the pinned statement as Lean elaborates it, which
+  :mod:`pipeline.claims.meaning` compares with the declaration's own type as an ``Expr`` — and
   ``example := @<witness>`` — the non-vacuity witness exists; one Lean run per claim.
 """
 
@@ -33,7 +35,11 @@ COMMAND_KEYWORDS: frozenset[str] = frozenset({
 """Tokens that start (or modify) a top-level command. None may appear in a proof."""
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_']*$")
+PINNED_STATEMENT = "sequent_pinned_statement"
+"""The theorem of a claim's check file whose type is the pinned statement, elaborated."""
 SUBMISSION_FILE = "Submission.lean"
+SUBMISSION_THEOREM = "sequent_submission"
+"""The one declaration a submission's compiled file may add (with Lean's auxiliaries)."""
 
 
 class StatementLines(Frozen):
@@ -72,7 +78,7 @@ def _header(claim: Claim) -> list[str]:
     return lines
 
 
-def assemble_proof(claim: Claim, proof: str, *, name: str = "sequent_submission") -> CheckRequest:
+def assemble_proof(claim: Claim, proof: str, *, name: str = SUBMISSION_THEOREM) -> CheckRequest:
     """The Lean file that checks ``proof`` against the claim's pinned statement.
 
     ``proof`` is a tactic block starting with ``by`` or a term. It is refused
@@ -97,7 +103,7 @@ def assemble_proof(claim: Claim, proof: str, *, name: str = "sequent_submission"
         "",
     ])
     return CheckRequest(source=source, imports=(claim.lean.module,), file_name=SUBMISSION_FILE,
-                        policy=Policy())
+                        policy=Policy(), expected_declarations=(name,))
 
 
 def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
@@ -105,12 +111,13 @@ def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
 
         import <module>
         open <namespaces>
-        example : <pinned statement> := @<declaration>   -- proves exactly the pinned statement
+        theorem sequent_pinned_statement : <pinned statement> := @<declaration>
         example := @<witness>                            -- the witness exists
     """
     header = _header(claim)
     statement = _indented(claim.lean.statement).split("\n")
-    lines = [*header, "", "set_option linter.unusedVariables false in", "example :"]
+    lines = [*header, "", "set_option linter.unusedVariables false in",
+             f"theorem {PINNED_STATEMENT} :"]
     start = len(lines) + 1
     lines += statement
     end = len(lines)
@@ -122,5 +129,5 @@ def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
     return request, where
 
 
-__all__ = ["COMMAND_KEYWORDS", "StatementLines", "assemble_proof", "proof_violations",
+__all__ = ["COMMAND_KEYWORDS", "PINNED_STATEMENT", "SUBMISSION_THEOREM", "StatementLines", "assemble_proof", "proof_violations",
            "statement_check"]

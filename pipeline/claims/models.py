@@ -62,6 +62,10 @@ class Hypothesis(Frozen):
         return self.check.split(":", 1)[1] if self.check else None
 
 
+STATEMENT_KEY = "(statement)"
+"""The key of the statement's own digest in ``[lean.meaning]`` (not a Lean name)."""
+
+
 class LeanRef(Frozen):
     """Where the claim lives in Lean, and what is pinned about it."""
 
@@ -77,9 +81,25 @@ class LeanRef(Frozen):
     opens: tuple[str, ...] = Field(default=(), alias="open")
     """Namespaces opened before the statement (TOML key ``open``)."""
     definitions: dict[str, str] = Field(default_factory=dict)
-    """Definition name -> SHA-256 of its source (comments removed, white space folded)."""
+    """Definition name -> SHA-256 of its source (comments removed, white space folded): a
+    readable summary; the meaning pin below is what decides."""
+    meaning: dict[str, str] = Field(default_factory=dict)
+    """The pinned *meaning*, read from the compiled environment by ``sequent claims pin``:
+    ``"(statement)"`` -> digest of the theorem's type as an ``Expr``, and every project constant
+    that type reaches -> digest of its ``ConstantInfo``. Lets ``claims check`` detect a changed
+    meaning (an instance, a literal, a local instance) on a lone checkout."""
 
     _statement = field_validator("statement")(_nonblank)
+
+    @field_validator("meaning")
+    @classmethod
+    def _meaning(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, digest in value.items():
+            if not re.fullmatch(r"[0-9a-f]{40,64}|unknown", digest):
+                raise ValueError(f"the meaning pin of {name} is not a hex digest")
+        if value and STATEMENT_KEY not in value:
+            raise ValueError(f"the meaning pins lack {STATEMENT_KEY!r} (run `sequent claims pin`)")
+        return value
 
     @field_validator("opens")
     @classmethod
@@ -140,4 +160,4 @@ class Issue(Frozen):
         return f"{self.file}: {self.field}: {tag}{self.message}"
 
 
-__all__ = ["Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
+__all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]

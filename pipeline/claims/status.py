@@ -3,10 +3,12 @@
 Status is never entered by hand. For each claim:
 
 * **stated** — the pinned Lean statement elaborates against the built library;
-* **proved** — stated, the module builds under the trust policy (no ``sorry``, no new
-  axioms), Lean accepts ``example : <pinned statement> := @<declaration>``, the definitions
-  the statement uses match their pins, every ``h_…`` binder of the theorem is in the
-  registry and vice versa, and the non-vacuity witness applies the theorem and is accepted;
+* **proved** — stated, the module builds under the trust policy (no ``sorry``), Lean accepts
+  ``theorem sequent_pinned_statement : <pinned statement> := @<declaration>``, every ``h_…``
+  binder of the theorem is in the registry and vice versa, and — decided on the compiled
+  environment (:mod:`pipeline.claims.meaning`) — the theorem's type is the pinned statement as
+  an ``Expr``, its meaning matches the ``[lean.meaning]`` pin, the witness applies it to closed
+  arguments, and no module in its scope declares or reaches an axiom outside the allowlist;
 * **fully proved** — proved, and every claim it depends on is fully proved.
 
 :func:`evaluate` builds the library (incrementally), runs the static rules of
@@ -25,12 +27,14 @@ from pipeline.claims.consistency import (
 )
 from pipeline.claims.graph import dependency_order
 from pipeline.claims.library import LeanLibrary
+from pipeline.claims.meaning import MeaningFacts, meaning_issues, module_audits
 from pipeline.claims.models import Claim, Issue
 from pipeline.claims.registry import read_registry, relative
-from pipeline.errors import NotFoundError
+from pipeline.errors import NotFoundError, SequentError
 from pipeline.lean.build import BuildReport, ModuleBuild, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
+from pipeline.lean.olean.audit import EnvIssue
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
@@ -46,6 +50,8 @@ class ClaimStatus(Frozen):
     ``example := @<witness>`` (None when the module does not build)."""
     witness: CheckResult | None = None
     """The run that checked the witness: the same run as ``proof``."""
+    environment: MeaningFacts | None = None
+    """What the compiled environment established (None when the claim's check did not pass)."""
     issues: tuple[Issue, ...] = ()
 
     @property
@@ -124,6 +130,14 @@ def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None 
                                message=f"{claim.lean.module} does not build, so the claim "
                                        "cannot be checked"))
     results = checker.check_many(requests) if requests else []
+    env = None
+    audits: dict[str, list[EnvIssue]] = {}
+    try:
+        env = checker.auditor.project([mb.module for mb in report.modules if mb.ok])
+        audits = module_audits(env)
+    except SequentError as exc:
+        issues.append(Issue(file=settings.formal_dir, field="build",
+                            message=f"the compiled environment could not be read: {exc}"))
 
     partial: dict[str, ClaimStatus] = {}
     for claim in registry.claims:
@@ -132,16 +146,22 @@ def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None 
         fact = facts[claim.id]
         result: CheckResult | None = None
         stated = proved = False
+        facts_env: MeaningFacts | None = None
         if claim.id in slots:
             index, where = slots[claim.id]
             result = results[index]
             lean_found, verdict = statement_issues(claim, file, result, where)
             found += lean_found
             stated = verdict.stated
-            proved = verdict.stated and verdict.proves and verdict.witness and fact.sound
+            if result.accepted and env is not None:
+                scope = [m.name for m in library.scope(claim.lean.module)]
+                env_found, facts_env = meaning_issues(claim, env, result, file, audits, scope)
+                found += env_found
+            proved = (verdict.stated and verdict.proves and verdict.witness and fact.sound
+                      and facts_env is not None and facts_env.sound)
         partial[claim.id] = ClaimStatus(claim=claim, stated=stated, proved=proved, fully_proved=False,
                                         module_built=claim.id in slots, proof=result,
-                                        witness=result, issues=tuple(found))
+                                        witness=result, environment=facts_env, issues=tuple(found))
         issues += found
 
     fully: dict[str, bool] = {}

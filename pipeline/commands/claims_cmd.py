@@ -14,12 +14,15 @@ import typer
 from rich.markup import escape
 
 from pipeline.claims.graph import to_dot, to_payload
+from pipeline.claims.meaning import meaning_pins
 from pipeline.claims.models import Issue
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.registry import load_registry, read_registry, relative
 from pipeline.claims.status import ClaimsReport, evaluate
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.commands.terminal import Terminal
+from pipeline.errors import ClaimError
+from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
 
@@ -176,13 +179,27 @@ def pin(
     claim_id: Annotated[str, typer.Argument(metavar="ID", help="The claim id.")],
     project: Path | None = ProjectOption,
 ) -> None:
-    """Recompute the definition pins of a claim after an intended change, and write them."""
+    """Recompute the pins of a claim after an intended, reviewed change, and write them: the
+    definitions' source digests and the statement's meaning read from the compiled environment."""
     settings = load_settings(project)
     term = terminal()
-    change = pin_claim(settings, claim_id)
+    claim = load_registry(settings).get(claim_id)
+    term.info("building Formal/ to read the statement's meaning from the compiled environment …")
+    with Checker(settings) as checker:
+        build = build_project(settings, checker)
+        if not build.ok:
+            failed = ", ".join(m.module for m in build.failures())
+            raise ClaimError(f"Formal/ does not build ({failed}); fix it before pinning")
+        env = checker.auditor.project(checker.project_closure([claim.lean.module]))
+        if env.get(claim.lean.declaration) is None:
+            raise ClaimError(f"{claim.lean.module} has no compiled constant {claim.lean.declaration}")
+        meaning = meaning_pins(env, claim.lean.declaration)
+    change = pin_claim(settings, claim_id, meaning)
     if change.unchanged:
         term.print(f"{change.file}: pins are up to date")
         return
+    for key in change.meaning_changed:
+        term.print(f"[yellow]~[/] meaning: {escape(key)}")
     for name in sorted(change.added):
         term.print(f"[green]+[/] {escape(name)} {change.added[name][:16]}…")
     for name, (old, new) in sorted(change.changed.items()):

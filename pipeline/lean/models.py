@@ -89,6 +89,15 @@ class Policy(Frozen):
         return sorted(value)
 
 
+def user_name(name: str) -> str:
+    """``_private.M.0.x.y`` -> ``x.y``: a private constant's name as it was written."""
+    if name.startswith("_private."):
+        parts = name.split(".")
+        if "0" in parts:
+            return ".".join(parts[parts.index("0") + 1:])
+    return name
+
+
 class DeclarationFact(Frozen):
     """One constant a checked file added, as the compiled environment holds it."""
 
@@ -118,7 +127,8 @@ class EnvironmentAudit(Frozen):
     issues: tuple[AuditIssue, ...] = ()
 
     def declaration(self, name: str) -> DeclarationFact | None:
-        return next((d for d in self.declarations if d.name == name), None)
+        """The declaration ``name`` (a private one found by the name it was written with)."""
+        return next((d for d in self.declarations if user_name(d.name) == name or d.name == name), None)
 
 
 class CheckRequest(Frozen):
@@ -199,4 +209,5 @@ __all__ = [
     "Severity",
     "Verdict",
     "Violation",
+    "user_name",
 ]

@@ -261,6 +261,10 @@ class ServiceCore:
             row = session.get(SubmissionRow, submission_id)
             if row is None:  # pragma: no cover - just read above
                 raise InputError(f"no submission {submission_id!r}")
+            audited = row.result is not None and CheckResult.model_validate(row.result).environment is not None
+            if not audited:
+                raise Conflict(f"submission {submission_id} was accepted without the compiled-environment "
+                               "audit; submit the proof again to have it audited before export")
             req = ExportRequest(
                 submission_id=row.id,
                 claim_id=row.claim_id,

@@ -12,7 +12,7 @@ import time
 
 from sqlalchemy import func, insert, select, update
 
-from pipeline.claims.assemble import assemble_proof
+from pipeline.claims.assemble import SUBMISSION_THEOREM, assemble_proof
 from pipeline.claims.models import Claim
 from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.models import CheckRequest, CheckResult, Policy
@@ -132,6 +132,7 @@ class SubmissionStore:
                 file_name=row.file_name,
                 policy=SUBMISSION_POLICY,
                 timeout_s=timeout_s,
+                expected_declarations=(SUBMISSION_THEOREM,),
             )
 
     def proof_status(self, claim_id: str) -> ProofStatus:

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pipeline.lean.models import user_name
 from pipeline.lean.olean.decode import Constant, Decoder, Kind
 from pipeline.lean.olean.environment import ProjectEnvironment
 
@@ -103,25 +104,16 @@ def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) 
 
 
 # -- what a file adds ------------------------------------------------------------------------
-def _user_name(name: str) -> str:
-    """``_private.M.0.X.y`` -> ``X.y`` (Lean's private-name prefix removed)."""
-    if name.startswith("_private."):
-        parts = name.split(".")
-        if "0" in parts:
-            return ".".join(parts[parts.index("0") + 1:])
-    return name
-
-
 def display(name: str) -> str:
     """A constant's name as a user wrote it (a private one marked as such)."""
-    user = _user_name(name)
+    user = user_name(name)
     return f"{user} (private)" if user != name else name
 
 
 def is_auxiliary_of(name: str, declaration: str) -> bool:
     """Whether ``name`` is a constant Lean generates for ``declaration`` (``_proof_N``,
     ``_simp_N``, ``match_N``, ``eq_N``, ``_auxLemma``, … — always under its name)."""
-    user = _user_name(name)
+    user = user_name(name)
     if not user.startswith(declaration + "."):
         return False
     rest = user[len(declaration) + 1:]
@@ -134,8 +126,8 @@ def added_constants(env: ProjectEnvironment, module: str, expected: Iterable[str
     issues = []
     found = set()
     for const in env.declared_in(module):
-        if const.name in wanted:
-            found.add(const.name)
+        if user_name(const.name) in wanted:
+            found.add(user_name(const.name))
             continue
         if any(is_auxiliary_of(const.name, w) for w in wanted):
             continue
@@ -224,7 +216,7 @@ def witness_applies(env: ProjectEnvironment, witness: str, theorem: str) -> str 
     arity = len(t.decoder.binders(t.constant.type))
     bodies = [(w.decoder, w.constant.value)]
     bodies += [(loc.decoder, loc.constant.value) for n, loc in env.constants.items()
-               if loc.constant.value is not None and is_auxiliary_of(n, _user_name(witness))]
+               if loc.constant.value is not None and is_auxiliary_of(n, user_name(witness))]
     partial = False
     for decoder, root in bodies:
         for node in _applications_of(decoder, root, theorem):
