@@ -41,6 +41,8 @@ class ClaimPin(Frozen):
     statement: str
     witness: str | None = None
     definitions: dict[str, str] = Field(default_factory=dict)
+    meaning: dict[str, str] = Field(default_factory=dict)
+    """The ``[lean.meaning]`` pins: digests read from the compiled environment."""
     fields: dict[str, str] = Field(default_factory=dict)
     """Every field of the entry, flattened to dotted keys, as comparable text."""
 

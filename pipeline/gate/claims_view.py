@@ -30,7 +30,7 @@ from pipeline.lean.models import CheckResult, Reason
 from pipeline.settings import Settings
 
 SUITE = "claims"
-_STATEMENT_FIELDS = ("lean.statement", "lean.declaration", "lean.module")
+_STATEMENT_FIELDS = ("lean.statement", "lean.declaration", "lean.module", "lean.meaning")
 _WITNESS_FIELDS = ("lean.witness",)
 _SORRY_RULES = frozenset({"sorry"})
 
@@ -53,6 +53,7 @@ def pin_of(claim: Claim, settings: Settings, prefix: str) -> ClaimPin:
         statement=lean.statement,
         witness=lean.witness,
         definitions=dict(lean.definitions),
+        meaning=dict(lean.meaning),
         fields=flatten(claim.model_dump(mode="json", by_alias=True, exclude={"path"})),
     )
 

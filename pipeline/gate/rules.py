@@ -32,7 +32,7 @@ from pipeline.gate.models import (
 SUITE = "changes"
 PIN_FIELDS = ("lean.statement", "lean.declaration", "lean.module", "lean.open")
 """Registry fields that pin the Lean statement: a Lean statement change must come with one."""
-REVIEW_FIELDS = (*PIN_FIELDS, "lean.definitions", "statement")
+REVIEW_FIELDS = (*PIN_FIELDS, "lean.definitions", "lean.meaning", "statement")
 """Registry fields whose change changes what the claim says: a person must review it."""
 _THEOREM_KINDS = frozenset({"theorem", "lemma"})
 
@@ -83,6 +83,26 @@ def pinned_statement_case(
         claim_id=claim.claim_id,
         findings=tuple(findings),
     )
+
+
+def meaning_case(claim: ClaimPin, base_claim: ClaimPin | None) -> GateCase:
+    """A claim's pinned *meaning* (read from the compiled environment) may change only together
+    with something a reviewer reads: the pinned statement or a pinned definition. A meaning that
+    changed under byte-identical text (an instance, a literal, a local instance) is an error."""
+    findings: list[Finding] = []
+    if base_claim is not None and base_claim.meaning and claim.meaning != base_claim.meaning:
+        visible = (_pins(base_claim) != _pins(claim)) or base_claim.definitions != claim.definitions
+        if not visible:
+            changed = sorted(k for k in set(base_claim.meaning) | set(claim.meaning)
+                             if base_claim.meaning.get(k) != claim.meaning.get(k))
+            findings.append(Finding(
+                severity=Severity.error,
+                message=(f"claim {claim.claim_id}: what the statement means changed in the compiled "
+                         f"environment ({', '.join(changed[:6])}) while its pinned text and definitions did "
+                         "not: the change is invisible to a reviewer reading the registry"),
+                location=claim.location))
+    return GateCase(suite=SUITE, name=f"{claim.claim_id}: meaning changes are visible",
+                    check="meaning", claim_id=claim.claim_id, findings=tuple(findings))
 
 
 def review_case(change: ClaimChange) -> GateCase:
@@ -153,6 +173,7 @@ def change_cases(
         pinned_statement_case(claim, base_claims.get(claim_id), base_index, head_index)
         for claim_id, claim in sorted(head_claims.items())
     ]
+    cases += [meaning_case(claim, base_claims.get(claim_id)) for claim_id, claim in sorted(head_claims.items())]
     cases += [review_case(change) for change in claim_changes]
     cases.append(new_theorem_case(declaration_changes, list(head_claims.values()), new_theorem))
     return cases
@@ -176,6 +197,7 @@ def _same_name(declared: str, referenced: str) -> bool:
 
 __all__ = [
     "change_cases",
+    "meaning_case",
     "new_theorem_case",
     "pinned_statement_case",
     "review_case",

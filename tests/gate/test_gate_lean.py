@@ -175,7 +175,7 @@ def test_clean_branch_passes(project, capsys) -> None:
     assert claim_cases == {
         check: Status.passed
         for check in ("statement", "sorry", "trust", "witness", "consistency", "pinned_statement",
-                      "statement_review")
+                      "meaning", "statement_review")
     }
     (change,) = report.declaration_changes
     assert (change.name, change.change, change.statement_changed) == (
@@ -216,3 +216,64 @@ def test_deleted_proof_fails(project) -> None:
     assert any("has no declaration Formal.Basic.double_eq" in e for e in errors)
     assert {c.name for c in report.declaration_changes if c.change is ChangeKind.removed} == {
         "Formal.Basic.double_eq"}
+
+
+# ---- attacks on what a statement means (decided on the compiled environment) --------------------
+
+HIJACK = "@[instance high] def hijack : HMul Nat Nat Nat := ⟨fun _ b => b + b⟩\n\n"
+
+
+def test_instance_hijack_under_identical_text_fails(project) -> None:
+    """A high-priority instance makes ``2 * n`` mean ``n + n``: the statement's text, the registry
+    and every pin stay byte-identical, and the proof becomes ``rfl``."""
+    text = project.read(BASIC)
+    start = text.index("/-- Doubling is multiplication")
+    project.write(BASIC, text[:start] + HIJACK + text[start:].replace("  unfold double; omega", "  rfl"))
+    project.commit("a helpful instance")
+    report = _gate(project, base="main")
+    assert not report.ok
+    statement = _case(report, "doubling: proves the pinned statement")
+    assert statement.status is Status.failed
+    assert any("no longer means what was pinned" in f.message and "hijack" in f.message
+               for f in statement.findings), statement.findings
+
+
+def test_repinned_meaning_under_identical_text_fails(project, capsys) -> None:
+    """The same hijack with the meaning pin rewritten (`sequent claims pin`): the registry's
+    meaning changed while its statement text and definitions did not."""
+    text = project.read(BASIC)
+    start = text.index("/-- Doubling is multiplication")
+    project.write(BASIC, text[:start] + HIJACK + text[start:].replace("  unfold double; omega", "  rfl"))
+    code, out, err = _sequent(["claims", "pin", "doubling", "--project", str(project.root)], capsys)
+    assert code == 0, out + err
+    project.commit("a helpful instance, re-pinned")
+    report = _gate(project, base="main")
+    assert not report.ok
+    meaning = _case(report, "doubling: meaning changes are visible")
+    assert meaning.status is Status.failed
+    assert "invisible to a reviewer" in meaning.findings[0].message
+
+
+def test_fake_witness_fails(project) -> None:
+    """A "witness" that restates the theorem with its hypothesis still open."""
+    project.replace(BASIC, "theorem double_eq_nonvacuous : double 3 = 2 * 3 := double_eq 3 (by decide)",
+                    "theorem double_eq_nonvacuous : ∀ n, n < 100 → double n = 2 * n :=\n"
+                    "  fun n h => double_eq n h")
+    project.commit("a witness that proves nothing")
+    report = _gate(project, base="main")
+    assert not report.ok
+    witness = _case(report, "doubling: witness accepted")
+    assert witness.status is Status.failed
+    assert any("left open" in f.message for f in witness.findings), witness.findings
+
+
+def test_hidden_axiom_behind_a_raw_string_fails(project) -> None:
+    project.write("Formal/Extra.lean", 'module\n\npublic section\n\ndef s : String := r"\\"\n'
+                  "axiom helper : ∀ n : Nat, n < n + 0\n\n"
+                  "theorem bad : False := Nat.lt_irrefl 0 (helper 0)\n\nend\n")
+    project.commit("a string")
+    report = _gate(project, base="main")
+    assert not report.ok
+    build = _case(report, "Formal.Extra")
+    assert build.status is Status.failed
+    assert any("axiom" in f.message for f in build.findings)

@@ -103,6 +103,26 @@ def test_a_proof_cannot_bring_its_own_statement(live: Live) -> None:
     assert _count(live, "service_submissions") == before  # nothing stored
 
 
+def test_an_axiom_hidden_behind_a_raw_string_is_never_accepted(live: Live) -> None:
+    """``r"\\"`` once made the token scanner blank everything up to the next quote, hiding a
+    command from it. The proof is refused up front, or its compiled file is rejected by the
+    environment audit; it is never accepted, and never exported."""
+    claim = _claim(live.settings)
+    proof = (f'by\n  exact (fun (_ : String) => {claim.lean.declaration}) r"\\"\n'
+             'axiom smuggled : False\n-- "\n')
+    with live.client() as http:
+        r = http.post("/v1/submissions", headers=live.auth,
+                      json={"claim_id": claim.id, "proof": proof, "agent": "smuggler"})
+        if r.status_code == 422:
+            assert "axiom" in r.text
+            return
+        assert r.status_code == 202, r.text
+        view = live.wait_verdict(str(r.json()["id"]))
+        assert view["status"] == "rejected" and "axiom" in view["reasons"], view  # type: ignore[operator]
+        export = http.post(f"/v1/submissions/{view['id']}/export", headers=live.auth)
+        assert export.status_code == 409
+
+
 def test_a_weaker_statement_is_rejected_by_lean(live: Live) -> None:
     claim = _claim(live.settings)
     view = live.wait_verdict(str(_submit(live, claim.id, "by\n  show True\n  trivial")["id"]))
