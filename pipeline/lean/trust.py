@@ -49,11 +49,12 @@ def ensure_core_index(library: Path, index_path: Path, log: Callable[[str], None
 class EnvironmentAuditor:
     """Reads compiled files against the core index and the project's built modules."""
 
-    def __init__(self, library: Path, index_path: Path, build_dir: Path) -> None:
+    def __init__(self, library: Path, index_path: Path, build_dir: Path, *,
+                 core: CoreIndex | None = None) -> None:
         self.library = library
         self.index_path = index_path
         self.build_dir = build_dir
-        self._core: CoreIndex | None = None
+        self._core: CoreIndex | None = core
         self._modules: dict[str, tuple[tuple[float, int], Decoder, ModuleData]] = {}
         self._lock = threading.Lock()
 
