@@ -225,33 +225,17 @@ HIJACK = "@[instance high] def hijack : HMul Nat Nat Nat := âŸ¨fun _ b => b + bâ
 
 def test_instance_hijack_under_identical_text_fails(project) -> None:
     """A high-priority instance makes ``2 * n`` mean ``n + n``: the statement's text, the registry
-    and every pin stay byte-identical, and the proof becomes ``rfl``."""
+    and every pin stay byte-identical, and the proof becomes ``rfl``. The token policy refuses the
+    instance; the compiled meaning would differ from the pin as well (tests/claims/test_meaning.py
+    shows that line on its own with an instance the policy lets through)."""
     text = project.read(BASIC)
     start = text.index("/-- Doubling is multiplication")
     project.write(BASIC, text[:start] + HIJACK + text[start:].replace("  unfold double; omega", "  rfl"))
     project.commit("a helpful instance")
     report = _gate(project, base="main")
     assert not report.ok
-    statement = _case(report, "doubling: proves the pinned statement")
-    assert statement.status is Status.failed
-    assert any("no longer means what was pinned" in f.message and "hijack" in f.message
-               for f in statement.findings), statement.findings
-
-
-def test_repinned_meaning_under_identical_text_fails(project, capsys) -> None:
-    """The same hijack with the meaning pin rewritten (`sequent claims pin`): the registry's
-    meaning changed while its statement text and definitions did not."""
-    text = project.read(BASIC)
-    start = text.index("/-- Doubling is multiplication")
-    project.write(BASIC, text[:start] + HIJACK + text[start:].replace("  unfold double; omega", "  rfl"))
-    code, out, err = _sequent(["claims", "pin", "doubling", "--project", str(project.root)], capsys)
-    assert code == 0, out + err
-    project.commit("a helpful instance, re-pinned")
-    report = _gate(project, base="main")
-    assert not report.ok
-    meaning = _case(report, "doubling: meaning changes are visible")
-    assert meaning.status is Status.failed
-    assert "invisible to a reviewer" in meaning.findings[0].message
+    messages = [f.message for _, f in report.findings(Severity.error)]
+    assert any("instance" in m for m in messages), messages
 
 
 def test_fake_witness_fails(project) -> None:

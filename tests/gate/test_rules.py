@@ -24,15 +24,18 @@ end
 """
 
 
-def _claim(statement: str = "∀ n, double n = 2 * n", pin: str = "p1", title: str = "t") -> ClaimPin:
+def _claim(statement: str = "∀ n, double n = 2 * n", pin: str = "p1", title: str = "t",
+           meaning: str = "m1") -> ClaimPin:
+    pins = {"(statement)": "s1", "Formal.Basic.double": meaning}
     lean = {
         "module": "Formal.Basic", "declaration": "Formal.Basic.double_eq", "statement": statement,
-        "witness": "Formal.Basic.double_pos", "definitions": {"Formal.Basic.double": pin},
+        "witness": "Formal.Basic.double_pos", "definitions": {"Formal.Basic.double": pin}, "meaning": pins,
     }
     return ClaimPin(
         claim_id="doubling", file="claims/doubling.toml", module="Formal.Basic",
         declaration="Formal.Basic.double_eq", statement=statement, witness="Formal.Basic.double_pos",
-        definitions={"Formal.Basic.double": pin}, fields=flatten({"id": "doubling", "title": title, "lean": lean}),
+        definitions={"Formal.Basic.double": pin}, meaning=pins,
+        fields=flatten({"id": "doubling", "title": title, "lean": lean}),
     )
 
 
@@ -53,7 +56,7 @@ def _run(base_lean: str, head_lean: str, base_claim: ClaimPin | None, head_claim
 def test_unchanged_branch_passes() -> None:
     cases = _run(LEAN, LEAN, _claim(), _claim())
     assert {c.status for c in cases.values()} == {Status.passed}
-    assert set(cases) == {"pinned_statement", "new_theorem"}
+    assert set(cases) == {"pinned_statement", "meaning", "new_theorem"}
 
 
 def test_weakened_statement_without_registry_change_fails() -> None:
@@ -124,3 +127,23 @@ def test_new_claim_and_removed_claim_need_review() -> None:
     assert added["pinned_statement"].status is Status.passed
     removed = _run(LEAN, LEAN, _claim(), None)
     assert "removed from the registry" in removed["statement_review"].findings[0].message
+
+
+def test_meaning_changed_under_identical_text_fails() -> None:
+    """The instance-hijack attack with the meaning pin rewritten: the registry's text is as on the
+    base, only the digests read from the compiled environment moved."""
+    cases = _run(LEAN, LEAN, _claim(), _claim(meaning="m2"))
+    case = cases["meaning"]
+    assert case.status is Status.failed
+    assert "invisible to a reviewer" in case.findings[0].message
+    assert "Formal.Basic.double" in case.findings[0].message
+    assert cases["statement_review"].status is Status.warned
+
+
+def test_meaning_changed_with_a_visible_change_needs_review_but_passes() -> None:
+    head = LEAN.replace(":= n + n", ":= n * 2").replace("unfold double; omega", "unfold double; rfl")
+    cases = _run(LEAN, head, _claim(), _claim(pin="p2", meaning="m2"))
+    assert cases["meaning"].status is Status.passed
+    assert cases["statement_review"].status is Status.warned
+    restated = _run(LEAN, LEAN, _claim(), _claim(statement="∀ n, double n = n + n", meaning="m2"))
+    assert restated["meaning"].status is Status.passed

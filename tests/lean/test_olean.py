@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lean.checker import Checker
+from pipeline.lean.checker import Checker, keep_parts
 from pipeline.lean.models import DEFAULT_AXIOMS, Policy
 from pipeline.lean.olean.audit import axioms_reached, meaning, witness_applies
 from pipeline.lean.olean.decode import Decoder, Kind
@@ -191,3 +191,54 @@ def test_corrupt_files_are_errors_never_passes(compiled: tuple[Settings, Path, C
     auditor = EnvironmentAuditor(lean_home() / "lib", lean_home() / "core-index.json", tmp_path / "none")
     audit = auditor.audit_file(target, [], Policy())
     assert [i.rule for i in audit.issues] == ["unreadable"]
+
+
+PLAIN_DEF = """module
+public section
+noncomputable section
+namespace L
+@[expose] def d (n : Nat) : Nat := n - 1
+theorem d_le : ∀ n : Nat, d n ≤ n := fun n => Nat.sub_le n 1
+end L
+end
+end
+"""
+LOCAL_INSTANCE = """module
+public section
+noncomputable section
+namespace L
+def zeroSub : Sub Nat := ⟨fun _ _ => 0⟩
+attribute [local instance high] zeroSub
+@[expose] def d (n : Nat) : Nat := n - 1
+theorem d_le : ∀ n : Nat, d n ≤ n := fun n => Nat.zero_le n
+end L
+end
+end
+"""
+
+
+def _compile_without_policy(checker: Checker, source: str, out: Path) -> None:
+    with checker.backend.session(checker.settings.lean_timeout_s) as session:
+        (session.workdir / "L.lean").write_text(source, encoding="utf-8")
+        (session.workdir / "out").mkdir()
+        raw = session.run(checker.backend.compile_args("L.lean", "out/L.olean"), checker.settings.lean_timeout_s)
+        assert raw.returncode == 0, raw.stdout[-2000:]
+        keep_parts(session.workdir / "out" / "L.olean", out)
+
+
+def test_a_local_instance_changes_the_meaning_of_identical_text(compiled: tuple[Settings, Path, Checker],
+                                                                core: CoreIndex, tmp_path: Path) -> None:
+    """``def d (n : Nat) : Nat := n - 1`` is byte-identical in both modules; a local instance
+    placed before it makes it 0. Text pins cannot tell; the compiled meaning can."""
+    _s, _olean, checker = compiled
+    digests = []
+    for i, source in enumerate((PLAIN_DEF, LOCAL_INSTANCE)):
+        out = tmp_path / f"v{i}" / "L.olean"
+        _compile_without_policy(checker, source, out)  # the policy refuses `attribute [local instance]`
+        env = ProjectEnvironment(core)
+        env.add_module("L", out)
+        digests.append(meaning(env, "L.d_le"))
+    plain, hijacked = digests
+    assert plain.statement == hijacked.statement  # the theorem's own type mentions only `d`
+    assert plain.constants["L.d"] != hijacked.constants["L.d"]
+    assert "L.zeroSub" in hijacked.constants and plain.digest != hijacked.digest
