@@ -284,16 +284,16 @@ _MODIFIERS = rf"(?:(?:{_MODIFIER_WORDS})\s+)*"
 _ATTRS = r"(?:@\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*)*"
 _IN_PREFIX = r"(?:(?:open|set_option)\b[^\n]*?\bin\b\s*)*"
 _KIND_ALTERNATIVES = "|".join(k.replace(" ", r"\s+") for k in sorted(_DECL_KINDS, key=len, reverse=True))
+_NOT_IDENT_AFTER = rf"(?![A-Za-z0-9_'!?.{_LETTER_LIKE}{_SUBSCRIPT}])"
+# Commands may follow other text on the same line (`… := trivial theorem b …`): the patterns
+# match after any white space, and _command_start rejects keywords inside attribute lists.
 _DECL_RE = re.compile(
-    rf"^[ \t]*(?P<prefix>{_IN_PREFIX}{_ATTRS}{_MODIFIERS})"
-    rf"(?P<kind>{_KIND_ALTERNATIVES})"
-    rf"(?![A-Za-z0-9_'!?.{_LETTER_LIKE}{_SUBSCRIPT}])",
-    re.MULTILINE,
+    rf"(?<!\S)(?P<prefix>{_IN_PREFIX}{_ATTRS}{_MODIFIERS})(?P<kind>{_KIND_ALTERNATIVES}){_NOT_IDENT_AFTER}"
 )
 _SCOPE_RE = re.compile(
-    rf"^[ \t]*(?:@\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*)*(?P<cmd>namespace|(?:(?:noncomputable|public|private)\s+)*section|end|mutual)"
-    rf"(?![A-Za-z0-9_'!?.{_LETTER_LIKE}{_SUBSCRIPT}])[ \t]*(?P<name>{_ATOM}(?:\.{_ATOM})*)?",
-    re.MULTILINE,
+    rf"(?<!\S)(?:@\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*)*"
+    rf"(?P<cmd>namespace|(?:(?:noncomputable|public|private)\s+)*section|end|mutual){_NOT_IDENT_AFTER}"
+    rf"[ \t]*(?P<name>{_ATOM}(?:\.{_ATOM})*)?",
 )
 _BOUNDARY_RE = re.compile(
     r"^(?:open|variable|universe|set_option|export|include|omit|run_cmd|run_elab|run_meta|"
@@ -429,16 +429,20 @@ def declarations(source: str) -> list[Declaration]:
     elaborates: ``notation``/``infix…``/``macro``/``syntax``/``elab`` (named by
     ``(name := …)`` or ``_<kind>.<digest>``), ``attribute […]`` and ``deriving instance``.
     Modifiers (``private``, ``scoped``, ``local``…), ``@[…]`` attributes, ``open … in`` and a
-    doc comment on the same line may precede the keyword. Names are qualified by the
-    enclosing ``namespace`` blocks (``mutual``/``section`` blocks add nothing).
+    doc comment on the same line may precede the keyword, and a command may follow other text
+    on its line (Lean needs no line break between commands); keywords inside attribute lists
+    and after ``deriving`` are not commands. Names are qualified by the enclosing
+    ``namespace`` blocks (``mutual``/``section`` blocks add nothing). A declaration's text runs
+    from its line (or from the command, when code precedes it there) to the next command.
     """
     blanked = blank_comments_and_strings(source)
-    lines = source.split("\n")
     events: list[tuple[int, str, re.Match[str]]] = []
     for m in _DECL_RE.finditer(blanked):
-        events.append((m.start(), "decl", m))
+        if _command_start(blanked, m.start()):
+            events.append((m.start(), "decl", m))
     for m in _SCOPE_RE.finditer(blanked):
-        events.append((m.start(), "scope", m))
+        if _command_start(blanked, m.start()):
+            events.append((m.start(), "scope", m))
     boundaries: set[int] = {e[0] for e in events}
     boundaries.update(m.start() for m in _BOUNDARY_RE.finditer(blanked))
     events.sort(key=lambda e: (e[0], e[1] != "scope"))
@@ -464,13 +468,23 @@ def declarations(source: str) -> list[Declaration]:
         prefix = ".".join(n for k, n in namespaces if k == "namespace" and n)
         starts.append((offset, m, prefix))
 
+    def line_start(offset: int) -> int:
+        """Where the text of a command at ``offset`` begins: its line, when only white space
+        and comments precede it there; otherwise the command itself."""
+        begin = blanked.rfind("\n", 0, offset) + 1
+        return begin if not blanked[begin:offset].strip() else offset
+
     result: list[Declaration] = []
     for offset, m, prefix in starts:
         nxt = next((b for b in ordered if b > offset), len(source))
-        start_line, end_line = line_of(offset), line_of(nxt) - (0 if nxt == len(source) else 1)
-        while end_line > start_line and not lines[end_line - 1].strip():
-            end_line -= 1
-        text = "\n".join(lines[start_line - 1 : end_line])
+        first = line_start(offset)
+        end = line_start(nxt) if nxt < len(source) else nxt
+        kept = source[first:end].split("\n")
+        while len(kept) > 1 and not kept[-1].strip():
+            kept.pop()
+        text = "\n".join(kept)
+        start_line = line_of(first)
+        end_line = start_line + len(kept) - 1
         kind = " ".join(m.group("kind").split())
         body = blanked[m.end() : nxt]
         short = _declaration_name(kind, body, text, start_line)
@@ -490,6 +504,22 @@ def declarations(source: str) -> list[Declaration]:
             )
         )
     return result
+
+
+def _command_start(blanked: str, offset: int) -> bool:
+    """A keyword starts a command unless it sits in an attribute list (``@[simp, instance]``,
+    ``attribute [instance] f``) or follows ``deriving``."""
+    if blanked[:offset].rstrip().endswith("deriving"):
+        return False
+    depth = 0
+    for ch in reversed(blanked[max(0, offset - 4000) : offset]):
+        if ch == "]":
+            depth += 1
+        elif ch == "[":
+            if depth == 0:
+                return False  # inside an unclosed `[`: an attribute list
+            depth -= 1
+    return True
 
 
 def _declaration_name(kind: str, body: str, text: str, line: int) -> str:

@@ -193,6 +193,26 @@ def test_declarations_sees_every_form() -> None:
     assert decls[p + "Str"].end_line - decls[p + "Str"].line == 2
 
 
+def test_declarations_after_other_text_on_the_same_line() -> None:
+    # Lean needs no line break between commands: a declaration after a proof is still one
+    source = ("theorem a : True := trivial local instance : Sub Rat := ⟨fun _ _ => 0⟩\n"
+              "def b := 1 /-- doc -/ private axiom c : False\n")
+    decls = declarations(source)
+    assert [(d.name, d.kind, d.line) for d in decls] == [
+        ("a", "theorem", 1), ("instSubRat", "instance", 1), ("b", "def", 2), ("c", "axiom", 2)]
+    assert decls[0].text == "theorem a : True := trivial "
+    assert decls[1].text.startswith("local instance") and decls[1].modifiers == ("local",)
+    assert decls[3].modifiers == ("private",)
+
+
+def test_keywords_in_attribute_lists_are_not_declarations() -> None:
+    source = ("@[simp, instance] def f : Inhabited Nat := ⟨0⟩\n"
+              "attribute [local instance] f\n"
+              "structure S where\n  x : Nat\n  deriving Repr\nderiving instance BEq for S\n")
+    assert declarations(source)[0].name == "f"
+    assert [d.kind for d in declarations(source)] == ["def", "attribute", "structure", "deriving instance"]
+
+
 def test_instance_header() -> None:
     text = "instance (priority := high) foo [Mul α] {β : Type} : HAdd α β α := ⟨fun a _ => a⟩"
     h = instance_header(text, len("instance"))
