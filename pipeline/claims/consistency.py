@@ -1,8 +1,9 @@
 """Consistency of one claim with the Lean library. Pure: source text and CheckResults in,
 :class:`Issue` lists out. :mod:`pipeline.claims.status` does the I/O around it.
 
-Static rules (no Lean): the module and declaration exist; every ``h_…`` binder of the
-theorem is in the registry and every registry binder is in the theorem; the definitions the
+Static rules (no Lean): the module and declaration exist; every hypothesis of the theorem
+(a binder whose type reads as a proposition, or any binder after the first one) is named
+``h_…``, every ``h_…`` binder is in the registry and every registry binder is in the theorem; the definitions the
 pinned statement uses are pinned and unchanged; the witness exists and applies the theorem;
 each hypothesis check resolves. Lean rules: ``example : <statement> := @<declaration>`` and
 ``example := @<witness>`` are accepted.
@@ -11,7 +12,15 @@ each hypothesis check resolves. Lean rules: ``example : <statement> := @<declara
 from __future__ import annotations
 
 from pipeline.claims.assemble import StatementLines
-from pipeline.claims.library import LeanLibrary, hypothesis_binders, statement_definitions
+from pipeline.claims.library import (
+    Binder,
+    LeanLibrary,
+    binders,
+    hypothesis_binders,
+    predicate_names,
+    statement_definitions,
+    unnamed_hypotheses,
+)
 from pipeline.claims.models import Claim, Issue
 from pipeline.errors import EvidenceError
 from pipeline.lean.models import CheckResult, Reason
@@ -66,9 +75,18 @@ def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[I
         add("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem")
 
     # hypotheses <-> binders
+    predicates = predicate_names(d for m in library.scope(lean.module) for d in m.declarations)
     in_lean = hypothesis_binders(decl.signature)
     in_registry = [h.binder for h in claim.hypotheses]
     binders_match = decl.kind in THEOREM_KINDS
+    hidden = unnamed_hypotheses(binders(decl.signature, predicates=predicates))
+    field = "lean.declaration"
+    if not hidden:  # hypotheses brought in by `variable`/`include` show in the statement only
+        hidden = unnamed_hypotheses(binders(lean.statement, statement=True, predicates=predicates))
+        field = "lean.statement"
+    for unnamed in hidden:
+        binders_match = False
+        add(field, _unnamed_message(lean.declaration, unnamed))
     for binder in in_lean:
         if binder not in in_registry:
             binders_match = False
@@ -132,6 +150,14 @@ def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[I
     return issues, StaticFacts(module_found=True, declaration_found=True,
                                binders_match=binders_match, definitions_match=definitions_match,
                                witness_applies=witness_applies)
+
+
+def _unnamed_message(declaration: str, binder: Binder) -> str:
+    what = (f"the binder `{binder.name}`" if binder.name and binder.name != "_"
+            else f"an unnamed binder `{binder.shown}`")
+    return (f"{what} of {declaration} is a hypothesis ({binder.why}) but is not named `h_…`, so "
+            "no [[hypotheses]] entry can cover it: name it `h_<what it assumes>` in Lean and in "
+            "the pinned statement, and add a [[hypotheses]] entry with its check or justification")
 
 
 def check_function_issues(claim: Claim, file: str) -> list[Issue]:

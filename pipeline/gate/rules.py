@@ -35,6 +35,11 @@ PIN_FIELDS = ("lean.statement", "lean.declaration", "lean.module", "lean.open")
 REVIEW_FIELDS = (*PIN_FIELDS, "lean.definitions", "lean.meaning", "statement")
 """Registry fields whose change changes what the claim says: a person must review it."""
 _THEOREM_KINDS = frozenset({"theorem", "lemma"})
+MEANING_KINDS = frozenset(
+    {"instance", "notation", "infix", "infixl", "infixr", "prefix", "postfix", "macro",
+     "macro_rules", "syntax", "elab", "elab_rules", "attribute", "deriving instance"}
+)
+"""Declarations that change how other text elaborates."""
 
 
 def pinned_statement_case(
@@ -159,6 +164,37 @@ def new_theorem_case(
     return GateCase(suite=SUITE, name="new theorems have claims", check="new_theorem", findings=findings)
 
 
+def elaboration_case(
+    changes: Sequence[DeclarationChange],
+    head_index: Mapping[str, LocatedDeclaration],
+    base_index: Mapping[str, LocatedDeclaration],
+) -> GateCase:
+    """Axioms (error) and elaboration-changing commands (review) among the changes."""
+    findings: list[Finding] = []
+    for c in changes:
+        located = head_index.get(c.name) or base_index.get(c.name) or next(
+            (d for d in (*head_index.values(), *base_index.values()) if d.declaration.name == c.name), None
+        )
+        modifiers = " ".join(located.declaration.modifiers) if located else ""
+        what = f"{modifiers} {c.kind}".strip()
+        if c.kind == "axiom" and c.change is not ChangeKind.removed:
+            findings.append(Finding(
+                severity=Severity.error,
+                message=(f"{c.change.value} axiom {c.name}: Formal/ may not declare axioms; proofs may "
+                         "rely only on propext, Classical.choice and Quot.sound"),
+                location=c.location,
+            ))
+        elif c.kind in MEANING_KINDS:
+            findings.append(Finding(
+                severity=Severity.warning,
+                message=(f"{c.change.value} {what} {c.name}: it can change what existing statements "
+                         "mean without changing their text; needs review"),
+                location=c.location,
+            ))
+    return GateCase(suite=SUITE, name="axioms and elaboration changes", check="elaboration",
+                    findings=tuple(findings))
+
+
 def change_cases(
     *,
     base_claims: Mapping[str, ClaimPin],
@@ -176,6 +212,7 @@ def change_cases(
     cases += [meaning_case(claim, base_claims.get(claim_id)) for claim_id, claim in sorted(head_claims.items())]
     cases += [review_case(change) for change in claim_changes]
     cases.append(new_theorem_case(declaration_changes, list(head_claims.values()), new_theorem))
+    cases.append(elaboration_case(declaration_changes, head_index, base_index))
     return cases
 
 
@@ -196,7 +233,9 @@ def _same_name(declared: str, referenced: str) -> bool:
 
 
 __all__ = [
+    "MEANING_KINDS",
     "change_cases",
+    "elaboration_case",
     "meaning_case",
     "new_theorem_case",
     "pinned_statement_case",

@@ -1,15 +1,32 @@
 """The trust policy, applied to Lean *tokens* (comments and strings removed), before Lean runs.
 
 Lean's own verdict is not a trust policy: Lean accepts files with a custom ``axiom``,
-``native_decide``, ``implemented_by``, ``debug.skipKernelTC`` and ``#eval`` of arbitrary IO.
-This module finds those in the source; Lean's ``hasSorry`` messages and (natively) the axiom
-audit close the remaining gaps (e.g. a sorry produced by a macro from another file).
+``native_decide``, ``implemented_by``, ``debug.skipKernelTC``, ``#eval`` of arbitrary IO and
+instances that change what ``≤`` or ``2`` mean for ``Rat``. This module finds those in the
+source and names them; it is the fast first filter with the clearest message. Lean's
+``hasSorry`` messages and the audit of the compiled environment are the line behind it
+(e.g. for a sorry produced by a macro from another file).
+
+Comments and literals are removed with :func:`pipeline.lean.syntax.blank_comments_and_strings`,
+which follows Lean's own lexer (raw strings, nested comments, char literals, interpolated
+strings). Whether a string is interpolated depends on the syntax in scope, so the source is
+scanned in both readings and a violation either one exposes is reported.
 """
 
 from __future__ import annotations
 
+import re
+
 from pipeline.lean.models import Policy, Violation
-from pipeline.lean.syntax import Token, blank_comments_and_strings, tokens
+from pipeline.lean.syntax import (
+    CORE_INTERPOLATION,
+    INTERPOLATION,
+    Token,
+    blank_comments_and_strings,
+    declarations,
+    instance_header,
+    tokens,
+)
 
 SORRY = {"sorry": "sorry", "admit": "admit", "sorryAx": "sorryAx"}
 
@@ -60,40 +77,126 @@ def _skip_option(name: str) -> str | None:
     return f"option `{name}` is not on the allowlist"
 
 
+CORE_CLASSES: frozenset[str] = frozenset(
+    {
+        "LE", "LT", "GE", "GT", "Max", "Min", "Ord", "OfNat", "OfScientific", "NatCast", "IntCast",
+        "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Neg", "Inv", "Zero", "One", "Dvd", "Abs",
+        "HAdd", "HSub", "HMul", "HDiv", "HMod", "HPow", "HAppend", "HAnd", "HOr", "HXor", "Append",
+        "SMul", "HSMul", "AndOp", "OrOp", "Xor", "Complement", "ShiftLeft", "ShiftRight",
+        "BEq", "DecidableEq", "Decidable", "DecidablePred", "DecidableRel", "Membership",
+        "HasSubset", "HasSSubset", "EmptyCollection", "Singleton", "Insert", "Inhabited",
+        "Coe", "CoeTail", "CoeHead", "CoeOut", "CoeSort", "CoeFun", "CoeDep", "CoeTC", "CoeHTCT",
+        "CoeT", "CoeOTC", "CoeHTC", "NatPow", "HomogeneousPow", "Setoid", "HasEquiv",
+    }
+)
+"""Classes behind core notation, literals, coercions and decidability: an instance of one of
+them for an existing type changes what an existing statement means."""
+
+_NEW_TYPE_KINDS = frozenset({"structure", "inductive", "class", "class inductive", "opaque"})
+
+
 def scan(source: str, policy: Policy) -> list[Violation]:
-    """Every policy violation in ``source``, in order of position."""
-    blanked = blank_comments_and_strings(source)
+    """Every policy violation in ``source``, in order of position.
+
+    The source is read twice, with and without the interpolated-string forms that need
+    ``import Lean`` (``m!``, ``throwError``…): what Lean reads as code is code in one of the
+    readings, so no text can hide from both."""
+    found: dict[tuple[str, int, int, str], Violation] = {}
+    for interpolation in (INTERPOLATION, CORE_INTERPOLATION):
+        for v in _scan_blanked(source, blank_comments_and_strings(source, interpolation=interpolation), policy):
+            found.setdefault((v.rule, v.line, v.column, v.token), v)
+    return sorted(found.values(), key=lambda v: (v.line, v.column, v.rule))
+
+
+def _plain(text: str) -> str:
+    """The identifier as Lean resolves it: ``«sorryAx»`` is ``sorryAx``."""
+    return text.replace("«", "").replace("»", "").removeprefix("_root_.")
+
+
+_LAST_COMPONENT_FORBIDDEN = frozenset({"ofReduceBool", "reduceBool", "trustCompiler"})
+
+
+def _scan_blanked(source: str, blanked: str, policy: Policy) -> list[Violation]:
     toks: list[Token] = list(tokens(blanked, blanked=True))
+    line_starts = [0] + [m.end() for m in re.finditer("\n", blanked)]
     found: list[Violation] = []
 
     def add(tok: Token, rule: str, message: str) -> None:
         found.append(Violation(rule=rule, token=tok.text, line=tok.line, column=tok.column, message=message))
 
+    new_types: set[str] | None = None
+    attribute_depth = 0  # inside `@[...]` or `attribute [...]`
     for i, tok in enumerate(toks):
-        text = tok.text
+        text = _plain(tok.text)
         last = text.rsplit(".", 1)[-1]
+        prev = _plain(toks[i - 1].text) if i else ""
+        if tok.text == "@[" or (tok.text == "[" and (attribute_depth or prev == "attribute")):
+            attribute_depth += 1
+        elif tok.text == "]" and attribute_depth:
+            attribute_depth -= 1
         if (text in SORRY or last in SORRY) and not policy.allow_sorry:
-            add(tok, "sorry", f"`{text}` leaves the proof unfinished")
-        elif text in FORBIDDEN:
-            rule, why = FORBIDDEN[text]
+            add(tok, "sorry", f"`{tok.text}` leaves the proof unfinished")
+        elif text in FORBIDDEN or last in _LAST_COMPONENT_FORBIDDEN:
+            rule, why = FORBIDDEN[text if text in FORBIDDEN else last]
             add(tok, rule, why)
-        elif text in AXIOM_COMMANDS:
+        elif text in AXIOM_COMMANDS and tok.text == text:
             # Any axiom *command* is new: even one named like an allowed axiom declares a
             # different constant (e.g. `Foo.propext : False`). The allowlist governs the audit.
             name = toks[i + 1].text if i + 1 < len(toks) else "?"
             add(tok, "axiom", f"declares a new axiom `{name}`; proofs may rely only on "
                 f"{', '.join(sorted(policy.allowed_axioms))}")
         elif text == "set_option":
-            name = toks[i + 1].text if i + 1 < len(toks) else ""
+            name = _plain(toks[i + 1].text) if i + 1 < len(toks) else ""
             skipped = _skip_option(name)
             if skipped:
                 add(tok, "option", skipped)
         elif text in METAPROGRAMMING and not policy.trusted_tooling:
             add(tok, "metaprogramming", f"`{text}` runs code or extends the parser during checking; only trusted tooling may")
-        elif text in {"import"} and i + 1 < len(toks) and toks[i + 1].text.split(".")[0] in {"Lean", "Lake"} \
+        elif text in {"import"} and i + 1 < len(toks) and _plain(toks[i + 1].text).split(".")[0] in {"Lean", "Lake"} \
                 and not policy.trusted_tooling:
             add(tok, "metaprogramming", f"importing `{toks[i + 1].text}` gives access to the elaborator; only trusted tooling may")
+        elif text in {"instance", "default_instance"} and tok.text == text and not policy.trusted_tooling:
+            if attribute_depth or text == "default_instance":
+                add(tok, "instance_override", f"`{text}` used as an attribute registers or removes an "
+                    "instance behind the declaration's back; declare instances with the `instance` "
+                    "command (only trusted tooling may use the attribute)")
+                continue
+            if prev == "deriving":
+                continue
+            if new_types is None:
+                new_types = {d.name.rsplit(".", 1)[-1] for d in declarations(source) if d.kind in _NEW_TYPE_KINDS}
+            offset = line_starts[tok.line - 1] + tok.column + len(tok.text)
+            problem = _instance_problem(blanked, offset, [_plain(t.text) for t in toks[max(0, i - 4):i]], new_types)
+            if problem:
+                add(tok, "instance_override", problem)
     return found
 
 
-__all__ = ["FORBIDDEN", "METAPROGRAMMING", "scan"]
+def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_types: set[str]) -> str | None:
+    """Why an ``instance`` command may change what existing statements mean, or None."""
+    header = instance_header(blanked, after_keyword)
+    cls = _plain(header.class_name or "")
+    short_cls = cls.rsplit(".", 1)[-1]
+    args = [_plain(a) for a in header.arguments if a not in header.binders]
+    shown = f"instance : {header.type_text}" if header.type_text else "instance"
+    if any(a.rsplit(".", 1)[-1] in new_types for a in args):
+        return None  # about a type this file declares: it cannot change statements about others
+    scope = [w for w in before if w in {"scoped", "local"}]
+    if short_cls in CORE_CLASSES and cls in {short_cls, f"Lean.{short_cls}", f"Std.{short_cls}"}:
+        on = ", ".join(a for a in args if a[:1].isupper()) or "every type"
+        return (f"`{shown}` declares an instance of the core class {short_cls} (for {on}) in a "
+                f"checked file: it can change what existing statements mean (what `≤`, `+` or a "
+                f"numeral denote); core-class instances are allowed only on types the file itself "
+                f"declares, or in trusted tooling")
+    if header.priority or scope:
+        how = " and ".join(filter(None, [f"priority {header.priority}" if header.priority else "",
+                                         " ".join(scope)]))
+        return (f"`{shown}` is declared with {how}: it can take precedence over the instances "
+                f"existing statements were reviewed with; only trusted tooling may")
+    if cls == "":
+        return ("an `instance` whose type could not be read; write `instance [name] [binders] : "
+                "Class args` on its own")
+    return None
+
+
+__all__ = ["CORE_CLASSES", "FORBIDDEN", "METAPROGRAMMING", "scan"]

@@ -9,9 +9,12 @@ import pytest
 from pipeline.claims.consistency import static_issues
 from pipeline.claims.library import (
     LeanLibrary,
+    binders,
     definition_pins,
     hypothesis_binders,
+    looks_like_proposition,
     referenced_definitions,
+    unnamed_hypotheses,
 )
 from pipeline.claims.registry import load_registry
 from pipeline.lean.syntax import declarations
@@ -24,6 +27,47 @@ def test_hypothesis_binders() -> None:
            "(hx : x = 2) (h_one : x = 1) -- (h_comment : False)\n : ∀ (h_inner : x = 3), True")
     assert hypothesis_binders(sig) == ["h_one", "h_two", "h_imp", "h_inst", "h_inner"]
     assert hypothesis_binders("theorem t (x : Nat) : x = x") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        # attacks: a hypothesis the registry cannot name
+        ("theorem t (n : Nat) (hn : 0 < n) : n ≠ 0", ["(hn : 0 < n)"]),
+        ("theorem t (n : Nat) (_ : 0 < n) : n ≠ 0", ["(_ : 0 < n)"]),
+        ("theorem t (n : Nat) [Fact (0 < n)] : n ≠ 0", ["[Fact (0 < n)]"]),
+        ("theorem t (n : Nat) [inst : Fact (0 < n)] : n ≠ 0", ["[inst : Fact (0 < n)]"]),
+        ("theorem t (n : Nat) ⦃hn : 0 < n⦄ : n ≠ 0", ["⦃hn : 0 < n⦄"]),
+        ("theorem t (n : Nat) {hn : n = 1} : n ≠ 0", ["{hn : n = 1}"]),
+        ("theorem t (n : Nat) : 0 < n → n ≠ 0", ["0 < n →"]),
+        ("theorem t (n : Nat) : (0 < n → n ≠ 0)", ["0 < n →"]),
+        ("theorem t : ∀ n > 0, n ≠ 0", ["n > 0 →"]),
+        ("theorem t : ∀ (n : Nat) (hn : n = 1), n ≠ 0", ["(hn : n = 1)"]),
+        ("theorem t (c : Circuit) (stable : c.AllStable) (h_x : 1 = 1) : True", ["(stable : c.AllStable)"]),
+        ("theorem t (n : Nat) (h_n : 0 < n) (m : Nat) : m < n", ["(m : Nat)"]),
+        ("theorem t (x : Nat) (h_a : x = 1) (weird : MyPred x) : True", ["(weird : MyPred x)"]),
+        ("∀ (n : Nat) (hn : 0 < n), n ≠ 0", ["(hn : 0 < n)"]),
+        ("∀ (n : Nat), 0 < n → n ≠ 0", ["0 < n →"]),
+        # fine: variables, then h_ hypotheses; implications inside the conclusion
+        (("theorem t {X : Type} [DecidableEq X] (xs : List X) (f : X → Nat) (h_ne : xs ≠ []) : "
+         "(xs.length > 0 → True) ∧ True"), []),
+        ("theorem t (s : {x : Nat // x < 3}) (p : Nat → Prop) : True", []),
+        ("∀ (ξ μ : List Rat) (k : Nat) (h_prior : 1 / 2 ^ k ≤ 1), (∀ q ∈ μ, q = 1) ∧ True", []),
+    ],
+)
+def test_unnamed_hypotheses(text: str, hidden: list[str]) -> None:
+    found = binders(text, statement=not text.startswith("theorem"), predicates={"AllStable"})
+    assert [b.shown for b in unnamed_hypotheses(found)] == hidden
+
+
+def test_proposition_reading() -> None:
+    assert looks_like_proposition("0 < n")
+    assert looks_like_proposition("∀ q ∈ μ, q = 1")
+    assert looks_like_proposition("a ↔ b") and looks_like_proposition("a <-> b")
+    assert looks_like_proposition("c.AllStable", {"AllStable"})
+    assert not looks_like_proposition("Nat → Rat") and not looks_like_proposition("Nat -> Rat")
+    assert not looks_like_proposition("{x : Nat // x < 3}")
+    assert not looks_like_proposition("List (X → A)")
 
 
 SOURCE = """
@@ -95,8 +139,10 @@ def test_a_redefined_definition_breaks_its_pin(settings: Settings) -> None:
 def test_a_missing_or_unused_pin(settings: Settings) -> None:
     toml = settings.claims_path / "sgd_chung.toml"
     text = toml.read_text(encoding="utf-8")
-    pin_line = next(ln for ln in text.splitlines() if ln.startswith('"Formal.rateN"'))
-    toml.write_text(text.replace(pin_line, '"Formal.absDiff" = "' + "0" * 64 + '"'), encoding="utf-8")
+    head, definitions = text.split("[lean.definitions]")
+    pin_line = next(ln for ln in definitions.splitlines() if ln.startswith('"Formal.rateN"'))
+    definitions = definitions.replace(pin_line, '"Formal.absDiff" = "' + "0" * 64 + '"')
+    toml.write_text(head + "[lean.definitions]" + definitions, encoding="utf-8")
     issues = _issues(settings, "sgd_chung")
     assert ("claims/sgd_chung.toml: lean.definitions: the statement uses Formal.rateN (def), which is "
             "not pinned; review it and run `sequent claims pin sgd_chung`") in issues
@@ -130,6 +176,33 @@ def test_a_renamed_lean_binder_is_caught_both_ways(settings: Settings) -> None:
     issues = _issues(settings, "mentor_queries")
     assert any("hypotheses: the Lean hypothesis h_mentor_in_class" in i for i in issues)
     assert any("hypotheses[0].binder: h_realizable is not a hypothesis" in i for i in issues)
+
+
+def test_a_hypothesis_not_named_h_is_an_error(settings: Settings) -> None:
+    edit(settings.formal_path / "ProverEstimator.lean", "    (h_stable : c.AllStable)\n",
+         "    (stable : c.AllStable)\n")
+    issues = _issues(settings, "prover_estimator_composition")
+    assert any(i.startswith("claims/prover_estimator_composition.toml: lean.declaration: the binder "
+                            "`stable` of Formal.ProverEstimator.error_composition is a hypothesis "
+                            "(its type `c.AllStable` is a proposition) but is not named `h_…`")
+               for i in issues), issues
+    assert any("h_stable is not a hypothesis" in i for i in issues)
+
+
+def test_an_anonymous_hypothesis_in_the_statement_is_an_error(settings: Settings) -> None:
+    # a hypothesis brought in by `variable`/`include` shows only in the pinned statement
+    edit(settings.claims_path / "debate_equilibrium.toml", "(h_q : q < 1)", "(_ : q < 1)")
+    issues = _issues(settings, "debate_equilibrium")
+    assert issues == [
+        ("claims/debate_equilibrium.toml: lean.statement: an unnamed binder `(_ : q < 1)` of "
+        "Formal.Equilibrium.dishonesty_bound is a hypothesis (its type `q < 1` is a proposition) "
+        "but is not named `h_…`, so no [[hypotheses]] entry can cover it: name it "
+        "`h_<what it assumes>` in Lean and in the pinned statement, and add a [[hypotheses]] "
+        "entry with its check or justification")]
+    edit(settings.formal_path / "Equilibrium.lean", "(h_q : q < 1)", "(_ : q < 1)")
+    issues = _issues(settings, "debate_equilibrium")
+    assert any("lean.declaration: an unnamed binder `(_ : q < 1)` of "
+               "Formal.Equilibrium.dishonesty_bound is a hypothesis" in i for i in issues), issues
 
 
 def test_witness_rules(settings: Settings) -> None:

@@ -56,7 +56,7 @@ def _run(base_lean: str, head_lean: str, base_claim: ClaimPin | None, head_claim
 def test_unchanged_branch_passes() -> None:
     cases = _run(LEAN, LEAN, _claim(), _claim())
     assert {c.status for c in cases.values()} == {Status.passed}
-    assert set(cases) == {"pinned_statement", "meaning", "new_theorem"}
+    assert set(cases) == {"pinned_statement", "meaning", "new_theorem", "elaboration"}
 
 
 def test_weakened_statement_without_registry_change_fails() -> None:
