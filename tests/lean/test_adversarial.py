@@ -147,7 +147,8 @@ def test_the_environment_alone_rejects(checker: Checker, case: Case) -> None:
 
 
 def test_a_clean_file_passes_the_audit(checker: Checker) -> None:
-    ok = checker.check_source("theorem fine (p : Prop) : p ∨ ¬p := Classical.em p\n")
+    ok = checker.check_source("noncomputable def pick (h : Nonempty Nat) : Nat := Classical.choice h\n"
+                              "theorem fine (p : Prop) : p ∨ ¬p := Classical.em p\n")
     assert ok.accepted, ok.diagnostics()
     assert ok.environment is not None and not ok.environment.issues
     assert ok.axioms is not None and "Classical.choice" in ok.axioms
