@@ -3,7 +3,8 @@
 Both expose the same small surface, so the checker never branches on the backend:
 
 * ``session()`` gives a :class:`Session`: a private working folder plus ``run(args)``;
-* ``check_args(file)`` / ``compile_args(file, olean)`` build Lean's command line;
+* ``compile_args(file, olean)`` builds Lean's command line (every check is compiled, so that
+  the compiled environment can be audited);
 * ``name``, ``version``, ``library_dir``, ``core_index_path``.
 """
 
@@ -51,9 +52,6 @@ class Backend(ABC):
     @contextmanager
     @abstractmethod
     def session(self, timeout_s: float) -> Iterator[Session]: ...
-
-    def check_args(self, file_name: str) -> list[str]:
-        return ["--json", file_name]
 
     def compile_args(self, file_name: str, olean: str) -> list[str]:
         return ["--json", "-o", olean, file_name]

@@ -189,9 +189,6 @@ class CheckResult(Frozen):
             for m in self.messages
             if m.severity is not Severity.information
         ]
-        if self.environment is not None:
-            lines += [f"{self.file_name}: environment ({i.rule}): {i.message}"
-                      for i in self.environment.issues]
         return "\n".join(lines)
 
 
