@@ -5,7 +5,7 @@ Static rules (no Lean): the module and declaration exist; every hypothesis of th
 (a binder whose type reads as a proposition, or any binder after the first one) is named
 ``h_…``, every ``h_…`` binder is in the registry and every registry binder is in the theorem; the definitions the
 pinned statement uses are pinned and unchanged; the witness exists and applies the theorem;
-each hypothesis check resolves. Lean rules: ``example : <statement> := @<declaration>`` and
+each hypothesis check resolves. Lean rules: ``theorem sequent_pinned_statement : <statement> := @<declaration>`` and
 ``example := @<witness>`` are accepted.
 """
 
@@ -194,7 +194,7 @@ class LeanVerdict(Frozen):
 def statement_issues(claim: Claim, file: str, result: CheckResult,
                      where: StatementLines) -> tuple[list[Issue], LeanVerdict]:
     """Lean's verdict on the file of :func:`~pipeline.claims.assemble.statement_check`:
-    ``example : <statement> := @<declaration>`` and ``example := @<witness>``."""
+    ``theorem sequent_pinned_statement : <statement> := @<declaration>`` and ``example := @<witness>``."""
     if result.accepted:
         return [], LeanVerdict(stated=True, proves=True, witness=True)
     issues: list[Issue] = []

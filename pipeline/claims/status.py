@@ -46,7 +46,7 @@ class ClaimStatus(Frozen):
     fully_proved: bool
     module_built: bool
     proof: CheckResult | None = None
-    """The claim's Lean run: ``example : <pinned statement> := @<declaration>`` followed by
+    """The claim's Lean run: ``theorem sequent_pinned_statement : <pinned statement> := @<declaration>`` followed by
     ``example := @<witness>`` (None when the module does not build)."""
     witness: CheckResult | None = None
     """The run that checked the witness: the same run as ``proof``."""
