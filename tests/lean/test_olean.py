@@ -53,10 +53,21 @@ theorem cond (n : Nat) (h_small : n < 5) : n < 6 := by omega
 theorem cond_witness : 3 < 6 := cond 3 (by decide)
 theorem cond_fake : ∀ n : Nat, n < 5 → n < 6 := fun n h => cond n h
 
+set_option pp.all true in
+#check @f_pos
+set_option pp.all true in
+#check @cond
+set_option pp.all true in
+#check @same_a
+
 end T
 end
 end
 """
+
+
+PRINTED: dict[str, str] = {}
+"""What Lean printed for ``#check`` (pp.all) while compiling SAMPLE: name -> type."""
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +80,10 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
         out = settings.build_dir / "T.olean"
         result = checker.compile_module("T", SAMPLE, out)
         assert result.accepted, result.diagnostics()
+        for message in result.messages:
+            name, sep, printed = message.text.partition(" : ")
+            if message.severity.value == "information" and sep:
+                PRINTED[name.strip()] = " ".join(printed.split())
         yield settings, out, checker
 
 
@@ -248,3 +263,23 @@ def test_a_local_instance_changes_the_meaning_of_identical_text(compiled: tuple[
     assert plain.statement == hijacked.statement  # the theorem's own type mentions only `d`
     assert plain.constants["L.d"] != hijacked.constants["L.d"]
     assert "L.zeroSub" in hijacked.constants and plain.digest != hijacked.digest
+
+
+def test_types_print_as_lean_prints_them(compiled: tuple[Settings, Path, Checker], core: CoreIndex) -> None:
+    """The reader's rendering of a type equals Lean's own ``#check`` with ``pp.all``."""
+    _s, olean, _c = compiled
+    env = _env(core, olean)
+    prelude = Decoder(Region([lean_home() / "lib" / "Init" / "Prelude.olean"]))
+    core_consts = {c.name: c for c in prelude.module_data().constants}
+
+    def has_implicit(name: str) -> bool:
+        located = env.get(name)
+        if located is not None:
+            return located.decoder.has_implicit_binders(located.constant)
+        return prelude.has_implicit_binders(core_consts[name])
+
+    assert set(PRINTED) >= {"T.f_pos", "T.cond", "T.same_a"}, PRINTED
+    for name in ("T.f_pos", "T.cond", "T.same_a"):
+        located = env.get(name)
+        assert located is not None
+        assert located.decoder.render(located.constant.type, has_implicit) == PRINTED[name]

@@ -17,7 +17,8 @@ things the audit needs are computed by iterative walks memoised per address:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -294,6 +295,83 @@ class Decoder:
                 return out
             out.append((self.name(others[0]), subs[0], self.region.u8(scalars + 8)))
             ptr = subs[1]
+
+    # -- rendering ------------------------------------------------------------------------
+    def render(self, root: int, has_implicit: Callable[[str], bool] = lambda _n: False) -> str:
+        """The expression in the notation of Lean's ``set_option pp.all true`` (white space
+        aside): ``@`` before a constant with implicit arguments, universe levels, raw literals
+        as ``nat_lit``. ``has_implicit`` tells which constants take implicit arguments."""
+
+        def level(ptr: int) -> str:
+            if ptr & 1:
+                return "0"
+            tag, fields, _ = self.region.ctor(ptr)
+            if tag == 0:
+                return "0"
+            if tag == 1:
+                depth, inner = 1, fields[0]
+                while not inner & 1 and self.region.ctor(inner)[0] == 1:
+                    depth, inner = depth + 1, self.region.ctor(inner)[1][0]
+                base = level(inner)
+                return str(depth) if base == "0" else f"{base}+{depth}"
+            if tag in (2, 3):
+                return f"{'max' if tag == 2 else 'imax'} {level(fields[0])} {level(fields[1])}"
+            return self.name(fields[0]) if tag == 4 else "?u"
+
+        def atom(text: str, ptr: int) -> str:
+            tag = self.expr_children(ptr)[0]
+            return f"({text})" if tag in (APP, LAM, FORALL, LET, PROJ) or text.startswith("nat_lit") else text
+
+        brackets = {0: ("(", ")"), 1: ("{", "}"), 2: ("⦃", "⦄"), 3: ("[", "]")}
+
+        def go(ptr: int, ctx: list[str]) -> str:
+            tag, subs, others, _ = self.expr_children(ptr)
+            if tag == BVAR:
+                i = self.region.nat(others[0])
+                return ctx[-1 - i] if i < len(ctx) else f"#{i}"
+            if tag == SORT:
+                lv = level(others[0])
+                return "Prop" if lv == "0" else "Type" if lv == "1" else f"Sort {lv}"
+            if tag == CONST:
+                levels = [level(lvl) for lvl in self.items(others[1])]
+                name = self.name(others[0])
+                text = name + (".{" + ", ".join(levels) + "}" if levels else "")
+                return ("@" + text) if has_implicit(name) else text
+            if tag == APP:
+                head, args = self.app_spine(ptr)
+                return " ".join([atom(go(head, ctx), head), *(atom(go(a, ctx), a) for a in args)])
+            if tag in (FORALL, LAM):
+                parts: list[str] = []
+                local = list(ctx)
+                while True:
+                    t, sub, oth, sc = self.expr_children(ptr)
+                    if t != tag:
+                        break
+                    name = self.name(oth[0])
+                    left, right = brackets.get(self.region.u8(sc + 8), ("(", ")"))
+                    parts.append(f"{left}{name} : {go(sub[0], local)}{right}")
+                    local.append(name)
+                    ptr = sub[1]
+                body = go(ptr, local)
+                return (f"∀ {' '.join(parts)}, {body}" if tag == FORALL
+                        else f"fun {' '.join(parts)} => {body}")
+            if tag == LET:
+                name = self.name(others[0])
+                return f"let {name} : {go(subs[0], ctx)} := {go(subs[1], ctx)}; {go(subs[2], [*ctx, name])}"
+            if tag == LIT:
+                lt, lf, _ = self.region.ctor(others[0])
+                return f"nat_lit {self.region.nat(lf[0])}" if lt == 0 else json.dumps(self.region.string(lf[0]))
+            if tag == MDATA:
+                return go(subs[0], ctx)
+            if tag == PROJ:
+                return f"{atom(go(subs[0], ctx), subs[0])}.{self.region.nat(others[1]) + 1}"
+            return "?m"
+
+        return go(root, [])
+
+    def has_implicit_binders(self, const: Constant) -> bool:
+        """Whether the declaration's type starts with an implicit or instance binder."""
+        return any(info != 0 for _n, _t, info in self.binders(const.type))
 
     # -- declarations ---------------------------------------------------------------------
     def constant(self, ptr: int) -> Constant:
