@@ -1,4 +1,4 @@
-"""``sequent claims list|show|graph|pin`` (no Lean; ``check`` is in test_lean.py)."""
+"""``sequent claims list|show|graph|pin`` (only ``pin`` runs Lean; ``check`` is in test_lean.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.commands.app import run
-from tests.claims.conftest import copy_sources, edit
+from tests.claims.conftest import ProjectFactory, copy_sources, edit
+from tests.conftest import lean_home, needs_lean
 
 
 @pytest.fixture
@@ -60,12 +61,22 @@ def test_graph(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "svg" in err
 
 
-def test_pin(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
-    assert code == 0 and "pins are up to date" in out
+@pytest.mark.lean
+@needs_lean
+def test_pin(project_copy: ProjectFactory, capsys: pytest.CaptureFixture[str],
+             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pin`` reads the meaning from the compiled library, so it builds ``Formal/`` first."""
+    settings = project_copy("pinned")
+    root = settings.project_root
+    monkeypatch.setenv("SEQUENT_LEAN_HOME", str(lean_home()))
+    monkeypatch.setenv("SEQUENT_POOL_SIZE", "1")
+    code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
+    assert code == 0 and "pins are up to date" in out, out + err
     edit(root / "Formal" / "Bayes.lean", "decide (q ≤ 1 / 2)", "decide (q < 1 / 2)")
-    code, out, _ = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
-    assert code == 0 and "~ Formal.Bayes.surprises" in out and "wrote claims/bayes_surprise.toml" in out
+    code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
+    assert code == 0, out + err
+    assert "~ Formal.Bayes.surprises" in out and "wrote claims/bayes_surprise.toml" in out
+    assert "~ meaning: Formal.Bayes.surprises" in out
 
 
 def test_usage_errors(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
