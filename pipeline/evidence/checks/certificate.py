@@ -29,7 +29,7 @@ def failure_independence(run: Run) -> CheckOutcome:
     ci = stats.z_interval(float(r[0]), 1 / math.sqrt(n), method="normal (Bartlett)")
     tol = setting(run, "autocorrelation_tolerance", 0.1, low=0.0, high=1.0) or 0.0
     alpha = setting(run, "significance", 0.01, low=1e-12, high=0.5) or 0.01
-    if p < alpha:
+    if stats.significant(p, alpha):
         outcome, why = "fails", f"failures are serially dependent (Ljung–Box p = {p:.2g})"
     elif stats.within(ci, -tol, tol):
         outcome, why = "holds", (f"no dependence: |lag-1 autocorrelation| < {tol:g} and "
@@ -55,9 +55,9 @@ def two_sample(run: Run, a_names: tuple[str, ...], b_names: tuple[str, ...], *, 
     d, p, ci = stats.ks_distance_ci(a, b)
     tol = setting(run, "distribution_tolerance", 0.1, low=0.0, high=1.0) or 0.0
     alpha = setting(run, "significance", 0.01, low=1e-12, high=0.5) or 0.01
-    if p < alpha:
+    if stats.significant(p, alpha):
         outcome, why = "fails", f"the two samples differ (KS p = {p:.2g})"
-    elif ci.high <= tol:
+    elif stats.decide(ci, tol, "<=") == "holds":
         outcome, why = "holds", f"the distributions are within {tol:g} in sup-distance"
     else:
         outcome, why = "inconclusive", (f"no difference detected (KS p = {p:.2g}) but the "

@@ -20,7 +20,7 @@ def exchangeability(run: Run) -> CheckOutcome:
     rho, p, ci = stats.spearman_trend(test)
     tol = setting(run, "trend_tolerance", 0.1, low=0.0, high=1.0) or 0.0
     alpha = setting(run, "significance", 0.01, low=1e-12, high=0.5) or 0.01
-    trend = "fails" if p < alpha else "holds" if stats.within(ci, -tol, tol) else "inconclusive"
+    trend = "fails" if stats.significant(p, alpha) else "holds" if stats.within(ci, -tol, tol) else "inconclusive"
     if "fails" in (ks.outcome, trend):
         outcome = "fails"
     elif ks.outcome == trend == "holds":

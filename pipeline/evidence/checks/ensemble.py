@@ -78,9 +78,9 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
     value = alpha(late / m)
     ci = ConfidenceInterval(low=max(alpha(ci_pi.low), -50.0), high=min(alpha(ci_pi.high), 50.0),
                             method="clopper-pearson (transformed)")
-    if ci.high < 1.0:
+    if stats.decide(ci, 1.0, "<") == "holds":
         outcome, why = "holds", "queries grow sublinearly"
-    elif ci.low >= 1.0 - tol:
+    elif stats.decide(ci, 1.0 - tol, ">=") == "holds":
         outcome, why = "fails", "the query rate does not fall: Q(T) grows linearly"
     else:
         outcome, why = "inconclusive", "the data cannot separate α from 1"

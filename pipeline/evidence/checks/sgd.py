@@ -14,6 +14,7 @@ from pipeline.evidence.models import (
     CheckOutcome,
     ConfidenceInterval,
     FloatArray,
+    Outcome,
     PlotData,
     PlotSeries,
     Run,
@@ -78,11 +79,14 @@ def strong_convexity(run: Run) -> CheckOutcome:
     floor = mu * (1 - tol) if mu else 0.0
     kinds = sorted({sn.grad_kind for sn in snaps})
     noisy = "" if kinds == ["full"] else " (mini-batch gradients: noisy curvature estimates)"
-    if ci.high <= 0:
+    scale = float(np.median(np.abs(pairs)))
+    positive = stats.decide(ci, 0.0, ">", scale=scale)
+    above = stats.decide(ci, floor, ">=", scale=scale) if mu else positive
+    if positive == "fails":
         outcome, why = "fails", "the curvature is non-positive along the trajectory"
-    elif mu and ci.high < floor:
+    elif mu and above == "fails":
         outcome, why = "fails", f"the curvature is below the claimed μ = {mu:g}"
-    elif ci.low > 0 and ci.low >= floor:
+    elif positive == "holds" and above == "holds":
         outcome, why = "holds", (f"the curvature stays ≥ {floor:g} on {pairs.size} pairs"
                                  if mu else "the curvature is bounded away from 0")
     else:
@@ -143,12 +147,11 @@ def bounded_second_moment(run: Run) -> CheckOutcome:
         half = g2[g2.shape[0] // 2:]
         hm, hc = stats.block_means(half, N_BLOCKS)
         logm = np.log(np.maximum(hm, 1e-300))
-        fit = sps.linregress(hc, logm)
-        ci = stats.t_interval(float(fit.slope), float(fit.stderr), N_BLOCKS - 2)
+        fit = stats.linear_fit(hc, logm)
+        ci = stats.t_interval(fit.slope, fit.stderr, N_BLOCKS - 2)
         threshold = math.log(2.0)
-        value, statistic = float(fit.slope), "log-growth of E‖g‖² over the second half"
-        outcome = "holds" if ci.high < threshold else "fails" if ci.low > threshold \
-            else "inconclusive"
+        value, statistic = fit.slope, "log-growth of E‖g‖² over the second half"
+        outcome = stats.decide(ci, threshold, "<")
         factor = math.exp(min(value, 700.0))
         reason = {
             "holds": f"E‖g‖² does not grow in the second half (×{factor:.3g}, CI of the "
@@ -192,32 +195,41 @@ def step_size_schedule(run: Run) -> CheckOutcome:
     x, y = downsample(t, lr)
     plot = PlotData(title="Step-size schedule", xlabel="step t", ylabel="ηₜ", logx=True,
                     logy=True, series=(PlotSeries(label="logged lr", x=x, y=y),))
-    if float(ll.max()) == float(ll.min()):
+    if stats.is_constant(ll):
         ci = ConfidenceInterval(low=0.0, high=0.0, method="exact")
         return CheckOutcome(outcome="fails", statistic="decay exponent p", value=0.0,
                             threshold=0.5, ci=ci, n=int(ll.shape[0]), plot=plot,
                             reason=f"constant step size {float(ll[0]):g}: Σηₜ² = ∞ "
                                    "(Robbins–Monro needs Σηₜ² < ∞)")
     idx = stats.geometric_indices(ll.shape[0], 2000)
-    fit = sps.linregress(np.log(lt[idx]), np.log(ll[idx]))
-    p = -float(fit.slope)
+    fit = stats.linear_fit(np.log(lt[idx]), np.log(ll[idx]))
+    p = -fit.slope
     ci = stats.t_interval(p, float(fit.stderr), idx.shape[0] - 2)
     tol = setting(run, "decay_exponent_tolerance", 0.02, low=0.0, high=0.5) or 0.0
-    if ci.low > 0.5 and ci.high <= 1.0 + tol:
-        outcome, why = "holds", "1/2 < p ≤ 1: Σηₜ = ∞ and Σηₜ² < ∞"
-    elif ci.high <= 0.5:
-        outcome, why = "fails", "p ≤ 1/2: Σηₜ² = ∞"
-    elif ci.low > 1.0 + tol:
-        outcome, why = "fails", "p > 1: Σηₜ < ∞"
-    else:
-        outcome, why = "inconclusive", "the interval for p crosses 1/2 or 1"
+    outcome, why = robbins_monro_exponent(ci, tol)
     return CheckOutcome(
         outcome=outcome, statistic="decay exponent p", value=p, threshold=0.5, ci=ci,
         n=int(idx.shape[0]), plot=plot,
         reason=f"{why} (fitted p = {p:.4g}, CI [{ci.low:.4g}, {ci.high:.4g}], "
-               f"R² = {float(fit.rvalue) ** 2:.3f})",
-        details={"r_squared": float(fit.rvalue) ** 2, "source": "logged lr"},
+               f"R² = {fit.r_squared:.3f})",
+        details={"r_squared": fit.r_squared, "source": "logged lr"},
     )
+
+
+def robbins_monro_exponent(ci: ConfidenceInterval, tol: float) -> tuple[Outcome, str]:
+    """Decide 1/2 < p ≤ 1 (+ ``tol``, a statistical slack for a finite fit) from an interval
+    for the decay exponent p, with the numerical tolerance rule of :mod:`stats`: an exponent
+    at 1/2 (Σ1/t diverges) fails, one at 1 (Σ1/t² converges) holds — whichever way the
+    fit's last ulp fell."""
+    above_half = stats.decide(ci, 0.5, ">")
+    below_one = stats.decide(ci, 1.0 + tol, "<=")
+    if above_half == "holds" and below_one == "holds":
+        return "holds", "1/2 < p ≤ 1: Σηₜ = ∞ and Σηₜ² < ∞"
+    if above_half == "fails":
+        return "fails", "p ≤ 1/2: Σηₜ² = ∞"
+    if below_one == "fails":
+        return "fails", "p > 1: Σηₜ < ∞"
+    return "inconclusive", "the interval for p crosses 1/2 or 1"
 
 
 def _symbolic(run: Run, formula: object) -> CheckOutcome:
