@@ -21,6 +21,8 @@ DEFINITION_KINDS = frozenset({"def", "abbrev", "structure", "class", "inductive"
 """Declarations whose *body* is part of a statement's meaning (theorems' proofs are not)."""
 
 _BINDER_GROUP = re.compile(r"[(\{\[⦃]\s*((?:h_[\w']+\s+)*h_[\w']+)\s*:")
+_ANY_GROUP = re.compile(r"[(\{⦃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*:(?!=)")
+_QUANTIFIED = re.compile(r"[∀∃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*[:,∈]")
 
 
 class LeanModule(Frozen):
@@ -79,6 +81,19 @@ def hypothesis_binders(signature: str) -> list[str]:
         for name in group.group(1).split():
             if name not in names:
                 names.append(name)
+    return names
+
+
+def statement_variables(statement: str) -> list[str]:
+    """The variables a statement binds (``∀ (lam G2 : Rat) …``, ``∀ ε : Rat, …``), in order,
+    ``h_…`` hypotheses excluded. A textual reading of the pinned statement's binders."""
+    text = blank_comments_and_strings(statement)
+    names: list[str] = []
+    for pattern in (_ANY_GROUP, _QUANTIFIED):
+        for group in pattern.finditer(text):
+            for name in group.group(1).split():
+                if not name.startswith("h_") and name not in names:
+                    names.append(name)
     return names
 
 

@@ -13,6 +13,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from pipeline.evidence import stats
+from pipeline.evidence.checks import Bound
 from pipeline.evidence.checks.sgd import robbins_monro_exponent
 from pipeline.evidence.evaluate import run_check
 from pipeline.evidence.models import ConfidenceInterval
@@ -98,15 +99,16 @@ def test_rate_exactly_at_a_clopper_pearson_threshold(tmp_path: Path, threads: in
     with blas(threads):
         ci = stats.proportion_ci(k, n)
     for threshold in ulps(ci.low):   # accuracy ≥ threshold with the lower bound on it: holds
-        run = make_run(tmp_path, "lo", samples={"leaf_correct": outcomes},
-                       config={"thresholds": {"judge_leaf_accuracy": threshold}})
+        run = make_run(tmp_path, "lo", samples={"leaf_correct": outcomes})
         with blas(threads):
-            assert run_check(P + "debate:judge_leaf_accuracy", run).outcome == "holds"
-    for threshold in ulps(ci.high):  # liar rate ≤ threshold with the upper bound on it: holds
-        run = make_run(tmp_path, "hi", samples={"liar_win": outcomes},
-                       config={"thresholds": {"exploitability": threshold}})
+            out = run_check(P + "debate:judge_leaf_accuracy", run,
+                            Bound(settings={"leaf_accuracy": threshold}))
+        assert out.outcome == "holds"
+    for threshold in ulps(ci.high):  # liar rate ≤ ε with the upper bound on it: holds
+        run = make_run(tmp_path, "hi", samples={"liar_win": outcomes})
         with blas(threads):
-            assert run_check(P + "debate:exploitability", run).outcome == "holds"
+            out = run_check(P + "debate:exploitability", run, Bound(parameters={"ε": threshold}))
+        assert out.outcome == "holds"
 
 
 # -------------------------------------------------------------------------- KS tolerance
@@ -116,15 +118,15 @@ def test_ks_distance_exactly_at_the_tolerance(tmp_path: Path, threads: int | Non
     a, b = rng.normal(size=4000), rng.normal(size=4000)
     _d, p, ci = stats.ks_distance_ci(a, b)
     assert p > 0.01 and 0 < ci.high < 0.1
+    run = make_run(tmp_path, "ks", samples={"certification": a, "deployment": b})
     for tol in ulps(ci.high):
-        run = make_run(tmp_path, "ks", samples={"certification": a, "deployment": b},
-                       config={"thresholds": {"distribution_tolerance": tol}})
         with blas(threads):
-            out = run_check(P + "certificate:same_distribution", run)
+            out = run_check(P + "certificate:same_distribution", run,
+                            Bound(settings={"distribution_tolerance": tol}))
         assert out.outcome == "holds", out.reason
-    below = make_run(tmp_path, "ks2", samples={"certification": a, "deployment": b},
-                     config={"thresholds": {"distribution_tolerance": ci.high - 1e-6}})
-    assert run_check(P + "certificate:same_distribution", below).outcome == "inconclusive"
+    below = run_check(P + "certificate:same_distribution", run,
+                      Bound(settings={"distribution_tolerance": ci.high - 1e-6}))
+    assert below.outcome == "inconclusive"
 
 
 def test_autocorrelation_band_at_its_edge() -> None:
@@ -146,3 +148,17 @@ def test_linear_fit_agrees_with_scipy_on_noisy_data_and_is_exact_on_exact_data()
     assert ours.r_squared == pytest.approx(ref.rvalue**2, rel=1e-12)
     exact = stats.linear_fit(np.log(np.arange(1.0, 500.0)), -0.5 * np.log(np.arange(1.0, 500.0)))
     assert exact.stderr < 1e-14 and abs(exact.slope + 0.5) < 1e-14
+
+
+@BLAS_WAYS
+@pytest.mark.parametrize(("lam", "outcome"), [(0.5, "holds"), (0.5 * (1 + 0.01), "holds"),
+                                              (0.5 * (1 + 0.0101), "fails")])
+def test_exact_step_size_at_the_tolerance(tmp_path: Path, threads: int | None, lam: float,
+                                          outcome: str) -> None:
+    """ηₜ = 1/(0.5 t) logged; |λtηₜ − 1| = |λ/0.5 − 1| is 0, exactly the tolerance, or above."""
+    t = np.arange(1, 5001, dtype=float)
+    run = make_run(tmp_path, metrics={"step": t, "lr": 1 / (0.5 * t)})
+    with blas(threads):
+        out = run_check(P + "sgd:step_size_exact", run,
+                        Bound(parameters={"lam": lam}, settings={"step_tolerance": 0.01}))
+    assert out.outcome == outcome, out.reason

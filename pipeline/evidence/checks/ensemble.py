@@ -8,23 +8,26 @@ import math
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import NotApplicable, hypothesis_check, need, setting
+from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, need
 from pipeline.evidence.checks.proportion import rate_outcome
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
 
 @hypothesis_check(statistic="P(correct | members agree)",
-                  needs="0/1 columns agree and correct; optional threshold "
-                        "agreement_accuracy (0.95)")
-def agreement_implies_correct(run: Run) -> CheckOutcome:
+                  needs="0/1 columns agree and correct; claim setting "
+                        "agreement_accuracy (0.95)",
+                  settings={"agreement_accuracy": Setting(0.95, 0.0, 1.0)},
+                  kind="proxy",
+                  not_covered="the theorem assumes realizability (the mentor is one of the "
+                              "hypotheses); agreement accuracy is an observable consequence")
+def agreement_implies_correct(run: Run, ctx: Context) -> CheckOutcome:
     """When every ensemble member agrees, the shared answer is correct (w.p. ≥ 1 − δ)."""
     agree = need(run, "agree", binary=True)
     correct = need(run, "correct", binary=True)
     if agree.shape != correct.shape:
         raise NotApplicable(f"'agree' has {agree.shape[0]} values, 'correct' "
                             f"{correct.shape[0]}: they must be paired")
-    threshold = setting(run, "agreement_accuracy", 0.95, low=0.0, high=1.0)
-    assert threshold is not None
+    threshold = ctx.setting("agreement_accuracy")
     outcome = rate_outcome(correct[agree == 1.0], statistic="accuracy when members agree",
                            threshold=threshold, direction="at_least",
                            meaning="answers given without asking for help were correct")
@@ -33,9 +36,10 @@ def agreement_implies_correct(run: Run) -> CheckOutcome:
 
 
 @hypothesis_check(statistic="query-growth exponent α (Q(T) ~ T^α)",
-                  needs="0/1 per-step column queried; optional tolerance "
-                        "query_exponent_tolerance (0.1)")
-def query_rate_sublinear(run: Run) -> CheckOutcome:
+                  needs="0/1 per-step column queried; claim setting "
+                        "query_exponent_tolerance (0.1)",
+                  settings={"query_exponent_tolerance": Setting(0.1, 0.0, 0.5)})
+def query_rate_sublinear(run: Run, ctx: Context) -> CheckOutcome:
     """The number of help queries Q(T) is o(T).
 
     For Q(T) ∝ T^α, the queries in (T/4, T] are 4^α times those in (T/16, T/4]; the share
@@ -57,7 +61,7 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
                                        x=tuple((idx + 1.0).tolist()),
                                        y=tuple(((idx + 1.0) * max(total, 1) / n_steps)
                                                .tolist()))))
-    tol = setting(run, "query_exponent_tolerance", 0.1, low=0.0, high=0.5) or 0.0
+    tol = ctx.setting("query_exponent_tolerance")
     common = {"statistic": "query-growth exponent α", "threshold": 1.0, "plot": plot,
               "details": {"queries": total, "steps": n_steps, "window_early": early,
                           "window_late": late}}
