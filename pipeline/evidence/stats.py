@@ -76,6 +76,21 @@ def proportion_ci(k: int, n: int, *, level: float = LEVEL,
     return ConfidenceInterval(low=float(ci.low), high=float(ci.high), level=level, method=method)
 
 
+def proportion_sample_size(threshold: float, margin: float, *, level: float = LEVEL,
+                           power: float = 0.8) -> int:
+    """Outcomes needed so that a true rate ``margin`` away from ``threshold`` puts the
+    two-sided ``level`` interval on its side with probability ``power`` (normal
+    approximation of the one-sample test of a proportion)."""
+    if not 0 < margin < 1:
+        raise ValueError("the detectable margin must lie in (0, 1)")
+    p0 = min(max(threshold, 1e-6), 1 - 1e-6)
+    p1 = min(max(p0 - margin if p0 - margin > 0 else p0 + margin, 1e-6), 1 - 1e-6)
+    z_a = float(stats.norm.ppf(0.5 + level / 2))
+    z_b = float(stats.norm.ppf(power))
+    n = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / margin) ** 2
+    return max(math.ceil(n), 10)
+
+
 def at_least(ci: ConfidenceInterval, threshold: float) -> Outcome:
     """Hypothesis ``θ ≥ threshold`` (closed: a bound at the threshold holds)."""
     return decide(ci, threshold, ">=")
@@ -255,6 +270,7 @@ __all__ = [
     "ljung_box",
     "numeric_tolerance",
     "proportion_ci",
+    "proportion_sample_size",
     "significant",
     "spearman_trend",
     "t_interval",

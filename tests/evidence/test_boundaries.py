@@ -102,12 +102,12 @@ def test_rate_exactly_at_a_clopper_pearson_threshold(tmp_path: Path, threads: in
         run = make_run(tmp_path, "lo", samples={"leaf_correct": outcomes})
         with blas(threads):
             out = run_check(P + "debate:judge_leaf_accuracy", run,
-                            Bound(settings={"leaf_accuracy": threshold}))
+                            Bound(settings={"leaf_accuracy": threshold, "detectable_margin": 0.3}))
         assert out.outcome == "holds"
     for threshold in ulps(ci.high):  # liar rate ≤ ε with the upper bound on it: holds
         run = make_run(tmp_path, "hi", samples={"liar_win": outcomes})
         with blas(threads):
-            out = run_check(P + "debate:exploitability", run, Bound(parameters={"ε": threshold}))
+            out = run_check(P + "debate:exploitability", run, Bound(parameters={"ε": threshold}, settings={"detectable_margin": 0.3}))
         assert out.outcome == "holds"
 
 
@@ -162,3 +162,15 @@ def test_exact_step_size_at_the_tolerance(tmp_path: Path, threads: int | None, l
         out = run_check(P + "sgd:step_size_exact", run,
                         Bound(parameters={"lam": lam}, settings={"step_tolerance": 0.01}))
     assert out.outcome == outcome, out.reason
+
+
+@pytest.mark.parametrize(("threshold", "margin", "low", "high"), [
+    (0.9, 0.1, 60, 100), (0.5, 0.1, 180, 210), (0.1, 0.05, 200, 300), (0.02, 0.1, 10, 60)])
+def test_power_based_minimum_sample_size(tmp_path: Path, threshold: float, margin: float,
+                                         low: int, high: int) -> None:
+    n = stats.proportion_sample_size(threshold, margin)
+    assert low <= n <= high
+    few = make_run(tmp_path, samples={"leaf_correct": np.ones(n - 1)})
+    out = run_check(P + "debate:judge_leaf_accuracy", few,
+                    Bound(settings={"leaf_accuracy": threshold, "detectable_margin": margin}))
+    assert out.outcome == "inconclusive" and f"at least {n}" in out.reason

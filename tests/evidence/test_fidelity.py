@@ -185,7 +185,7 @@ def test_verdicts_carry_their_provenance_and_both_sources_are_kept(tmp_path: Pat
     target = Target(claim_id="c", binder="h1", check=P + "debate:exploitability",
                     parameters={"ε": 0.1})
     (v,) = evaluate(run, [target])
-    assert v.check_version == "1" and v.parameters == {"ε": 0.1}
+    assert v.check_version == "1" and v.parameters == {"ε": 0.1, "detectable_margin": 0.1}
     assert v.data_hash and len(v.data_hash) == 64
     other = make_run(tmp_path, "o", samples={"liar_win": bernoulli(0.02, 500, seed=9)})
     assert evaluate(other, [target])[0].data_hash != v.data_hash

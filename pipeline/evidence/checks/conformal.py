@@ -9,7 +9,7 @@ import numpy as np
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, Setting, downsample, hypothesis_check, need
 from pipeline.evidence.checks.certificate import TWO_SAMPLE_SETTINGS, two_sample
-from pipeline.evidence.checks.proportion import rate_outcome
+from pipeline.evidence.checks.proportion import MARGIN, rate_outcome
 from pipeline.evidence.models import CheckOutcome, PlotData, PlotSeries, Run
 
 
@@ -53,7 +53,7 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
 
 @hypothesis_check(statistic="empirical coverage of the split-conformal interval against 1 − α",
                   needs="samples calibration_scores and test_scores; claim parameter α",
-                  parameters=("α",))
+                  parameters=("α",), settings={"detectable_margin": MARGIN})
 def coverage(run: Run, ctx: Context) -> CheckOutcome:
     """Conclusion of split conformal prediction: test points are covered with probability
     ≥ 1 − α, the interval's quantile being the ⌈(1 − α)(n + 1)⌉-th calibration score."""
@@ -69,7 +69,7 @@ def coverage(run: Run, ctx: Context) -> CheckOutcome:
     q_hat = float(cal[k - 1])
     covered = (test <= q_hat).astype(float)
     return rate_outcome(covered, statistic="coverage", threshold=1 - alpha,
-                        direction="at_least",
+                        direction="at_least", margin=ctx.setting("detectable_margin"),
                         meaning=f"test scores within the conformal quantile {q_hat:.4g}")
 
 

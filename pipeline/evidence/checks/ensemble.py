@@ -9,14 +9,15 @@ import numpy as np
 
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, need
-from pipeline.evidence.checks.proportion import rate_outcome
+from pipeline.evidence.checks.proportion import MARGIN, rate_outcome
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
 
 @hypothesis_check(statistic="P(correct | members agree)",
                   needs="0/1 columns agree and correct; claim setting "
                         "agreement_accuracy (0.95)",
-                  settings={"agreement_accuracy": Setting(0.95, 0.0, 1.0)},
+                  settings={"agreement_accuracy": Setting(0.95, 0.0, 1.0),
+                            "detectable_margin": MARGIN},
                   kind="proxy",
                   not_covered="the theorem assumes realizability (the mentor is one of the "
                               "hypotheses); agreement accuracy is an observable consequence")
@@ -30,6 +31,7 @@ def agreement_implies_correct(run: Run, ctx: Context) -> CheckOutcome:
     threshold = ctx.setting("agreement_accuracy")
     outcome = rate_outcome(correct[agree == 1.0], statistic="accuracy when members agree",
                            threshold=threshold, direction="at_least",
+                           margin=ctx.setting("detectable_margin"),
                            meaning="answers given without asking for help were correct")
     return outcome.model_copy(update={"details": {**outcome.details,
                                                   "agreement_rate": float(agree.mean())}})
