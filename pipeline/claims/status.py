@@ -22,6 +22,7 @@ from pipeline.claims.assemble import StatementLines, statement_check
 from pipeline.claims.consistency import (
     StaticFacts,
     check_function_issues,
+    parameter_issues,
     statement_issues,
     static_issues,
 )
@@ -120,6 +121,7 @@ def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None 
         file = relative(settings, claim.path)
         found, fact = static_issues(claim, library, file)
         found += check_function_issues(claim, file)
+        found += parameter_issues(claim, file)
         facts[claim.id], per_claim[claim.id] = fact, found
         if fact.module_found and built.get(claim.lean.module, False):
             request, where = statement_check(claim)

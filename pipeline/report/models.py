@@ -50,6 +50,10 @@ class NodeStatus(Frozen):
     """Every empirical hypothesis has a verdict on at least one run."""
     applies_to: tuple[str, ...] = ()
     """Runs R on which the claim applies: proved, and every empirical hypothesis holds on R."""
+    proxy_runs: tuple[str, ...] = ()
+    """Runs among ``applies_to`` where some hypothesis holds only through a proxy."""
+    alarms: tuple[tuple[str, str], ...] = ()
+    """Soundness alarms: (run, conclusion) where every hypothesis holds and it fails."""
 
     @property
     def level(self) -> Level:
@@ -119,6 +123,14 @@ class RunEvidence(Frozen):
     missing: tuple[str, ...] = ()
     """Empirical hypotheses with no verdict on this run."""
     applies: bool = False
+    via_proxy: tuple[str, ...] = ()
+    """Hypotheses that hold on this run only through a proxy measurement."""
+    disagreements: tuple[str, ...] = ()
+    """Hypotheses whose pytest and statistical verdicts disagree on this run."""
+    errors: tuple[str, ...] = ()
+    """Hypotheses or conclusions whose check crashed (a defect of the check)."""
+    alarms: tuple[str, ...] = ()
+    """Conclusions that fail while every hypothesis holds: a soundness alarm."""
 
     @property
     def no_data(self) -> bool:
