@@ -5,8 +5,8 @@ Status is never entered by hand. For each claim:
 * **stated** — the pinned Lean statement elaborates against the built library;
 * **proved** — stated, the module builds under the trust policy (no ``sorry``, no new
   axioms), Lean accepts ``example : <pinned statement> := @<declaration>``, the definitions
-  the statement uses match their pins, every ``h_…`` binder of the theorem is in the
-  registry and vice versa, and the non-vacuity witness applies the theorem and is accepted;
+  the statement uses match their pins, every hypothesis of the theorem is named ``h_…``
+  and every ``h_…`` binder is in the registry and vice versa, and the non-vacuity witness applies the theorem and is accepted;
 * **fully proved** — proved, and every claim it depends on is fully proved.
 
 :func:`evaluate` builds the library (incrementally), runs the static rules of
