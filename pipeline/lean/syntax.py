@@ -20,8 +20,8 @@ these are the token functions the parser calls):
   (doc comment) and ``/-!`` (module doc) are tokens whose body is read by the same nesting
   ``finishCommentBlock`` starting *after* the three characters (so ``/--/`` does not close);
 * ``tokenFnAux`` decides what a token is from its first character, in this order: ``"``
-  string, ``'`` char literal unless the next character is also ``'``, digit number, `````
-  name literal, ``r`` followed by ``#*"`` raw string, otherwise identifier or symbol.
+  string, ``'`` char literal unless the next character is also ``'``, digit number,
+  backquote name literal, ``r`` followed by ``#*"`` raw string, else identifier or symbol.
   A token starts only where the previous one ended: the ``r`` or ``'`` inside an identifier
   (``for"``, ``x'``, ``x.r"``) is part of that identifier (``identFnAux``, ``isIdRest``);
 * ``strLitFnAux`` / ``quotedStringFn``: in a string, ``\\`` escapes the next character
@@ -37,7 +37,8 @@ these are the token functions the parser calls):
 Which strings are interpolated depends on the syntax in scope (``m!`` is a token only
 when ``Lean`` is imported; elsewhere ``m!`` is an identifier). The policy therefore scans
 both readings (:data:`CORE_INTERPOLATION` and :data:`INTERPOLATION`) and reports what either
-exposes; nothing that Lean reads as code can be hidden in one of them.
+exposes, so text Lean reads as code cannot hide from both. ``tests/lean/test_lexer_lean.py``
+checks the reader against the real Lean on these forms.
 """
 
 from __future__ import annotations
