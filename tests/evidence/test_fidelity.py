@@ -250,3 +250,35 @@ def test_a_run_group_decides_an_expectation_a_single_run_cannot(tmp_path: Path) 
         (group / "seed1" / "run.json").read_text().replace('"mu": 0.5', '"mu": 0.25'))
     with pytest.raises(Exception, match="differs"):
         load_group(group)
+
+
+# ------------------------------------------------------- hypotheses that used to be assumed
+def test_h_init_from_the_first_snapshot(tmp_path: Path) -> None:
+    bound = Bound(parameters={"lam": 0.5, "G2": 1.0})  # radius 4G²/λ² = 16
+    near = make_run(tmp_path, "n", samples={"w_star": np.zeros(2)},
+                    snapshots=[Snapshot(step=0, params=np.array([3.0, 2.0]), grad=np.ones(2),
+                                        grad_kind="full")])
+    far = make_run(tmp_path, "f", samples={"w_star": np.zeros(2)},
+                   snapshots=[Snapshot(step=0, params=np.array([4.0, 1.0]), grad=np.ones(2),
+                                       grad_kind="full")])
+    assert run_check(P + "sgd:initial_radius", near, bound).outcome == "holds"  # 13 ≤ 16
+    assert run_check(P + "sgd:initial_radius", far, bound).outcome == "fails"   # 17 > 16
+    edge = make_run(tmp_path, "e", samples={"w_star": np.zeros(2)},
+                    snapshots=[Snapshot(step=0, params=np.array([4.0, 0.0]), grad_kind="none")])
+    assert run_check(P + "sgd:initial_radius", edge, bound).outcome == "holds"  # exactly 16
+    by_gradient = make_run(tmp_path, "g", snapshots=[
+        Snapshot(step=0, params=np.array([9.0, 9.0]), grad=np.array([1.0, 1.0]), grad_kind="full")])
+    out = run_check(P + "sgd:initial_radius", by_gradient, bound)
+    assert out.outcome == "holds" and out.kind == "proxy"
+
+
+def test_h_leaf_error_at_every_leaf(tmp_path: Path) -> None:
+    exact = np.linspace(0.1, 0.9, 50)
+    good = make_run(tmp_path, "g", samples={"leaf_exact": exact, "leaf_estimate": exact + 0.04})
+    one_bad = exact + 0.01
+    one_bad[17] += 0.2
+    bad = make_run(tmp_path, "b", samples={"leaf_exact": exact, "leaf_estimate": one_bad})
+    bound = Bound(parameters={"δ": 0.05})
+    assert run_check(P + "composition:leaf_error", good, bound).outcome == "holds"
+    out = run_check(P + "composition:leaf_error", bad, bound)
+    assert out.outcome == "fails" and "leaf 17" in out.reason  # "for all": one leaf fails it
