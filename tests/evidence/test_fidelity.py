@@ -282,3 +282,22 @@ def test_h_leaf_error_at_every_leaf(tmp_path: Path) -> None:
     assert run_check(P + "composition:leaf_error", good, bound).outcome == "holds"
     out = run_check(P + "composition:leaf_error", bad, bound)
     assert out.outcome == "fails" and "leaf 17" in out.reason  # "for all": one leaf fails it
+
+
+def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> None:
+    for seed in range(3):
+        run = chung_run(tmp_path / "single", f"s{seed}", "exact", seed=seed)
+        write_run(run.model_copy(update={"path": None}), tmp_path / "group" / f"seed{seed}")
+    env = {**os.environ, "SEQUENT_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200",
+           "PYTHONPATH": str(REPO)}
+
+    def sequent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pipeline", "hypotheses", "check", *args],
+                              cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+
+    res = sequent("--group", "group", "--check", P + "sgd:step_size_schedule", "--no-plots")
+    assert res.returncode == 0 and "group:group" in res.stdout and "holds" in res.stdout
+    both = sequent("--group", "group", "--run", "group/seed0", "--check", "a:b")
+    assert both.returncode == 2 and "exactly one of" in both.stderr
+    assert "Traceback" not in both.stderr
