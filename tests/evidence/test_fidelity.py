@@ -301,3 +301,22 @@ def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> No
     both = sequent("--group", "group", "--run", "group/seed0", "--check", "a:b")
     assert both.returncode == 2 and "exactly one of" in both.stderr
     assert "Traceback" not in both.stderr
+
+
+def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> None:
+    from pipeline.evidence.evaluate import fill_guarantee
+    from pipeline.report.models import HypothesisRow
+    from pipeline.report.status import run_evidence
+
+    text, values = fill_guarantee("eₜ ≤ {4*G2/lam^2}/t for t ≥ 1", {"G2": 1.0, "lam": 2.0})
+    assert text == "eₜ ≤ 1/t for t ≥ 1" and values == [1.0]
+    with pytest.raises(Exception, match="unbound"):
+        fill_guarantee("{4*G3}", {"G2": 1.0})
+    bad = claim_from(tmp_path, old='guarantee = "eₜ ≤ {4*G2/lam^2}/t', new='guarantee = "eₜ ≤ {4*G3/lam^2}/t')
+    assert any(i.field == "conclusions[0].guarantee" for i in parameter_issues(bad, "f"))
+    hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
+    concl = verdict("p_fail", "holds", role="conclusion").model_copy(
+        update={"parameters": {"j": 0.0}, "seeds": (1, 2, 3)})
+    (ev,) = run_evidence(hyps, {"r": [verdict("h_a", "holds"), concl]}, proved=True,
+                         guarantees={"p_fail": ("P(pass) ≤ {1/2^j}", 1.0)})
+    assert ev.applies and ev.guarantees[0].text == "P(pass) ≤ 1 (3 seeds)" and ev.guarantees[0].vacuous
