@@ -241,6 +241,14 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
             elif not setting.low <= number <= setting.high:
                 add(f"{where}.settings.{key}", f"{number} is outside [{setting.low}, "
                                                f"{setting.high}]")
+    from pipeline.evidence.evaluate import fill_guarantee
+
+    for i, concl in enumerate(claim.conclusions):
+        if concl.guarantee:
+            try:
+                fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
+            except EvidenceError as exc:
+                add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
     for name in claim.parameters:
         if name not in used:
             add(f"parameters.{name}", f"{name} is bound but no check or conclusion uses it",

@@ -104,6 +104,12 @@ class Conclusion(CheckBinding):
     name: str = Field(pattern=ESTIMATOR)
     meaning: str
     check: str = Field(pattern=CHECK_REF)
+    guarantee: str | None = None
+    """What a run the claim applies to is guaranteed, with ``{formula}`` placeholders over the
+    claim's variables filled in by the report, e.g. ``"eₜ ≤ {4*G2/lam^2}/t for t ≥ 1"``."""
+    vacuous_at_least: Number | None = None
+    """The guarantee says nothing when its first filled-in value reaches this (a probability
+    bound ≥ 1); the report flags it."""
 
     _meaning = field_validator("meaning")(_nonblank)
 

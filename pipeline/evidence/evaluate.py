@@ -17,6 +17,7 @@ formalization are wrong.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -307,6 +308,31 @@ def application(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
                        errors=tuple(errors), alarms=tuple(alarms))
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]{1,200})\}")
+
+
+def fill_guarantee(template: str, values: dict[str, float]) -> tuple[str, list[float]]:
+    """``template`` with each ``{formula}`` replaced by its value under ``values`` (the safe
+    whitelist parser of :mod:`pipeline.evidence.schedule`, never ``eval``); returns the text
+    and the values. :class:`EvidenceError` when a formula cannot be evaluated."""
+    from pipeline.evidence.schedule import FormulaError, parse_schedule
+
+    numbers: list[float] = []
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            expr, _t = parse_schedule(match.group(1), values)
+        except FormulaError as exc:
+            raise EvidenceError(f"guarantee {template!r}: {exc}") from exc
+        if not expr.is_number:
+            raise EvidenceError(f"guarantee {template!r}: {match.group(1)} uses unbound names")
+        value = float(expr)
+        numbers.append(value)
+        return f"{value:.4g}"
+
+    return _PLACEHOLDER.sub(one, template), numbers
+
+
 def applies(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
             required: Iterable[str] | None = None) -> bool:
     """A claim applies to a run when its proof is accepted, every empirical hypothesis holds
@@ -344,4 +370,4 @@ def soundness_alarms(verdicts: Sequence[HypothesisVerdict], registry: Any = None
 
 
 __all__ = ["Application", "Target", "application", "applies", "check_run", "evaluate",
-           "run_check", "soundness_alarms", "targets_of"]
+           "fill_guarantee", "run_check", "soundness_alarms", "targets_of"]

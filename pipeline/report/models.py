@@ -114,6 +114,15 @@ class VerdictRow(Frozen):
         return False
 
 
+class Guarantee(Frozen):
+    """A conclusion's guarantee on one run, with the claim's numbers filled in."""
+
+    conclusion: str
+    text: str
+    vacuous: bool = False
+    """The bound says nothing (e.g. a probability bound ≥ 1)."""
+
+
 class RunEvidence(Frozen):
     """Everything known about one claim on one run."""
 
@@ -131,6 +140,8 @@ class RunEvidence(Frozen):
     """Hypotheses or conclusions whose check crashed (a defect of the check)."""
     alarms: tuple[str, ...] = ()
     """Conclusions that fail while every hypothesis holds: a soundness alarm."""
+    guarantees: tuple[Guarantee, ...] = ()
+    """The conclusions' guarantees with this run's parameter values filled in."""
 
     @property
     def no_data(self) -> bool:

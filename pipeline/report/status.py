@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pipeline.evidence.evaluate import application
+from pipeline.errors import EvidenceError
+from pipeline.evidence.evaluate import application, fill_guarantee
 from pipeline.evidence.models import HypothesisVerdict
-from pipeline.report.models import HypothesisRow, NodeStatus, RunEvidence, VerdictRow
+from pipeline.report.models import Guarantee, HypothesisRow, NodeStatus, RunEvidence, VerdictRow
 
 
 def run_evidence(
@@ -27,11 +28,14 @@ def run_evidence(
     *,
     proved: bool,
     plots: Mapping[tuple[str, str], str] | None = None,
+    guarantees: Mapping[str, tuple[str, float | None]] | None = None,
 ) -> list[RunEvidence]:
     """One :class:`RunEvidence` per run in ``per_run`` (``{run_id: latest verdict of each
     binder on that run}``) that has any verdict, in the order of ``per_run``.
 
-    ``plots`` maps ``(run_id, binder)`` to the plot's path inside the site.
+    ``plots`` maps ``(run_id, binder)`` to the plot's path inside the site; ``guarantees``
+    maps a conclusion's name to its guarantee template and the value at which it says
+    nothing, filled in with the parameters its verdict on each run used.
     """
     plots = plots or {}
     order = {h.binder: i for i, h in enumerate(hypotheses)}
@@ -53,9 +57,27 @@ def run_evidence(
                 applies=bool(empirical) and found.applies,
                 via_proxy=found.via_proxy, disagreements=found.disagreements,
                 errors=found.errors, alarms=found.alarms,
+                guarantees=_guarantees(verdicts, guarantees or {}),
             )
         )
     return result
+
+
+def _guarantees(verdicts: Sequence[HypothesisVerdict],
+                templates: Mapping[str, tuple[str, float | None]]) -> tuple[Guarantee, ...]:
+    out = []
+    for v in verdicts:
+        if v.role != "conclusion" or v.binder not in templates or not v.parameters:
+            continue
+        template, vacuous_at = templates[v.binder]
+        try:
+            text, values = fill_guarantee(template, dict(v.parameters))
+        except EvidenceError:
+            continue
+        seeds = f" ({len(v.seeds)} seeds)" if len(v.seeds) > 1 else ""
+        vacuous = vacuous_at is not None and bool(values) and values[0] >= vacuous_at
+        out.append(Guarantee(conclusion=v.binder, text=text + seeds, vacuous=vacuous))
+    return tuple(out)
 
 
 def node_status(

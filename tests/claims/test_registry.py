@@ -22,6 +22,7 @@ CONTRACT_CHECKS = {
     "pipeline.evidence.checks.certificate:failure_independence",
     "pipeline.evidence.checks.certificate:same_distribution",
     "pipeline.evidence.checks.conformal:exchangeability",
+    "pipeline.evidence.checks.sgd:initial_radius", "pipeline.evidence.checks.composition:leaf_error",
 }
 
 

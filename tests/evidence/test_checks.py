@@ -247,7 +247,7 @@ def test_every_contract_check_exists() -> None:
 
     names = {f"{P}sgd:strong_convexity", f"{P}sgd:bounded_second_moment",
              f"{P}sgd:step_size_schedule", f"{P}sgd:step_size_exact", f"{P}sgd:distance_rate",
-             f"{P}conformal:coverage",
+             f"{P}conformal:coverage", f"{P}sgd:initial_radius", f"{P}composition:leaf_error",
              f"{P}debate:honest_always_wins", f"{P}debate:judge_leaf_accuracy",
              f"{P}debate:honest_win_rate", f"{P}debate:exploitability",
              f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",

@@ -250,3 +250,73 @@ def test_a_run_group_decides_an_expectation_a_single_run_cannot(tmp_path: Path) 
         (group / "seed1" / "run.json").read_text().replace('"mu": 0.5', '"mu": 0.25'))
     with pytest.raises(Exception, match="differs"):
         load_group(group)
+
+
+# ------------------------------------------------------- hypotheses that used to be assumed
+def test_h_init_from_the_first_snapshot(tmp_path: Path) -> None:
+    bound = Bound(parameters={"lam": 0.5, "G2": 1.0})  # radius 4G²/λ² = 16
+    near = make_run(tmp_path, "n", samples={"w_star": np.zeros(2)},
+                    snapshots=[Snapshot(step=0, params=np.array([3.0, 2.0]), grad=np.ones(2),
+                                        grad_kind="full")])
+    far = make_run(tmp_path, "f", samples={"w_star": np.zeros(2)},
+                   snapshots=[Snapshot(step=0, params=np.array([4.0, 1.0]), grad=np.ones(2),
+                                       grad_kind="full")])
+    assert run_check(P + "sgd:initial_radius", near, bound).outcome == "holds"  # 13 ≤ 16
+    assert run_check(P + "sgd:initial_radius", far, bound).outcome == "fails"   # 17 > 16
+    edge = make_run(tmp_path, "e", samples={"w_star": np.zeros(2)},
+                    snapshots=[Snapshot(step=0, params=np.array([4.0, 0.0]), grad_kind="none")])
+    assert run_check(P + "sgd:initial_radius", edge, bound).outcome == "holds"  # exactly 16
+    by_gradient = make_run(tmp_path, "g", snapshots=[
+        Snapshot(step=0, params=np.array([9.0, 9.0]), grad=np.array([1.0, 1.0]), grad_kind="full")])
+    out = run_check(P + "sgd:initial_radius", by_gradient, bound)
+    assert out.outcome == "holds" and out.kind == "proxy"
+
+
+def test_h_leaf_error_at_every_leaf(tmp_path: Path) -> None:
+    exact = np.linspace(0.1, 0.9, 50)
+    good = make_run(tmp_path, "g", samples={"leaf_exact": exact, "leaf_estimate": exact + 0.04})
+    one_bad = exact + 0.01
+    one_bad[17] += 0.2
+    bad = make_run(tmp_path, "b", samples={"leaf_exact": exact, "leaf_estimate": one_bad})
+    bound = Bound(parameters={"δ": 0.05})
+    assert run_check(P + "composition:leaf_error", good, bound).outcome == "holds"
+    out = run_check(P + "composition:leaf_error", bad, bound)
+    assert out.outcome == "fails" and "leaf 17" in out.reason  # "for all": one leaf fails it
+
+
+def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> None:
+    for seed in range(3):
+        run = chung_run(tmp_path / "single", f"s{seed}", "exact", seed=seed)
+        write_run(run.model_copy(update={"path": None}), tmp_path / "group" / f"seed{seed}")
+    env = {**os.environ, "SEQUENT_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200",
+           "PYTHONPATH": str(REPO)}
+
+    def sequent(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pipeline", "hypotheses", "check", *args],
+                              cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+
+    res = sequent("--group", "group", "--check", P + "sgd:step_size_schedule", "--no-plots")
+    assert res.returncode == 0 and "group:group" in res.stdout and "holds" in res.stdout
+    both = sequent("--group", "group", "--run", "group/seed0", "--check", "a:b")
+    assert both.returncode == 2 and "exactly one of" in both.stderr
+    assert "Traceback" not in both.stderr
+
+
+def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> None:
+    from pipeline.evidence.evaluate import fill_guarantee
+    from pipeline.report.models import HypothesisRow
+    from pipeline.report.status import run_evidence
+
+    text, values = fill_guarantee("eₜ ≤ {4*G2/lam^2}/t for t ≥ 1", {"G2": 1.0, "lam": 2.0})
+    assert text == "eₜ ≤ 1/t for t ≥ 1" and values == [1.0]
+    with pytest.raises(Exception, match="unbound"):
+        fill_guarantee("{4*G3}", {"G2": 1.0})
+    bad = claim_from(tmp_path, old='guarantee = "eₜ ≤ {4*G2/lam^2}/t', new='guarantee = "eₜ ≤ {4*G3/lam^2}/t')
+    assert any(i.field == "conclusions[0].guarantee" for i in parameter_issues(bad, "f"))
+    hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
+    concl = verdict("p_fail", "holds", role="conclusion").model_copy(
+        update={"parameters": {"j": 0.0}, "seeds": (1, 2, 3)})
+    (ev,) = run_evidence(hyps, {"r": [verdict("h_a", "holds"), concl]}, proved=True,
+                         guarantees={"p_fail": ("P(pass) ≤ {1/2^j}", 1.0)})
+    assert ev.applies and ev.guarantees[0].text == "P(pass) ≤ 1 (3 seeds)" and ev.guarantees[0].vacuous

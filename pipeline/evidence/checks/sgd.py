@@ -368,6 +368,52 @@ def step_size_exact(run: Run, ctx: Context) -> CheckOutcome:
     )
 
 
+@hypothesis_check(
+    statistic="e₁ = ‖w₁ − w*‖² against 4G²/λ²",
+    needs="the first snapshot (with sample w_star; else its full-batch gradient); claim "
+          "parameters lam, G2",
+    parameters=("lam", "G2"),
+)
+def initial_radius(run: Run, ctx: Context) -> CheckOutcome:
+    """h_init: the start is within the radius the rate allows, e₁ ≤ 4G²/λ².
+
+    With w* known, e₁ is measured at the first snapshot. Without it, strong convexity gives
+    ‖w₁ − w*‖ ≤ ‖∇f(w₁)‖/λ, so ‖∇f(w₁)‖² ≤ 4G² is sufficient (a proxy that relies on
+    h_strong_convexity); when it is not met the check cannot decide."""
+    lam, g2 = ctx.param("lam"), ctx.param("G2")
+    if lam <= 0:
+        raise NotApplicable(f"λ = {lam:g} must be positive")
+    if not run.snapshots:
+        raise NotApplicable("the run has no parameter snapshot; snapshot the first step")
+    first = min(run.snapshots, key=lambda s: s.step)
+    radius = 4 * g2 / lam**2
+    w_star = run.column("w_star")
+    if w_star is not None and w_star.shape[0] == first.params.shape[0]:
+        e1 = float(np.sum((first.params - w_star) ** 2))
+        ci = ConfidenceInterval(low=e1, high=e1, method="exact")
+        outcome = stats.decide(ci, radius, "<=")
+        return CheckOutcome(
+            outcome=outcome, statistic="e₁ / (4G²/λ²)", value=e1 / radius if radius else None,
+            threshold=1.0, ci=ConfidenceInterval(low=e1 / radius, high=e1 / radius,
+                                                 method="exact") if radius else ci,
+            n=1, reason=f"‖w₁ − w*‖² = {e1:.4g} {'≤' if outcome == 'holds' else '>'} "
+                        f"4G²/λ² = {radius:.4g} (first snapshot, step {first.step})")
+    if first.grad is None or first.grad_kind != "full":
+        raise NotApplicable("without w_star the check needs a full-batch gradient at the "
+                            "first snapshot")
+    g1 = float(np.sum(first.grad**2))
+    ok = stats.decide(ConfidenceInterval(low=g1, high=g1, method="exact"), 4 * g2, "<=")
+    return CheckOutcome(
+        outcome="holds" if ok == "holds" else "inconclusive",
+        statistic="‖∇f(w₁)‖² / (4G²)", value=g1 / (4 * g2) if g2 else None, threshold=1.0,
+        n=1, kind="proxy",
+        not_covered="bounds e₁ through ‖w₁ − w*‖ ≤ ‖∇f(w₁)‖/λ, which needs h_strong_convexity",
+        reason=f"‖∇f(w₁)‖² = {g1:.4g} "
+               + (f"≤ 4G² = {4 * g2:.4g}, so e₁ ≤ ‖∇f(w₁)‖²/λ² ≤ 4G²/λ²" if ok == "holds"
+                  else f"> 4G² = {4 * g2:.4g}: the sufficient condition is not met; log "
+                       "w_star to measure e₁"))
+
+
 def _distances(run: Run) -> tuple[FloatArray, FloatArray]:
     """(t, ‖w_t − w*‖²) at the snapshots, t 1-based; :class:`NotApplicable` without w*."""
     w_star = run.column("w_star")
@@ -524,6 +570,7 @@ __all__ = [
     "bounded_second_moment",
     "curvature_ratios",
     "distance_rate",
+    "initial_radius",
     "optimum_ratios",
     "step_size_exact",
     "step_size_schedule",
