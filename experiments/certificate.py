@@ -71,7 +71,8 @@ def certificate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             logit_cert = model(x_cert).squeeze(-1)
             logit_dep = model(x_dep).squeeze(-1)
         failure = ((logit_dep > 0).float() != y_dep).float()
-        track.close(samples={"failure": failure.numpy(),
+        margin = (2 * y_dep - 1) * logit_dep  # failure iff margin < 0 (ties count as failures)
+        track.close(samples={"failure": failure.numpy(), "margin": margin.numpy(),
                              "certification": logit_cert.numpy(),
                              "deployment": logit_dep.numpy()})
     return root

@@ -8,12 +8,16 @@ check separates them, and the demo/report can show them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from experiments import REFERENCE
 from pipeline.errors import NotFoundError
+from pipeline.evidence.checks import Bound
+from pipeline.evidence.estimators import estimate
+from pipeline.evidence.models import Run
 
 P = "pipeline.evidence.checks."
 
@@ -24,27 +28,51 @@ class Control:
     experiment: str
     variant: str
     expected: Literal["holds", "fails"]
+    parameters: Mapping[str, float | str] = field(default_factory=dict)
+    """What the claim would bind: a number, or the name of an estimator of the run."""
+    settings: Mapping[str, float] = field(default_factory=dict)
 
     def run(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Path:
         """Run the control experiment; returns its run directory."""
         return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
 
+    def bound(self, run: Run) -> Bound:
+        """The claim-side binding of the check on ``run`` (estimates computed on it)."""
+        values: dict[str, float] = {}
+        how: dict[str, str] = {}
+        for name, value in self.parameters.items():
+            if isinstance(value, str):
+                values[name], how[name] = estimate(value, run)
+            else:
+                values[name] = float(value)
+        return Bound(parameters=values, estimated=how, settings=dict(self.settings))
 
-def _pair(check: str, experiment: str, negative: str,
-          neg_experiment: str | None = None) -> tuple[Control, Control]:
-    return (Control(P + check, experiment, "reference", "holds"),
-            Control(P + check, neg_experiment or experiment, negative, "fails"))
+
+def _pair(check: str, experiment: str, negative: str, neg_experiment: str | None = None, *,
+          positive: str = "reference", parameters: Mapping[str, float | str] | None = None,
+          neg_parameters: Mapping[str, float | str] | None = None,
+          settings: Mapping[str, float] | None = None) -> tuple[Control, Control]:
+    return (Control(P + check, experiment, positive, "holds", dict(parameters or {}),
+                    dict(settings or {})),
+            Control(P + check, neg_experiment or experiment, negative, "fails",
+                    dict(neg_parameters if neg_parameters is not None else parameters or {}),
+                    dict(settings or {})))
 
 
 CONTROLS: dict[str, tuple[Control, Control]] = {
     pair[0].check: pair
     for pair in (
-        _pair("sgd:strong_convexity", "sgd_quadratic", "nonconvex"),
+        _pair("sgd:strong_convexity", "sgd_quadratic", "nonconvex",
+              parameters={"lam": "step_size_rate"}, neg_parameters={"lam": 0.1}),
+        _pair("sgd:step_size_exact", "sgd_logistic", "reference", positive="chung",
+              parameters={"lam": "step_size_rate"}),
         _pair("sgd:bounded_second_moment", "sgd_quadratic", "divergent"),
         _pair("sgd:step_size_schedule", "sgd_logistic", "constant_lr"),
         _pair("debate:judge_leaf_accuracy", "debate", "weak_judge"),
         _pair("debate:honest_win_rate", "debate", "inverted_judge"),
         _pair("debate:exploitability", "debate", "weak_judge"),
+        _pair("debate:honest_always_wins", "debate", "weak_judge",
+              settings={"liar_win_tolerance": 0.05}),
         _pair("ensemble:agreement_implies_correct", "ensemble", "clones"),
         _pair("ensemble:query_rate_sublinear", "ensemble", "frozen"),
         _pair("certificate:failure_independence", "certificate", "bursty"),

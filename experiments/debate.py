@@ -58,9 +58,7 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
         judge = torch.nn.Linear(FEATURES, 1)
         opt = torch.optim.SGD(judge.parameters(), lr=0.1)
         config = {"depth": depth, "leaves": leaves, "signal": signal, "variant": variant,
-                  "quick": quick, "n_debates": n_debates, "judge_steps": steps,
-                  "thresholds": {"judge_leaf_accuracy": 0.9, "honest_win_rate": 0.5,
-                                 "exploitability": 0.1}}
+                  "quick": quick, "n_debates": n_debates, "judge_steps": steps}
         track = Tracker(root, judge, opt, config=config, seed=seed, kind="debate",
                         source="experiment:debate")
         for _ in range(steps):

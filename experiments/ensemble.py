@@ -41,8 +41,7 @@ def ensemble(out_dir: Path | str, seed: int = 0, quick: bool = False,
         lr0 = 0.0 if variant == "frozen" else 2.0
         opt = torch.optim.SGD([members], lr=lr0)
         n_queries = 0
-        config = {"d": d, "members": k, "steps": steps, "variant": variant, "quick": quick,
-                  "thresholds": {"agreement_accuracy": 0.95}}
+        config = {"d": d, "members": k, "steps": steps, "variant": variant, "quick": quick}
         xs = torch.randn(steps, d, generator=gen)
         ys = (xs @ w_true > 0).float()
         weights = torch.poisson(torch.ones(steps, k), generator=gen)

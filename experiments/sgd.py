@@ -4,7 +4,13 @@ hypothesis each by construction:
 
 * ``constant_lr``  — a constant step size (violates Σηₜ² < ∞);
 * ``divergent``    — a constant step above 2/L (the gradient second moment blows up);
-* ``nonconvex``    — a double-well objective started at its concave saddle.
+* ``nonconvex``    — a double-well objective started at its concave saddle;
+* ``chung``        — ηₜ = 1/(μt) exactly, the step size of the theorem's h_step_size
+  (logistic only: its gradients are bounded, so the large first steps do not diverge).
+
+Least-squares runs record the optimum w* (sample ``w_star``, the ridge solution), and the
+double-well runs the minimiser they settle in, so strong convexity is checked against the
+true w*.
 
 Every ``snapshot_every`` steps the full-batch gradient is taken and snapshotted, so the
 strong-convexity check sees exact gradients.
@@ -20,7 +26,7 @@ from experiments.common import check_variant, fresh_dir, seeded
 from pipeline.tracking import Tracker
 
 VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
-LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex")  # logistic gradients are bounded
+LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung")  # bounded gradients
 DTYPE = torch.float64
 
 
@@ -69,7 +75,7 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
     kind = "nonconvex" if variant == "nonconvex" else problem
     n, d, lam, batch = 1024, 8, 0.1 if problem == "quadratic" else 0.05, 16
     steps = {"reference": 2000 if quick else 8000, "constant_lr": 2000 if quick else 8000,
-             "divergent": 150, "nonconvex": 2000}[variant]
+             "chung": 2000 if quick else 8000, "divergent": 150, "nonconvex": 2000}[variant]
     snapshots = 30
     with seeded(seed):
         x, y = _problem(seed + 1000, n, d, problem)
@@ -86,6 +92,9 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         if variant == "reference":
             config |= {"mu": mu, "t0": t0, "lr_schedule": "1/(mu*(t+t0))"}
             schedule = lambda t: 1.0 / (mu * (t + t0))
+        elif variant == "chung":
+            config |= {"mu": mu, "lr_schedule": "1/(mu*t)"}
+            schedule = lambda t: 1.0 / (mu * t)
         elif variant == "constant_lr":
             eta = 0.5 / lip
             config |= {"mu": mu, "eta": eta, "lr_schedule": "eta"}
@@ -100,6 +109,10 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         opt = torch.optim.SGD([theta], lr=schedule(1))
         every = max(1, steps // snapshots)
         gen = torch.Generator().manual_seed(seed)
+        w_star = None
+        if kind == "quadratic":  # the ridge solution: (XᵀX/n + λI) w* = Xᵀy/n
+            w_star = torch.linalg.solve(x.T @ x / n + lam * torch.eye(d, dtype=DTYPE),
+                                        x.T @ y / n)
         with Tracker(root, [theta], opt, config=config, seed=seed, kind="sgd",
                      source=f"experiment:sgd_{problem}") as track:
             for t in range(1, steps + 1):
@@ -115,6 +128,10 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
                 loss.backward()
                 track.step(loss)
                 opt.step()
+            if kind == "nonconvex":  # the minimiser of the double well the run settles in
+                w_star = torch.where(theta.detach() >= 0, 1.0, -1.0).to(DTYPE)
+            if w_star is not None:
+                track.close(samples={"w_star": w_star.numpy()})
     return root
 
 

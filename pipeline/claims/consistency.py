@@ -19,9 +19,10 @@ from pipeline.claims.library import (
     hypothesis_binders,
     predicate_names,
     statement_definitions,
+    statement_variables,
     unnamed_hypotheses,
 )
-from pipeline.claims.models import Claim, Issue
+from pipeline.claims.models import CheckBinding, Claim, Estimate, Issue, Severity
 from pipeline.errors import EvidenceError
 from pipeline.lean.models import CheckResult, Reason
 from pipeline.lean.syntax import tokens
@@ -169,14 +170,89 @@ def check_function_issues(claim: Claim, file: str) -> list[Issue]:
                       message="pipeline.evidence.checks is not importable; hypothesis checks "
                               "were not resolved")]
     issues: list[Issue] = []
-    for i, hyp in enumerate(claim.hypotheses):
-        if hyp.check is None:
+    named = [(f"hypotheses[{i}].check", h.check) for i, h in enumerate(claim.hypotheses)]
+    named += [(f"conclusions[{i}].check", c.check) for i, c in enumerate(claim.conclusions)]
+    for field, check in named:
+        if check is None:
             continue
         try:
-            resolve_check(hyp.check)
+            resolve_check(check)
         except EvidenceError as exc:
-            issues.append(Issue(file=file, field=f"hypotheses[{i}].check", claim_id=claim.id,
-                                message=str(exc)))
+            issues.append(Issue(file=file, field=field, claim_id=claim.id, message=str(exc)))
+    return issues
+
+
+def parameter_issues(claim: Claim, file: str) -> list[Issue]:
+    """The ``[parameters]`` table against the pinned statement's binders, and every check's
+    variables and settings against what the check declares."""
+    issues: list[Issue] = []
+
+    def add(field: str, message: str, severity: Severity = "error") -> None:
+        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id,
+                            severity=severity))
+
+    variables = statement_variables(claim.lean.statement)
+    for name, value in claim.parameters.items():
+        if name not in variables:
+            add(f"parameters.{name}", f"{name} is not a variable of the pinned statement "
+                                      f"(its binders: {', '.join(variables) or 'none'})")
+    try:
+        from pipeline.evidence.checks import resolve_check, spec_of
+        from pipeline.evidence.estimators import ESTIMATORS
+    except ImportError:
+        add("parameters", "pipeline.evidence is not importable; check parameters were not "
+                          "validated", "warning")
+        return issues
+    for name, value in claim.parameters.items():
+        if isinstance(value, Estimate) and value.estimate not in ESTIMATORS:
+            add(f"parameters.{name}", f"unknown estimator {value.estimate!r} (known: "
+                                      f"{', '.join(sorted(ESTIMATORS))})")
+    used: set[str] = set()
+    entries: list[tuple[str, CheckBinding, str | None]] = [
+        (f"hypotheses[{i}]", h, h.check) for i, h in enumerate(claim.hypotheses)]
+    entries += [(f"conclusions[{i}]", c, c.check) for i, c in enumerate(claim.conclusions)]
+    for where, entry, check in entries:
+        if check is None:
+            continue
+        try:
+            spec = spec_of(resolve_check(check))
+        except EvidenceError:
+            continue  # reported by check_function_issues
+        if spec is None:
+            continue
+        known = set(spec.parameters) | set(spec.optional_parameters)
+        for role in entry.parameters:
+            if role not in known:
+                add(f"{where}.parameters.{role}", f"{check} has no variable {role!r} (it "
+                                                  f"reads: {', '.join(sorted(known)) or 'none'})")
+        for role in (*spec.parameters, *spec.optional_parameters):
+            target = entry.parameters.get(role, role)
+            if target in claim.parameters:
+                used.add(target)
+            elif role in spec.parameters:
+                add(f"{where}.check", f"{check} uses the theorem variable {role!r}; bind "
+                                      f"{target!r} in [parameters] (or map it with "
+                                      f"parameters = {{ {role} = \"...\" }})")
+        for key, number in entry.settings.items():
+            setting = spec.settings.get(key)
+            if setting is None:
+                add(f"{where}.settings.{key}", f"{check} has no setting {key!r} (its settings: "
+                                               f"{', '.join(sorted(spec.settings)) or 'none'})")
+            elif not setting.low <= number <= setting.high:
+                add(f"{where}.settings.{key}", f"{number} is outside [{setting.low}, "
+                                               f"{setting.high}]")
+    from pipeline.evidence.evaluate import fill_guarantee
+
+    for i, concl in enumerate(claim.conclusions):
+        if concl.guarantee:
+            try:
+                fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
+            except EvidenceError as exc:
+                add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
+    for name in claim.parameters:
+        if name not in used:
+            add(f"parameters.{name}", f"{name} is bound but no check or conclusion uses it",
+                "warning")
     return issues
 
 
@@ -247,6 +323,7 @@ __all__ = [
     "LeanVerdict",
     "StaticFacts",
     "check_function_issues",
+    "parameter_issues",
     "statement_issues",
     "static_issues",
 ]

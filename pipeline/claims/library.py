@@ -27,6 +27,9 @@ _OPEN, _CLOSE = "([{⦃⟨", ")]}⦄⟩"
 _RELATIONS = re.compile(r"<->|[=≠≤<≥>∧∨¬↔∈∉⊆⊂⊇⊃∣≡∃]|\b(?:True|False|Nonempty|Fact)\b")
 _ARROWS = re.compile(r"->|<-|=>|:=|→")
 _IDENT = re.compile(r"[^\s()\[\]{}⦃⦄⟨⟩,:]+")
+_BINDER_GROUP = re.compile(r"[(\{\[⦃]\s*((?:h_[\w']+\s+)*h_[\w']+)\s*:")
+_ANY_GROUP = re.compile(r"[(\{⦃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*:(?!=)")
+_QUANTIFIED = re.compile(r"[∀∃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*[:,∈]")
 
 
 class LeanModule(Frozen):
@@ -299,6 +302,17 @@ def predicate_names(candidates: Iterable[Declaration]) -> set[str]:
         if k != -1 and re.fullmatch(r"\s*(?:.*(?:→|->)\s*)?Prop\s*", blanked[k + 1:]):
             out.update({decl.name, decl.name.rsplit(".", 1)[-1], decl.short_name})
     return out
+def statement_variables(statement: str) -> list[str]:
+    """The variables a statement binds (``∀ (lam G2 : Rat) …``, ``∀ ε : Rat, …``), in order,
+    ``h_…`` hypotheses excluded. A textual reading of the pinned statement's binders."""
+    text = blank_comments_and_strings(statement)
+    names: list[str] = []
+    for pattern in (_ANY_GROUP, _QUANTIFIED):
+        for group in pattern.finditer(text):
+            for name in group.group(1).split():
+                if not name.startswith("h_") and name not in names:
+                    names.append(name)
+    return names
 
 
 def _suffixes(name: str) -> list[str]:

@@ -7,11 +7,12 @@ status is derived by :mod:`pipeline.claims.status`, never entered by hand.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
 
 from pipeline.models import Frozen
 
@@ -21,13 +22,46 @@ CHECK_REF = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-
 LEAN_NAME = r"^[^\s.:()\[\]{},]+(\.[^\s.:()\[\]{},]+)*$"
 
 
+VARIABLE = r"^[^\W\d][\w'₀-₉]*$"
+ESTIMATOR = r"^[a-z][a-z0-9_]*$"
+
+
 def _nonblank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
     return value
 
 
-class Hypothesis(Frozen):
+def _number(value: object) -> object:
+    if isinstance(value, bool) or (isinstance(value, int | float) and not math.isfinite(value)):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+
+
+class Estimate(Frozen):
+    """A theorem variable bound to a run quantity, estimated from each run."""
+
+    estimate: str = Field(pattern=ESTIMATOR)
+    """An estimator of :mod:`pipeline.evidence.estimators` (``sequent hypotheses list``)."""
+
+
+ParameterValue = Number | Estimate
+
+
+class CheckBinding(Frozen):
+    """How a check is fed from the claim: which claim parameter plays each of the check's
+    variables (default: the same name) and the check's own settings."""
+
+    parameters: dict[str, str] = Field(default_factory=dict)
+    """The check's variable -> the claim's ``[parameters]`` name, when they differ."""
+    settings: dict[str, Number] = Field(default_factory=dict)
+    """The check's constants (tolerances, a proxy's threshold), e.g. ``step_tolerance``."""
+
+
+class Hypothesis(CheckBinding):
     """One hypothesis of the theorem, named by its Lean binder."""
 
     binder: str = Field(pattern=BINDER)
@@ -64,6 +98,20 @@ class Hypothesis(Frozen):
 
 STATEMENT_KEY = "(statement)"
 """The key of the statement's own digest in ``[lean.meaning]`` (not a Lean name)."""
+class Conclusion(CheckBinding):
+    """A conclusion of the theorem measured on the same runs as its hypotheses."""
+
+    name: str = Field(pattern=ESTIMATOR)
+    meaning: str
+    check: str = Field(pattern=CHECK_REF)
+    guarantee: str | None = None
+    """What a run the claim applies to is guaranteed, with ``{formula}`` placeholders over the
+    claim's variables filled in by the report, e.g. ``"eₜ ≤ {4*G2/lam^2}/t for t ≥ 1"``."""
+    vacuous_at_least: Number | None = None
+    """The guarantee says nothing when its first filled-in value reaches this (a probability
+    bound ≥ 1); the report flags it."""
+
+    _meaning = field_validator("meaning")(_nonblank)
 
 
 class LeanRef(Frozen):
@@ -131,11 +179,42 @@ class Claim(Frozen):
     """The reference the claim comes from."""
     lean: LeanRef
     hypotheses: tuple[Hypothesis, ...] = ()
+    parameters: dict[str, ParameterValue] = Field(default_factory=dict)
+    """The theorem's variables bound to numbers or to run estimates (one value per variable,
+    shared by every hypothesis and conclusion check)."""
+    conclusions: tuple[Conclusion, ...] = ()
     depends_on: tuple[str, ...] = ()
     path: Path
     """The TOML file the claim was read from (set by the loader, not written in the file)."""
 
     _text = field_validator("title", "statement", "argument", "source")(_nonblank)
+
+    @field_validator("parameters")
+    @classmethod
+    def _variable_names(cls, value: dict[str, ParameterValue]) -> dict[str, ParameterValue]:
+        for name in value:
+            if not re.match(VARIABLE, name) or name.startswith("h_"):
+                raise ValueError(f"{name!r} is not a theorem variable name")
+        return value
+
+    @model_validator(mode="after")
+    def _bindings(self) -> Claim:
+        entries: list[tuple[str, CheckBinding]] = [
+            (f"hypotheses[{i}]", h) for i, h in enumerate(self.hypotheses)]
+        entries += [(f"conclusions[{i}]", c) for i, c in enumerate(self.conclusions)]
+        for where, entry in entries:
+            for role, target in entry.parameters.items():
+                if target not in self.parameters:
+                    raise ValueError(f"{where}.parameters.{role} names {target!r}, which is "
+                                     "not in the claim's [parameters] table")
+            clash = sorted(set(entry.settings) & set(self.parameters))
+            if clash:
+                raise ValueError(f"{where}.settings sets {', '.join(clash)}, a theorem variable "
+                                 "bound in [parameters]: one value per variable")
+        names = [c.name for c in self.conclusions]
+        if len(names) != len(set(names)):
+            raise ValueError("two [[conclusions]] have the same name")
+        return self
 
     def hypothesis(self, binder: str) -> Hypothesis | None:
         return next((h for h in self.hypotheses if h.binder == binder), None)
@@ -161,3 +240,5 @@ class Issue(Frozen):
 
 
 __all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
+__all__ = ["CheckBinding", "Claim", "Conclusion", "Estimate", "Hypothesis", "Issue", "LeanRef",
+           "Number", "ParameterValue", "Severity"]

@@ -4,11 +4,12 @@ Status is never entered by hand. For each claim:
 
 * **stated** — the pinned Lean statement elaborates against the built library;
 * **proved** — stated, the module builds under the trust policy (no ``sorry``), Lean accepts
-  ``theorem sequent_pinned_statement : <pinned statement> := @<declaration>``, every ``h_…``
-  binder of the theorem is in the registry and vice versa, and — decided on the compiled
-  environment (:mod:`pipeline.claims.meaning`) — the theorem's type is the pinned statement as
-  an ``Expr``, its meaning matches the ``[lean.meaning]`` pin, the witness applies it to closed
-  arguments, and no module in its scope declares or reaches an axiom outside the allowlist;
+  ``theorem sequent_pinned_statement : <pinned statement> := @<declaration>``, every hypothesis
+  of the theorem is named ``h_…`` and every ``h_…`` binder is in the registry and vice versa,
+  and — decided on the compiled environment (:mod:`pipeline.claims.meaning`) — the theorem's
+  type is the pinned statement as an ``Expr``, its meaning matches the ``[lean.meaning]`` pin,
+  the witness applies it to closed arguments, and no module in its scope declares or reaches an
+  axiom outside the allowlist;
 * **fully proved** — proved, and every claim it depends on is fully proved.
 
 :func:`evaluate` builds the library (incrementally), runs the static rules of
@@ -22,6 +23,7 @@ from pipeline.claims.assemble import StatementLines, statement_check
 from pipeline.claims.consistency import (
     StaticFacts,
     check_function_issues,
+    parameter_issues,
     statement_issues,
     static_issues,
 )
@@ -120,6 +122,7 @@ def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None 
         file = relative(settings, claim.path)
         found, fact = static_issues(claim, library, file)
         found += check_function_issues(claim, file)
+        found += parameter_issues(claim, file)
         facts[claim.id], per_claim[claim.id] = fact, found
         if fact.module_found and built.get(claim.lean.module, False):
             request, where = statement_check(claim)

@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from pipeline.claims.graph import to_dot, to_payload
 from pipeline.claims.meaning import meaning_pins
-from pipeline.claims.models import Issue
+from pipeline.claims.models import Estimate, Issue
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.registry import load_registry, read_registry, relative
 from pipeline.claims.status import ClaimsReport, evaluate
@@ -112,13 +112,24 @@ def show(
     term.print(f"witness: {escape(lean.witness)}")
     term.table("pinned definitions", ["definition", "sha256"],
                [[escape(name), digest[:16] + "…"] for name, digest in sorted(lean.definitions.items())])
+    if claim.parameters:
+        term.print(Rule("parameters", align="left"))
+        for name, value in claim.parameters.items():
+            shown = f"estimate {value.estimate}" if isinstance(value, Estimate) else f"{value:g}"
+            term.print(f"{escape(name)} = {escape(shown)}")
     term.print(Rule("hypotheses", align="left"))
     for h in claim.hypotheses:
         term.print(f"[bold]{h.binder}[/]: {escape(h.meaning)}")
         if h.check:
-            term.print(f"  checked by {escape(h.check)}")
+            extra = "".join(f", {k} = {v:g}" for k, v in h.settings.items())
+            term.print(f"  checked by {escape(h.check)}{escape(extra)}")
         else:
             term.print(f"  assumed: {escape(h.justification or '')}")
+    if claim.conclusions:
+        term.print(Rule("conclusions", align="left"))
+        for c in claim.conclusions:
+            term.print(f"[bold]{escape(c.name)}[/]: {escape(c.check)}")
+            term.print(f"  {escape(c.meaning)}")
     term.print(f"depends on: {', '.join(claim.depends_on) or 'nothing'}")
 
 

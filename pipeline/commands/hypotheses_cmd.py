@@ -17,7 +17,7 @@ hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs
                              no_args_is_help=True)
 
 _STYLE = {"holds": "[green]holds[/]", "fails": "[red]fails[/]",
-          "inconclusive": "[yellow]inconclusive[/]"}
+          "inconclusive": "[yellow]inconclusive[/]", "error": "[bold red]error[/]"}
 
 
 def _settings(project: Path | None) -> Settings:
@@ -47,7 +47,9 @@ def _config(config_json: str | None) -> dict[str, Any] | None:
 
 @hypotheses_app.command("check")
 def check(
-    run: Annotated[Path, typer.Option("--run", help="Run directory.")],
+    run: Annotated[Path | None, typer.Option("--run", help="Run directory.")] = None,
+    group: Annotated[Path | None, typer.Option(
+        "--group", help="Run-group directory: one run directory per seed, pooled.")] = None,
     claim: Annotated[str | None, typer.Option("--claim", help="Only this claim.")] = None,
     check_name: Annotated[list[str] | None, typer.Option(
         "--check", help="Evaluate this check (module:function) directly, without the "
@@ -56,9 +58,14 @@ def check(
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw PNGs.")] = False,
     project: Annotated[Path | None, typer.Option("--project", help="Project root.")] = None,
 ) -> None:
-    """Evaluate every empirical hypothesis of every claim (or of one) on a run; store verdicts."""
-    from pipeline.evidence.evaluate import check_run
+    """Evaluate every empirical hypothesis and conclusion of every claim (or of one) on a run
+    or a run group; store verdicts. Exits 1 on a soundness alarm (every hypothesis of a claim
+    holds and one of its conclusions fails)."""
+    from pipeline.evidence.evaluate import check_run, soundness_alarms
 
+    if (run is None) == (group is None):
+        raise InputError("give exactly one of --run RUN_DIR or --group DIR")
+    target: Path = run if run is not None else group  # type: ignore[assignment]
     settings = _settings(project)
     term = Terminal()
     registry = None
@@ -69,16 +76,25 @@ def check(
             raise EnvironmentError_("the claims registry (pipeline.claims.registry) is not "
                                     "available; name checks with --check instead") from exc
         registry = load_registry(settings)
-    verdicts = check_run(settings, registry, run, claim, plots=not no_plots,
-                         checks=tuple(check_name or ()))
+    verdicts = check_run(settings, registry, target, claim, plots=not no_plots,
+                         checks=tuple(check_name or ()), group=group is not None)
     if not verdicts:
         term.warn("no empirical hypotheses to check" + (f" for claim {claim}" if claim else ""))
-    rows = [[v.claim_id, v.binder, _STYLE[v.outcome],
+    alarms = soundness_alarms(verdicts, registry)
+    for claim_id, run_id, conclusion in alarms:
+        term.error(f"SOUNDNESS ALARM: every hypothesis of {claim_id} holds on run {run_id} but "
+                   f"its conclusion {conclusion} fails: the checks or the formalization are "
+                   "wrong")
+    rows = [[v.claim_id, v.binder + (" (conclusion)" if v.role == "conclusion" else ""),
+             _STYLE[v.outcome] + (" [dim](proxy)[/]" if v.kind == "proxy" else ""),
              "" if v.value is None else f"{v.value:.4g}",
              "" if v.ci is None else f"[{v.ci.low:.4g}, {v.ci.high:.4g}] {v.ci.method}",
              str(v.n), v.reason] for v in verdicts]
-    term.table(f"Hypotheses on run {verdicts[0].run_id if verdicts else run}",
+    term.table(f"Hypotheses on run {verdicts[0].run_id if verdicts else target}",
                ["claim", "hypothesis", "outcome", "statistic", "95% CI", "n", "reason"], rows)
+    for v in verdicts:
+        if v.details.get("warnings"):
+            term.warn(f"{v.claim_id} {v.binder}: {v.details['warnings']}")
     if json_out is not None:
         payload = [v.model_dump(mode="json") for v in verdicts]
         try:
@@ -87,15 +103,24 @@ def check(
         except OSError as exc:
             raise InputError(f"cannot write {json_out}: {exc.strerror or exc}") from exc
         term.info(f"wrote {json_out}")
+    if alarms:
+        raise typer.Exit(1)
 
 
 @hypotheses_app.command("list")
 def list_checks() -> None:
     """List the built-in hypothesis checks and what each needs from a run."""
     from pipeline.evidence.checks import all_checks
+    from pipeline.evidence.estimators import ESTIMATORS
 
-    Terminal().table("Hypothesis checks", ["check", "statistic", "needs"],
-                     [[s.name, s.statistic, s.needs] for s in all_checks().values()])
+    term = Terminal()
+    term.table("Hypothesis checks", ["check", "kind", "statistic", "needs", "variables",
+                                     "settings (default)"],
+               [[s.name, s.kind, s.statistic, s.needs, ", ".join(s.parameters),
+                 ", ".join(f"{k} ({v.default:g})" for k, v in s.settings.items())]
+                for s in all_checks().values()])
+    term.table("Estimators (claim [parameters] { estimate = ... })", ["name", "what"],
+               [[e.name, e.description] for e in ESTIMATORS.values()])
 
 
 @hypotheses_app.command("import")

@@ -1,33 +1,58 @@
-"""Evaluating claims' empirical hypotheses on a run, and whether a claim applies to it.
+"""Evaluating claims' empirical hypotheses and conclusions on a run, and whether a claim
+applies to it.
 
-:func:`run_check` never raises for a problem of the run or the check: an unknown check
-name, missing data or a check that breaks becomes an ``inconclusive`` outcome with the
-reason. :func:`check_run` is what ``sequent hypotheses check`` calls: load the run, find the
-hypotheses, run each distinct check once, draw the plots, store the verdicts.
+:func:`run_check` never raises for a problem of the run or the check: an unknown check name
+or missing data becomes ``inconclusive`` with the reason; a check that crashes becomes
+``error`` (a defect of the check, shown as such). :func:`check_run` is what
+``sequent hypotheses check`` calls: load the run, find the hypotheses and conclusions, bind
+the claim's parameters (estimating those bound to run quantities once per run), run each
+distinct (check, binding) once, draw the plots, store the verdicts.
+
+:func:`application` decides what a claim's verdicts on one run mean: it *applies* when the
+proof is accepted and every empirical hypothesis holds — both its statistical verdict and,
+when one was recorded, its pytest verdict — and no conclusion check fails. When every
+hypothesis holds and a conclusion fails, that is a **soundness alarm**: the checks or the
+formalization are wrong.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import Field
 
 from pipeline.errors import EvidenceError, SequentError
-from pipeline.evidence.checks import resolve_check
-from pipeline.evidence.models import CheckOutcome, HypothesisVerdict, Run, inconclusive
+from pipeline.evidence.checks import Bound, resolve_check
+from pipeline.evidence.estimators import EstimateError, estimate
+from pipeline.evidence.models import (
+    CheckOutcome,
+    HypothesisVerdict,
+    Run,
+    error,
+    inconclusive,
+)
 from pipeline.evidence.plots import render
-from pipeline.evidence.runs import load_run
+from pipeline.evidence.runs import load_run, run_digest
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
 
 class Target(Frozen):
-    """One empirical hypothesis to evaluate: a claim's binder and the check it names."""
+    """One empirical hypothesis (or conclusion) to evaluate, with what the claim binds."""
 
     claim_id: str
     binder: str
     check: str
+    role: Literal["hypothesis", "conclusion"] = "hypothesis"
+    parameters: dict[str, float] = Field(default_factory=dict)
+    """Check variable -> the claim's number."""
+    estimates: dict[str, str] = Field(default_factory=dict)
+    """Check variable -> estimator name (resolved once per run)."""
+    settings: dict[str, float] = Field(default_factory=dict)
 
 
 class _Hypothesis(Protocol):
@@ -36,7 +61,7 @@ class _Hypothesis(Protocol):
     assumed: bool
 
 
-def run_check(check: str, run: Run) -> CheckOutcome:
+def run_check(check: str, run: Run, bound: Bound | None = None) -> CheckOutcome:
     """The outcome of the check named ``module:function`` on ``run`` (never raises)."""
     try:
         fn = resolve_check(check)
@@ -45,11 +70,11 @@ def run_check(check: str, run: Run) -> CheckOutcome:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            outcome = fn(run)
+            outcome = fn(run, bound)
         except SequentError as exc:
-            return inconclusive("error", f"{check} could not evaluate the run: {exc}")
+            return error("error", f"{check} could not evaluate the run: {exc}")
         except Exception as exc:  # noqa: BLE001 - a broken check must not abort the others
-            return inconclusive("error", f"{check} raised {type(exc).__name__}: {exc}")
+            return error("error", f"{check} raised {type(exc).__name__}: {exc}")
     if caught:
         notes = "; ".join(sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
         outcome = outcome.model_copy(update={"details": {**outcome.details,
@@ -57,31 +82,94 @@ def run_check(check: str, run: Run) -> CheckOutcome:
     return outcome
 
 
-def targets_of(registry: Any, claim_id: str | None = None) -> list[Target]:
-    """The empirical hypotheses (``check`` set, not ``assumed``) of one claim or of all."""
+def _binding(claim: Any, entry: Any, check: str) -> tuple[dict[str, float], dict[str, str]]:
+    """The claim's values for the variables ``check`` reads (mapped by ``entry.parameters``)."""
+    from pipeline.evidence.checks import spec_of
+
+    try:
+        spec = spec_of(resolve_check(check))
+    except EvidenceError:
+        return {}, {}
+    if spec is None:
+        return {}, {}
+    table: dict[str, Any] = dict(getattr(claim, "parameters", {}) or {})
+    mapping: dict[str, str] = dict(getattr(entry, "parameters", {}) or {})
+    numbers: dict[str, float] = {}
+    estimates: dict[str, str] = {}
+    for role in (*spec.parameters, *spec.optional_parameters):
+        value = table.get(mapping.get(role, role))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            numbers[role] = float(value)
+        elif isinstance(name := getattr(value, "estimate", None), str):
+            estimates[role] = name
+    return numbers, estimates
+
+
+def targets_of(registry: Any, claim_id: str | None = None, *,
+               conclusions: bool = True) -> list[Target]:
+    """The empirical hypotheses (``check`` set, not ``assumed``) and conclusion checks of one
+    claim or of all, each with the parameters and settings its claim binds."""
     claims = [registry.get(claim_id)] if claim_id is not None else list(registry.claims)
     out: list[Target] = []
     for claim in claims:
         for hyp in claim.hypotheses:
             if hyp.check and not hyp.assumed:
-                out.append(Target(claim_id=claim.id, binder=hyp.binder, check=hyp.check))
+                numbers, estimates = _binding(claim, hyp, hyp.check)
+                out.append(Target(claim_id=claim.id, binder=hyp.binder, check=hyp.check,
+                                  parameters=numbers, estimates=estimates,
+                                  settings=dict(getattr(hyp, "settings", {}) or {})))
+        for concl in getattr(claim, "conclusions", ()) if conclusions else ():
+            numbers, estimates = _binding(claim, concl, concl.check)
+            out.append(Target(claim_id=claim.id, binder=concl.name, check=concl.check,
+                              role="conclusion", parameters=numbers, estimates=estimates,
+                              settings=dict(concl.settings)))
     return out
 
 
 def evaluate(run: Run, targets: Sequence[Target], *, plot_dir: Path | None = None
              ) -> list[HypothesisVerdict]:
-    """Verdicts for ``targets`` on ``run``; each distinct check runs once."""
+    """Verdicts for ``targets`` on ``run``; each distinct (check, binding) runs once and each
+    estimator is computed once, so a variable has one value across a claim's checks."""
+    digest = run_digest(run)
+    estimated: dict[str, tuple[float, str] | str] = {}
     outcomes: dict[str, CheckOutcome] = {}
     plots: dict[str, str | None] = {}
     verdicts = []
     for target in targets:
-        if target.check not in outcomes:
-            outcome = run_check(target.check, run)
-            outcomes[target.check] = outcome
-            plots[target.check] = _draw(outcome, target.check, run, plot_dir)
+        values = dict(target.parameters)
+        missing: list[str] = []
+        how: dict[str, str] = {}
+        for role, name in target.estimates.items():
+            if name not in estimated:
+                try:
+                    estimated[name] = estimate(name, run)
+                except EstimateError as exc:
+                    estimated[name] = str(exc)
+            got = estimated[name]
+            if isinstance(got, str):
+                missing.append(f"{role} (estimator {name}: {got})")
+            else:
+                values[role], how[role] = got[0], f"{name}: {got[1]}"
+        bound = Bound(claim_id=target.claim_id, parameters=values, estimated=how,
+                      settings=target.settings)
+        key = bound.model_dump_json() + target.check
+        if missing:
+            outcome = inconclusive("estimate", "cannot estimate " + "; ".join(missing))
+            plot = None
+        elif key not in outcomes:
+            outcome = run_check(target.check, run, bound)
+            if how:
+                notes = "; ".join(f"{r} = {values[r]:.6g} estimated by {h}" for r, h in how.items())
+                outcome = outcome.model_copy(update={"details": {**outcome.details,
+                                                                 "estimates": notes[:500]}})
+            outcomes[key] = outcome
+            plots[key] = plot = _draw(outcome, target.check, run, plot_dir)
+        else:
+            outcome, plot = outcomes[key], plots[key]
+        outcome = outcome.model_copy(update={"data_hash": digest})
         verdicts.append(HypothesisVerdict.from_outcome(
-            outcomes[target.check], claim_id=target.claim_id, binder=target.binder,
-            check=target.check, run_id=run.id, plot=plots[target.check]))
+            outcome, claim_id=target.claim_id, binder=target.binder, check=target.check,
+            run_id=run.id, plot=plot, role=target.role))
     return verdicts
 
 
@@ -98,13 +186,21 @@ def _draw(outcome: CheckOutcome, check: str, run: Run, plot_dir: Path | None) ->
 
 def check_run(settings: Settings, registry: Any, run_dir: Path | str,
               claim_id: str | None = None, *, plots: bool = True, store: bool = True,
-              checks: Sequence[str] = ()) -> list[HypothesisVerdict]:
-    """Evaluate every empirical hypothesis (of one claim, or all) on the run in ``run_dir``.
+              checks: Sequence[str] = (), group: bool = False) -> list[HypothesisVerdict]:
+    """Evaluate every empirical hypothesis and conclusion (of one claim, or all) on the run in
+    ``run_dir``.
 
-    With ``checks`` given, evaluate those checks directly (claim ``-``, binder = check name)
-    and ignore the registry. Verdicts are stored unless ``store`` is false.
+    With ``checks`` given, evaluate those checks directly (claim ``-``, binder = check name,
+    no claim parameters) and ignore the registry. With ``group``, ``run_dir`` holds one run
+    directory per seed (:func:`pipeline.evidence.groups.load_group`). Verdicts are stored
+    unless ``store`` is false.
     """
-    run = load_run(run_dir)
+    if group:
+        from pipeline.evidence.groups import load_group
+
+        run = load_group(run_dir)
+    else:
+        run = load_run(run_dir)
     if checks:
         targets = [Target(claim_id=claim_id or "-", binder=c.rpartition(":")[2], check=c)
                    for c in checks]
@@ -138,29 +234,140 @@ def _plot_dir(settings: Settings, run: Run) -> Path:
     return settings.state / "evidence" / run.id
 
 
+class Application(Frozen):
+    """What a claim's verdicts on one run mean."""
+
+    applies: bool
+    """Proved, every empirical hypothesis holds (statistical and pytest verdicts both), and
+    no conclusion check fails."""
+    via_proxy: tuple[str, ...] = ()
+    """Hypotheses that hold only through a proxy measurement."""
+    disagreements: tuple[str, ...] = ()
+    """Hypotheses whose pytest and statistical verdicts disagree."""
+    errors: tuple[str, ...] = ()
+    """Hypotheses or conclusions whose check crashed."""
+    alarms: tuple[str, ...] = ()
+    """Soundness alarms: every hypothesis holds and these conclusions fail."""
+
+    @property
+    def label(self) -> str:
+        if self.alarms:
+            return "soundness alarm"
+        if not self.applies:
+            return "does not apply"
+        return "applies through proxies" if self.via_proxy else "applies"
+
+
+def _latest(verdicts: Iterable[HypothesisVerdict]
+            ) -> tuple[dict[tuple[str, str], HypothesisVerdict], dict[str, HypothesisVerdict]]:
+    hyps: dict[tuple[str, str], HypothesisVerdict] = {}
+    concl: dict[str, HypothesisVerdict] = {}
+    for v in verdicts:
+        if v.role == "conclusion":
+            concl[v.binder] = v
+        else:
+            hyps[(v.binder, v.source)] = v
+    return hyps, concl
+
+
+def application(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
+                required: Iterable[str] | None = None) -> Application:
+    """See :class:`Application`. ``claim_status`` and ``required`` as in :func:`applies`;
+    ``verdicts`` in recorded order (the latest per binder and source counts)."""
+    proved = claim_status if isinstance(claim_status, bool) else bool(
+        getattr(claim_status, "proved", False))
+    hyps, concl = _latest(verdicts)
+    if required is None:
+        declared: Iterable[_Hypothesis] | None = getattr(
+            getattr(claim_status, "claim", None), "hypotheses", None)
+        required = ([h.binder for h in declared if h.check and not h.assumed]
+                    if declared is not None else sorted({b for b, _ in hyps}))
+    required = list(required)
+    holds_all = True
+    via_proxy, disagree, errors = [], [], []
+    for binder in required:
+        stat, test = hyps.get((binder, "check")), hyps.get((binder, "pytest"))
+        present = [v for v in (stat, test) if v is not None]
+        # the statistical verdict is needed; a pytest verdict, when recorded, must agree
+        if stat is None or not all(v.holds for v in present):
+            holds_all = False
+        if stat is not None and test is not None and stat.outcome != test.outcome:
+            disagree.append(binder)
+        if any(v.outcome == "error" for v in present):
+            errors.append(binder)
+        if stat is not None and stat.holds and stat.kind == "proxy":
+            via_proxy.append(binder)
+    alarms = []
+    for name, v in concl.items():
+        if v.outcome == "error":
+            errors.append(name)
+        if v.outcome == "fails" and holds_all and required:
+            alarms.append(name)
+    return Application(applies=proved and holds_all and not alarms,
+                       via_proxy=tuple(via_proxy), disagreements=tuple(disagree),
+                       errors=tuple(errors), alarms=tuple(alarms))
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]{1,200})\}")
+
+
+def fill_guarantee(template: str, values: dict[str, float]) -> tuple[str, list[float]]:
+    """``template`` with each ``{formula}`` replaced by its value under ``values`` (the safe
+    whitelist parser of :mod:`pipeline.evidence.schedule`, never ``eval``); returns the text
+    and the values. :class:`EvidenceError` when a formula cannot be evaluated."""
+    from pipeline.evidence.schedule import FormulaError, parse_schedule
+
+    numbers: list[float] = []
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            expr, _t = parse_schedule(match.group(1), values)
+        except FormulaError as exc:
+            raise EvidenceError(f"guarantee {template!r}: {exc}") from exc
+        if not expr.is_number:
+            raise EvidenceError(f"guarantee {template!r}: {match.group(1)} uses unbound names")
+        value = float(expr)
+        numbers.append(value)
+        return f"{value:.4g}"
+
+    return _PLACEHOLDER.sub(one, template), numbers
+
+
 def applies(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
             required: Iterable[str] | None = None) -> bool:
-    """A claim applies to a run when its proof is accepted and all its empirical
-    hypotheses hold on that run.
+    """A claim applies to a run when its proof is accepted, every empirical hypothesis holds
+    on that run — its statistical verdict and, when one was recorded, its pytest verdict —
+    and no conclusion check fails (see :func:`application`).
 
     ``claim_status`` is a :class:`pipeline.claims.status.ClaimStatus` (anything with a
     ``proved`` flag, or a bool). ``required`` names the binders that must hold; when omitted
     they are read from ``claim_status.claim.hypotheses`` if present, else every binder in
-    ``verdicts``. The latest verdict per binder counts (``verdicts`` in recorded order).
+    ``verdicts``.
     """
-    proved = claim_status if isinstance(claim_status, bool) else bool(
-        getattr(claim_status, "proved", False))
-    if not proved:
-        return False
-    latest: dict[str, HypothesisVerdict] = {}
+    return application(claim_status, verdicts, required).applies
+
+
+def soundness_alarms(verdicts: Sequence[HypothesisVerdict], registry: Any = None
+                     ) -> list[tuple[str, str, str]]:
+    """(claim, run, conclusion) for every conclusion that fails on a run where every
+    empirical hypothesis of its claim holds — independent of the proof status."""
+    by_claim_run: dict[tuple[str, str], list[HypothesisVerdict]] = {}
     for v in verdicts:
-        latest[v.binder] = v
-    if required is None:
-        hyps: Iterable[_Hypothesis] | None = getattr(
-            getattr(claim_status, "claim", None), "hypotheses", None)
-        required = ([h.binder for h in hyps if h.check and not h.assumed]
-                    if hyps is not None else list(latest))
-    return all(b in latest and latest[b].holds for b in required)
+        by_claim_run.setdefault((v.claim_id, v.run_id), []).append(v)
+    out = []
+    for (claim_id, run_id), group in by_claim_run.items():
+        required = None
+        if registry is not None:
+            try:
+                claim = registry.get(claim_id)
+            except SequentError:
+                claim = None
+            if claim is not None:
+                required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
+        result = application(True, group, required)
+        out += [(claim_id, run_id, name) for name in result.alarms]
+    return out
 
 
-__all__ = ["Target", "applies", "check_run", "evaluate", "run_check", "targets_of"]
+__all__ = ["Application", "Target", "application", "applies", "check_run", "evaluate",
+           "fill_guarantee", "run_check", "soundness_alarms", "targets_of"]

@@ -32,7 +32,9 @@ from pydantic_core import core_schema
 from pipeline.models import Frozen
 
 FloatArray = NDArray[np.float64]
-Outcome = Literal["holds", "fails", "inconclusive"]
+Outcome = Literal["holds", "fails", "inconclusive", "error"]
+"""``error``: the check crashed — a defect of the check, shown as such, never a verdict on
+the data (unlike ``inconclusive``, which says the data cannot decide)."""
 Scalar = float | int | str | bool | None
 
 
@@ -175,6 +177,10 @@ class Run(Frozen):
     provenance: Provenance = Provenance(source="unknown")
     path: Path | None = None
     """The run directory, when loaded from disk (plots are written under it)."""
+    members: tuple[Run, ...] = ()
+    """For a run group (the same config over several seeds): its runs, one per seed. The
+    group's own metrics are the per-step means over the members, its samples their
+    concatenation (:func:`pipeline.evidence.groups.load_group`)."""
 
     @field_validator("metrics", mode="after")
     @classmethod
@@ -262,6 +268,15 @@ class Measurement(Frozen):
     reason: str
     """One sentence a person can read: why the outcome is what it is."""
     details: dict[str, Scalar] = Field(default_factory=dict)
+    kind: Literal["direct", "proxy"] = "direct"
+    """``proxy``: the check measured a weaker quantity than the hypothesis says."""
+    not_covered: str | None = None
+    """For a proxy: what the measurement does not cover."""
+    check_version: str | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+    """The claim's parameter and setting values the check used."""
+    data_hash: str | None = None
+    """SHA-256 of the run's data (metrics, samples, snapshots, config) the check read."""
 
     @field_validator("value", "threshold", mode="after")
     @classmethod
@@ -286,6 +301,8 @@ class HypothesisVerdict(Measurement):
     plot: str | None = None
     """Path of the PNG of the evidence, when one was drawn."""
     source: Literal["check", "pytest"] = "check"
+    role: Literal["hypothesis", "conclusion"] = "hypothesis"
+    """``conclusion``: a measurement of the theorem's conclusion (``binder`` is its name)."""
     recorded_at: datetime | None = None
 
     @property
@@ -296,15 +313,22 @@ class HypothesisVerdict(Measurement):
     def from_outcome(
         cls, outcome: CheckOutcome, *, claim_id: str, binder: str, check: str | None,
         run_id: str, plot: str | None = None, source: Literal["check", "pytest"] = "check",
+        role: Literal["hypothesis", "conclusion"] = "hypothesis",
     ) -> HypothesisVerdict:
         measured = {name: getattr(outcome, name) for name in Measurement.model_fields}
         return cls(**measured, claim_id=claim_id, binder=binder, check=check, run_id=run_id,
-                   plot=plot, source=source)
+                   plot=plot, source=source, role=role)
 
 
 def inconclusive(statistic: str, reason: str, **details: Scalar) -> CheckOutcome:
     """The outcome of a check the data cannot decide."""
     return CheckOutcome(outcome="inconclusive", statistic=statistic, reason=reason,
+                        details=dict(details))
+
+
+def error(statistic: str, reason: str, **details: Scalar) -> CheckOutcome:
+    """The outcome of a check that crashed (a defect, not a verdict on the data)."""
+    return CheckOutcome(outcome="error", statistic=statistic, reason=reason,
                         details=dict(details))
 
 
@@ -321,5 +345,6 @@ __all__ = [
     "Provenance",
     "Run",
     "Snapshot",
+    "error",
     "inconclusive",
 ]

@@ -5,8 +5,9 @@
         assert run.metrics["lr"][-1] < run.metrics["lr"][0]
 
 ``pytest --sequent-run RUN_DIR`` records each marked test's outcome as the verdict of that
-hypothesis on that run (passed → holds, failed → fails, skipped/errored → inconclusive), in
-the database ``sequent hypotheses check`` uses. Without ``--sequent-run`` the plugin only
+hypothesis on that run (passed → holds, failed → fails, skipped → inconclusive, errored →
+error: a broken test is a defect, not a verdict), in the database ``sequent hypotheses check``
+uses, beside the statistical verdicts (both are kept; "applies" needs both). Without ``--sequent-run`` the plugin only
 registers its marker; the ``run`` fixture skips.
 """
 
@@ -85,7 +86,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         elif report.when == "call" and not hasattr(report, "wasxfail"):
             verdict, reason = "fails", f"test {item.nodeid} failed: {_first_line(report)}"
         else:
-            verdict, reason = "inconclusive", f"test {item.nodeid} errored: {_first_line(report)}"
+            verdict, reason = "error", f"test {item.nodeid} errored: {_first_line(report)}"
         state["verdicts"][(target, item.nodeid)] = (verdict, reason)
 
 

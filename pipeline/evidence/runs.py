@@ -39,6 +39,25 @@ SNAPSHOTS = "snapshots"
 MAX_META_BYTES = 16 * 1024 * 1024
 
 
+def run_digest(run: Run) -> str:
+    """SHA-256 of what checks read from a run: config, metrics, samples and snapshots (not
+    its id, path or provenance), so a verdict names the exact data it was computed on."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(json.dumps(run.config, sort_keys=True, default=str).encode())
+    for group, columns in (("m", run.metrics), ("s", run.samples)):
+        for name in sorted(columns):
+            h.update(f"{group}:{name}:{columns[name].shape[0]}".encode())
+            h.update(np.ascontiguousarray(columns[name], dtype="<f8").tobytes())
+    for snap in run.snapshots:
+        h.update(f"snap:{snap.step}:{snap.grad_kind}".encode())
+        h.update(np.ascontiguousarray(snap.params, dtype="<f8").tobytes())
+        if snap.grad is not None:
+            h.update(np.ascontiguousarray(snap.grad, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -333,6 +352,7 @@ __all__ = [
     "new_run_id",
     "parse_jsonl_columns",
     "records_to_columns",
+    "run_digest",
     "write_columns_npz",
     "write_meta",
     "write_run",

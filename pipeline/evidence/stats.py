@@ -3,12 +3,22 @@
 Every decision rule has three outcomes: a hypothesis *holds* when the whole confidence
 interval lies on its side of the threshold, *fails* when the whole interval lies on the
 other side, and is *inconclusive* otherwise.
+
+Numerical tolerance (one rule for every threshold comparison): a bound within
+:func:`numeric_tolerance` of the threshold is taken to *be* the threshold. So an exact
+boundary input (a decay exponent of exactly 1/2 fitted as 0.5000000000000001, a
+Clopper–Pearson bound equal to the threshold) gets the mathematically right answer for the
+boundary — ``θ ≥ c`` holds at c, ``θ > c`` fails at c — whichever way the last ulp of a
+BLAS kernel or a libm rounded it, the same on every machine. Comparisons go through
+:func:`decide`, :func:`within` and :func:`significant`; no check compares a computed value
+with a threshold by a bare ``<``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -16,6 +26,43 @@ from scipy import stats
 from pipeline.evidence.models import ConfidenceInterval, FloatArray, Outcome
 
 LEVEL = 0.95
+NUMERIC_RTOL = 1e-9
+"""Relative numerical tolerance of threshold comparisons: far above floating-point noise
+(~1e-16 per operation, ~1e-13 after a least-squares fit of 2,000 points), far below any
+statistical resolution the checks have (their intervals are wider than 1e-4)."""
+NUMERIC_ATOL = 1e-12
+"""Absolute floor of the tolerance, for thresholds at 0 (pass ``scale`` for data-scaled ones)."""
+
+Relation = Literal[">=", ">", "<=", "<"]
+
+
+def numeric_tolerance(threshold: float, scale: float = 0.0) -> float:
+    """How close to ``threshold`` a value counts as equal to it (see the module docstring)."""
+    return NUMERIC_ATOL + NUMERIC_RTOL * max(abs(threshold), abs(scale))
+
+
+def decide(ci: ConfidenceInterval, threshold: float, relation: Relation, *,
+           scale: float = 0.0) -> Outcome:
+    """Hypothesis ``θ <relation> threshold`` from an interval for θ, with the tolerance rule.
+
+    A bound within the numerical tolerance of ``threshold`` is the threshold: the closed
+    relations (``>=``, ``<=``) hold there, the strict ones (``>``, ``<``) fail there.
+    ``scale`` widens the tolerance to the data's magnitude when the threshold is 0.
+    """
+    tol = numeric_tolerance(threshold, scale)
+    if relation == ">=":
+        return "holds" if ci.low >= threshold - tol else \
+            "fails" if ci.high < threshold - tol else "inconclusive"
+    if relation == ">":
+        return "holds" if ci.low > threshold + tol else \
+            "fails" if ci.high <= threshold + tol else "inconclusive"
+    if relation == "<=":
+        return "holds" if ci.high <= threshold + tol else \
+            "fails" if ci.low > threshold + tol else "inconclusive"
+    if relation == "<":
+        return "holds" if ci.high < threshold - tol else \
+            "fails" if ci.low >= threshold - tol else "inconclusive"
+    raise ValueError(f"unknown relation {relation!r}")
 
 
 def proportion_ci(k: int, n: int, *, level: float = LEVEL,
@@ -29,26 +76,47 @@ def proportion_ci(k: int, n: int, *, level: float = LEVEL,
     return ConfidenceInterval(low=float(ci.low), high=float(ci.high), level=level, method=method)
 
 
+def proportion_sample_size(threshold: float, margin: float, *, level: float = LEVEL,
+                           power: float = 0.8) -> int:
+    """Outcomes needed so that a true rate ``margin`` away from ``threshold`` puts the
+    two-sided ``level`` interval on its side with probability ``power`` (normal
+    approximation of the one-sample test of a proportion)."""
+    if not 0 < margin < 1:
+        raise ValueError("the detectable margin must lie in (0, 1)")
+    p0 = min(max(threshold, 1e-6), 1 - 1e-6)
+    p1 = min(max(p0 - margin if p0 - margin > 0 else p0 + margin, 1e-6), 1 - 1e-6)
+    z_a = float(stats.norm.ppf(0.5 + level / 2))
+    z_b = float(stats.norm.ppf(power))
+    n = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / margin) ** 2
+    return max(math.ceil(n), 10)
+
+
 def at_least(ci: ConfidenceInterval, threshold: float) -> Outcome:
-    """Hypothesis ``θ ≥ threshold``."""
-    if ci.low >= threshold:
-        return "holds"
-    if ci.high < threshold:
-        return "fails"
-    return "inconclusive"
+    """Hypothesis ``θ ≥ threshold`` (closed: a bound at the threshold holds)."""
+    return decide(ci, threshold, ">=")
 
 
 def at_most(ci: ConfidenceInterval, threshold: float) -> Outcome:
-    """Hypothesis ``θ ≤ threshold``."""
-    if ci.high <= threshold:
-        return "holds"
-    if ci.low > threshold:
-        return "fails"
-    return "inconclusive"
+    """Hypothesis ``θ ≤ threshold`` (closed: a bound at the threshold holds)."""
+    return decide(ci, threshold, "<=")
 
 
 def within(ci: ConfidenceInterval, low: float, high: float) -> bool:
-    return low <= ci.low and ci.high <= high
+    """The whole interval lies in the closed band [low, high] (with the tolerance rule)."""
+    return decide(ci, low, ">=") == "holds" and decide(ci, high, "<=") == "holds"
+
+
+def significant(p_value: float, alpha: float) -> bool:
+    """``p < alpha``, strict, with the tolerance rule (a p-value at alpha is not significant)."""
+    return p_value < alpha - numeric_tolerance(alpha)
+
+
+def is_constant(x: FloatArray) -> bool:
+    """All values equal up to the numerical tolerance (relative to the largest magnitude)."""
+    if x.shape[0] == 0:
+        return True
+    spread = float(x.max()) - float(x.min())
+    return spread <= numeric_tolerance(0.0, float(np.abs(x).max()))
 
 
 def bootstrap_ci(
@@ -77,6 +145,39 @@ def z_interval(estimate: float, stderr: float, *, level: float = LEVEL,
     half = float(stats.norm.ppf(0.5 + level / 2)) * stderr
     return ConfidenceInterval(low=estimate - half, high=estimate + half, level=level,
                               method=method)
+
+
+class LinearFit(NamedTuple):
+    slope: float
+    intercept: float
+    stderr: float
+    """Standard error of the slope, from the residuals."""
+    r_squared: float
+
+
+def linear_fit(x: FloatArray, y: FloatArray) -> LinearFit:
+    """Least squares y ≈ intercept + slope·x on centred data.
+
+    The slope's standard error comes from the residuals, not from ``sqrt(1 − r²)`` as in
+    :func:`scipy.stats.linregress`, whose cancellation leaves ~1e-8 of floating-point noise
+    on an exact power law — wider than the numerical tolerance, so an exact boundary
+    input would be inconclusive or decided by rounding. Here exact data give an exact fit.
+    """
+    n = x.shape[0]
+    if n < 3:
+        raise ValueError("a linear fit with a standard error needs at least 3 points")
+    xm, ym = float(np.mean(x)), float(np.mean(y))
+    dx, dy = x - xm, y - ym
+    sxx = float(np.sum(dx * dx))
+    if sxx == 0.0:
+        raise ValueError("a linear fit needs at least two distinct x values")
+    slope = float(np.sum(dx * dy)) / sxx
+    resid = dy - slope * dx
+    sse = float(np.sum(resid * resid))
+    syy = float(np.sum(dy * dy))
+    stderr = math.sqrt(sse / (n - 2) / sxx)
+    r2 = 1.0 - sse / syy if syy > 0 else 1.0
+    return LinearFit(slope=slope, intercept=ym - slope * xm, stderr=stderr, r_squared=r2)
 
 
 def autocorrelations(x: FloatArray, max_lag: int) -> FloatArray:
@@ -150,17 +251,27 @@ def first_nonfinite(x: FloatArray) -> int | None:
 
 __all__ = [
     "LEVEL",
+    "NUMERIC_ATOL",
+    "NUMERIC_RTOL",
+    "LinearFit",
+    "Relation",
     "at_least",
     "at_most",
     "autocorrelations",
     "block_means",
     "bootstrap_ci",
+    "decide",
     "dkw_epsilon",
     "first_nonfinite",
     "geometric_indices",
+    "is_constant",
     "ks_distance_ci",
+    "linear_fit",
     "ljung_box",
+    "numeric_tolerance",
     "proportion_ci",
+    "proportion_sample_size",
+    "significant",
     "spearman_trend",
     "t_interval",
     "within",

@@ -37,7 +37,8 @@ def save_verdicts(db: Database, run: Run, verdicts: Sequence[HypothesisVerdict]
 
 def latest_verdicts(db: Database, claim_id: str, *, run_id: str | None = None
                     ) -> list[HypothesisVerdict]:
-    """The most recent verdict for each binder of ``claim_id`` (optionally on one run)."""
+    """The most recent verdict for each (binder, source, role) of ``claim_id`` (optionally on
+    one run): a pytest-recorded and a statistical verdict of one hypothesis are both kept."""
     query = select(HypothesisVerdictRow).where(HypothesisVerdictRow.claim_id == claim_id)
     if run_id is not None:
         query = query.where(HypothesisVerdictRow.run_id == run_id)
@@ -45,14 +46,16 @@ def latest_verdicts(db: Database, claim_id: str, *, run_id: str | None = None
     try:
         with db.session() as session:
             rows = session.scalars(query).all()
-            latest: dict[str, HypothesisVerdict] = {}
+            latest: dict[tuple[str, str, str], HypothesisVerdict] = {}
             for row in rows:
-                if row.binder not in latest:
-                    latest[row.binder] = HypothesisVerdict.model_validate_json(row.payload)
+                verdict = HypothesisVerdict.model_validate_json(row.payload)
+                key = (row.binder, row.source, verdict.role)
+                if key not in latest:
+                    latest[key] = verdict
     except SQLAlchemyError as exc:
         raise EvidenceError(f"cannot read verdicts from {db.url}: {exc.__class__.__name__}") \
             from exc
-    return sorted(latest.values(), key=lambda v: v.binder)
+    return sorted(latest.values(), key=lambda v: (v.role, v.binder, v.source))
 
 
 def verdicts_for_run(db: Database, run_id: str) -> list[HypothesisVerdict]:

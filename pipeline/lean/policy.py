@@ -54,7 +54,7 @@ METAPROGRAMMING: frozenset[str] = frozenset(
         "macro", "macro_rules", "syntax", "declare_syntax_cat", "notation", "infix", "infixl",
         "infixr", "prefix", "postfix", "initialize", "builtin_initialize", "simproc",
         "dsimproc", "builtin_simproc", "builtin_dsimproc", "declare_simp_like_tactic",
-        "register_option", "register_simp_attr", "#print", "#exit",
+        "register_option", "register_simp_attr", "#print", "#exit", "unif_hint",
     }
 )
 

@@ -20,8 +20,8 @@ these are the token functions the parser calls):
   (doc comment) and ``/-!`` (module doc) are tokens whose body is read by the same nesting
   ``finishCommentBlock`` starting *after* the three characters (so ``/--/`` does not close);
 * ``tokenFnAux`` decides what a token is from its first character, in this order: ``"``
-  string, ``'`` char literal unless the next character is also ``'``, digit number, `````
-  name literal, ``r`` followed by ``#*"`` raw string, otherwise identifier or symbol.
+  string, ``'`` char literal unless the next character is also ``'``, digit number,
+  backquote name literal, ``r`` followed by ``#*"`` raw string, else identifier or symbol.
   A token starts only where the previous one ended: the ``r`` or ``'`` inside an identifier
   (``for"``, ``x'``, ``x.r"``) is part of that identifier (``identFnAux``, ``isIdRest``);
 * ``strLitFnAux`` / ``quotedStringFn``: in a string, ``\\`` escapes the next character
@@ -37,11 +37,13 @@ these are the token functions the parser calls):
 Which strings are interpolated depends on the syntax in scope (``m!`` is a token only
 when ``Lean`` is imported; elsewhere ``m!`` is an identifier). The policy therefore scans
 both readings (:data:`CORE_INTERPOLATION` and :data:`INTERPOLATION`) and reports what either
-exposes; nothing that Lean reads as code can be hidden in one of them.
+exposes, so text Lean reads as code cannot hide from both. ``tests/lean/test_lexer_lean.py``
+checks the reader against the real Lean on these forms.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterator
@@ -265,7 +267,8 @@ def tokens(source: str, *, blanked: bool = False) -> Iterator[Token]:
     for m in _TOKEN_RE.finditer(text):
         while line + 1 < len(line_starts) and line_starts[line + 1] <= m.start():
             line += 1
-        yield Token(text=m.group(0), line=line + 1, column=m.start() - line_starts[line])
+        # built without re-validation: the three values are a str and two ints by construction
+        yield Token.model_construct(text=m.group(0), line=line + 1, column=m.start() - line_starts[line])
 
 
 _NAMED_KINDS = (
@@ -436,20 +439,23 @@ def declarations(source: str) -> list[Declaration]:
     from its line (or from the command, when code precedes it there) to the next command.
     """
     blanked = blank_comments_and_strings(source)
+    brackets = [(m.start(), m.group(0)) for m in re.finditer(r"[\[\]]", blanked)]
     events: list[tuple[int, str, re.Match[str]]] = []
     for m in _DECL_RE.finditer(blanked):
-        if _command_start(blanked, m.start()):
+        if _command_start(blanked, m.start(), brackets):
             events.append((m.start(), "decl", m))
     for m in _SCOPE_RE.finditer(blanked):
-        if _command_start(blanked, m.start()):
+        if _command_start(blanked, m.start(), brackets):
             events.append((m.start(), "scope", m))
     boundaries: set[int] = {e[0] for e in events}
     boundaries.update(m.start() for m in _BOUNDARY_RE.finditer(blanked))
     events.sort(key=lambda e: (e[0], e[1] != "scope"))
     ordered = sorted(boundaries)
 
+    newlines = [m.start() for m in re.finditer("\n", blanked)]
+
     def line_of(offset: int) -> int:
-        return blanked.count("\n", 0, offset) + 1
+        return bisect.bisect_left(newlines, offset) + 1
 
     namespaces: list[tuple[str, str]] = []  # (kind, name)
     starts: list[tuple[int, re.Match[str], str]] = []
@@ -476,7 +482,8 @@ def declarations(source: str) -> list[Declaration]:
 
     result: list[Declaration] = []
     for offset, m, prefix in starts:
-        nxt = next((b for b in ordered if b > offset), len(source))
+        k = bisect.bisect_right(ordered, offset)
+        nxt = ordered[k] if k < len(ordered) else len(source)
         first = line_start(offset)
         end = line_start(nxt) if nxt < len(source) else nxt
         kept = source[first:end].split("\n")
@@ -506,18 +513,21 @@ def declarations(source: str) -> list[Declaration]:
     return result
 
 
-def _command_start(blanked: str, offset: int) -> bool:
+def _command_start(blanked: str, offset: int, brackets: list[tuple[int, str]]) -> bool:
     """A keyword starts a command unless it sits in an attribute list (``@[simp, instance]``,
-    ``attribute [instance] f``) or follows ``deriving``."""
-    if blanked[:offset].rstrip().endswith("deriving"):
+    ``attribute [instance] f``) or follows ``deriving``. ``brackets``: every ``[``/``]`` of
+    ``blanked`` with its offset, in order."""
+    if blanked[max(0, offset - 40) : offset].rstrip().endswith("deriving"):
         return False
     depth = 0
-    for ch in reversed(blanked[max(0, offset - 4000) : offset]):
-        if ch == "]":
+    k = bisect.bisect_left(brackets, (offset, ""))
+    while k > 0 and brackets[k - 1][0] >= offset - 4000:
+        k -= 1
+        if brackets[k][1] == "]":
             depth += 1
-        elif ch == "[":
-            if depth == 0:
-                return False  # inside an unclosed `[`: an attribute list
+        elif depth == 0:
+            return False  # inside an unclosed `[`: an attribute list
+        else:
             depth -= 1
     return True
 

@@ -116,7 +116,9 @@ def _entry(settings: Settings, status: ClaimStatus, db: Database, runs: list[str
     )
     per_run, plots, refs = _verdicts(db, claim.id, runs)
     proved = status.proved
-    evidence = run_evidence(hyps, per_run, proved=proved, plots=plots)
+    templates = {c.name: (c.guarantee, c.vacuous_at_least) for c in claim.conclusions
+                 if c.guarantee}
+    evidence = run_evidence(hyps, per_run, proved=proved, plots=plots, guarantees=templates)
     lean = claim.lean
     entry = ClaimEntry(
         id=claim.id,

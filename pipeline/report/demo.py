@@ -146,7 +146,7 @@ def run_demo(
         from pipeline.evidence.evaluate import check_run
 
         registry = load_registry(settings)
-        counts = {"holds": 0, "fails": 0, "inconclusive": 0}
+        counts = {"holds": 0, "fails": 0, "inconclusive": 0, "error": 0}
         no_data = 0
         details: list[str] = []
         for run_dir in state.runs:
@@ -164,7 +164,8 @@ def run_demo(
             raise _Failed("no hypothesis was tested: the reference runs hold no data for any "
                           "claim's checks")
         summary = (f"{total} hypothesis verdicts: {counts['holds']} hold, {counts['fails']} fail, "
-                   f"{counts['inconclusive']} inconclusive")
+                   f"{counts['inconclusive']} inconclusive"
+                   + (f", {counts['error']} check errors" if counts["error"] else ""))
         return summary, tuple(details)
 
     def draft_stage(advance: Advance) -> tuple[str, tuple[str, ...]]:

@@ -50,6 +50,10 @@ class NodeStatus(Frozen):
     """Every empirical hypothesis has a verdict on at least one run."""
     applies_to: tuple[str, ...] = ()
     """Runs R on which the claim applies: proved, and every empirical hypothesis holds on R."""
+    proxy_runs: tuple[str, ...] = ()
+    """Runs among ``applies_to`` where some hypothesis holds only through a proxy."""
+    alarms: tuple[tuple[str, str], ...] = ()
+    """Soundness alarms: (run, conclusion) where every hypothesis holds and it fails."""
 
     @property
     def level(self) -> Level:
@@ -110,6 +114,15 @@ class VerdictRow(Frozen):
         return False
 
 
+class Guarantee(Frozen):
+    """A conclusion's guarantee on one run, with the claim's numbers filled in."""
+
+    conclusion: str
+    text: str
+    vacuous: bool = False
+    """The bound says nothing (e.g. a probability bound ≥ 1)."""
+
+
 class RunEvidence(Frozen):
     """Everything known about one claim on one run."""
 
@@ -119,6 +132,16 @@ class RunEvidence(Frozen):
     missing: tuple[str, ...] = ()
     """Empirical hypotheses with no verdict on this run."""
     applies: bool = False
+    via_proxy: tuple[str, ...] = ()
+    """Hypotheses that hold on this run only through a proxy measurement."""
+    disagreements: tuple[str, ...] = ()
+    """Hypotheses whose pytest and statistical verdicts disagree on this run."""
+    errors: tuple[str, ...] = ()
+    """Hypotheses or conclusions whose check crashed (a defect of the check)."""
+    alarms: tuple[str, ...] = ()
+    """Conclusions that fail while every hypothesis holds: a soundness alarm."""
+    guarantees: tuple[Guarantee, ...] = ()
+    """The conclusions' guarantees with this run's parameter values filled in."""
 
     @property
     def no_data(self) -> bool:

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 
 from pipeline.report.models import RunEvidence
 
-COLOURS = {"holds": "#1a7f37", "fails": "#cf222e", "inconclusive": "#8c959f"}
+COLOURS = {"holds": "#1a7f37", "fails": "#cf222e", "inconclusive": "#8c959f",
+           "error": "#8250df"}
 
 
 def has_intervals(runs: Sequence[RunEvidence]) -> bool:

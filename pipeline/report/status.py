@@ -4,8 +4,10 @@
 * *hypotheses checked*: every empirical hypothesis (one with a check, not assumed) has a
   verdict on at least one run that held data for it (an inconclusive verdict on zero
   samples means the run could not test it);
-* *applies to run R*: decided by :func:`pipeline.evidence.evaluate.applies` (proved, and
-  every empirical hypothesis holds on R, by its latest verdict there).
+* *applies to run R*: decided by :func:`pipeline.evidence.evaluate.application` (proved,
+  every empirical hypothesis holds on R — its statistical and, when recorded, its pytest
+  verdict — and no conclusion check fails), with the hypotheses that hold only through a
+  proxy, pytest/statistical disagreements, crashed checks and soundness alarms.
 
 Proved and fully proved come from :mod:`pipeline.claims.status`; nothing is re-derived here.
 """
@@ -14,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pipeline.evidence.evaluate import applies
+from pipeline.errors import EvidenceError
+from pipeline.evidence.evaluate import application, fill_guarantee
 from pipeline.evidence.models import HypothesisVerdict
-from pipeline.report.models import HypothesisRow, NodeStatus, RunEvidence, VerdictRow
+from pipeline.report.models import Guarantee, HypothesisRow, NodeStatus, RunEvidence, VerdictRow
 
 
 def run_evidence(
@@ -25,11 +28,14 @@ def run_evidence(
     *,
     proved: bool,
     plots: Mapping[tuple[str, str], str] | None = None,
+    guarantees: Mapping[str, tuple[str, float | None]] | None = None,
 ) -> list[RunEvidence]:
     """One :class:`RunEvidence` per run in ``per_run`` (``{run_id: latest verdict of each
     binder on that run}``) that has any verdict, in the order of ``per_run``.
 
-    ``plots`` maps ``(run_id, binder)`` to the plot's path inside the site.
+    ``plots`` maps ``(run_id, binder)`` to the plot's path inside the site; ``guarantees``
+    maps a conclusion's name to its guarantee template and the value at which it says
+    nothing, filled in with the parameters its verdict on each run used.
     """
     plots = plots or {}
     order = {h.binder: i for i, h in enumerate(hypotheses)}
@@ -38,17 +44,40 @@ def run_evidence(
     for run_id, verdicts in per_run.items():
         if not verdicts:
             continue
-        chosen = sorted(verdicts, key=lambda v: (order.get(v.binder, len(order)), v.binder))
+        chosen = sorted(verdicts, key=lambda v: (v.role == "conclusion",
+                                                 order.get(v.binder, len(order)), v.binder,
+                                                 v.source))
         seen = {v.binder for v in verdicts}
+        found = application(proved, verdicts, required=empirical)
         result.append(
             RunEvidence(
                 run_id=run_id,
                 rows=tuple(VerdictRow(verdict=v, plot=plots.get((run_id, v.binder))) for v in chosen),
                 missing=tuple(b for b in empirical if b not in seen),
-                applies=bool(empirical) and applies(proved, verdicts, required=empirical),
+                applies=bool(empirical) and found.applies,
+                via_proxy=found.via_proxy, disagreements=found.disagreements,
+                errors=found.errors, alarms=found.alarms,
+                guarantees=_guarantees(verdicts, guarantees or {}),
             )
         )
     return result
+
+
+def _guarantees(verdicts: Sequence[HypothesisVerdict],
+                templates: Mapping[str, tuple[str, float | None]]) -> tuple[Guarantee, ...]:
+    out = []
+    for v in verdicts:
+        if v.role != "conclusion" or v.binder not in templates or not v.parameters:
+            continue
+        template, vacuous_at = templates[v.binder]
+        try:
+            text, values = fill_guarantee(template, dict(v.parameters))
+        except EvidenceError:
+            continue
+        seeds = f" ({len(v.seeds)} seeds)" if len(v.seeds) > 1 else ""
+        vacuous = vacuous_at is not None and bool(values) and values[0] >= vacuous_at
+        out.append(Guarantee(conclusion=v.binder, text=text + seeds, vacuous=vacuous))
+    return tuple(out)
 
 
 def node_status(
@@ -68,6 +97,8 @@ def node_status(
         empirical=len(empirical),
         hypotheses_checked=all(b in seen for b in empirical),
         applies_to=tuple(r.run_id for r in runs if r.applies),
+        proxy_runs=tuple(r.run_id for r in runs if r.applies and r.via_proxy),
+        alarms=tuple((r.run_id, a) for r in runs for a in r.alarms),
     )
 
 

@@ -64,7 +64,10 @@ class RegistryCache:
 
 
 def hypotheses_of(db: Database, claim: Claim) -> tuple[HypothesisView, ...]:
-    by_binder: dict[str, HypothesisVerdict] = {v.binder: v for v in latest_verdicts(db, claim.id)}
+    # the statistical verdict is shown when there is one (a pytest one otherwise)
+    by_binder: dict[str, HypothesisVerdict] = {
+        v.binder: v for v in sorted(latest_verdicts(db, claim.id), key=lambda v: v.source == "check")
+        if v.role == "hypothesis"}
     return tuple(
         HypothesisView(
             binder=h.binder,

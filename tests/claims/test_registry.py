@@ -15,13 +15,14 @@ CONTRACT_IDS = {"debate_tree", "debate_equilibrium", "mentor_queries", "zero_fai
                 "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition"}
 CONTRACT_CHECKS = {
     "pipeline.evidence.checks.sgd:strong_convexity", "pipeline.evidence.checks.sgd:bounded_second_moment",
-    "pipeline.evidence.checks.sgd:step_size_schedule", "pipeline.evidence.checks.debate:judge_leaf_accuracy",
+    "pipeline.evidence.checks.sgd:step_size_exact", "pipeline.evidence.checks.debate:judge_leaf_accuracy",
     "pipeline.evidence.checks.debate:honest_win_rate", "pipeline.evidence.checks.debate:exploitability",
     "pipeline.evidence.checks.ensemble:agreement_implies_correct",
     "pipeline.evidence.checks.ensemble:query_rate_sublinear",
     "pipeline.evidence.checks.certificate:failure_independence",
     "pipeline.evidence.checks.certificate:same_distribution",
     "pipeline.evidence.checks.conformal:exchangeability",
+    "pipeline.evidence.checks.sgd:initial_radius", "pipeline.evidence.checks.composition:leaf_error",
 }
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.evidence.checks import Bound, Context, hypothesis_check
 from pipeline.evidence.evaluate import run_check
-from pipeline.evidence.models import Snapshot
+from pipeline.evidence.models import CheckOutcome, Run, Snapshot
 from tests.evidence.helpers import P, bernoulli, make_run
 
 
@@ -21,16 +22,35 @@ def quadratic_snapshots(eigs: list[float], n: int = 12, seed: int = 0) -> list[S
 
 
 def test_strong_convexity_on_exact_quadratics(tmp_path: Path) -> None:
-    convex = make_run(tmp_path, "c", snapshots=quadratic_snapshots([0.5, 1.0, 2.0]),
-                      config={"mu": 0.5})
-    saddle = make_run(tmp_path, "s", snapshots=quadratic_snapshots([-1.0, -0.5, 1.0]))
-    claimed_too_high = make_run(tmp_path, "h", snapshots=quadratic_snapshots([0.5, 1.0, 2.0]),
-                                config={"mu": 5.0})
-    out = run_check(P + "sgd:strong_convexity", convex)
-    assert out.outcome == "holds" and out.value >= 0.5 * 0.95 and out.plot is not None
-    assert run_check(P + "sgd:strong_convexity", saddle).outcome == "fails"
-    high = run_check(P + "sgd:strong_convexity", claimed_too_high)
-    assert high.outcome == "fails" and "below the claimed" in high.reason
+    zero = {"w_star": np.zeros(3)}
+    convex = make_run(tmp_path, "c", snapshots=quadratic_snapshots([0.5, 1.0, 2.0]), samples=zero)
+    saddle = make_run(tmp_path, "s", snapshots=quadratic_snapshots([-1.0, -0.5, 1.0]),
+                      samples=zero)
+    check = P + "sgd:strong_convexity"
+    out = run_check(check, convex, Bound(parameters={"lam": 0.5}))
+    assert out.outcome == "holds" and out.value >= 0.5 and out.plot is not None
+    assert out.kind == "direct" and out.parameters == {"lam": 0.5}
+    assert run_check(check, saddle, Bound(parameters={"lam": 0.1})).outcome == "fails"
+    high = run_check(check, convex, Bound(parameters={"lam": 5.0}))
+    assert high.outcome == "fails" and "λ = 5" in high.reason
+    proxy = run_check(check, convex)  # no λ from a claim: positive curvature only, a proxy
+    assert proxy.outcome == "holds" and proxy.kind == "proxy" and "no λ" in (proxy.not_covered or "")
+
+
+def test_strong_convexity_with_an_estimated_optimum(tmp_path: Path) -> None:
+    """w* estimated by the last snapshot of a converging run, its radius ‖g_T‖/λ carried."""
+    h = np.diag([0.5, 1.0, 2.0])
+    theta = np.array([3.0, -2.0, 1.0])
+    snaps = []
+    for i in range(40):
+        snaps.append(Snapshot(step=i * 10, params=theta.copy(), grad=h @ theta, grad_kind="full"))
+        theta = theta - 0.3 * (h @ theta)
+    run = make_run(tmp_path, snapshots=snaps)
+    out = run_check(P + "sgd:strong_convexity", run, Bound(parameters={"lam": 0.45}))
+    assert out.outcome == "holds", out.reason
+    assert "estimated by the last snapshot" in out.reason and out.details["w_star_radius"] > 0
+    assert run_check(P + "sgd:strong_convexity", run,
+                     Bound(parameters={"lam": 3.0})).outcome == "fails"
 
 
 def test_second_moment_growth_and_bound(tmp_path: Path) -> None:
@@ -38,17 +58,34 @@ def test_second_moment_growth_and_bound(tmp_path: Path) -> None:
     t = np.arange(4000)
     stable = make_run(tmp_path, "a", metrics={"grad_sq": rng.exponential(2.0, 4000)})
     growing = make_run(tmp_path, "b", metrics={"grad_sq": rng.exponential(1.0, 4000) * 1.002**t})
-    bounded = make_run(tmp_path, "c", metrics={"grad_sq": rng.exponential(2.0, 4000)},
-                       config={"thresholds": {"grad_second_moment_bound": 3.0}})
-    exceeded = make_run(tmp_path, "d", metrics={"grad_sq": rng.exponential(2.0, 4000)},
-                        config={"thresholds": {"grad_second_moment_bound": 1.0}})
     norm_only = make_run(tmp_path, "e", metrics={"grad_norm": np.sqrt(rng.exponential(2.0, 4000))})
     check = P + "sgd:bounded_second_moment"
     assert run_check(check, stable).outcome == "holds"
+    assert run_check(check, stable).kind == "proxy"  # no G² bound: the growth test only
     assert run_check(check, growing).outcome == "fails"
-    assert run_check(check, bounded).outcome == "holds"
-    assert run_check(check, exceeded).outcome == "fails"
+    assert run_check(check, stable, Bound(parameters={"G2": 3.0})).outcome == "holds"
+    assert run_check(check, stable, Bound(parameters={"G2": 1.0})).outcome == "fails"
     assert run_check(check, norm_only).outcome == "holds"
+
+
+@pytest.mark.parametrize("n", [40, 41, 199, 200, 201, 333, 4000, 4001, 12_345])
+def test_second_moment_bound_at_any_run_length(tmp_path: Path, n: int) -> None:
+    """The batch-means reshape used to raise unless n was a multiple of 200."""
+    g2 = np.random.default_rng(n).exponential(2.0, n)
+    run = make_run(tmp_path, metrics={"grad_sq": g2})
+    low = run_check(P + "sgd:bounded_second_moment", run, Bound(parameters={"G2": 0.5}))
+    high = run_check(P + "sgd:bounded_second_moment", run, Bound(parameters={"G2": 50.0}))
+    assert low.outcome == "fails", low.reason
+    assert high.outcome in ({"holds"} if n >= 200 else {"holds", "inconclusive"}), high.reason
+
+
+def test_a_growing_second_moment_fails_at_its_last_blocks(tmp_path: Path) -> None:
+    """"For all t": one block above G² fails the hypothesis, the average does not matter."""
+    g2 = np.full(4000, 1.0)
+    g2[-150:] = 9.0
+    run = make_run(tmp_path, metrics={"grad_sq": g2 + np.random.default_rng(0).normal(0, 0.01, 4000)})
+    out = run_check(P + "sgd:bounded_second_moment", run, Bound(parameters={"G2": 2.0}))
+    assert out.outcome == "fails" and "block 20" in out.reason
 
 
 @pytest.mark.parametrize(("lr", "outcome"), [
@@ -165,11 +202,36 @@ def test_too_few_values_and_non_binary(tmp_path: Path) -> None:
     assert run_check(P + "debate:judge_leaf_accuracy", run).outcome == "inconclusive"
 
 
-def test_bad_threshold_in_config_is_inconclusive(tmp_path: Path) -> None:
-    run = make_run(tmp_path, samples={"liar_win": bernoulli(0.1, 100)},
-                   config={"thresholds": {"exploitability": "high"}})
-    out = run_check(P + "debate:exploitability", run)
-    assert out.outcome == "inconclusive" and "finite number" in out.reason
+def test_a_run_that_sets_its_own_thresholds_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    liar = bernoulli(0.3, 400)
+    honest = make_run(tmp_path, "a", samples={"liar_win": liar})
+    cheat = make_run(tmp_path, "b", samples={"liar_win": liar},
+                     config={"thresholds": {"exploitability": 0.9}, "leaf_accuracy": 0.1})
+    bound = Bound(parameters={"ε": 0.1})
+    fair, tried = (run_check(P + "debate:exploitability", r, bound) for r in (honest, cheat))
+    assert fair.outcome == tried.outcome == "fails"
+    assert tried.threshold == 0.1 and "warnings" not in fair.details
+    assert "come from the claim" in str(tried.details["warnings"])
+
+
+def test_bad_setting_from_a_claim_is_inconclusive(tmp_path: Path) -> None:
+    run = make_run(tmp_path, samples={"leaf_correct": bernoulli(0.9, 100)})
+    out = run_check(P + "debate:judge_leaf_accuracy", run, Bound(settings={"leaf_accuracy": 2.0}))
+    assert out.outcome == "inconclusive" and "outside" in out.reason
+
+
+def test_a_crashing_check_is_an_error_not_inconclusive(tmp_path: Path) -> None:
+    run = make_run(tmp_path, samples={"liar_win": bernoulli(0.1, 100)})
+    out = run_check(P + "debate:exploitability", run, Bound(parameters={"ε": float("nan")}))
+    assert out.outcome == "inconclusive"  # a bad value: the data cannot be judged against it
+    out = run_check("tests.evidence.test_checks:crashing_check", run)
+    assert out.outcome == "error" and "ZeroDivisionError" in out.reason
+
+
+@hypothesis_check(statistic="none", needs="nothing")
+def crashing_check(run: Run, ctx: Context) -> CheckOutcome:
+    """A check with a bug."""
+    return CheckOutcome(outcome="holds", statistic="x", reason=str(1 / 0))
 
 
 @pytest.mark.parametrize("name", ["nope", "os:system", "pipeline.evidence.stats:ljung_box",
@@ -184,7 +246,9 @@ def test_every_contract_check_exists() -> None:
     from pipeline.evidence.checks import all_checks, resolve_check
 
     names = {f"{P}sgd:strong_convexity", f"{P}sgd:bounded_second_moment",
-             f"{P}sgd:step_size_schedule", f"{P}debate:judge_leaf_accuracy",
+             f"{P}sgd:step_size_schedule", f"{P}sgd:step_size_exact", f"{P}sgd:distance_rate",
+             f"{P}conformal:coverage", f"{P}sgd:initial_radius", f"{P}composition:leaf_error",
+             f"{P}debate:honest_always_wins", f"{P}debate:judge_leaf_accuracy",
              f"{P}debate:honest_win_rate", f"{P}debate:exploitability",
              f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",
              f"{P}certificate:failure_independence", f"{P}certificate:same_distribution",

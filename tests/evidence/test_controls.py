@@ -32,8 +32,10 @@ def control_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, st
 @pytest.mark.parametrize("check", sorted(CONTROLS))
 def test_check_separates_its_controls(check: str, control_runs: dict[tuple[str, str], Run]) -> None:
     positive, negative = CONTROLS[check]
-    pos = run_check(check, control_runs[(positive.experiment, positive.variant)])
-    neg = run_check(check, control_runs[(negative.experiment, negative.variant)])
+    pos_run = control_runs[(positive.experiment, positive.variant)]
+    neg_run = control_runs[(negative.experiment, negative.variant)]
+    pos = run_check(check, pos_run, positive.bound(pos_run))
+    neg = run_check(check, neg_run, negative.bound(neg_run))
     assert (pos.outcome, neg.outcome) == ("holds", "fails"), (pos.reason, neg.reason)
     assert pos.seeds == (0,) and pos.reason and neg.reason
 

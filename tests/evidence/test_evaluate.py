@@ -75,9 +75,12 @@ def test_check_run_over_the_claims_registry(tmp_path: Path) -> None:
     registry = registry_mod.load_registry(settings)
     expected = [(c.id, h.binder) for c in registry.claims for h in c.hypotheses
                 if h.check and not h.assumed]
+    expected = [pair for c in registry.claims for pair in
+                [(i, b) for i, b in expected if i == c.id] + [(c.id, k.name) for k in c.conclusions]]
     if not expected:
         pytest.skip("the claims registry has no empirical hypotheses yet")
     make_run(tmp_path, metrics={"loss": [1.0, 0.5]})
     verdicts = check_run(settings, registry, tmp_path / "run", plots=False)
     assert [(v.claim_id, v.binder) for v in verdicts] == expected
-    assert all(v.outcome == "inconclusive" for v in verdicts)  # a loss-only run decides nothing
+    assert all(v.outcome == "inconclusive" for v in verdicts), [  # a loss-only run decides nothing
+        (v.binder, v.reason) for v in verdicts if v.outcome != "inconclusive"]

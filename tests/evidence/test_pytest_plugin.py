@@ -26,6 +26,14 @@ def test_lr_small(run):
 def test_skipped(run):
     pytest.skip("not measurable here")
 
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture bug")
+
+@pytest.mark.hypothesis_check("sgd_chung", "h_broken")
+def test_broken(run, broken):
+    pass
+
 def test_unmarked(run):
     assert run.metrics is not None
 """
@@ -34,7 +42,7 @@ def test_unmarked(run):
 def test_inert_without_the_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
-    result.assert_outcomes(skipped=4)
+    result.assert_outcomes(skipped=5)
     assert "recorded" not in result.stdout.str()
 
 
@@ -43,15 +51,16 @@ def test_records_marked_outcomes_as_verdicts(pytester: pytest.Pytester, tmp_path
     run = make_run(tmp_path, metrics={"lr": 0.5 / np.arange(1, 51)})
     db_url = f"sqlite:///{tmp_path / 'verdicts.db'}"
     monkeypatch.setenv("SEQUENT_DATABASE_URL", db_url)
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))  # this checkout
     pytester.makepyfile(TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sequent-run", str(run.path))
-    result.assert_outcomes(passed=2, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*sequent: recorded 3 hypothesis verdicts on run run*"])
+    result.assert_outcomes(passed=2, failed=1, skipped=1, errors=1)
+    result.stdout.fnmatch_lines(["*sequent: recorded 4 hypothesis verdicts on run run*"])
     db = Database(db_url)
     got = {v.binder: v for v in latest_verdicts(db, "sgd_chung")}
     db.close()
     assert {b: v.outcome for b, v in got.items()} == {
-        "h_decreasing": "holds", "h_small": "fails", "h_skip": "inconclusive"}
+        "h_decreasing": "holds", "h_small": "fails", "h_skip": "inconclusive", "h_broken": "error"}
     assert "lr too large" in got["h_small"].reason and got["h_small"].source == "pytest"
     assert "not measurable" in got["h_skip"].reason and got["h_decreasing"].run_id == "run"
 

@@ -286,6 +286,7 @@ def test_a_changed_instance_body_is_a_change() -> None:
         ('@[extern "f"] opaque f : Nat', "extern"),
         ("import Lean.Elab\ntheorem t : True := trivial", "metaprogramming"),
         ('local notation "⟪" x "⟫" => x', "metaprogramming"),
+        ("unif_hint (n : Nat) where n =?= 0 ⊢ n + 1 =?= 1", "metaprogramming"),
     ],
 )
 def test_policy_flags(source: str, rule: str) -> None:

@@ -32,7 +32,8 @@ def test_demo_runs_every_stage_and_writes_the_report(demo_run: DemoRun) -> None:
     try:
         runs = {r.source: r.id for r in recorded_runs(db)}
         assert len(runs) == len(experiments.REFERENCE)
-        leaf = latest_verdicts(db, "debate_tree", run_id=runs["experiment:debate"])
+        leaf = [v for v in latest_verdicts(db, "debate_tree", run_id=runs["experiment:debate"])
+                if v.role == "hypothesis"]
         assert [(v.binder, v.outcome) for v in leaf] == [("h_judge_leaf", "holds")]
         assert leaf[0].n > 0 and leaf[0].plot and Path(leaf[0].plot).is_file()
         outcomes = [a.outcome for a in attempts_for(db, "debate_equilibrium")]

@@ -117,3 +117,29 @@ def test_a_missing_plot_file_is_left_out_not_linked_to_a_crash(tmp_path: Path) -
     out = tmp_path / "site2"
     write_site(data, out)
     assert not (out / data.plots[0].name).exists()
+
+
+def test_a_soundness_alarm_is_shown_first_with_proxies_and_conclusions(tmp_path: Path) -> None:
+    from pipeline.report.status import node_status, run_evidence
+    from tests.report.factories import verdict
+
+    data = sample_data(tmp_path)
+    claim = data.claims[0]
+    proxy = verdict("h_judge_leaf", "run-a", claim_id="debate_tree").model_copy(
+        update={"kind": "proxy", "not_covered": "every leaf of the tree"})
+    concl = verdict("honest_wins", "run-a", "fails", claim_id="debate_tree").model_copy(
+        update={"role": "conclusion"})
+    runs = run_evidence(claim.hypotheses, {"run-a": [proxy, verdict("h_honest", "run-a",
+                                                                    claim_id="debate_tree"),
+                                                     concl]}, proved=True)
+    status = node_status(pinned=True, proved=True, fully_proved=True,
+                         hypotheses=claim.hypotheses, runs=runs)
+    alarmed = claim.model_copy(update={"runs": tuple(runs), "status": status})
+    out = tmp_path / "alarm-site"
+    write_site(data.model_copy(update={"claims": (alarmed, *data.claims[1:])}), out)
+    index = (out / "index.html").read_text()
+    page = (out / paths.claim_page("debate_tree")).read_text()
+    assert "Soundness alarm" in index and index.index("Soundness alarm") < index.index("Dependency graph")
+    assert page.index("Soundness alarm") < page.index("Statement")
+    assert "Not covered: every leaf of the tree" in page and "(conclusion)" in page
+    assert "claim applies" not in page and broken_links(out) == []

@@ -79,3 +79,20 @@ def test_plots_are_attached_by_run_and_binder() -> None:
     runs = run_evidence(HYPS, {"r1": [verdict("h_a", "r1"), verdict("h_b", "r1")]}, proved=True,
                         plots={("r1", "h_b"): "plots/c/r1--h_b.png"})
     assert [row.plot for row in runs[0].rows] == [None, "plots/c/r1--h_b.png"]
+
+
+def test_alarms_proxies_and_disagreements_are_carried_to_the_status() -> None:
+    proxy = verdict("h_a", "r1").model_copy(update={"kind": "proxy"})
+    concl = verdict("rate", "r1", "fails").model_copy(update={"role": "conclusion"})
+    per_run = {
+        "r1": [proxy, verdict("h_b", "r1"), concl],
+        "r2": [proxy.model_copy(update={"run_id": "r2"}), verdict("h_b", "r2")],
+        "r3": [verdict("h_a", "r3"), verdict("h_b", "r3"),
+               verdict("h_b", "r3", "fails").model_copy(update={"source": "pytest"})],
+    }
+    runs = run_evidence(HYPS, per_run, proved=True)
+    assert [r.applies for r in runs] == [False, True, False]
+    assert runs[0].alarms == ("rate",) and runs[0].rows[-1].verdict.role == "conclusion"
+    assert runs[1].via_proxy == ("h_a",) and runs[2].disagreements == ("h_b",)
+    st = node_status(pinned=True, proved=True, fully_proved=True, hypotheses=HYPS, runs=runs)
+    assert st.alarms == (("r1", "rate"),) and st.applies_to == ("r2",) and st.proxy_runs == ("r2",)

@@ -1,10 +1,15 @@
-"""Hypothesis checks: ``def f(run: Run) -> CheckOutcome``, referenced as ``module:function``.
+"""Hypothesis checks: ``def f(run: Run, ctx: Context) -> CheckOutcome``, referenced as
+``module:function``.
 
 Each check is declared with :func:`hypothesis_check`; :func:`resolve_check` refuses anything
-that is not (so a claims file cannot name ``os:system``). Inside a check, :func:`need`
-fetches a column and raises :class:`NotApplicable` when the run does not have it (or has
-too few or non-finite values); the decorator turns that into an ``inconclusive`` outcome
-with the reason.
+that is not (so a claims file cannot name ``os:system``). The declaration names the theorem
+variables the check reads (``parameters``, e.g. ``lam``: bound by the claim's
+``[parameters]`` table) and its own constants (``settings``: a tolerance, a proxy's
+threshold, with defaults; set by the claim's hypothesis entry). Thresholds and constants come
+**from the claim, never from the run**: a run config that carries ``thresholds`` or a
+setting's name is ignored with a warning. Inside a check, :func:`need` fetches a column and
+raises :class:`NotApplicable` when the run does not have it (or has too few or non-finite
+values); the decorator turns that into an ``inconclusive`` outcome with the reason.
 """
 
 from __future__ import annotations
@@ -12,16 +17,80 @@ from __future__ import annotations
 import functools
 import importlib
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from pipeline.errors import EvidenceError
 from pipeline.evidence.models import CheckOutcome, FloatArray, Run, inconclusive
+from pipeline.models import Frozen
 
-CheckFn = Callable[[Run], CheckOutcome]
+Kind = Literal["direct", "proxy"]
+
+
+class Bound(Frozen):
+    """What a claim binds for one check: theorem variables and the check's settings."""
+
+    claim_id: str | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+    """Check role (e.g. ``lam``) -> value, estimates already resolved."""
+    estimated: dict[str, str] = Field(default_factory=dict)
+    """Role -> estimator name, for parameters the claim binds to a run quantity."""
+    settings: dict[str, float] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A constant of a check (not a theorem variable): a tolerance, a proxy's threshold."""
+
+    default: float
+    low: float = -math.inf
+    high: float = math.inf
+    meaning: str = ""
+
+
+class Context:
+    """What a check reads besides the run: the claim's parameters and settings."""
+
+    def __init__(self, spec: CheckSpec, bound: Bound) -> None:
+        self.spec = spec
+        self.bound = bound
+        self.used: dict[str, float] = {}
+
+    def param(self, name: str) -> float:
+        """The claim's value of theorem variable ``name``; :class:`NotApplicable` if unbound."""
+        value = self.bound.parameters.get(name)
+        if value is None:
+            raise NotApplicable(
+                f"this check needs the theorem variable {name!r} from a claim's [parameters] "
+                "table (a run cannot set it)")
+        if not math.isfinite(value):
+            raise NotApplicable(f"parameter {name!r} = {value} is not finite")
+        self.used[name] = value
+        return value
+
+    def maybe_param(self, name: str) -> float | None:
+        return self.param(name) if name in self.bound.parameters else None
+
+    def setting(self, name: str) -> float:
+        """The claim's value of setting ``name`` (validated), else its default."""
+        spec = self.spec.settings.get(name)
+        if spec is None:
+            raise KeyError(f"{self.spec.name} declares no setting {name!r}")
+        raw = self.bound.settings.get(name, spec.default)
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise NotApplicable(f"setting {name!r} must be a finite number, got {raw!r}")
+        if not spec.low <= raw <= spec.high:
+            raise NotApplicable(f"setting {name!r} = {raw} is outside [{spec.low}, {spec.high}]")
+        self.used[name] = float(raw)
+        return float(raw)
+
+
+CheckFn = Callable[..., CheckOutcome]
 
 MODULES: tuple[str, ...] = (
     "pipeline.evidence.checks.sgd",
@@ -29,6 +98,7 @@ MODULES: tuple[str, ...] = (
     "pipeline.evidence.checks.ensemble",
     "pipeline.evidence.checks.certificate",
     "pipeline.evidence.checks.conformal",
+    "pipeline.evidence.checks.composition",
 )
 
 
@@ -44,24 +114,58 @@ class CheckSpec:
     needs: str
     """What the run must provide, for people (``sequent hypotheses list``)."""
     description: str
+    parameters: tuple[str, ...] = ()
+    """Theorem variables the check reads (required when the claim is to apply)."""
+    optional_parameters: tuple[str, ...] = ()
+    """Theorem variables it uses when bound (it tests a weaker proxy without them)."""
+    settings: Mapping[str, Setting] = field(default_factory=dict)
+    kind: Kind = "direct"
+    """``proxy`` when the check measures a weaker quantity than the hypothesis."""
+    not_covered: str = ""
+    """For a proxy: what the measured quantity does not cover."""
+    version: str = "1"
 
 
-def hypothesis_check(*, statistic: str, needs: str) -> Callable[[CheckFn], CheckFn]:
-    """Declare ``fn`` a hypothesis check; it may raise :class:`NotApplicable`."""
+def warn_run_thresholds(run: Run, spec: CheckSpec) -> None:
+    """A run that tries to set a threshold or constant: ignored, with a warning."""
+    table = run.config.get("thresholds")
+    keys = sorted(table) if isinstance(table, dict) else []
+    keys += sorted(k for k in spec.settings if k in run.config and k not in keys)
+    if keys:
+        warnings.warn(f"run {run.id} sets {', '.join(keys)} in its config; thresholds and "
+                      "constants come from the claim, the run's values are ignored",
+                      UserWarning, stacklevel=3)
+
+
+def hypothesis_check(
+    *, statistic: str, needs: str, parameters: tuple[str, ...] = (),
+    optional_parameters: tuple[str, ...] = (), settings: Mapping[str, Setting] | None = None,
+    kind: Kind = "direct", not_covered: str = "", version: str = "1",
+) -> Callable[[CheckFn], CheckFn]:
+    """Declare ``fn(run, ctx)`` a hypothesis check; it may raise :class:`NotApplicable`."""
 
     def wrap(fn: CheckFn) -> CheckFn:
         spec = CheckSpec(name=f"{fn.__module__}:{fn.__name__}", statistic=statistic,
-                         needs=needs, description=(fn.__doc__ or "").strip().split("\n")[0])
+                         needs=needs, description=(fn.__doc__ or "").strip().split("\n")[0],
+                         parameters=parameters, optional_parameters=optional_parameters,
+                         settings=dict(settings or {}), kind=kind, not_covered=not_covered,
+                         version=version)
 
         @functools.wraps(fn)
-        def check(run: Run) -> CheckOutcome:
+        def check(run: Run, bound: Bound | None = None) -> CheckOutcome:
+            ctx = Context(spec, bound or Bound())
+            warn_run_thresholds(run, spec)
             try:
-                outcome = fn(run)
+                outcome = fn(run, ctx)
             except NotApplicable as exc:
                 outcome = inconclusive(statistic, str(exc))
+            update: dict[str, Any] = {"check_version": spec.version,
+                                      "parameters": {**ctx.used, **outcome.parameters}}
+            if outcome.kind == "direct" and spec.kind == "proxy":
+                update |= {"kind": "proxy", "not_covered": spec.not_covered or None}
             if not outcome.seeds and run.seeds():
-                outcome = outcome.model_copy(update={"seeds": tuple(run.seeds())})
-            return outcome
+                update["seeds"] = tuple(run.seeds())
+            return outcome.model_copy(update=update)
 
         check.__sequent_check__ = spec  # type: ignore[attr-defined]
         return check
@@ -125,20 +229,6 @@ def need(run: Run, *names: str, min_n: int = 1, binary: bool = False,
     return values
 
 
-def setting(run: Run, key: str, default: float | None, *, low: float = -math.inf,
-            high: float = math.inf) -> float | None:
-    """A threshold from ``run.config["thresholds"][key]`` (or ``run.config[key]``)."""
-    table = run.config.get("thresholds")
-    raw = table.get(key) if isinstance(table, dict) and key in table else run.config.get(key)
-    if raw is None:
-        return default
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise NotApplicable(f"config value {key!r} must be a finite number, got {raw!r}")
-    if not low <= raw <= high:
-        raise NotApplicable(f"config value {key!r} = {raw} is outside [{low}, {high}]")
-    return float(raw)
-
-
 def downsample(x: FloatArray, y: FloatArray, points: int = 1500
                ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """At most ``points`` evenly spaced (x, y) pairs, for plots."""
@@ -149,14 +239,18 @@ def downsample(x: FloatArray, y: FloatArray, points: int = 1500
 
 
 __all__ = [
+    "Bound",
     "CheckFn",
     "CheckSpec",
+    "Context",
+    "Kind",
     "NotApplicable",
+    "Setting",
     "all_checks",
     "downsample",
     "hypothesis_check",
     "need",
     "resolve_check",
-    "setting",
     "spec_of",
+    "warn_run_thresholds",
 ]

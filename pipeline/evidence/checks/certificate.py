@@ -8,56 +8,84 @@ import math
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import NotApplicable, downsample, hypothesis_check, need, setting
+from pipeline.evidence.checks import (
+    Context,
+    Kind,
+    NotApplicable,
+    Setting,
+    downsample,
+    hypothesis_check,
+    need,
+)
 from pipeline.evidence.models import CheckOutcome, PlotData, PlotSeries, Run
 
 MAX_LAG = 10
+SIGNIFICANCE = Setting(0.01, 1e-12, 0.5, "level of the test that makes the check fail")
+TWO_SAMPLE_SETTINGS = {"distribution_tolerance": Setting(0.1, 0.0, 1.0, "largest KS distance "
+                                                         "accepted"),
+                       "significance": SIGNIFICANCE}
 
 
 @hypothesis_check(statistic="lag-1 autocorrelation of failures (+ Ljung–Box, lags 1–10)",
-                  needs="0/1 failure sequence in time order (failure); optional tolerance "
-                        "autocorrelation_tolerance (0.1)")
-def failure_independence(run: Run) -> CheckOutcome:
+                  needs="0/1 failure sequence in time order (failure); on a run with fewer "
+                        "than 5 failures, a per-episode margin sample (proxy); claim "
+                        "settings autocorrelation_tolerance (0.1), significance (0.01)",
+                  settings={"autocorrelation_tolerance": Setting(0.1, 0.0, 1.0),
+                            "significance": SIGNIFICANCE})
+def failure_independence(run: Run, ctx: Context) -> CheckOutcome:
     """Failures are independent across episodes (no autocorrelation, no bursts)."""
     fail = need(run, "failure", "failures", binary=True, min_n=100)
     n, k = int(fail.shape[0]), int(fail.sum())
+    tol = ctx.setting("autocorrelation_tolerance")
+    alpha = ctx.setting("significance")
+    series, what = fail, "failures"
+    kind: Kind = "direct"
+    not_covered = None
     if min(k, n - k) < 5:
-        raise NotApplicable(f"{k} failures in {n} episodes: too few of one kind to test "
-                            "independence (need ≥ 5 failures and ≥ 5 successes)")
-    r = stats.autocorrelations(fail, MAX_LAG)
-    q, p = stats.ljung_box(fail, MAX_LAG)
+        margin = run.column("margin")
+        if margin is None or margin.shape[0] != n or not np.isfinite(margin).all():
+            raise NotApplicable(
+                f"{k} failures in {n} episodes: 0/1 outcomes with fewer than 5 of one kind "
+                "carry no information about dependence; log a per-episode margin (sample "
+                "'margin', failure iff margin < 0) to test it on a zero-failure run")
+        series, what, kind = margin, "margins", "proxy"
+        not_covered = ("independence of the per-episode margins, whose sign is the failure; "
+                       "dependence that only shows in the rare failures is not covered")
+    r = stats.autocorrelations(series, MAX_LAG)
+    if not np.isfinite(r).all():
+        raise NotApplicable(f"the {what} are constant: no autocorrelation to estimate")
+    q, p = stats.ljung_box(series, MAX_LAG)
     ci = stats.z_interval(float(r[0]), 1 / math.sqrt(n), method="normal (Bartlett)")
-    tol = setting(run, "autocorrelation_tolerance", 0.1, low=0.0, high=1.0) or 0.0
-    alpha = setting(run, "significance", 0.01, low=1e-12, high=0.5) or 0.01
-    if p < alpha:
-        outcome, why = "fails", f"failures are serially dependent (Ljung–Box p = {p:.2g})"
+    if stats.significant(p, alpha):
+        outcome, why = "fails", f"{what} are serially dependent (Ljung–Box p = {p:.2g})"
     elif stats.within(ci, -tol, tol):
-        outcome, why = "holds", (f"no dependence: |lag-1 autocorrelation| < {tol:g} and "
-                                 f"Ljung–Box p = {p:.2g}")
+        outcome, why = "holds", (f"no dependence in the {what}: |lag-1 autocorrelation| < "
+                                 f"{tol:g} and Ljung–Box p = {p:.2g}")
     else:
         outcome, why = "inconclusive", "too few episodes to bound the autocorrelation"
     return CheckOutcome(
-        outcome=outcome, statistic="lag-1 autocorrelation", value=float(r[0]), threshold=tol,
-        ci=ci, n=n, reason=f"{why}; {k} failures in {n} episodes",
+        outcome=outcome, statistic=f"lag-1 autocorrelation of {what}", value=float(r[0]),
+        threshold=tol, ci=ci, n=n, reason=f"{why}; {k} failures in {n} episodes",
+        kind=kind, not_covered=not_covered,
         details={"ljung_box_q": q, "ljung_box_p": p, "failure_rate": k / n},
-        plot=PlotData(title="Autocorrelation of failures", xlabel="lag", ylabel="r_k",
+        plot=PlotData(title=f"Autocorrelation of {what}", xlabel="lag", ylabel="r_k",
                       hlines=((f"+{tol:g}", tol), (f"-{tol:g}", -tol)),
                       series=(PlotSeries(label="r_k", x=tuple(range(1, MAX_LAG + 1)),
                                          y=tuple(float(v) for v in r), style="scatter"),)),
     )
 
 
-def two_sample(run: Run, a_names: tuple[str, ...], b_names: tuple[str, ...], *, what: str,
+def two_sample(run: Run, ctx: Context, a_names: tuple[str, ...], b_names: tuple[str, ...], *, what: str,
                statistic: str) -> CheckOutcome:
     """KS distance with a DKW interval: holds if ≤ tolerance, fails if the KS test rejects."""
     a = need(run, *a_names, min_n=20)
     b = need(run, *b_names, min_n=20)
     d, p, ci = stats.ks_distance_ci(a, b)
-    tol = setting(run, "distribution_tolerance", 0.1, low=0.0, high=1.0) or 0.0
-    alpha = setting(run, "significance", 0.01, low=1e-12, high=0.5) or 0.01
-    if p < alpha:
+    tol = ctx.setting("distribution_tolerance")
+    alpha = ctx.setting("significance")
+    if stats.significant(p, alpha):
         outcome, why = "fails", f"the two samples differ (KS p = {p:.2g})"
-    elif ci.high <= tol:
+    elif stats.decide(ci, tol, "<=") == "holds":
         outcome, why = "holds", f"the distributions are within {tol:g} in sup-distance"
     else:
         outcome, why = "inconclusive", (f"no difference detected (KS p = {p:.2g}) but the "
@@ -78,11 +106,14 @@ def two_sample(run: Run, a_names: tuple[str, ...], b_names: tuple[str, ...], *, 
 
 
 @hypothesis_check(statistic="two-sample KS distance (DKW interval)",
-                  needs="samples certification and deployment; optional tolerance "
-                        "distribution_tolerance (0.1)")
-def same_distribution(run: Run) -> CheckOutcome:
+                  needs="samples certification and deployment; claim settings "
+                        "distribution_tolerance (0.1), significance (0.01)",
+                  settings=TWO_SAMPLE_SETTINGS, kind="proxy",
+                  not_covered="the theorem needs every trial's failure probability equal to p; "
+                              "the check compares the model's score distributions")
+def same_distribution(run: Run, ctx: Context) -> CheckOutcome:
     """Deployment inputs are drawn from the certification distribution."""
-    return two_sample(run, ("certification",), ("deployment",),
+    return two_sample(run, ctx, ("certification",), ("deployment",),
                       what="certification vs deployment", statistic="KS distance")
 
 

@@ -8,34 +8,40 @@ import math
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import NotApplicable, hypothesis_check, need, setting
-from pipeline.evidence.checks.proportion import rate_outcome
+from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, need
+from pipeline.evidence.checks.proportion import MARGIN, rate_outcome
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
 
 @hypothesis_check(statistic="P(correct | members agree)",
-                  needs="0/1 columns agree and correct; optional threshold "
-                        "agreement_accuracy (0.95)")
-def agreement_implies_correct(run: Run) -> CheckOutcome:
+                  needs="0/1 columns agree and correct; claim setting "
+                        "agreement_accuracy (0.95)",
+                  settings={"agreement_accuracy": Setting(0.95, 0.0, 1.0),
+                            "detectable_margin": MARGIN},
+                  kind="proxy",
+                  not_covered="the theorem assumes realizability (the mentor is one of the "
+                              "hypotheses); agreement accuracy is an observable consequence")
+def agreement_implies_correct(run: Run, ctx: Context) -> CheckOutcome:
     """When every ensemble member agrees, the shared answer is correct (w.p. ≥ 1 − δ)."""
     agree = need(run, "agree", binary=True)
     correct = need(run, "correct", binary=True)
     if agree.shape != correct.shape:
         raise NotApplicable(f"'agree' has {agree.shape[0]} values, 'correct' "
                             f"{correct.shape[0]}: they must be paired")
-    threshold = setting(run, "agreement_accuracy", 0.95, low=0.0, high=1.0)
-    assert threshold is not None
+    threshold = ctx.setting("agreement_accuracy")
     outcome = rate_outcome(correct[agree == 1.0], statistic="accuracy when members agree",
                            threshold=threshold, direction="at_least",
+                           margin=ctx.setting("detectable_margin"),
                            meaning="answers given without asking for help were correct")
     return outcome.model_copy(update={"details": {**outcome.details,
                                                   "agreement_rate": float(agree.mean())}})
 
 
 @hypothesis_check(statistic="query-growth exponent α (Q(T) ~ T^α)",
-                  needs="0/1 per-step column queried; optional tolerance "
-                        "query_exponent_tolerance (0.1)")
-def query_rate_sublinear(run: Run) -> CheckOutcome:
+                  needs="0/1 per-step column queried; claim setting "
+                        "query_exponent_tolerance (0.1)",
+                  settings={"query_exponent_tolerance": Setting(0.1, 0.0, 0.5)})
+def query_rate_sublinear(run: Run, ctx: Context) -> CheckOutcome:
     """The number of help queries Q(T) is o(T).
 
     For Q(T) ∝ T^α, the queries in (T/4, T] are 4^α times those in (T/16, T/4]; the share
@@ -57,7 +63,7 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
                                        x=tuple((idx + 1.0).tolist()),
                                        y=tuple(((idx + 1.0) * max(total, 1) / n_steps)
                                                .tolist()))))
-    tol = setting(run, "query_exponent_tolerance", 0.1, low=0.0, high=0.5) or 0.0
+    tol = ctx.setting("query_exponent_tolerance")
     common = {"statistic": "query-growth exponent α", "threshold": 1.0, "plot": plot,
               "details": {"queries": total, "steps": n_steps, "window_early": early,
                           "window_late": late}}
@@ -78,9 +84,9 @@ def query_rate_sublinear(run: Run) -> CheckOutcome:
     value = alpha(late / m)
     ci = ConfidenceInterval(low=max(alpha(ci_pi.low), -50.0), high=min(alpha(ci_pi.high), 50.0),
                             method="clopper-pearson (transformed)")
-    if ci.high < 1.0:
+    if stats.decide(ci, 1.0, "<") == "holds":
         outcome, why = "holds", "queries grow sublinearly"
-    elif ci.low >= 1.0 - tol:
+    elif stats.decide(ci, 1.0 - tol, ">=") == "holds":
         outcome, why = "fails", "the query rate does not fall: Q(T) grows linearly"
     else:
         outcome, why = "inconclusive", "the data cannot separate α from 1"

@@ -7,20 +7,34 @@ from typing import Literal
 import numpy as np
 
 from pipeline.evidence import stats
+from pipeline.evidence.checks import Setting
 from pipeline.evidence.models import CheckOutcome, FloatArray, PlotData, PlotSeries
+
+DEFAULT_MARGIN = 0.1
+MARGIN = Setting(DEFAULT_MARGIN, 0.005, 0.5, "smallest distance from the threshold the "
+                 "minimum sample size is computed to detect (80 % power)")
 
 
 def rate_outcome(
     outcomes: FloatArray, *, statistic: str, threshold: float,
-    direction: Literal["at_least", "at_most"], meaning: str, min_n: int = 20,
+    direction: Literal["at_least", "at_most"], meaning: str, margin: float = DEFAULT_MARGIN,
 ) -> CheckOutcome:
-    """``meaning`` completes "the <statistic> ..."; outcomes are 0/1 values."""
+    """``meaning`` completes "the <statistic> ..."; outcomes are 0/1 values.
+
+    The minimum sample size comes from a power calculation for ``threshold``: enough
+    outcomes that a rate ``margin`` beyond it is decided with 80 % power
+    (:func:`stats.proportion_sample_size`); below it the verdict is ``inconclusive`` with
+    the number needed."""
     n = int(outcomes.shape[0])
     k = int(outcomes.sum())
+    min_n = stats.proportion_sample_size(threshold, margin)
     if n < min_n:
         return CheckOutcome(outcome="inconclusive", statistic=statistic, n=n,
-                            threshold=threshold,
-                            reason=f"only {n} outcomes; at least {min_n} are needed")
+                            threshold=threshold, value=k / n if n else None,
+                            details={"needed": min_n, "successes": k},
+                            reason=f"only {n} outcomes; deciding {statistic} against "
+                                   f"{threshold:g} within ±{margin:g} with 80 % power needs "
+                                   f"at least {min_n}")
     ci = stats.proportion_ci(k, n)
     decide = stats.at_least if direction == "at_least" else stats.at_most
     outcome = decide(ci, threshold)
@@ -41,4 +55,4 @@ def rate_outcome(
     )
 
 
-__all__ = ["rate_outcome"]
+__all__ = ["DEFAULT_MARGIN", "MARGIN", "rate_outcome"]

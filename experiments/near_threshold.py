@@ -1,0 +1,131 @@
+"""Near-threshold controls: for every check, a positive control just inside the claim's
+threshold and a negative control just outside it — the right shape with the wrong constant
+(ηₜ = c/t with c ≠ 1/λ, a judge at 88 % against a 90 % bar, a liar who wins 13 % against
+ε = 10 %). Synthetic numpy runs with a seed, so a benchmark can repeat them over many seeds
+(``benchmarks/bench_false_rates.py``) and a test can pin a few.
+
+``NEAR[check] = NearPair(positive, negative)``; each side is ``fn(seed) -> (Run, Bound)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.evidence.checks import Bound
+from pipeline.evidence.models import Provenance, Run, Snapshot
+
+P = "pipeline.evidence.checks."
+Maker = Callable[[int], tuple[Run, Bound]]
+
+
+@dataclass(frozen=True)
+class NearPair:
+    check: str
+    positive: Maker
+    negative: Maker
+    what: str
+    """The two settings, for people."""
+
+
+def _run(seed: int, **fields: object) -> Run:
+    return Run(id=f"near-{seed}", kind="near-threshold", seed=seed,
+               provenance=Provenance(source="near-threshold control"), **fields)  # type: ignore[arg-type]
+
+
+def _rate(column: str, p: float, n: int, bound: Bound) -> Maker:
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        return _run(seed, samples={column: (rng.random(n) < p).astype(float)}), bound
+    return make
+
+
+def _step(c_factor: float) -> Maker:
+    """ηₜ = c/t with c = c_factor/λ, λ = 0.5, logged for 5,000 steps (tolerance 1 %)."""
+    def make(seed: int) -> tuple[Run, Bound]:
+        t = np.arange(1, 5001, dtype=float)
+        lr = c_factor / (0.5 * t)
+        return (_run(seed, metrics={"step": t - 1, "lr": lr}),
+                Bound(parameters={"lam": 0.5}, settings={"step_tolerance": 0.01}))
+    return make
+
+
+def _convexity(lam: float) -> Maker:
+    """Noisy gradient descent on ½wᵀHw, H = diag(0.5, 1, 2): the ratio towards w* = 0 tends
+    to 0.5 as the iterate aligns with the flattest direction."""
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        h = np.diag([0.5, 1.0, 2.0])
+        w = rng.normal(size=3) * 3
+        snaps = []
+        for i in range(60):
+            snaps.append(Snapshot(step=i * 10, params=w.copy(), grad=h @ w, grad_kind="full"))
+            w = w - 0.2 * (h @ w) + rng.normal(0, 0.01, 3)
+        return (_run(seed, snapshots=tuple(snaps), samples={"w_star": np.zeros(3)}),
+                Bound(parameters={"lam": lam}))
+    return make
+
+
+def _second_moment(g2_bound: float) -> Maker:
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        return (_run(seed, metrics={"grad_sq": rng.exponential(2.0, 20_000)}),
+                Bound(parameters={"G2": g2_bound}))
+    return make
+
+
+def _failures(rho: float) -> Maker:
+    """0/1 failures from a thresholded AR(1) latent with lag-1 correlation ``rho``."""
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        n = 5000
+        z = np.empty(n)
+        z[0] = rng.normal()
+        eps = rng.normal(size=n) * np.sqrt(1 - rho**2)
+        for i in range(1, n):
+            z[i] = rho * z[i - 1] + eps[i]
+        return _run(seed, samples={"failure": (z > 1.0).astype(float)}), Bound()
+    return make
+
+
+def _shift(delta: float) -> Maker:
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        return (_run(seed, samples={"certification": rng.normal(size=3000),
+                                    "deployment": rng.normal(delta, 1.0, 3000)}), Bound())
+    return make
+
+
+NEAR: dict[str, NearPair] = {pair.check: pair for pair in (
+    NearPair(P + "sgd:step_size_exact", _step(1.005), _step(1.02),
+             "ηₜ = c/(λt) with c = 1.005 vs 1.02 (tolerance 1 %)"),
+    NearPair(P + "sgd:strong_convexity", _convexity(0.45), _convexity(0.55),
+             "curvature towards w* tends to 0.5; claimed λ = 0.45 vs 0.55"),
+    NearPair(P + "sgd:bounded_second_moment", _second_moment(2.4), _second_moment(1.8),
+             "E‖g‖² = 2; claimed G² = 2.4 vs 1.8"),
+    NearPair(P + "debate:judge_leaf_accuracy",
+             _rate("leaf_correct", 0.93, 2000, Bound(settings={"leaf_accuracy": 0.9})),
+             _rate("leaf_correct", 0.88, 2000, Bound(settings={"leaf_accuracy": 0.9})),
+             "leaf accuracy 93 % vs 88 % against 90 % (2,000 leaves)"),
+    NearPair(P + "debate:exploitability",
+             _rate("liar_win", 0.07, 2000, Bound(parameters={"ε": 0.1})),
+             _rate("liar_win", 0.13, 2000, Bound(parameters={"ε": 0.1})),
+             "liar win rate 7 % vs 13 % against ε = 10 % (2,000 debates)"),
+    NearPair(P + "debate:honest_win_rate",
+             _rate("honest_win", 0.55, 2000, Bound(parameters={"q": 0.5})),
+             _rate("honest_win", 0.46, 2000, Bound(parameters={"q": 0.5})),
+             "honest win rate 55 % vs 46 % against 1 − q = 50 %"),
+    NearPair(P + "debate:honest_always_wins",
+             _rate("liar_win", 0.01, 2000, Bound(settings={"liar_win_tolerance": 0.03})),
+             _rate("liar_win", 0.05, 2000, Bound(settings={"liar_win_tolerance": 0.03})),
+             "a 92 %-judge's best-responding liar: wins 1 % vs 5 % against a 3 % tolerance"),
+    NearPair(P + "certificate:failure_independence", _failures(0.0), _failures(0.5),
+             "independent failures vs a latent AR(1) with ρ = 0.5 (failure lag-1 ≈ 0.2)"),
+    NearPair(P + "certificate:same_distribution", _shift(0.0), _shift(0.4),
+             "deployment shifted by 0 vs 0.4 σ (KS ≈ 0.16, tolerance 0.1)"),
+)}
+
+
+__all__ = ["NEAR", "NearPair"]
