@@ -57,6 +57,11 @@ class Backend(ABC):
     def compile_args(self, file_name: str, olean: str) -> list[str]:
         return ["--json", "-o", olean, file_name]
 
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        """argv and environment of a resident ``lean --worker`` (LSP on stdin/stdout) in
+        ``workdir``: the iteration path's engine (:mod:`pipeline.lean.resident`)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -74,15 +79,20 @@ class _ProcessSession(Session):
         return self.process.run(args, timeout_s)
 
 
-def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path) -> tuple[list[str], dict[str, str]]:
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *,
+                     resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
     """Node under its permission model: read the library, runtime and built .oleans;
-    write only the check's own folder. The patched glue mounts exactly these folders."""
+    write only the check's own folder. The patched glue mounts exactly these folders.
+
+    With ``resident_threads``: a resident ``lean --worker`` (LSP on stdin/stdout) with a
+    thread pool of that size; it may also read its own stdin through ``/proc/self/fd/0``."""
     readable = [workdir, install.lib, install.runtime, build_dir]
+    extra_read = ["/proc/self/fd/0"] if resident_threads else []
     cmd = [
         str(install.node),
         "--permission",
         "--allow-worker",
-        *[f"--allow-fs-read={p}" for p in readable],
+        *[f"--allow-fs-read={p}" for p in [*readable, *extra_read]],
         f"--allow-fs-write={workdir}",
         str(install.launcher),
         str(install.glue),
@@ -93,6 +103,12 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path) -
         "LEAN_PATH": f"{install.lib}:{build_dir}",
         "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
     }
+    if install.thread_glue is not None:
+        env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
+    if resident_threads:
+        cmd += ["--worker", "-Dserver.reportDelayMs=0"]
+        env["SEQUENT_RESIDENT"] = "1"
+        env["SEQUENT_THREAD_POOL"] = str(resident_threads)
     return cmd, env
 
 
@@ -136,6 +152,10 @@ class EmbeddedBackend(Backend):
             return
         with self._pool.lease(timeout_s + READY_TIMEOUT_S) as process:
             yield _ProcessSession(process)
+
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        return embedded_command(self.install, workdir, self.settings.build_dir,
+                                resident_threads=max(1, self.settings.resident_threads))
 
     def pool_stats(self) -> dict[str, int]:
         return self._pool.stats() if self._pool else {}
@@ -221,6 +241,13 @@ class NativeBackend(Backend):
             raise EnvironmentError_(f"`lean --version` failed: {exc}") from exc
         self.version = out.stdout.strip()
         settings.build_dir.mkdir(parents=True, exist_ok=True)
+
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        env = dict(os.environ)
+        env["LEAN_PATH"] = os.pathsep.join(
+            p for p in (str(self.settings.build_dir), env.get("LEAN_PATH", "")) if p
+        )
+        return [*self.prefix, "--worker", "-Dserver.reportDelayMs=0"], env
 
     @contextmanager
     def session(self, timeout_s: float) -> Iterator[Session]:
