@@ -186,7 +186,8 @@ class Checker:
         if violations:
             reasons = [Reason.sorry if v.rule == "sorry" else Reason.axiom if v.rule == "axiom" else Reason.forbidden
                        for v in violations]
-            return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations)
+            return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations
+                                ).model_copy(update={"backend": f"{self.backend.name}+resident"})
         run = self.resident().check(source, request.timeout_s or self.settings.lean_timeout_s)
         messages = [m.model_copy(update={"file_name": request.file_name}) for m in run.messages]
         errors = any(m.severity is Severity.error for m in messages)
@@ -194,8 +195,9 @@ class Checker:
                      elapsed_s=run.elapsed_s, timed_out=run.timed_out, out_of_memory=run.out_of_memory,
                      peak_rss_mb=run.rss_mb)
         reasons = reasons_for(raw, messages, request.policy, None)
-        return self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
-                            request, key, started, raw_stderr=run.stderr if Reason.crash in reasons else "")
+        result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
+                              request, key, started, raw_stderr=run.stderr if Reason.crash in reasons else "")
+        return result.model_copy(update={"backend": f"{self.backend.name}+resident"})
 
     def goals(self, source: str, line: int, column: int, imports: Sequence[str] = (), *,
               policy: Policy | None = None) -> Goal:

@@ -156,7 +156,7 @@ def slim_thread_glue(source: str) -> str:
             kept.append(statement)
     kept_names = {st.split("=", 1)[0] for st in kept}
     decl = [n for n in declared if n in kept_names or n in used]
-    if len(kept) < 10 or ("_mi_thread_done" in used and "_mi_thread_done" not in kept_names):
+    if not kept or ("_mi_thread_done" in used and "_mi_thread_done" not in kept_names):
         raise EnvironmentError_("slimming the thread glue kept too little; review slim_thread_glue")
     return (source[:vstart] + "var " + ",".join(decl) + source[vend:start]
             + _EXPORTS_FN + ";".join(kept) + ";" + source[end:])

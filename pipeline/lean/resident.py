@@ -284,6 +284,7 @@ class ResidentPool:
         self.ready_timeout_s = ready_timeout_s
         self._cond = threading.Condition()
         self._idle: list[ResidentWorker] = []
+        self._live: dict[int, ResidentWorker] = {}
         self._slots = 0  # workers alive or starting, idle or busy
         self._closed = False
         self.started = self.recycled = self.crashed = self.checks = 0
@@ -323,6 +324,7 @@ class ResidentPool:
             evict.close()
             with self._cond:
                 self.recycled += 1
+                self._live.pop(id(evict), None)
         try:
             worker = ResidentWorker(header, self._factory, self.memory_mb)
             worker.start(self.ready_timeout_s)
@@ -333,6 +335,7 @@ class ResidentPool:
             raise
         with self._cond:
             self.started += 1
+            self._live[id(worker)] = worker
         return worker, True
 
     def _give_back(self, worker: ResidentWorker, ok: bool) -> None:
@@ -345,6 +348,7 @@ class ResidentPool:
                 self._cond.notify_all()
                 return
             self._slots -= 1
+            self._live.pop(id(worker), None)
             if worker.healthy():
                 self.recycled += 1
             else:
@@ -385,8 +389,9 @@ class ResidentPool:
                                  checks=self.checks)
 
     def worker_pids(self) -> list[int]:
+        """Process ids of the workers alive now, idle or busy."""
         with self._cond:
-            return [w.lsp.proc.pid for w in self._idle]
+            return [w.lsp.proc.pid for w in self._live.values()]
 
     def close(self) -> None:
         with self._cond:
