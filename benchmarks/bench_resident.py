@@ -4,6 +4,8 @@
 
 Prints, for the embedded backend:
 
+0. a cold one-shot check (fresh process) with the full glue for the wasm threads and with the
+   slim thread glue: wall time, CPU time, peak memory;
 1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``;
 2. resident re-check of small proofs with an unchanged header (``Checker.diagnose``): the first
    check (worker start and import included), then p50 / p90 / max of ``--rechecks`` re-checks,
@@ -60,6 +62,33 @@ def copy_project(dest: Path) -> Path:
         if (REPO / name).exists():
             shutil.copy2(REPO / name, dest / name)
     return dest
+
+
+def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
+    """A cold one-shot check with the full glue for the threads, then with the slim one."""
+    import resource
+
+    from pipeline.lean.backends import embedded_command
+    from pipeline.lean.install import load_install
+    from pipeline.lean.process import LeanProcess
+
+    install = load_install(settings)
+    out: dict[str, dict[str, float]] = {}
+    for label, inst in (("full", install.model_copy(update={"thread_glue": None})), ("slim", install)):
+        workdir = Path(tempfile.mkdtemp(prefix="sequent-bench-cold-"))
+        (workdir / "Check.lean").write_text(CASES[0][1].format(i=7) + "\n")
+        cmd, env = embedded_command(inst, workdir, settings.build_dir)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        with LeanProcess([*cmd, "--json", "Check.lean"], workdir=workdir, env=env, warm=False,
+                         memory_mb=settings.lean_memory_mb) as proc:
+            raw = proc.start().run(None, 900)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        out[label] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(raw.peak_rss_mb),
+                      "rc": raw.returncode if raw.returncode is not None else -1}
+    return out
 
 
 def oneshot(settings: Settings, runs: int) -> list[float]:
@@ -163,6 +192,8 @@ def main() -> None:
     ap.add_argument("--oneshot", type=int, default=6)
     ap.add_argument("--api", type=int, default=60, help="drafts for the API phase (0: skip)")
     ap.add_argument("--clients", type=int, default=2)
+    ap.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure a cold check with the full and the slim thread glue")
     ap.add_argument("--state", type=Path, help="reuse this state folder (a built Formal/)")
     args = ap.parse_args()
     lean_home = Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
@@ -173,6 +204,9 @@ def main() -> None:
         settings = Settings.load(root, lean_home=lean_home, state_dir=state, pool_size=1,
                                  resident_workers=1, lean_backend="embedded")
         settings.ensure_state()
+        settings.build_dir.mkdir(parents=True, exist_ok=True)
+        if args.cold:
+            print(json.dumps({"cold_oneshot": cold_glue(settings)}), flush=True)
         one = oneshot(settings, args.oneshot)
         print(json.dumps({"oneshot_warm": {"n": len(one), "p50_ms": round(1000 * statistics.median(one), 1),
                                            "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)

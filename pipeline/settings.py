@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     """Threads pre-started in each resident worker (a thread created later stalls Lean 1-3 s)."""
     resident_recycle_checks: int = 500
     """A resident worker is replaced after this many checks."""
-    resident_recycle_mb: int = 4608
+    resident_recycle_mb: int = 5120
     """A resident worker whose resident memory passes this after a check is replaced."""
     max_file_bytes: int = 1_048_576
     """Largest Lean file accepted for checking."""

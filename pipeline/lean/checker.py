@@ -194,7 +194,7 @@ class Checker:
         raw = RawRun(stdout="", stderr=run.stderr, returncode=None if run.crashed else (1 if errors else 0),
                      elapsed_s=run.elapsed_s, timed_out=run.timed_out, out_of_memory=run.out_of_memory,
                      peak_rss_mb=run.rss_mb)
-        reasons = reasons_for(raw, messages, request.policy, None)
+        reasons = reasons_for(raw, messages, request.policy)
         result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
                               request, key, started, raw_stderr=run.stderr if Reason.crash in reasons else "")
         return result.model_copy(update={"backend": f"{self.backend.name}+resident"})

@@ -47,7 +47,7 @@ def audited_axioms(messages: list[Message]) -> dict[str, list[str]]:
 
 
 def reasons_for(raw: RawRun, messages: list[Message], policy: Policy,
-                axioms: dict[str, list[str]] | None) -> list[Reason]:
+                axioms: dict[str, list[str]] | None = None) -> list[Reason]:
     reasons: list[Reason] = []
     if raw.timed_out:
         reasons.append(Reason.timeout)
