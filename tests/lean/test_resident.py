@@ -39,7 +39,9 @@ CASES: list[tuple[tuple[Reason, ...], str, Policy]] = [
                        "theorem h{i} : {i} = {i} + 1 := by trust_me{i}"), TOOLING),
     ((), "theorem l{i} (l : List Nat) : (l ++ [] ++ [{i}]).length = l.length + 1 := by simp", Policy()),
 ]
-SLOW = "set_option maxHeartbeats 0 in\ntheorem slow : Nat.fib 34 = 5702887 := by decide\n"
+# runs until killed (an iterative loop in Lean's interpreter: no recursion limit, no stack
+# overflow); `#eval` needs the trusted-tooling policy
+SLOW = "partial def spin (n : Nat) : IO Unit := if n == 0 then pure () else spin (n - 1)\n#eval spin 100000000000\n"
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +140,7 @@ def test_trace_gives_goals_before_and_after_each_step(checker: Checker) -> None:
 def test_timeout_kills_the_worker_and_the_pool_recovers(checker: Checker) -> None:
     pool = checker.resident()
     before = pool.stats()
-    result = _diagnose(checker, SLOW, timeout_s=3.0)
+    result = _diagnose(checker, SLOW, TOOLING, timeout_s=3.0)
     assert result.reasons == (Reason.timeout,), result.diagnostics()
     assert pool.stats().workers == 0  # killed, not returned to the pool
     ok = _diagnose(checker, "theorem after_timeout : 1 + 1 = 2 := rfl\n")
@@ -150,7 +152,7 @@ def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
     pool = checker.resident()
     _diagnose(checker, "theorem warm : 2 = 2 := rfl\n")  # a worker holds the header
     results: list[CheckResult] = []
-    t = threading.Thread(target=lambda: results.append(_diagnose(checker, SLOW, timeout_s=120.0)))
+    t = threading.Thread(target=lambda: results.append(_diagnose(checker, SLOW, TOOLING, timeout_s=120.0)))
     t.start()
     time.sleep(1.5)  # the check is in flight
     (pid,) = pool.worker_pids()
