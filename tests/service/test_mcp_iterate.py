@@ -28,7 +28,8 @@ REVIEWED = "debate_equilibrium"  # the claim with a packaged recording
 
 
 def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) -> None:
-    settings = with_db(service_settings, tmp_path)
+    # the first tool call may wait for the project's build (minutes on a loaded machine)
+    settings = with_db(service_settings, tmp_path).model_copy(update={"lean_timeout_s": 1500.0})
     registry = load_registry(settings)
     claim = next(c for c in registry.claims if c.id == "bayes_surprise")
     params = StdioServerParameters(
