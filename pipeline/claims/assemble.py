@@ -78,6 +78,11 @@ def _header(claim: Claim) -> list[str]:
     return lines
 
 
+def claim_header(claim: Claim) -> list[str]:
+    """The lines every file about ``claim`` starts with: its import, opens and options."""
+    return _header(claim)
+
+
 def assemble_proof(claim: Claim, proof: str, *, name: str = SUBMISSION_THEOREM) -> CheckRequest:
     """The Lean file that checks ``proof`` against the claim's pinned statement.
 
@@ -129,5 +134,6 @@ def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
     return request, where
 
 
-__all__ = ["COMMAND_KEYWORDS", "PINNED_STATEMENT", "SUBMISSION_THEOREM", "StatementLines", "assemble_proof", "proof_violations",
+__all__ = ["COMMAND_KEYWORDS", "PINNED_STATEMENT", "SUBMISSION_THEOREM", "StatementLines", "assemble_proof",
+           "claim_header", "proof_violations",
            "statement_check"]

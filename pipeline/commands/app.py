@@ -18,6 +18,7 @@ from pipeline.errors import SequentError
 COMMAND_MODULES: tuple[str, ...] = (
     "pipeline.commands.lean_cmd",
     "pipeline.commands.check_cmd",
+    "pipeline.commands.trace_cmd",
     "pipeline.commands.build_cmd",
     "pipeline.commands.claims_cmd",
     "pipeline.commands.hypotheses_cmd",

@@ -111,16 +111,42 @@ def worker(
         term.info(f"stopping after {core.workers.processed} job(s)")
 
 
+def mcp_config(client: str, project: Path) -> str:
+    """The client's configuration entry that starts ``sequent mcp`` for ``project``."""
+    import json
+    import shutil
+    import sys
+
+    exe = shutil.which("sequent")
+    command, prefix = (exe, []) if exe else (sys.executable, ["-m", "pipeline"])
+    args = [*prefix, "mcp", "--project", str(project)]
+    if client == "codex":  # ~/.codex/config.toml
+        return (f"[mcp_servers.sequent]\ncommand = {json.dumps(command)}\n"
+                f"args = [{', '.join(json.dumps(a) for a in args)}]\n")
+    # Claude Code (.mcp.json in the project), Claude Desktop, Cursor: the same JSON shape
+    return json.dumps({"mcpServers": {"sequent": {"command": command, "args": args}}}, indent=2) + "\n"
+
+
 def mcp(
     workers: int | None = typer.Option(None, "--workers", min=0, max=64,
                                        help="In-process check workers for submit_proof."),
+    print_config: bool = typer.Option(False, "--print-config",
+                                      help="Print the MCP client configuration that starts this server, and exit."),
+    client: str = typer.Option("claude", "--client",
+                               help="With --print-config: claude (.mcp.json) or codex (config.toml)."),
     project: Path | None = ProjectOption,
 ) -> None:
-    """Run the MCP server over stdio (tools: check_proof, submit_proof, list_claims, ...)."""
+    """Run the MCP server over stdio (tools: check_proof, submit_proof, check_lean, goal_state,
+    multi_attempt, minimal_hypotheses, review, list_claims, ...)."""
     from pipeline.service.core import ServiceCore
     from pipeline.service.mcp_server import serve_stdio
 
     settings = load_settings(project)
+    if print_config:
+        if client not in ("claude", "codex"):
+            raise InputError(f"unknown MCP client {client!r} (claude or codex)")
+        terminal().raw(mcp_config(client, settings.project_root))
+        return
     with ServiceCore(settings, _config(workers=workers)) as core:
         core.start()
         serve_stdio(core)

@@ -56,6 +56,11 @@ class Backend(ABC):
     def compile_args(self, file_name: str, olean: str) -> list[str]:
         return ["--json", "-o", olean, file_name]
 
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        """argv and environment of a resident ``lean --worker`` (LSP on stdin/stdout) in
+        ``workdir``: the iteration path's engine (:mod:`pipeline.lean.resident`)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -83,15 +88,20 @@ class _ProcessSession(Session):
         return self.process.run(args, timeout_s)
 
 
-def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path) -> tuple[list[str], dict[str, str]]:
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *,
+                     resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
     """Node under its permission model: read the library, runtime and built .oleans;
-    write only the check's own folder. The patched glue mounts exactly these folders."""
+    write only the check's own folder. The patched glue mounts exactly these folders.
+
+    With ``resident_threads``: a resident ``lean --worker`` (LSP on stdin/stdout) with a
+    thread pool of that size; it may also read its own stdin through ``/proc/self/fd/0``."""
     readable = [workdir, install.lib, install.runtime, build_dir]
+    extra_read = ["/proc/self/fd/0"] if resident_threads else []
     cmd = [
         str(install.node),
         "--permission",
         "--allow-worker",
-        *[f"--allow-fs-read={p}" for p in readable],
+        *[f"--allow-fs-read={p}" for p in [*readable, *extra_read]],
         f"--allow-fs-write={workdir}",
         str(install.launcher),
         str(install.glue),
@@ -102,6 +112,12 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path) -
         "LEAN_PATH": f"{install.lib}:{build_dir}",
         "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
     }
+    if install.thread_glue is not None:
+        env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
+    if resident_threads:
+        cmd += ["--worker", "-Dserver.reportDelayMs=0"]
+        env["SEQUENT_RESIDENT"] = "1"
+        env["SEQUENT_THREAD_POOL"] = str(resident_threads)
     return cmd, env
 
 
@@ -153,6 +169,10 @@ class EmbeddedBackend(Backend):
     @property
     def core_index_path(self) -> Path:
         return core_index_path(self.settings.lean_dir)
+
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        return embedded_command(self.install, workdir, self.settings.build_dir,
+                                resident_threads=max(1, self.settings.resident_threads))
 
     def pool_stats(self) -> dict[str, int]:
         return self._pool.stats() if self._pool else {}
@@ -251,6 +271,13 @@ class NativeBackend(Backend):
     def core_index_path(self) -> Path:
         digest = hashlib.sha256(self.version.encode()).hexdigest()[:16]
         return self.settings.state / f"core-index-native-{digest}.json"
+
+    def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
+        env = dict(os.environ)
+        env["LEAN_PATH"] = os.pathsep.join(
+            p for p in (str(self.settings.build_dir), env.get("LEAN_PATH", "")) if p
+        )
+        return [*self.prefix, "--worker", "-Dserver.reportDelayMs=0"], env
 
     @contextmanager
     def session(self, timeout_s: float) -> Iterator[Session]:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,8 @@ from pipeline.lean.models import (
     Violation,
 )
 from pipeline.lean.policy import scan
+from pipeline.lean.process import RawRun
+from pipeline.lean.resident import Goal, ResidentPool
 from pipeline.lean.syntax import blank_comments_and_strings, imports
 from pipeline.lean.trust import EnvironmentAuditor
 from pipeline.settings import Settings
@@ -127,6 +130,8 @@ class Checker:
         self.cache = ResultCache(self.db)
         self.auditor = EnvironmentAuditor(self.backend.library_dir, self.backend.core_index_path,
                                           settings.build_dir)
+        self._resident: ResidentPool | None = None
+        self._resident_lock = threading.Lock()
 
     # -- public API ---------------------------------------------------------------------------
     def check_source(self, source: str, imports: Sequence[str] = (), *, policy: Policy | None = None,
@@ -202,7 +207,71 @@ class Checker:
                             request, key, started, raw_stderr=raw.stderr if Reason.crash in reasons else "",
                             audit=audit)
 
+    # -- iteration path: resident workers (pipeline.lean.resident) -------------------------------
+    def diagnose(self, request: CheckRequest) -> CheckResult:
+        """An iteration check: the trust policy's scan, then Lean's diagnostics from a resident
+        worker holding the source's import header (~0.1 s when one is warm). Same verdict rules
+        as :meth:`check`, but no compiled-environment audit and no cache: an agent's draft, never
+        a recorded verdict."""
+        source = _with_imports(request.source, request.imports)
+        if len(source.encode()) > self.settings.max_file_bytes:
+            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
+        if not source.strip():
+            raise InputError("the Lean source is empty")
+        key = self._key(source, request)
+        started = time.monotonic()
+        violations = scan(source, request.policy)
+        if violations:
+            reasons = [Reason.sorry if v.rule == "sorry" else Reason.axiom if v.rule == "axiom" else Reason.forbidden
+                       for v in violations]
+            return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations
+                                ).model_copy(update={"backend": f"{self.backend.name}+resident"})
+        run = self.resident().check(source, request.timeout_s or self.settings.lean_timeout_s)
+        messages = [m.model_copy(update={"file_name": request.file_name}) for m in run.messages]
+        errors = any(m.severity is Severity.error for m in messages)
+        raw = RawRun(stdout="", stderr=run.stderr, returncode=None if run.crashed else (1 if errors else 0),
+                     elapsed_s=run.elapsed_s, timed_out=run.timed_out, out_of_memory=run.out_of_memory,
+                     peak_rss_mb=run.rss_mb)
+        reasons = reasons_for(raw, messages, request.policy)
+        result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
+                              request, key, started, raw_stderr=run.stderr if Reason.crash in reasons else "")
+        return result.model_copy(update={"backend": f"{self.backend.name}+resident"})
+
+    def goals(self, source: str, line: int, column: int, imports: Sequence[str] = (), *,
+              policy: Policy | None = None) -> Goal:
+        """The proof state at (1-based ``line``, 0-based ``column``) of ``source``, from a resident
+        worker. The source passes the trust policy's scan first (Lean never runs a violation)."""
+        full = _with_imports(source, imports)
+        if len(full.encode()) > self.settings.max_file_bytes:
+            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
+        violations = scan(full, policy or Policy(allow_sorry=True))
+        if violations:
+            v = violations[0]
+            raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
+        added = full.count("\n") - source.count("\n")  # import lines put before the caller's lines
+        goal = self.resident().goals(full, line + added, column, self.settings.lean_timeout_s)
+        return goal.model_copy(update={"line": line})
+
+    def resident(self) -> ResidentPool:
+        """The resident worker pool, started on first use."""
+        with self._resident_lock:
+            if self._resident is None:
+                from pipeline.lean.backends import auto_pool_size
+
+                workers = self.settings.resident_workers or auto_pool_size(self.settings)
+                self._resident = ResidentPool(
+                    self.backend.resident_command, max_workers=max(1, workers),
+                    memory_mb=self.settings.lean_memory_mb,
+                    recycle_checks=self.settings.resident_recycle_checks,
+                    recycle_mb=self.settings.resident_recycle_mb,
+                )
+            return self._resident
+
     def close(self) -> None:
+        with self._resident_lock:
+            if self._resident is not None:
+                self._resident.close()
+                self._resident = None
         self.backend.close()
         if self._own_db:
             self.db.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -66,7 +67,101 @@ GLUE_PATCHES: tuple[GluePatch, ...] = (
         new='var flags=require("fs").constants;',
         why="process.binding is refused under Node's permission model",
     ),
+    # -- resident (``lean --worker``) mode; inert unless the launcher sets the hooks ----------
+    GluePatch(
+        name="thread-pool-size",
+        old="var pthreadPoolSize=4;",
+        new="var pthreadPoolSize=globalThis.SEQUENT_THREAD_POOL||4;",
+        why="a resident worker pre-sizes its thread pool: every thread created later stalls "
+            "Lean for 1-3 s, and the pool never shrinks",
+    ),
+    GluePatch(
+        name="stdin-nonblocking",
+        old=(
+            "read(stream,buffer,offset,length,pos){if(!stream.tty||!stream.tty.ops.get_char)"
+            "{throw new FS.ErrnoError(60)}"
+        ),
+        new=(
+            "read(stream,buffer,offset,length,pos){if(globalThis.SEQUENT_READ)return "
+            "globalThis.SEQUENT_READ(buffer,offset,length);if(!stream.tty||!stream.tty.ops.get_char)"
+            "{throw new FS.ErrnoError(60)}"
+        ),
+        why="in worker mode the main thread waits on stdin while every thread's system calls are "
+            "proxied to it; the launcher's reader returns what is there and runs the proxied-call "
+            "queue while it waits (else no LSP message ever comes back)",
+    ),
+    GluePatch(
+        name="stdout-raw",
+        old=(
+            "write(stream,buffer,offset,length,pos){if(!stream.tty||!stream.tty.ops.put_char)"
+            "{throw new FS.ErrnoError(60)}"
+        ),
+        new=(
+            "write(stream,buffer,offset,length,pos){if(globalThis.SEQUENT_WRITE)return "
+            "globalThis.SEQUENT_WRITE(stream.tty&&stream.tty.ops.get_char?1:2,buffer,offset,length);"
+            "if(!stream.tty||!stream.tty.ops.put_char){throw new FS.ErrnoError(60)}"
+        ),
+        why="the TTY writer flushes only at a newline; an LSP body ends without one",
+    ),
+    GluePatch(
+        name="mimalloc-thread-done",
+        old="var result=getWasmTableEntry(ptr)(arg);function finish(result){",
+        new="var result=getWasmTableEntry(ptr)(arg);try{_mi_thread_done()}catch(e){}function finish(result){",
+        why="mimalloc never learns that a wasm thread ended, so its segments stay in use and the "
+            "2 GiB heap fills after ~18 re-checks in one process",
+    ),
 )
+
+SLIM_VERSION = "1"
+"""Bumped whenever :func:`slim_thread_glue` changes what it writes."""
+
+
+def patch_set_digest() -> str:
+    """Identifies the glue files derived by this package: every patch and the slimming."""
+    payload = json.dumps([[p.name, p.old, p.new] for p in GLUE_PATCHES] + [SLIM_VERSION])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_EXPORTS_FN = "function assignWasmExports(wasmExports){"
+_EXPORTS_DECL = "var _main,_lean_main,"
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def slim_thread_glue(source: str) -> str:
+    """The glue for wasm threads without the ~200k export assignments nothing reads.
+
+    Every thread (a Node worker) loads and runs the glue; ``assignWasmExports`` alone is most of
+    its 89 MB. An assignment is kept when the rest of the glue mentions its name (``dlsym`` reads
+    the module's export table, not these variables). Fails loudly when the glue's layout is not
+    the one this was written for.
+    """
+    for marker in (_EXPORTS_FN, _EXPORTS_DECL):
+        if source.count(marker) != 1:
+            raise EnvironmentError_(
+                f"slimming the thread glue expected {marker!r} exactly once in lean.js, found it "
+                f"{source.count(marker)} times: the {LEAN_PACKAGE} package changed; review slim_thread_glue"
+            )
+    start = source.index(_EXPORTS_FN)
+    end = source.index("}", start + len(_EXPORTS_FN))
+    body = source[start + len(_EXPORTS_FN):end]
+    vstart = source.index(_EXPORTS_DECL)
+    vend = source.index(";", vstart)
+    declared = source[vstart + 4:vend].split(",")
+    rest = source[:vstart] + source[vend:start] + source[end:]
+    used = set(_IDENT.findall(rest))
+    kept = []
+    for statement in body.split(";"):
+        if not statement:
+            continue
+        name = statement.split("=", 1)[0]
+        if name in used or not _IDENT.fullmatch(name):
+            kept.append(statement)
+    kept_names = {st.split("=", 1)[0] for st in kept}
+    decl = [n for n in declared if n in kept_names or n in used]
+    if not kept or ("_mi_thread_done" in used and "_mi_thread_done" not in kept_names):
+        raise EnvironmentError_("slimming the thread glue kept too little; review slim_thread_glue")
+    return (source[:vstart] + "var " + ",".join(decl) + source[vend:start]
+            + _EXPORTS_FN + ";".join(kept) + ";" + source[end:])
 
 
 class EmbeddedInstall(Frozen):
@@ -81,6 +176,10 @@ class EmbeddedInstall(Frozen):
     node_version: str
     lock_sha256: str
     glue_sha256: str
+    thread_glue: Path | None = None
+    """The slim glue that wasm threads load (see :func:`slim_thread_glue`)."""
+    patch_set: str = ""
+    """:func:`patch_set_digest` of the package that derived ``glue`` and ``thread_glue``."""
 
     @property
     def runtime(self) -> Path:
@@ -130,7 +229,47 @@ def load_install(settings: Settings) -> EmbeddedInstall:
             "the embedded Lean install does not match the pinned lock file; rerun `sequent lean install`"
         )
     _refresh_launcher(install.launcher)
+    if install.patch_set != patch_set_digest() or install.thread_glue is None \
+            or not install.thread_glue.is_file():
+        install = _rederive(install, path)
     return install
+
+
+def _package_glue(root: Path) -> Path:
+    return root / "npm" / "node_modules" / LEAN_PACKAGE / "lean.js"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def derive_glue(package_glue: Path, runtime: Path) -> tuple[Path, Path]:
+    """Write the patched glue and the slim thread glue into ``runtime`` (atomically)."""
+    patched = apply_patches(package_glue.read_text(encoding="utf-8"))
+    glue, thread_glue = runtime / "lean.js", runtime / "lean-thread.js"
+    _write_atomic(glue, patched)
+    _write_atomic(thread_glue, slim_thread_glue(patched))
+    return glue, thread_glue
+
+
+def _rederive(install: EmbeddedInstall, manifest: Path) -> EmbeddedInstall:
+    """This package's glue patches changed since the install: derive the glue files again from
+    the installed package (seconds; no download), and record it in the manifest."""
+    package_glue = _package_glue(install.root)
+    if not package_glue.is_file():
+        raise EnvironmentError_(
+            "the embedded Lean install predates this version's glue patches and its package is "
+            "gone; rerun `sequent lean install --force`"
+        )
+    glue, thread_glue = derive_glue(package_glue, install.runtime)
+    updated = install.model_copy(update={
+        "glue": glue, "thread_glue": thread_glue, "patch_set": patch_set_digest(),
+        "glue_sha256": _sha256_file(glue),
+    })
+    _write_atomic(manifest, updated.model_dump_json(indent=2))
+    return updated
 
 
 def _refresh_launcher(path: Path) -> None:
@@ -218,9 +357,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
 
     runtime = root / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
-    glue_text = apply_patches((pkg / "lean.js").read_text(encoding="utf-8"))
-    glue = runtime / "lean.js"
-    glue.write_text(glue_text, encoding="utf-8")
+    glue, thread_glue = derive_glue(pkg / "lean.js", runtime)
     _link_or_copy(pkg / "lean.wasm", runtime / "lean.wasm")
     launcher = runtime / "launcher.js"
     _refresh_launcher(launcher)
@@ -232,6 +369,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
         root=root, node=node, glue=glue, launcher=launcher, lib=root / "lib",
         lean_version="unknown", node_version=node_version,
         lock_sha256=lock_digest(), glue_sha256=_sha256_file(glue),
+        thread_glue=thread_glue, patch_set=patch_set_digest(),
     )
     _index_core(candidate, settings, log)
     log("verifying: reading Lean's version and checking a one-line theorem")
@@ -259,4 +397,14 @@ def describe(install_: EmbeddedInstall) -> dict[str, str]:
     return json.loads(install_.model_dump_json())  # type: ignore[no-any-return]
 
 
-__all__ = ["GLUE_PATCHES", "EmbeddedInstall", "apply_patches", "install", "load_install", "uninstall"]
+__all__ = [
+    "GLUE_PATCHES",
+    "EmbeddedInstall",
+    "apply_patches",
+    "derive_glue",
+    "install",
+    "load_install",
+    "patch_set_digest",
+    "slim_thread_glue",
+    "uninstall",
+]

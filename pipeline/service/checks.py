@@ -1,5 +1,6 @@
-"""Ad-hoc checks of draft files: checked at once under the trust policy, recorded for the
-token's rate limit and for audit, and never counted as a proof of anything."""
+"""Ad-hoc checks of draft files: checked at once under the trust policy (iteration path: a
+resident Lean worker, see docs/lean-backends.md), recorded for the token's rate limit and for
+audit, and never counted as a proof of anything."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class AdhocChecks:
                     created_at=now,
                 )
             )
-        result = self._checker.check(
+        result = self._checker.diagnose(  # iteration path: a resident worker
             CheckRequest(
                 source=draft.source,
                 imports=draft.imports,

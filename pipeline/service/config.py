@@ -39,6 +39,8 @@ class ServiceConfig(BaseSettings):
     """Wall-clock limit of an ad-hoc check (``None``: the engine's ``lean_timeout_s``)."""
     submission_timeout_s: float | None = Field(default=None, gt=0)
     """Wall-clock limit of checking one submission (``None``: the engine's default)."""
+    max_attempts_per_call: int = Field(default=8, ge=1, le=64)
+    """Candidate proofs in one MCP ``multi_attempt`` call."""
     adhoc_concurrency: int = Field(default=2, ge=1, le=64)
     """Ad-hoc checks (``POST /v1/check``, MCP ``check_proof``) running at once in one
     process; more get 429 ``busy`` with a retry hint."""

@@ -18,12 +18,19 @@ from typing import Self
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.agents.models import ClaimReview, Family
+from pipeline.claims.iterate import (
+    MinimalHypotheses,
+    minimal_hypotheses,
+    proof_position,
+    snippet_request,
+)
 from pipeline.claims.status import evaluate
 from pipeline.errors import EnvironmentError_, InputError, LeanError
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
-from pipeline.service.checks import AdhocChecks
+from pipeline.service.checks import CHECK_POLICY, AdhocChecks
 from pipeline.service.claims_view import (
     RegistryCache,
     claim_summary,
@@ -44,12 +51,13 @@ from pipeline.service.models import (
     Health,
     HypothesisView,
     LibraryStatus,
+    ProofGoals,
     SubmissionAccepted,
     SubmissionIn,
     SubmissionView,
 )
 from pipeline.service.queue import JobQueue
-from pipeline.service.submissions import SubmissionStore
+from pipeline.service.submissions import SUBMISSION_POLICY, SubmissionStore
 from pipeline.service.tables import SubmissionRow, utcnow
 from pipeline.service.tokens import TokenStore
 from pipeline.service.worker import WorkerPool
@@ -219,14 +227,90 @@ class ServiceCore:
             checks = AdhocChecks(self.db, self.config, self.checker(), self.gate)
             return checks.run(draft, token_id=token_id)
 
+    # ---- iteration path: resident Lean workers, nothing recorded (docs/lean-backends.md) --
     def check_proof(self, claim_id: str, proof: str, *, ready_wait_s: float = READY_WAIT_S
                     ) -> CheckResult:
-        """Check a proof of a claim exactly as a submission would be, without recording it."""
+        """Check a proof of a claim in the file a submission would get, under the submission
+        policy, without recording it (iteration path: Lean's diagnostics, no axiom audit)."""
         request = self.submissions.prepare(self.registry.claim(claim_id), proof)
         with self._adhoc_slot(ready_wait_s):
-            return self.checker().check(
-                request.model_copy(update={"timeout_s": self.config.check_timeout_s})
-            )
+            return self._iterate(request)
+
+    def multi_attempt(self, claim_id: str, proofs: list[str], *, ready_wait_s: float = READY_WAIT_S
+                      ) -> list[CheckResult]:
+        """Several candidate proofs of one claim, each checked as :meth:`check_proof` does."""
+        if not proofs:
+            raise InputError("give at least one proof")
+        if len(proofs) > self.config.max_attempts_per_call:
+            raise InputError(f"at most {self.config.max_attempts_per_call} proofs per call")
+        claim = self.registry.claim(claim_id)
+        requests = [self.submissions.prepare(claim, p) for p in proofs]  # all valid, or none run
+        with self._adhoc_slot(ready_wait_s):
+            return [self._iterate(r) for r in requests]
+
+    def check_lean(self, snippet: str, claim_id: str | None = None, *,
+                   ready_wait_s: float = READY_WAIT_S) -> CheckResult:
+        """An arbitrary snippet (lemmas, examples...) under the trust policy, after the claim's
+        imports and opens when a claim is named."""
+        size = len(snippet.encode("utf-8"))
+        if size > self.config.max_check_bytes:
+            raise InputError(f"the snippet is {size} bytes; the limit is {self.config.max_check_bytes} bytes")
+        claim = self.registry.claim(claim_id) if claim_id else None
+        request = snippet_request(claim, snippet, CHECK_POLICY)
+        with self._adhoc_slot(ready_wait_s):
+            return self._iterate(request)
+
+    def goal_state(self, claim_id: str, proof: str, line: int, *,
+                   ready_wait_s: float = READY_WAIT_S) -> ProofGoals:
+        """The goals before and after ``line`` (1-based, within ``proof``) of a proof attempt
+        (``sorry`` allowed: an attempt is usually unfinished)."""
+        request = self.submissions.prepare(self.registry.claim(claim_id), proof)
+        at = proof_position(request, proof, line)
+        text = request.source.split("\n")[at - 1]
+        first = len(text) - len(text.lstrip())
+        with self._adhoc_slot(ready_wait_s):
+            checker = self.checker()
+            before = checker.goals(request.source, at, first, imports=request.imports)
+            after = checker.goals(request.source, at, len(text.rstrip()), imports=request.imports)
+        diagnostics = "\n".join(
+            f"{m.location()}: {m.severity.value}: {m.text}" for m in after.messages)
+        return ProofGoals(claim_id=claim_id, line=line, text=text, goals_before=before.goals,
+                          goals_after=after.goals, term_goal=after.term_goal, diagnostics=diagnostics)
+
+    def minimal_hypotheses(self, claim_id: str, proof: str, *,
+                           ready_wait_s: float = READY_WAIT_S) -> MinimalHypotheses:
+        """Which of the claim's named hypotheses ``proof`` needs: each binder dropped in turn
+        from the pinned statement and the proof re-checked (see pipeline.claims.iterate)."""
+        claim = self.registry.claim(claim_id)
+        self.submissions.prepare(claim, proof)  # size and command checks, as for a submission
+        with self._adhoc_slot(ready_wait_s):
+            return minimal_hypotheses(claim, proof, self._iterate, SUBMISSION_POLICY)
+
+    def review(self, claim_id: str, drafter_family: Family, statement: str | None = None, *,
+               replay: bool = False) -> ClaimReview:
+        """The cross-family faithfulness review the agents loop runs after a proof: a model of
+        the other family than ``drafter_family`` judges whether ``statement`` (default: the
+        claim's pinned one) says what the informal claim says. ``replay``: the claim's recorded
+        reviewer (no network). Not recorded: the loop records the reviews of its proofs."""
+        from pipeline.agents.config import AgentConfig
+        from pipeline.agents.models import other_family
+        from pipeline.agents.providers import make_provider
+        from pipeline.agents.providers.replay import ReplayProvider
+        from pipeline.agents.review import review_claim
+
+        claim = self.registry.claim(claim_id)
+        config = AgentConfig.from_env()
+        reviewer = (ReplayProvider.for_claim(claim_id, config.recordings_dir).reviewer() if replay
+                    else make_provider(other_family(drafter_family), config))
+        try:
+            return review_claim(claim, statement or claim.lean.statement, reviewer,
+                                drafter_family=drafter_family)
+        finally:
+            reviewer.close()
+
+    def _iterate(self, request: CheckRequest) -> CheckResult:
+        return self.checker().diagnose(
+            request.model_copy(update={"timeout_s": self.config.check_timeout_s}))
 
     @contextmanager
     def _adhoc_slot(self, ready_wait_s: float = READY_WAIT_S) -> Iterator[None]:

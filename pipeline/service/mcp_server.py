@@ -2,7 +2,11 @@
 
 Tools: ``check_proof`` (check a proof of a claim without submitting it), ``submit_proof``
 (persist, queue, and wait for the verdict), ``get_submission``, ``list_claims``,
-``get_claim``, ``hypothesis_status``. The server runs over a local pipe for the user who
+``get_claim``, ``hypothesis_status``; for iterating on a proof (resident Lean workers, nothing
+recorded): ``check_lean`` (a snippet under the claim's imports), ``goal_state`` (the goals
+around a line of an attempt), ``multi_attempt`` (several candidates side by side),
+``minimal_hypotheses`` (which named hypotheses a proof needs) and ``review`` (the cross-family
+faithfulness review). The server runs over a local pipe for the user who
 started it, so it needs no token and has no rate limit; submissions are recorded with
 channel ``mcp``. Package errors become tool errors with their message.
 """
@@ -17,6 +21,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
+from pipeline.agents.models import ClaimReview, Family
+from pipeline.claims.iterate import MinimalHypotheses
 from pipeline.errors import SequentError
 from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
@@ -25,6 +31,7 @@ from pipeline.service.models import (
     ClaimSummary,
     ClaimView,
     HypothesisView,
+    ProofGoals,
     SubmissionIn,
     SubmissionView,
 )
@@ -38,6 +45,12 @@ hypotheses. Call list_claims, then get_claim to read a claim's pinned Lean state
 Write a proof (a tactic block starting with `by`, or a term) of exactly that statement;
 try it with check_proof, then record it with submit_proof. You never send a statement:
 the server builds the Lean file from the pinned one.
+While iterating: goal_state shows the goals before and after a line of an attempt (sorry is
+fine there); multi_attempt checks several candidates at once; check_lean checks a helper
+lemma or an #check-free example under the claim's imports. Iteration checks take ~0.1-1 s
+once a worker holds the claim's imports. Only submit_proof records a verdict (compiled and
+audited). minimal_hypotheses tells which h_… hypotheses an accepted proof really uses; review
+asks a model of the other family whether the statement is faithful to the claim.
 """
 
 
@@ -47,6 +60,25 @@ class CheckedProof(Frozen):
     summary: str
     diagnostics: str
     result: CheckResult
+
+
+class CheckedSnippet(Frozen):
+    verdict: str
+    summary: str
+    diagnostics: str
+    result: CheckResult
+
+
+class Attempt(Frozen):
+    index: int
+    verdict: str
+    summary: str
+    diagnostics: str
+
+
+def _checked(claim_id: str, result: CheckResult) -> CheckedProof:
+    return CheckedProof(claim_id=claim_id, verdict=result.verdict.value, summary=result.summary(),
+                        diagnostics=result.diagnostics(), result=result)
 
 
 def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -96,14 +128,49 @@ def build_server(core: ServiceCore) -> MCPServer:
         """Check a proof of the claim's pinned statement under the trust policy, without
         recording it. Returns Lean's verdict and messages."""
         sub = SubmissionIn(claim_id=claim_id, proof=proof, agent="mcp-client")
-        result = core.check_proof(sub.claim_id, sub.proof, ready_wait_s=ready_wait)
-        return CheckedProof(
-            claim_id=claim_id,
-            verdict=result.verdict.value,
-            summary=result.summary(),
-            diagnostics=result.diagnostics(),
-            result=result,
-        )
+        return _checked(claim_id, core.check_proof(sub.claim_id, sub.proof, ready_wait_s=ready_wait))
+
+    @server.tool()
+    @_tool_errors
+    def multi_attempt(claim_id: str, proofs: list[str]) -> list[Attempt]:
+        """Check several candidate proofs of the claim's pinned statement (as check_proof does),
+        results side by side in the order given. Nothing is recorded."""
+        results = core.multi_attempt(claim_id, proofs, ready_wait_s=ready_wait)
+        return [Attempt(index=i, verdict=r.verdict.value, summary=r.summary(), diagnostics=r.diagnostics())
+                for i, r in enumerate(results)]
+
+    @server.tool()
+    @_tool_errors
+    def check_lean(source: str, claim_id: str | None = None) -> CheckedSnippet:
+        """Check an arbitrary Lean snippet (helper lemmas, examples) under the trust policy;
+        with claim_id, after the claim's imports and opens. Never counts as a proof."""
+        result = core.check_lean(source, claim_id, ready_wait_s=ready_wait)
+        return CheckedSnippet(verdict=result.verdict.value, summary=result.summary(),
+                              diagnostics=result.diagnostics(), result=result)
+
+    @server.tool()
+    @_tool_errors
+    def goal_state(claim_id: str, proof: str, line: Annotated[int, Field(ge=1)]) -> ProofGoals:
+        """The goals before and after a line (1-based, counted within the proof) of a proof
+        attempt of the claim's pinned statement; `sorry` may stand for unfinished parts."""
+        return core.goal_state(claim_id, proof, line, ready_wait_s=ready_wait)
+
+    @server.tool()
+    @_tool_errors
+    def minimal_hypotheses(claim_id: str, proof: str) -> MinimalHypotheses:
+        """Which of the claim's named hypotheses (h_…) the proof needs: each is dropped from
+        the pinned statement in turn and the proof re-checked. needed=false means the proof
+        also proves the statement without it, so it needs no empirical test."""
+        return core.minimal_hypotheses(claim_id, proof, ready_wait_s=ready_wait)
+
+    @server.tool()
+    @_tool_errors
+    def review(claim_id: str, drafter_family: Family, statement: str | None = None,
+               replay: bool = False) -> ClaimReview:
+        """Cross-family faithfulness review: a model of the other family than yours
+        (drafter_family) judges whether the Lean statement (default: the claim's pinned one)
+        says what the informal claim says. replay=true uses the claim's recorded reviewer."""
+        return core.review(claim_id, drafter_family, statement, replay=replay)
 
     @server.tool()
     @_tool_errors
@@ -134,4 +201,4 @@ def serve_stdio(core: ServiceCore) -> None:
     build_server(core).run("stdio")
 
 
-__all__ = ["CheckedProof", "build_server", "serve_stdio"]
+__all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]

@@ -85,6 +85,23 @@ class CheckOut(Frozen):
     diagnostics: str
 
 
+class ProofGoals(Frozen):
+    """The proof state around one line of a proof attempt (MCP ``goal_state``)."""
+
+    claim_id: str
+    line: int
+    """1-based line within the proof."""
+    text: str
+    """That line of the assembled file."""
+    goals_before: tuple[str, ...]
+    """Goals at the line's first character: what its tactic must work on."""
+    goals_after: tuple[str, ...]
+    """Goals at the line's end: what is left after its tactic (empty: closed)."""
+    term_goal: str | None = None
+    diagnostics: str = ""
+    """Lean's messages for the whole attempt (``line:col: severity: text``)."""
+
+
 class HypothesisView(Frozen):
     binder: str
     meaning: str
@@ -230,6 +247,7 @@ __all__ = [
     "HypothesisView",
     "LibraryStatus",
     "NewToken",
+    "ProofGoals",
     "ProofStatus",
     "SubmissionAccepted",
     "SubmissionIn",

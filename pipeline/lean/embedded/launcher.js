@@ -8,10 +8,22 @@
 // one-shot processes whose start-up is already paid. When `main` returns, prints
 // {"sequent":"done","rc":N} on stderr: the result is complete, the process may be killed.
 //
-// Needs --allow-worker under Node's permission model (for the parent watcher).
+// Resident mode (SEQUENT_RESIDENT=1, LEAN ARGS `--worker ...`): Lean's file worker speaks LSP
+// over stdin/stdout for the life of the process. The main thread then sits in Lean's stdin
+// read while every wasm thread's system calls (stdout writes, .olean reads, thread creation)
+// are proxied to it, so the launcher (through the glue's SEQUENT_READ/SEQUENT_WRITE hooks):
+//   * reads stdin non-blocking and, while no byte is there, runs the proxied-call queue;
+//   * writes stdout raw (the TTY writer flushes only at a newline; an LSP body has none);
+//   * delivers the threads' exit notices synchronously (the glue expects Node's event loop,
+//     which never runs while Lean's main runs), so that exited threads are reused;
+// and the thread pool is pre-sized (SEQUENT_THREAD_POOL): a thread created later stalls Lean.
+// Prints {"sequent":"ready"} on stderr just before Lean's main starts.
+//
+// Needs --allow-worker under Node's permission model (for the parent watcher and wasm threads).
 //
 // Environment: SEQUENT_MOUNTS (':'-separated host folders the wasm file system may see; the
-// patched glue mounts exactly these, nothing else), LEAN_PATH.
+// patched glue mounts exactly these, nothing else), LEAN_PATH, SEQUENT_THREAD_GLUE (the slim
+// glue the wasm threads load; default: the full glue), SEQUENT_RESIDENT, SEQUENT_THREAD_POOL.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -29,6 +41,8 @@ new Worker(
 const glue = process.argv[2];
 const direct = process.argv.slice(3);
 globalThis.SEQUENT_MOUNTS = (process.env.SEQUENT_MOUNTS || '').split(':').filter(Boolean);
+const resident = process.env.SEQUENT_RESIDENT === '1';
+if (process.env.SEQUENT_THREAD_POOL) globalThis.SEQUENT_THREAD_POOL = Number(process.env.SEQUENT_THREAD_POOL);
 
 function readRequestLine() {
   const chunks = [];
@@ -51,12 +65,79 @@ function readRequestLine() {
   return JSON.parse(text);
 }
 
+// ---- resident mode: stdin/stdout hooks, proxied-call pump, synchronous thread recycling ----
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+let publicPort = null; // Node's internal symbol for a worker's message port
+function drainThreadMessages() {
+  const PT = Module.PThread;
+  for (const w of [...PT.runningWorkers, ...PT.unusedWorkers]) {
+    if (!publicPort) publicPort = Object.getOwnPropertySymbols(w).find((s) => s.description === 'kPublicPort') || null;
+    if (!publicPort) throw new Error('Node worker has no kPublicPort: thread recycling cannot work');
+    let m;
+    while ((m = receiveMessageOnPort(w[publicPort])) !== undefined) {
+      const d = m.message;
+      if (d && d.cmd === 'checkMailbox') continue; // the queue runs below anyway
+      // Straight to the runtime: the glue's own handler wraps cleanupThread in
+      // callUserCallback, whose maybeExit() would end the runtime while main still runs.
+      if (d && d.cmd === 'cleanupThread' && !d.targetThread) Module.__cleanupThread(d.thread);
+      else if (d && d.cmd === 'markAsFinished' && !d.targetThread) Module.__markAsFinished(d.thread);
+      else w.onmessage({ data: d });
+    }
+  }
+}
+function pump() {
+  drainThreadMessages();
+  Module._emscripten_main_thread_process_queued_calls();
+}
+const { receiveMessageOnPort } = require('worker_threads');
+if (resident) {
+  const inFd = fs.openSync('/proc/self/fd/0', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const rbuf = Buffer.alloc(1 << 16);
+  let inq = Buffer.alloc(0);
+  let eof = false;
+  globalThis.SEQUENT_READ = (buffer, offset, length) => {
+    while (inq.length === 0 && !eof) {
+      let n;
+      try {
+        n = fs.readSync(inFd, rbuf, 0, rbuf.length, null);
+      } catch (e) {
+        if (e.code !== 'EAGAIN') throw e;
+        pump();
+        Atomics.wait(sleeper, 0, 0, 1);
+        continue;
+      }
+      if (n === 0) eof = true;
+      else inq = Buffer.from(rbuf.subarray(0, n));
+    }
+    const n = Math.min(length, inq.length);
+    for (let i = 0; i < n; i++) buffer[offset + i] = inq[i];
+    inq = inq.subarray(n);
+    return n;
+  };
+  globalThis.SEQUENT_WRITE = (fd, buffer, offset, length) => {
+    const bytes = Buffer.from(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length).slice());
+    let w = 0;
+    while (w < bytes.length) {
+      try {
+        w += fs.writeSync(fd, bytes, w, bytes.length - w);
+      } catch (e) {
+        if (e.code !== 'EAGAIN') throw e;
+        Atomics.wait(sleeper, 0, 0, 1);
+      }
+    }
+    return length;
+  };
+}
+
 const started = Date.now();
 const Module = {
   noInitialRun: true,
+  ...(process.env.SEQUENT_THREAD_GLUE ? { mainScriptUrlOrBlob: process.env.SEQUENT_THREAD_GLUE } : {}),
   onRuntimeInitialized() {
     let args = direct;
-    if (!direct.length) {
+    if (resident) {
+      fs.writeSync(2, JSON.stringify({ sequent: 'ready', ms: Date.now() - started }) + '\n');
+    } else if (!direct.length) {
       fs.writeSync(2, JSON.stringify({ sequent: 'ready', ms: Date.now() - started }) + '\n');
       args = readRequestLine().args;
     }
@@ -74,5 +155,6 @@ const Module = {
 };
 const src = fs.readFileSync(glue, 'utf8');
 const factory = new Function('Module', 'require', '__filename', '__dirname', 'module', 'exports',
-  src + '\nModule.callMain = callMain;');
+  src + '\nModule.callMain = callMain; Module.PThread = PThread; Module.__cleanupThread = cleanupThread;' +
+  ' Module.__markAsFinished = markAsFinished;');
 factory(Module, require, glue, path.dirname(glue), { exports: {} }, {});

@@ -1,0 +1,221 @@
+"""Resident Lean workers (iteration path) against the one-shot path, side by side in one run.
+
+    .venv/bin/python benchmarks/bench_resident.py [--rechecks 200] [--oneshot 6] [--api 60]
+
+Prints, for the embedded backend:
+
+0. a cold one-shot check (fresh process) with the full glue for the wasm threads and with the
+   slim thread glue: wall time, CPU time, peak memory;
+1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``;
+2. resident re-check of small proofs with an unchanged header (``Checker.diagnose``): the first
+   check (worker start and import included), then p50 / p90 / max of ``--rechecks`` re-checks,
+   whether every verdict was the expected one, and the worker's resident memory (first, peak,
+   last) with the recycling count;
+3. the API end to end (``POST /v1/check`` of distinct drafts importing a claim's module, 2
+   concurrent clients, a real ``sequent serve`` on loopback): checks/minute.
+
+The figures go to docs/performance.md by hand, with the date and the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from pipeline.lean.checker import Checker
+from pipeline.lean.lsp import tree_rss_mb
+from pipeline.lean.models import CheckRequest, Policy, Reason
+from pipeline.service.process import ServerProcess, run_cli, service_env
+from pipeline.settings import Settings, cpu_count
+
+REPO = Path(__file__).resolve().parents[1]
+CASES: list[tuple[tuple[Reason, ...], str]] = [
+    ((), "theorem t{i} (a b : Nat) : a + b + {i} = b + a + {i} := by omega"),
+    ((Reason.error,), "theorem bad{i} : 2 + 2 = {i} + 5 := by decide"),
+    ((), "theorem l{i} (l : List Nat) : (l ++ [] ++ [{i}]).length = l.length + 1 := by simp"),
+    ((Reason.error,), 'theorem ty{i} : ({i} : Nat) = "a" := rfl'),
+    ((), "theorem f{i} (f : Nat → Nat) (h : ∀ x, f x = x) : f {i} = {i} := by simp [h]"),
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    data = sorted(values)
+    pos = (len(data) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def copy_project(dest: Path) -> Path:
+    for name in ("Formal", "claims"):
+        shutil.copytree(REPO / name, dest / name)
+    for name in ("Formal.lean", "lakefile.lean", "lean-toolchain"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
+def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
+    """A cold one-shot check with the full glue for the threads, then with the slim one."""
+    import resource
+
+    from pipeline.lean.backends import embedded_command
+    from pipeline.lean.install import load_install
+    from pipeline.lean.process import LeanProcess
+
+    install = load_install(settings)
+    out: dict[str, dict[str, float]] = {}
+    for label, inst in (("full", install.model_copy(update={"thread_glue": None})), ("slim", install)):
+        workdir = Path(tempfile.mkdtemp(prefix="sequent-bench-cold-"))
+        (workdir / "Check.lean").write_text(CASES[0][1].format(i=7) + "\n")
+        cmd, env = embedded_command(inst, workdir, settings.build_dir)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        with LeanProcess([*cmd, "--json", "Check.lean"], workdir=workdir, env=env, warm=False,
+                         memory_mb=settings.lean_memory_mb) as proc:
+            raw = proc.start().run(None, 900)
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        out[label] = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(raw.peak_rss_mb),
+                      "rc": raw.returncode if raw.returncode is not None else -1}
+    return out
+
+
+def oneshot(settings: Settings, runs: int) -> list[float]:
+    times: list[float] = []
+    with Checker(settings) as checker:
+        pool = checker.backend
+        for i in range(runs):
+            deadline = time.time() + 300
+            while pool.pool_stats()["free"] < 1 and time.time() < deadline:  # type: ignore[attr-defined]
+                time.sleep(0.2)
+            t = time.perf_counter()
+            checker.check(CheckRequest(source=CASES[0][1].format(i=1000 + i) + "\n"))
+            times.append(time.perf_counter() - t)
+    return times
+
+
+def resident(settings: Settings, rechecks: int) -> dict[str, object]:
+    times: list[float] = []
+    rss: list[float] = []
+    right = 0
+    with Checker(settings, warm=False) as checker:
+        t = time.perf_counter()
+        checker.diagnose(CheckRequest(source="theorem first : 1 + 1 = 2 := rfl\n"))
+        first = time.perf_counter() - t
+        pool = checker.resident()
+        for i in range(rechecks):
+            reasons, template = CASES[i % len(CASES)]
+            t = time.perf_counter()
+            result = checker.diagnose(CheckRequest(source=template.format(i=i) + "\n", policy=Policy()))
+            times.append(time.perf_counter() - t)
+            right += result.reasons == reasons
+            pids = pool.worker_pids()
+            if pids:
+                rss.append(tree_rss_mb(pids[0]))
+        stats = pool.stats()
+    return {
+        "first_s": round(first, 2), "n": rechecks, "p50_ms": round(1000 * statistics.median(times), 1),
+        "p90_ms": round(1000 * pct(times, 0.9), 1), "max_ms": round(1000 * max(times), 1),
+        "right_verdicts": right, "rss_first_mb": round(rss[0]) if rss else None,
+        "rss_peak_mb": round(max(rss)) if rss else None, "rss_last_mb": round(rss[-1]) if rss else None,
+        "workers_started": stats.started, "recycled": stats.recycled, "crashed": stats.crashed,
+    }
+
+
+def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) -> dict[str, float]:
+    env = service_env(settings, claim_status=False)
+    made = run_cli(["token", "create", "--name", "bench", "--rate", "10000000",
+                    "--concurrency", "10000000", "--json"], env, root)
+    if made.returncode != 0:
+        raise SystemExit(made.stderr)
+    secret = json.loads(made.stdout)["secret"]
+    server = ServerProcess(root, env, log, workers=0).start()
+    headers = {"Authorization": f"Bearer {secret}"}
+    try:
+        server.wait_ready(timeout=3600)
+        with httpx.Client(base_url=server.url, headers=headers, timeout=600) as http:
+            t = time.perf_counter()  # the first draft pays the worker's start and import
+            r = http.post("/v1/check", json={"source": "theorem warm : 1 = 1 := rfl\n",
+                                             "imports": ["Formal.Basic"]})
+            r.raise_for_status()
+            first = time.perf_counter() - t
+        done: list[float] = []
+        failures: list[str] = []
+        next_i = iter(range(drafts))
+        lock = threading.Lock()
+
+        def client() -> None:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=600) as http:
+                while True:
+                    with lock:
+                        i = next(next_i, None)
+                    if i is None:
+                        return
+                    src = f"open Formal in\ntheorem d{i} (a : Rat) : absDiff a a + {i} = {i} := by simp [absDiff_self]\n"
+                    t0 = time.perf_counter()
+                    resp = http.post("/v1/check", json={"source": src, "imports": ["Formal.Basic"]})
+                    with lock:
+                        done.append(time.perf_counter() - t0)
+                        if resp.status_code != 200:
+                            failures.append(f"{resp.status_code} {resp.text[:200]}")
+
+        t = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t
+    finally:
+        server.stop()
+    if failures:
+        print("API failures:", failures[:5])
+    return {"first_s": round(first, 2), "drafts": drafts, "clients": clients, "wall_s": round(wall, 1),
+            "checks_per_minute": round(60 * len(done) / wall, 1), "p50_ms": round(1000 * statistics.median(done), 1),
+            "failures": len(failures)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rechecks", type=int, default=200)
+    ap.add_argument("--oneshot", type=int, default=6)
+    ap.add_argument("--api", type=int, default=60, help="drafts for the API phase (0: skip)")
+    ap.add_argument("--clients", type=int, default=2)
+    ap.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
+                    help="measure a cold check with the full and the slim thread glue")
+    ap.add_argument("--state", type=Path, help="reuse this state folder (a built Formal/)")
+    args = ap.parse_args()
+    lean_home = Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
+    print(f"machine: {platform.platform()}, {cpu_count()} cores, load {os.getloadavg()}")
+    with tempfile.TemporaryDirectory(prefix="sequent-bench-") as tmp:
+        root = copy_project(Path(tmp) / "proj")
+        state = args.state or Path(tmp) / "state"
+        settings = Settings.load(root, lean_home=lean_home, state_dir=state, pool_size=1,
+                                 resident_workers=1, lean_backend="embedded")
+        settings.ensure_state()
+        settings.build_dir.mkdir(parents=True, exist_ok=True)
+        if args.cold:
+            print(json.dumps({"cold_oneshot": cold_glue(settings)}), flush=True)
+        one = oneshot(settings, args.oneshot)
+        print(json.dumps({"oneshot_warm": {"n": len(one), "p50_ms": round(1000 * statistics.median(one), 1),
+                                           "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
+        print(json.dumps({"resident": resident(settings, args.rechecks)}), flush=True)
+        if args.api:
+            db = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/api.db"})
+            print(json.dumps({"api": api(root, db, args.api, args.clients, Path(tmp) / "api.log")}), flush=True)
+        print(f"load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
