@@ -29,6 +29,7 @@ MODULES: tuple[str, ...] = (
     "pipeline.evidence.checks.ensemble",
     "pipeline.evidence.checks.certificate",
     "pipeline.evidence.checks.conformal",
+    "pipeline.evidence.checks.llc",
 )
 
 
