@@ -45,3 +45,48 @@ def test_hf_trainer_callback_records_every_optimiser_step(tmp_path: Path) -> Non
     logged = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     ours = run.metrics["loss"].reshape(-1, 4).mean(axis=1)
     assert ours[: len(logged)] == pytest.approx(logged, rel=1e-3)
+
+
+# lightning 2.6.6 still uses torch's deprecated pytree LeafSpec, and warns about a 1-worker loader
+@pytest.mark.filterwarnings("ignore:.*LeafSpec.*:FutureWarning",
+                            "ignore:.*does not have many workers.*")
+def test_lightning_callback_records_every_optimiser_step(tmp_path: Path) -> None:
+    lightning = pytest.importorskip(
+        "lightning", reason="PyTorch Lightning is not installed (pip install -e .[lightning])")
+    from pipeline.evidence.integrations.lightning import SequentCallback
+
+    class Regression(lightning.LightningModule):
+        def __init__(self, lr: float = 0.05) -> None:
+            super().__init__()
+            self.save_hyperparameters()
+            self.net = torch.nn.Linear(4, 1)
+            self.seen: list[float] = []
+
+        def training_step(self, batch: list[torch.Tensor], _idx: int) -> torch.Tensor:
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self.net(x).squeeze(-1), y)
+            self.seen.append(float(loss.detach()))
+            return loss
+
+        def configure_optimizers(self) -> torch.optim.Optimizer:
+            return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    data = torch.utils.data.TensorDataset(x, x @ torch.tensor([1.0, -2.0, 0.5, 3.0]))
+    loader = torch.utils.data.DataLoader(data, batch_size=8)
+    module = Regression()
+    trainer = lightning.Trainer(max_steps=6, accumulate_grad_batches=2, accelerator="cpu",
+                                logger=False, enable_checkpointing=False,
+                                enable_progress_bar=False, enable_model_summary=False,
+                                callbacks=[SequentCallback(tmp_path / "run", seed=1,
+                                                           snapshot_every=3)])
+    trainer.fit(module, loader)
+    run = load_run(tmp_path / "run")
+    assert run.provenance.source == "lightning.Trainer" and run.n_steps == 6
+    assert run.config["hparams"] == {"lr": 0.05}
+    assert np.allclose(run.metrics["lr"], 0.05) and (run.metrics["grad_sq"] > 0).all()
+    micro = np.asarray(module.seen).reshape(-1, 2).mean(axis=1)
+    assert run.metrics["loss"] == pytest.approx(micro, rel=1e-5)
+    assert run.metrics["loss"][-1] < run.metrics["loss"][0]
+    assert [s.step for s in run.snapshots] == [3, 6]
