@@ -76,10 +76,13 @@ def regularity(run: Run) -> CheckOutcome:
     for c in range(traces.shape[0]):
         x, y = downsample(draws, traces[c], MAX_TRACE_POINTS)
         series.append(PlotSeries(label=f"chain {c}", x=x, y=y))
-    plot = PlotData(title="Local learning coefficient: λ̂ₜ = nβ(Lₜ − L(w*)) per SGLD draw",
+    # when d/2 dwarfs λ̂ (a neural network) its line would flatten the traces: name it instead
+    far = half > 20 * abs(summary.llc)
+    lines = (("λ̂ (mean after burn-in)", summary.llc),) + (() if far else (("d/2", half),))
+    plot = PlotData(title="Local learning coefficient: λ̂ₜ = nβ(Lₜ − L(w*)) per SGLD draw"
+                          + (f"\n(d/2 = {half:g}, off the scale)" if far else ""),
                     xlabel=f"draw (first {burn_in} burn-in)", ylabel="λ̂ₜ",
-                    series=tuple(series),
-                    hlines=(("λ̂ (mean after burn-in)", summary.llc), ("d/2", half)))
+                    series=tuple(series), hlines=lines)
     return CheckOutcome(
         outcome=outcome, statistic="λ̂ (local learning coefficient)", value=summary.llc,
         threshold=half, ci=ci, n=summary.chains * summary.draws, plot=plot,
