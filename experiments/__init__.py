@@ -16,6 +16,7 @@ from experiments import conformal as _conformal
 from experiments import debate as _debate
 from experiments import ensemble as _ensemble
 from experiments import icl_regression as _icl_regression
+from experiments import llc_validation as _llc_validation
 from experiments import modular_addition as _modular_addition
 from experiments import sgd as _sgd
 
@@ -31,6 +32,7 @@ REFERENCE: dict[str, Experiment] = {
     "conformal": _conformal.conformal,
     "icl_regression": _icl_regression.icl_regression,
     "modular_addition": _modular_addition.modular_addition,
+    "llc_regression": _llc_validation.llc_regression,
 }
 
 __all__ = ["REFERENCE", "Experiment"]

@@ -130,6 +130,46 @@ def localised_expectation(name: str, n: int, gamma: float, beta: float | None = 
 
 Estimator = Callable[[Case], tuple[llc.LLCSummary, np.ndarray]]
 
+VARIANTS = ("reference", "singular")
+
+
+def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
+                   variant: str = "reference") -> Path:
+    """A reference run for ``llc:regularity``: full-batch gradient descent through the tracking
+    hook, then the LLC at the end. ``reference``: linear regression with d = 4 (regular,
+    λ = 2); ``singular``: y = a·b·x with true coefficient 0, started at (0.5, 0.5), ending on
+    the ridge a·b ≈ 0 (λ = 1/2 < d/2 = 1). ``quick`` only shortens the SGLD chains."""
+    from experiments.common import check_variant, fresh_dir, seeded
+    from pipeline.tracking import Tracker
+
+    check_variant(variant, VARIANTS, "llc_regression")
+    root = fresh_dir(out_dir)
+    name = "regular" if variant == "reference" else "product"
+    base = SETTINGS[name]
+    settings = base.model_copy(update={"draws": 400, "burn_in": 80}) if quick else base
+    with seeded(seed):
+        c = case(name, 10_000, seed)
+        model = Linear(c.d) if name == "regular" else Product()
+        if name == "product":
+            with torch.no_grad():
+                model.a.fill_(0.5)
+                model.b.fill_(0.5)
+        opt = torch.optim.SGD(model.parameters(), lr=0.5 if name == "regular" else 2.0)
+        config = {"model": "y = w·x" if name == "regular" else "y = a·b·x", "n": 10_000,
+                  "d": c.d, "lr_schedule": "0.5" if name == "regular" else "2.0",
+                  "llc": llc.run_config(settings, n=10_000, d=c.d), "variant": variant}
+        with Tracker(root, model, opt, config=config, seed=seed, kind="llc",
+                     source="experiment:llc_regression", snapshot_every=50) as track:
+            for _ in range(300):
+                opt.zero_grad()
+                loss = gaussian_nll(model, *c.data)
+                loss.backward()
+                track.step(loss)
+                opt.step()
+            traces = sample_traces(model, gaussian_nll, c.data, settings, seed=seed)
+            track.close(samples=llc.run_samples(traces))
+    return root
+
 
 def _figure(out: Path, seeds: int = 3, n: int = 10_000) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -177,4 +217,4 @@ if __name__ == "__main__":
     _figure(Path(sys.argv[1] if len(sys.argv) > 1 else "llc-validation.png"))
 
 
-__all__ = ["SETTINGS", "Case", "case", "estimate", "gaussian_nll", "localised_expectation"]
+__all__ = ["SETTINGS", "VARIANTS", "Case", "llc_regression", "case", "estimate", "gaussian_nll", "localised_expectation"]
