@@ -217,4 +217,5 @@ if __name__ == "__main__":
     _figure(Path(sys.argv[1] if len(sys.argv) > 1 else "llc-validation.png"))
 
 
-__all__ = ["SETTINGS", "VARIANTS", "Case", "llc_regression", "case", "estimate", "gaussian_nll", "localised_expectation"]
+__all__ = ["SETTINGS", "VARIANTS", "Case", "case", "estimate", "gaussian_nll", "llc_regression",
+           "localised_expectation"]
