@@ -149,11 +149,13 @@ def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
     settings = base.model_copy(update={"draws": 400, "burn_in": 80}) if quick else base
     with seeded(seed):
         c = case(name, 10_000, seed)
-        model = Linear(c.d) if name == "regular" else Product()
+        model: torch.nn.Module = Linear(c.d)
         if name == "product":
+            product = Product()
             with torch.no_grad():
-                model.a.fill_(0.5)
-                model.b.fill_(0.5)
+                product.a.fill_(0.5)
+                product.b.fill_(0.5)
+            model = product
         opt = torch.optim.SGD(model.parameters(), lr=0.5 if name == "regular" else 2.0)
         config = {"model": "y = w·x" if name == "regular" else "y = a·b·x", "n": 10_000,
                   "d": c.d, "lr_schedule": "0.5" if name == "regular" else "2.0",
