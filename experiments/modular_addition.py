@@ -39,7 +39,7 @@ class Setting:
 TEST = Setting(p=11, width=32, layers=1, steps=200, train_fraction=0.6, eval_every=25,
                sgld=llc.SGLDSettings(step_size=3e-4, gamma=1000.0, chains=4, draws=150,
                                      burn_in=50))
-FULL = Setting(p=31, width=64, layers=1, steps=2000, train_fraction=0.4, eval_every=50,
+FULL = Setting(p=31, width=64, layers=1, steps=3000, train_fraction=0.4, eval_every=50,
                sgld=llc.SGLDSettings(step_size=1e-4, gamma=1000.0, chains=4, draws=300,
                                      burn_in=100))
 LR = 3e-3
