@@ -12,7 +12,8 @@ from pipeline.settings import Settings
 from tests.claims.conftest import copy_sources, edit
 
 CONTRACT_IDS = {"debate_tree", "debate_equilibrium", "mentor_queries", "zero_failure_certificate",
-                "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition"}
+                "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition",
+                "bic_regular"}
 CONTRACT_CHECKS = {
     "pipeline.evidence.checks.sgd:strong_convexity", "pipeline.evidence.checks.sgd:bounded_second_moment",
     "pipeline.evidence.checks.sgd:step_size_schedule", "pipeline.evidence.checks.debate:judge_leaf_accuracy",
@@ -22,6 +23,7 @@ CONTRACT_CHECKS = {
     "pipeline.evidence.checks.certificate:failure_independence",
     "pipeline.evidence.checks.certificate:same_distribution",
     "pipeline.evidence.checks.conformal:exchangeability",
+    "pipeline.evidence.checks.llc:regularity",
 }
 
 
