@@ -9,5 +9,6 @@ public import Formal.SGD
 public import Formal.Bayes
 public import Formal.Conformal
 public import Formal.ProverEstimator
+public import Formal.LLC
 
 /-! The Sequent formal library: one module per claim, plus shared definitions. -/

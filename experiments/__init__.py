@@ -15,6 +15,9 @@ from experiments import certificate as _certificate
 from experiments import conformal as _conformal
 from experiments import debate as _debate
 from experiments import ensemble as _ensemble
+from experiments import icl_regression as _icl_regression
+from experiments import llc_validation as _llc_validation
+from experiments import modular_addition as _modular_addition
 from experiments import sgd as _sgd
 
 Experiment = Callable[..., Path]
@@ -27,6 +30,9 @@ REFERENCE: dict[str, Experiment] = {
     "ensemble": _ensemble.ensemble,
     "certificate": _certificate.certificate,
     "conformal": _conformal.conformal,
+    "icl_regression": _icl_regression.icl_regression,
+    "modular_addition": _modular_addition.modular_addition,
+    "llc_regression": _llc_validation.llc_regression,
 }
 
 __all__ = ["REFERENCE", "Experiment"]

@@ -125,7 +125,7 @@ def list_checks() -> None:
 
 @hypotheses_app.command("import")
 def import_cmd(
-    fmt: Annotated[str, typer.Argument(help="csv | jsonl | tensorboard | mlflow")],
+    fmt: Annotated[str, typer.Argument(help="csv | jsonl | tensorboard | mlflow | wandb")],
     source: Annotated[Path, typer.Argument(help="File, TensorBoard log folder, MLflow store.")],
     out: Annotated[Path, typer.Option("--out", help="New run directory.")],
     mlflow_run: Annotated[str | None, typer.Option("--mlflow-run")] = None,

@@ -41,6 +41,7 @@ import torch
 from pipeline.errors import EvidenceError, InputError
 from pipeline.evidence import runs
 from pipeline.evidence.models import Provenance, Run, Snapshot
+from pipeline.evidence.projection import Projection, project
 from pipeline.evidence.step_buffer import StepBuffer
 
 
@@ -60,7 +61,11 @@ class Tracker:
         snapshot_every: int = 0,
         flush_every: int = 256,
         source: str = "tracking",
+        snapshot_projection: Projection | None = None,
     ) -> None:
+        """``snapshot_projection`` reduces each snapshot to ``dim`` numbers (a seeded
+        CountSketch or coordinate subset, :mod:`pipeline.evidence.projection`), recorded in
+        ``config["snapshot_projection"]``: bounded memory and disk for large models."""
         if snapshot_every < 0 or flush_every < 1:
             raise InputError("snapshot_every must be >= 0 and flush_every >= 1")
         self.root = Path(run_dir)
@@ -69,6 +74,10 @@ class Tracker:
             if p.requires_grad
         ]
         self._optimizer = optimizer
+        self._projection = snapshot_projection
+        if snapshot_projection is not None:
+            config = {**(config or {}), "snapshot_projection": snapshot_projection.model_dump()
+                      | {"parameters": sum(p.numel() for p in self._params)}}
         self._snapshot_every = snapshot_every
         self._flush_every = flush_every
         self._step = 0
@@ -125,6 +134,9 @@ class Tracker:
 
         Pass ``grad_kind="full"`` when the ``.grad`` fields hold a full-batch gradient.
         """
+        if self._projection is not None:
+            self._write_snapshot(*self._projected(grad_kind), grad_kind)
+            return
         with torch.no_grad():
             params = torch.cat([p.detach().reshape(-1) for p in self._params]).double().cpu()
             grad = None
@@ -133,7 +145,20 @@ class Tracker:
                     (p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1)
                     for p in self._params
                 ]).double().cpu().numpy()
-        snap = Snapshot(step=self._step, params=params.numpy(), grad=grad,
+        self._write_snapshot(params.numpy(), grad, grad_kind)
+
+    def _projected(self, grad_kind: str) -> tuple[np.ndarray, np.ndarray | None]:
+        assert self._projection is not None
+        shapes = [p.shape for p in self._params]
+        with torch.no_grad():
+            params = project(self._params, shapes, self._projection)
+            grad = None if grad_kind == "none" else project(
+                [p.grad for p in self._params], shapes, self._projection)
+        return params, grad
+
+    def _write_snapshot(self, params: np.ndarray, grad: np.ndarray | None,
+                        grad_kind: Literal["minibatch", "full", "none"]) -> None:
+        snap = Snapshot(step=self._step, params=params, grad=grad,
                         grad_kind=grad_kind if grad is not None else "none")
         try:
             runs.write_snapshot(self.root / runs.SNAPSHOTS, snap)

@@ -30,10 +30,10 @@ def sequent(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 def test_list(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = sequent(capsys, "claims", "list", "--project", str(root))
-    assert code == 0 and "8 claims" in out and "debate_tree" in out
+    assert code == 0 and "9 claims" in out and "debate_tree" in out
     code, out, _ = sequent(capsys, "claims", "list", "--json", "--project", str(root))
     data = json.loads(out)
-    assert code == 0 and [c["id"] for c in data][:2] == ["bayes_surprise", "conformal_coverage"]
+    assert code == 0 and [c["id"] for c in data][:2] == ["bayes_surprise", "bic_regular"]
     assert data[0]["path"] == "claims/bayes_surprise.toml" and data[0]["lean"]["open"] == ["Formal", "Formal.Bayes"]
 
 

@@ -50,14 +50,14 @@ def test_the_library_builds_and_every_claim_is_fully_proved(
         assert build.ok and build.rebuilt == []  # the copied build is up to date
         report = evaluate(settings, checker, build=build)
     assert report.ok and report.issues == (), [str(i) for i in report.issues]
-    assert len(report.claims) == 8
+    assert len(report.claims) == 9
     for status in report.claims:
         assert status.stated and status.proved and status.fully_proved, status.claim.id
         assert status.proof is not None and status.proof.accepted
         assert status.witness is status.proof
     code, out = cli(settings, monkeypatch, capsys, "claims", "check")
     assert code == 0, out
-    assert "consistent: 8 claims, 8 proved" in out
+    assert "consistent: 9 claims, 9 proved" in out
 
 
 @pytest.fixture(scope="module")

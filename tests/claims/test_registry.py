@@ -12,7 +12,8 @@ from pipeline.settings import Settings
 from tests.claims.conftest import copy_sources, edit
 
 CONTRACT_IDS = {"debate_tree", "debate_equilibrium", "mentor_queries", "zero_failure_certificate",
-                "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition"}
+                "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition",
+                "bic_regular"}
 CONTRACT_CHECKS = {
     "pipeline.evidence.checks.sgd:strong_convexity", "pipeline.evidence.checks.sgd:bounded_second_moment",
     "pipeline.evidence.checks.sgd:step_size_exact", "pipeline.evidence.checks.debate:judge_leaf_accuracy",
@@ -23,6 +24,7 @@ CONTRACT_CHECKS = {
     "pipeline.evidence.checks.certificate:same_distribution",
     "pipeline.evidence.checks.conformal:exchangeability",
     "pipeline.evidence.checks.sgd:initial_radius", "pipeline.evidence.checks.composition:leaf_error",
+    "pipeline.evidence.checks.llc:regularity",
 }
 
 
@@ -87,7 +89,7 @@ def test_an_unknown_dependency_and_a_self_loop(settings: Settings) -> None:
     text = "\n".join(map(str, issues))
     assert "claims/sgd_chung.toml: depends_on[1]: unknown claim 'nope'" in text
     assert "dependency cycle: sgd_chung -> sgd_chung" in text
-    assert len(registry.claims) == 8  # the claim itself still loads; its problems are issues
+    assert len(registry.claims) == 9  # the claim itself still loads; its problems are issues
 
 
 @pytest.mark.parametrize(("payload", "expected"), [
@@ -101,7 +103,7 @@ def test_broken_files_are_named(settings: Settings, payload: bytes, expected: st
     (settings.claims_path / "bad.toml").write_bytes(payload)
     registry, issues = read_registry(settings)
     assert any(str(i).startswith(expected) for i in issues), issues
-    assert len(registry.claims) == 8  # the good files still load
+    assert len(registry.claims) == 9  # the good files still load
     assert expected in _one_error(settings)
 
 

@@ -252,7 +252,7 @@ def test_every_contract_check_exists() -> None:
              f"{P}debate:honest_win_rate", f"{P}debate:exploitability",
              f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",
              f"{P}certificate:failure_independence", f"{P}certificate:same_distribution",
-             f"{P}conformal:exchangeability"}
+             f"{P}conformal:exchangeability", f"{P}llc:regularity"}
     assert names == set(all_checks())
     for name in names:
         assert callable(resolve_check(name))

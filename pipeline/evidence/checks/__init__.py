@@ -99,6 +99,7 @@ MODULES: tuple[str, ...] = (
     "pipeline.evidence.checks.certificate",
     "pipeline.evidence.checks.conformal",
     "pipeline.evidence.checks.composition",
+    "pipeline.evidence.checks.llc",
 )
 
 

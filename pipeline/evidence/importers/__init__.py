@@ -14,19 +14,22 @@ from typing import Any
 from pipeline.errors import InputError
 from pipeline.evidence.models import Run
 
-FORMATS: tuple[str, ...] = ("csv", "jsonl", "tensorboard", "mlflow")
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "tensorboard", "mlflow", "wandb")
 
 
 def import_run(fmt: str, source: Path | str, out_dir: Path | str, *,
                config: Mapping[str, Any] | None = None, run_id: str | None = None,
                kind: str = "training", mlflow_run: str | None = None) -> Run:
-    """Import ``source`` (a file, a TensorBoard log folder, an MLflow store) into ``out_dir``."""
+    """Import ``source`` (a file, a TensorBoard log folder, an MLflow store, a W&B offline run
+    folder) into ``out_dir``."""
     importers: dict[str, Callable[..., Run]]
     from pipeline.evidence.importers.mlflow import import_mlflow
     from pipeline.evidence.importers.tabular import import_csv, import_jsonl
     from pipeline.evidence.importers.tensorboard import import_tensorboard
+    from pipeline.evidence.importers.wandb import import_wandb
 
-    importers = {"csv": import_csv, "jsonl": import_jsonl, "tensorboard": import_tensorboard}
+    importers = {"csv": import_csv, "jsonl": import_jsonl, "tensorboard": import_tensorboard,
+                 "wandb": import_wandb}
     if fmt == "mlflow":
         return import_mlflow(source, out_dir, mlflow_run=mlflow_run, config=config,
                              run_id=run_id, kind=kind)
