@@ -12,7 +12,7 @@ $(VENV)/.main: pyproject.toml
 	touch $@
 
 $(VENV)/.test: pyproject.toml $(VENV)/.main
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,hf,lightning,wandb]'
 	touch $@
 
 setup: $(VENV)/.main lean
