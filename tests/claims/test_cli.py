@@ -73,11 +73,15 @@ def test_pin(project_copy: ProjectFactory, capsys: pytest.CaptureFixture[str],
     monkeypatch.setenv("SEQUENT_POOL_SIZE", "1")
     code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
     assert code == 0 and "pins are up to date" in out, out + err
-    edit(root / "Formal" / "Bayes.lean", "decide (q ≤ 1 / 2)", "decide (q < 1 / 2)")
+    # the same definition written differently (Lean inserts the `decide` itself): the source pin
+    # changes; the library still builds, so pin succeeds
+    edit(root / "Formal" / "Bayes.lean", "decide (q ≤ 1 / 2)", "q ≤ 1 / 2")
     code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
     assert code == 0, out + err
     assert "~ Formal.Bayes.surprises" in out and "wrote claims/bayes_surprise.toml" in out
-    assert "~ meaning: Formal.Bayes.surprises" in out
+    edit(root / "Formal" / "Bayes.lean", "q ≤ 1 / 2))", "q < 1 / 2))")  # breaks its proofs
+    code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
+    assert code == 1 and "does not build" in out + err
 
 
 def test_usage_errors(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
