@@ -163,7 +163,9 @@ def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) ->
                         i = next(next_i, None)
                     if i is None:
                         return
-                    src = f"open Formal in\ntheorem d{i} (a : Rat) : absDiff a a + {i} = {i} := by rw [absDiff_self]; simp\n"
+                    src = (f"open Formal in\ntheorem d{i} (a b : Rat) (h : ({i} : Nat) = {i}) : "
+                           "0 ≤ absDiff a b + absDiff b a := by\n"
+                           "  have := absDiff_nonneg a b; have := absDiff_nonneg b a; grind\n")
                     t0 = time.perf_counter()
                     resp = http.post("/v1/check", json={"source": src, "imports": ["Formal.Basic"]})
                     with lock:
