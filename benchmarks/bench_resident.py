@@ -133,7 +133,7 @@ def resident(settings: Settings, rechecks: int) -> dict[str, object]:
     }
 
 
-def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) -> dict[str, float]:
+def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) -> dict[str, object]:
     env = service_env(settings, claim_status=False)
     made = run_cli(["token", "create", "--name", "bench", "--rate", "10000000",
                     "--concurrency", "10000000", "--json"], env, root)
@@ -152,6 +152,7 @@ def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) ->
             first = time.perf_counter() - t
         done: list[float] = []
         failures: list[str] = []
+        verdicts: dict[str, int] = {}
         next_i = iter(range(drafts))
         lock = threading.Lock()
 
@@ -162,13 +163,18 @@ def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) ->
                         i = next(next_i, None)
                     if i is None:
                         return
-                    src = f"open Formal in\ntheorem d{i} (a : Rat) : absDiff a a + {i} = {i} := by simp [absDiff_self]\n"
+                    src = (f"open Formal in\ntheorem d{i} (a b : Rat) (h : ({i} : Nat) = {i}) : "
+                           "0 ≤ absDiff a b + absDiff b a := by\n"
+                           "  have := absDiff_nonneg a b; have := absDiff_nonneg b a; grind\n")
                     t0 = time.perf_counter()
                     resp = http.post("/v1/check", json={"source": src, "imports": ["Formal.Basic"]})
                     with lock:
                         done.append(time.perf_counter() - t0)
                         if resp.status_code != 200:
                             failures.append(f"{resp.status_code} {resp.text[:200]}")
+                        else:
+                            verdict = resp.json()["result"]["verdict"]
+                            verdicts[verdict] = verdicts.get(verdict, 0) + 1
 
         t = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -183,7 +189,7 @@ def api(root: Path, settings: Settings, drafts: int, clients: int, log: Path) ->
         print("API failures:", failures[:5])
     return {"first_s": round(first, 2), "drafts": drafts, "clients": clients, "wall_s": round(wall, 1),
             "checks_per_minute": round(60 * len(done) / wall, 1), "p50_ms": round(1000 * statistics.median(done), 1),
-            "failures": len(failures)}
+            "failures": len(failures), "verdicts": verdicts}
 
 
 def main() -> None:
@@ -207,10 +213,12 @@ def main() -> None:
         settings.build_dir.mkdir(parents=True, exist_ok=True)
         if args.cold:
             print(json.dumps({"cold_oneshot": cold_glue(settings)}), flush=True)
-        one = oneshot(settings, args.oneshot)
-        print(json.dumps({"oneshot_warm": {"n": len(one), "p50_ms": round(1000 * statistics.median(one), 1),
-                                           "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
-        print(json.dumps({"resident": resident(settings, args.rechecks)}), flush=True)
+        if args.oneshot:
+            one = oneshot(settings, args.oneshot)
+            print(json.dumps({"oneshot_warm": {"n": len(one), "p50_ms": round(1000 * statistics.median(one), 1),
+                                               "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
+        if args.rechecks:
+            print(json.dumps({"resident": resident(settings, args.rechecks)}), flush=True)
         if args.api:
             db = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/api.db"})
             print(json.dumps({"api": api(root, db, args.api, args.clients, Path(tmp) / "api.log")}), flush=True)
