@@ -64,7 +64,7 @@ def test_every_sequent_command_the_guidance_names_runs(tmp_path: Path) -> None:
     (project / "lakefile.lean").write_text("-- test\n")
     claim = tomllib.loads(min((project / "claims").glob("*.toml")).read_text())["id"]
     (project / "Draft.lean").write_text("theorem draft (a b : Nat) (h : a = b) : b = a := by\n  subst h\n  rfl\n")
-    values = {"<claim>": claim, "<file>": "Draft.lean", "<line>": "2", "<col>": "2"}
+    values = {"<claim>": claim, "<file>": "Draft.lean", "<line>": "3", "<col>": "2"}  # at `rfl`
     env = dict(os.environ, SEQUENT_LEAN_HOME=str(lean_home()), SEQUENT_POOL_SIZE="1",
                SEQUENT_RESIDENT_WORKERS="1")
     commands = named_commands(SKILL, AGENTS)
