@@ -79,7 +79,7 @@ def test_pin(project_copy: ProjectFactory, capsys: pytest.CaptureFixture[str],
     code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
     assert code == 0, out + err
     assert "~ Formal.Bayes.surprises" in out and "wrote claims/bayes_surprise.toml" in out
-    edit(root / "Formal" / "Bayes.lean", "q ≤ 1 / 2))", "q < 1 / 2))")  # breaks its proofs
+    edit(root / "Formal" / "Bayes.lean", "fun q => q ≤ 1 / 2)", "fun q => q < 1 / 2)")  # breaks its proofs
     code, out, err = sequent(capsys, "claims", "pin", "bayes_surprise", "--project", str(root))
     assert code == 1 and "does not build" in out + err
 
