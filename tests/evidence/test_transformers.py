@@ -64,8 +64,9 @@ def test_sgd_chung_does_not_apply_to_a_transformer_run(name: str, runs: dict[str
     verdicts = evaluate(runs[name], [Target(claim_id="sgd_chung", binder=f"h_{c}", check=SGD + c)
                                      for c in CHUNG])
     assert not applies(True, verdicts)
-    if name == "icl_regression":  # the loss is not convex along the trajectory
-        assert outcomes["strong_convexity"].outcome == "fails"
+    if name == "icl_regression":  # the loss is not strongly convex along the trajectory: the
+        # check towards an estimated w* cannot confirm it (fails or, with w*'s uncertainty, inconclusive)
+        assert outcomes["strong_convexity"].outcome in ("fails", "inconclusive")
 
 
 def test_a_transformer_is_not_regular(runs: dict[str, Run]) -> None:
