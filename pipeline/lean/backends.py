@@ -56,10 +56,10 @@ class Backend(ABC):
     def compile_args(self, file_name: str, olean: str) -> list[str]:
         return ["--json", "-o", olean, file_name]
 
+    @abstractmethod
     def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
         """argv and environment of a resident ``lean --worker`` (LSP on stdin/stdout) in
         ``workdir``: the iteration path's engine (:mod:`pipeline.lean.resident`)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         pass
