@@ -33,8 +33,8 @@ from pathlib import Path
 import httpx
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.lsp import tree_rss_mb
 from pipeline.lean.models import CheckRequest, Policy, Reason
+from pipeline.lean.process import tree_rss_mb
 from pipeline.service.process import ServerProcess, run_cli, service_env
 from pipeline.settings import Settings, cpu_count
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import signal
 import subprocess
 import threading
 import time
@@ -21,10 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from pipeline.errors import LeanCrashError
-from pipeline.lean.process import READY_MARKER
+from pipeline.lean.process import READY_MARKER, close_pipes, kill_group, tree_rss_mb
 
 HEADER = b"Content-Length: "
 STDERR_TAIL = 200
@@ -88,20 +85,6 @@ class Deframer:
                 continue
             if isinstance(message, dict):
                 out.append(message)
-
-
-def tree_rss_mb(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        total = 0
-        for p in [root, *root.children(recursive=True)]:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                pass
-        return total / (1 << 20)
-    except psutil.Error:
-        return 0.0
 
 
 class LspProcess:
@@ -258,25 +241,13 @@ class LspProcess:
 
     def kill(self) -> None:
         """Kill the whole process group (idempotent)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - kernel did not reap in 5 s
-            pass
+        kill_group(self.proc)
 
     def close(self) -> None:
         self.kill()
         for t in self._threads:
             t.join(timeout=5)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
+        close_pipes(self.proc)
 
 
-__all__ = ["Deframer", "LspProcess", "WaitEnd", "frame", "tree_rss_mb"]
+__all__ = ["Deframer", "LspProcess", "WaitEnd", "frame"]

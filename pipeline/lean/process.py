@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import psutil
 
@@ -202,36 +202,15 @@ class LeanProcess:
 
     # -- limits and teardown ----------------------------------------------------------------
     def tree_rss_mb(self) -> float:
-        if self.proc is None:
-            return 0.0
-        try:
-            root = psutil.Process(self.proc.pid)
-            procs = [root, *root.children(recursive=True)]
-            total = 0
-            for p in procs:
-                try:
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    pass
-            return total / (1 << 20)
-        except psutil.Error:
-            return 0.0
+        return tree_rss_mb(self.proc.pid) if self.proc is not None else 0.0
 
     def _sample_memory(self) -> None:
         self.peak_rss_mb = max(self.peak_rss_mb, self.tree_rss_mb())
 
     def kill(self) -> None:
         """Kill the whole process group (idempotent)."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - kernel did not reap in 5 s
-            pass
+        if self.proc is not None:
+            kill_group(self.proc)
 
     def close(self) -> None:
         """Kill, drain the output threads, close the pipes and remove the working folder."""
@@ -239,12 +218,7 @@ class LeanProcess:
         for t in self._threads:
             t.join(timeout=5)
         if self.proc is not None:
-            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:
-                    pass
+            close_pipes(self.proc)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -254,4 +228,40 @@ class LeanProcess:
         self.close()
 
 
-__all__ = ["LeanProcess", "RawRun"]
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory (MB) of a process and all its descendants; 0 when it is gone."""
+    try:
+        root = psutil.Process(pid)
+        total = 0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / (1 << 20)
+    except psutil.Error:
+        return 0.0
+
+
+def kill_group(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL a process's whole group and reap it (idempotent)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - kernel did not reap in 5 s
+        pass
+
+
+def close_pipes(proc: subprocess.Popen[Any]) -> None:
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+
+
+__all__ = ["LeanProcess", "RawRun", "close_pipes", "kill_group", "tree_rss_mb"]

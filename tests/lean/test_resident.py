@@ -77,7 +77,7 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
             assert result.errors()[0].pos is not None and result.errors()[0].pos.line == 1
         pids = pool.worker_pids()
         if pids:
-            from pipeline.lean.lsp import tree_rss_mb
+            from pipeline.lean.process import tree_rss_mb
 
             rss.append(tree_rss_mb(pids[0]))
     stats = pool.stats()
