@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pipeline.errors import SequentError
 from pipeline.lean.models import AuditIssue, DeclarationFact, EnvironmentAudit, Policy
-from pipeline.lean.olean.audit import added_constants, audit_module, axioms_reached
+from pipeline.lean.olean.audit import added_constants, audit_module
 from pipeline.lean.olean.decode import Decoder, ModuleData
 from pipeline.lean.olean.environment import CoreIndex, ProjectEnvironment, build_core_index
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
@@ -96,16 +96,15 @@ class EnvironmentAuditor:
             region = Region(module_parts(olean), githash=env.core.githash)
             decoder = Decoder(region)
             env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
-            found, _ = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
+            found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
             facts = []
             for const in env.declared_in(CHECKED_MODULE):
-                axioms, _unknown = axioms_reached(env, const.name)
                 facts.append(DeclarationFact(
                     name=const.name, kind=const.kind.value,
                     type_digest=decoder.digest(const.type, const.level_params).hex(),
-                    axioms=tuple(sorted(axioms))))
+                    axioms=tuple(sorted(reached[const.name]))))
             return EnvironmentAudit(
                 lean_githash=env.core.githash, declarations=tuple(facts),
                 issues=tuple(AuditIssue(rule=i.rule, declaration=i.declaration, message=i.message)

@@ -76,11 +76,13 @@ def axioms_reached(env: ProjectEnvironment, name: str) -> tuple[set[str], set[st
     return axioms, unknown
 
 
-def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) -> tuple[list[EnvIssue], set[str]]:
+def audit_module(env: ProjectEnvironment, module: str,
+                 allowed: frozenset[str]) -> tuple[list[EnvIssue], dict[str, set[str]]]:
     """Every constant a compiled module declares: no axiom, no axiom outside ``allowed``
-    reached, no reference the environment cannot resolve. Also returns all axioms reached."""
+    reached, no reference the environment cannot resolve. Also returns, per constant, the
+    axioms it reaches."""
     issues: list[EnvIssue] = []
-    all_axioms: set[str] = set()
+    reached: dict[str, set[str]] = {}
     constants = env.declared_in(module)
     where = module if not module.startswith("«") else "the checked file"
     for const in constants:
@@ -90,7 +92,7 @@ def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) 
                                    "project module may declare an axiom"))
     for const in constants:
         axioms, unknown = axioms_reached(env, const.name)
-        all_axioms |= axioms
+        reached[const.name] = axioms
         bad = sorted(a for a in axioms if a not in allowed and a != const.name)
         if bad:
             issues.append(EnvIssue("axiom", const.name,
@@ -100,7 +102,7 @@ def audit_module(env: ProjectEnvironment, module: str, allowed: frozenset[str]) 
             issues.append(EnvIssue("unknown_constant", const.name,
                                    f"{display(const.name)} refers to constants the compiled environment does "
                                    "not hold: " + ", ".join(sorted(unknown)[:5])))
-    return issues, all_axioms
+    return issues, reached
 
 
 # -- what a file adds ------------------------------------------------------------------------
