@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     """A resident worker is replaced after this many checks."""
     resident_recycle_mb: int = 5120
     """A resident worker whose resident memory passes this after a check is replaced."""
+    artifact_cache: Path | None = None
+    """A content-addressed store of built modules (``.olean`` parts and the build's verdict),
+    shared by the checkouts of one machine: a module whose source, imports, Lean and audit
+    are unchanged is copied from it instead of compiled, then audited again. Off by default;
+    only this user's own builds may write to it (see docs/lean-backends.md)."""
     max_file_bytes: int = 1_048_576
     """Largest Lean file accepted for checking."""
     database_url: str | None = None

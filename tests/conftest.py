@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +17,37 @@ REPO = Path(__file__).resolve().parents[1]
 
 def lean_home() -> Path:
     """The embedded Lean installed by the README's setup (`sequent lean install`)."""
-    import os
-
     return Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One build-artifact store for the whole session (``Settings.artifact_cache``): a module
+    that several tests build from the same source is compiled by Lean once, by the first of
+    them, and every later build copies it and audits it again. Fresh per session, so every
+    artifact comes from this session's Lean."""
+    if "SEQUENT_ARTIFACT_CACHE" not in os.environ:
+        store = tempfile.mkdtemp(prefix="sequent-artifacts-")
+        os.environ["SEQUENT_ARTIFACT_CACHE"] = store
+        config.stash[_STORE] = store
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    store = config.stash.get(_STORE, None)
+    if store is not None:
+        shutil.rmtree(store, ignore_errors=True)
+        os.environ.pop("SEQUENT_ARTIFACT_CACHE", None)
+
+
+_STORE = pytest.StashKey[str]()
+
+
+def lean_env() -> dict[str, str]:
+    """What a ``sequent`` subprocess with an otherwise clean environment needs to share the
+    session's Lean install and build-artifact store."""
+    env = {"SEQUENT_LEAN_HOME": str(lean_home())}
+    if "SEQUENT_ARTIFACT_CACHE" in os.environ:
+        env["SEQUENT_ARTIFACT_CACHE"] = os.environ["SEQUENT_ARTIFACT_CACHE"]
+    return env
 
 
 def lean_installed() -> bool:

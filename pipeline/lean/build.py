@@ -3,6 +3,10 @@
 Incremental: a module is rebuilt only when its source or a transitive import changed
 (fingerprints in ``<build_dir>/manifest.json``). Independent modules compile in parallel,
 up to the pool size. Every module is checked under the trust policy like any other file.
+
+With ``Settings.artifact_cache`` set, a module already built elsewhere on this machine (same
+name, source, imports' builds, Lean and audit) is copied from that store instead of compiled;
+its compiled environment is audited again either way.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.lean.artifacts import ArtifactCache
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.checker import (
     MANIFEST,
@@ -25,7 +30,7 @@ from pipeline.lean.checker import (
     load_manifest,
     read_text_checked,
 )
-from pipeline.lean.models import CheckResult
+from pipeline.lean.models import CheckResult, Policy
 from pipeline.lean.syntax import imports, module_name
 from pipeline.models import Frozen
 from pipeline.settings import Settings, cpu_count
@@ -127,6 +132,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
             if progress:
                 progress(name, None)
     workers = max(1, min(jobs or cpu_count(), cpu_count()))
+    artifacts = ArtifactCache(settings.artifact_cache) if settings.artifact_cache else None
 
     def compile_one(name: str) -> ModuleBuild:
         mod = modules[name]
@@ -135,7 +141,15 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
             return ModuleBuild(module=name, path=mod.path, up_to_date=False,
                                skipped_reason=f"not built: its import {blocked[0]} failed")
         text = (settings.project_root / mod.path).read_text(encoding="utf-8")
-        result = checker.compile_module(name, text, olean_path(settings, name))
+        olean = olean_path(settings, name)
+        key = ArtifactCache.key(name, checker.module_key(name, text)) if artifacts else ""
+        if artifacts is not None:
+            restored = _restore(artifacts, key, checker, text, olean)
+            if restored is not None:
+                return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=restored)
+        result = checker.compile_module(name, text, olean)
+        if artifacts is not None and result.accepted:
+            artifacts.store(key, olean, result)
         return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
 
     with ThreadPoolExecutor(max_workers=workers) as ex:
@@ -161,6 +175,20 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
         remove_parts(olean_path(settings, gone))
     _write_manifest(settings, manifest)
     return BuildReport(modules=tuple(results[n] for n in order), elapsed_s=round(time.monotonic() - started, 3))
+
+
+def _restore(artifacts: ArtifactCache, key: str, checker: Checker, text: str,
+             olean: Path) -> CheckResult | None:
+    """A stored build of this module, copied into place and audited again (``None``: none
+    stored, or the copy does not pass the audit, and the module is compiled)."""
+    stored = artifacts.restore(key, olean)
+    if stored is None:
+        return None
+    audit = checker.auditor.audit_file(olean, checker.project_closure(imports(text)), Policy())
+    if audit.issues:
+        remove_parts(olean)
+        return None
+    return stored.model_copy(update={"environment": audit})
 
 
 def _write_manifest(settings: Settings, manifest: dict[str, dict[str, object]]) -> None:

@@ -358,6 +358,11 @@ class Checker:
             + (f"|expect={','.join(request.expected_declarations)}" if request.expected_declarations is not None else ""),
         )
 
+    def module_key(self, module: str, source: str) -> str:
+        """The key of a project module's build: its source under the default policy, with
+        the current builds of the modules it imports."""
+        return self._key(source, CheckRequest(source=source, file_name=f"{module}.lean"))
+
     def import_hashes(self, modules: Sequence[str]) -> list[tuple[str, str]]:
         """(module, hash) for the transitive closure of project modules in the build folder."""
         manifest = load_manifest(self.settings.build_dir)

@@ -13,13 +13,13 @@ import pytest
 
 from pipeline.agents.providers.replay import PACKAGED_RECORDINGS
 from tests.agents.toy import ARGUMENT, make_toy_project, write_recording
-from tests.conftest import REPO, lean_home, needs_lean
+from tests.conftest import REPO, lean_env, needs_lean
 
 
 def sequent(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("SEQUENT_", "ANTHROPIC_", "OPENAI_"))}
-    base.update(SEQUENT_LEAN_HOME=str(lean_home()), SEQUENT_POOL_SIZE="1", **env)
+    base.update(lean_env(), SEQUENT_POOL_SIZE="1", **env)
     return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, env=base, check=False,
                           capture_output=True, text=True, timeout=900)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, lean_home, needs_lean
+from tests.conftest import REPO, lean_env, needs_lean
 from tests.docs.console import commands, session
 
 DOCS = REPO / "docs"
@@ -35,11 +35,11 @@ def environment(home: Path) -> dict[str, str]:
     env.update(
         PATH=f"{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
         HOME=str(home),
-        SEQUENT_LEAN_HOME=str(lean_home()),
         GIT_AUTHOR_NAME="Ada Walkthrough", GIT_AUTHOR_EMAIL="ada@example.invalid",
         GIT_COMMITTER_NAME="Ada Walkthrough", GIT_COMMITTER_EMAIL="ada@example.invalid",
         GIT_CONFIG_NOSYSTEM="1", NO_COLOR="1", COLUMNS="120",
     )
+    env.update(lean_env())
     return env
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lean.build import build_project
+from pipeline.lean.build import build_project, olean_path
 from pipeline.lean.checker import Checker
+from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]
@@ -73,3 +74,52 @@ def test_a_failing_module_blocks_its_importers(project: Path) -> None:
     by_name = {m.module: m for m in report.modules}
     assert by_name["Formal.Basic"].result is not None and not by_name["Formal.Basic"].result.accepted
     assert by_name["Formal.Uses"].skipped_reason and "Formal.Basic" in by_name["Formal.Uses"].skipped_reason
+
+
+def _checkout(root: Path, store: Path) -> Settings:
+    formal = root / "Formal"
+    formal.mkdir(parents=True)
+    (root / "lakefile.lean").write_text("-- test project\n")
+    (formal / "Basic.lean").write_text(BASIC)
+    (formal / "Uses.lean").write_text(USES)
+    return make_settings(root, artifact_cache=store)
+
+
+def test_a_second_checkout_copies_the_builds_and_audits_them_again(tmp_path: Path) -> None:
+    store = tmp_path / "artifacts"
+    first = _checkout(tmp_path / "a", store)
+    with Checker(first) as checker:
+        built = build_project(first, checker)
+    assert built.ok and not any(m.result and m.result.cached for m in built.modules)
+
+    second = _checkout(tmp_path / "b", store)
+    with Checker(second) as checker:
+        copied = build_project(second, checker)
+        assert copied.ok
+        for m in copied.modules:
+            assert m.result is not None and m.result.cached
+            assert m.result.environment is not None  # audited again, on the copy
+        assert (olean_path(second, "Formal.Uses").read_bytes()
+                == olean_path(first, "Formal.Uses").read_bytes())
+        ok = checker.check_source("theorem again : Safe 3 := safe_three (by decide)\n", ["Formal.Uses"])
+        assert ok.accepted, ok.diagnostics()
+
+
+def test_a_tampered_artifact_fails_the_audit_and_is_compiled_again(tmp_path: Path) -> None:
+    store = tmp_path / "artifacts"
+    first = _checkout(tmp_path / "a", store)
+    with Checker(first) as checker:
+        assert build_project(first, checker).ok
+    basic = [entry for entry in store.glob("*/*")
+             if '"file_name":"Formal.Basic.lean"' in (entry / "result.json").read_text()
+             or '"file_name":"Basic.lean"' in (entry / "result.json").read_text()]
+    assert len(basic) == 1
+    (basic[0] / "module.olean").write_bytes(b"olean" * 40)  # not what Lean wrote
+
+    second = _checkout(tmp_path / "b", store)
+    with Checker(second) as checker:
+        report = build_project(second, checker)
+    assert report.ok
+    by_name = {m.module: m for m in report.modules}
+    result = by_name["Formal.Basic"].result
+    assert result is not None and result.accepted and not result.cached

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings
-from tests.conftest import REPO, lean_home, lean_installed
+from tests.conftest import REPO, lean_env, lean_home, lean_installed
 
 MODULES = ("Basic", "Debate", "Equilibrium")
 CLAIMS = ("debate_tree", "debate_equilibrium")
@@ -37,7 +37,7 @@ def small_project(root: Path) -> Path:
 def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SEQUENT_", "ANTHROPIC_", "OPENAI_"))}
-    env.update(SEQUENT_LEAN_HOME=str(lean_home()), SEQUENT_POOL_SIZE="1", NO_COLOR="1",
+    env.update(lean_env(), SEQUENT_POOL_SIZE="1", NO_COLOR="1",
                COLUMNS="200")
     return env
 
