@@ -1,6 +1,8 @@
 """Content-addressed result cache: (file, hashes of its imports, Lean version, policy) -> result.
 
-Stored in the project's database (SQLite by default). An unchanged input is answered
+Stored in the project's database (SQLite by default), and, when ``Settings.artifact_cache``
+names a machine-wide store, also there (``checks/<key>.json``), so that other checkouts of the
+same machine answer the same input without running Lean. An unchanged input is answered
 without running Lean. Results that reflect the machine rather than the input (timeout,
 out-of-memory, crash) are never cached.
 """
@@ -9,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Float, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,19 +52,46 @@ def cache_key(*, source: str, file_name: str, import_hashes: Iterable[tuple[str,
 
 
 class ResultCache:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, shared: Path | None = None) -> None:
         self.db = db
+        self.shared = shared / "checks" if shared is not None else None
 
     def get(self, key: str) -> CheckResult | None:
         with self.db.session() as s:
             row = s.execute(select(LeanResultRow.result_json).where(LeanResultRow.key == key)).scalar()
         if row is None:
-            return None
+            return self._shared_get(key)
         return CheckResult.model_validate_json(row).model_copy(update={"cached": True})
+
+    def _shared_path(self, key: str) -> Path | None:
+        return self.shared / key[:2] / f"{key}.json" if self.shared is not None else None
+
+    def _shared_get(self, key: str) -> CheckResult | None:
+        path = self._shared_path(key)
+        if path is None or not path.is_file():
+            return None
+        try:
+            result = CheckResult.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError:
+            return None
+        if result.cache_key != key:
+            return None
+        self._db_put(result)
+        return result.model_copy(update={"cached": True})
 
     def put(self, result: CheckResult) -> None:
         if UNCACHEABLE.intersection(result.reasons):
             return
+        self._db_put(result)
+        path = self._shared_path(result.cache_key)
+        if path is not None and not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(result.model_dump_json())
+            os.replace(tmp, path)
+
+    def _db_put(self, result: CheckResult) -> None:
         with self.db.session() as s:
             s.merge(LeanResultRow(key=result.cache_key, result_json=result.model_dump_json(),
                                   created_at=time.time()))

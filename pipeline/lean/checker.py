@@ -127,7 +127,7 @@ class Checker:
         self.backend = backend or open_backend(settings, warm=warm)
         self._own_db = db is None
         self.db = db or Database(settings.db_url)
-        self.cache = ResultCache(self.db)
+        self.cache = ResultCache(self.db, shared=settings.artifact_cache)
         self.auditor = EnvironmentAuditor(self.backend.library_dir, self.backend.core_index_path,
                                           settings.build_dir)
         self._resident: ResidentPool | None = None

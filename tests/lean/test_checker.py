@@ -127,7 +127,7 @@ def test_bad_inputs_get_clear_errors(checker: Checker, tmp_path: Path) -> None:
 
 def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     (tmp_path / "lakefile.lean").write_text("")
-    settings = make_settings(tmp_path, lean_timeout_s=3.0)
+    settings = make_settings(tmp_path, lean_timeout_s=3.0, artifact_cache=None)  # Lean must run
     with Checker(settings, warm=False) as cold:
         r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
         time.sleep(0.5)
@@ -142,7 +142,7 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
 
 def test_memory_cap_returns_out_of_memory(tmp_path: Path) -> None:
     (tmp_path / "lakefile.lean").write_text("")
-    settings = make_settings(tmp_path, lean_memory_mb=300)
+    settings = make_settings(tmp_path, lean_memory_mb=300, artifact_cache=None)  # Lean must run
     with Checker(settings, warm=False) as cold:
         r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
     assert r.reasons == (Reason.out_of_memory,)
