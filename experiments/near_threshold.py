@@ -170,6 +170,27 @@ def _decay(p: float) -> Maker:
     return make
 
 
+def _transcripts(broken: str) -> Maker:
+    """2,000 debates of 8 alternating moves (claimant at ∃ first); ``broken``: ``"move"`` puts
+    one ∀-node where an ∃-node is due in one random debate, ``"depth"`` makes one random
+    debate one move longer than d = 8."""
+    def make(seed: int) -> tuple[Run, Bound]:
+        rng = np.random.default_rng(seed)
+        debates = [[(i, int(i % 2 == 0), int(i % 2 == 0)) for i in range(8)]
+                   for _ in range(2000)]
+        k = int(rng.integers(2000))
+        if broken == "move":
+            i = 2 * int(rng.integers(4))
+            debates[k][i] = (i, 0, 0)
+        elif broken == "depth":
+            debates[k].append((8, 1, 1))
+        rows = np.array([m for d in debates for m in d], dtype=float)
+        return (_run(seed, samples={"move_index": rows[:, 0], "move_exists": rows[:, 1],
+                                    "move_claimant": rows[:, 2]}),
+                Bound(parameters={"d": 8.0}))
+    return make
+
+
 NEAR: dict[str, NearPair] = {pair.check: pair for pair in (
     NearPair(P + "sgd:step_size_exact", _step(1.005), _step(1.02),
              "ηₜ = c/(λt) with c = 1.005 vs 1.02 (tolerance 1 %)"),
@@ -197,6 +218,10 @@ NEAR: dict[str, NearPair] = {pair.check: pair for pair in (
              "independent failures vs a latent AR(1) with ρ = 0.5 (failure lag-1 ≈ 0.2)"),
     NearPair(P + "certificate:same_distribution", _shift(0.0), _shift(0.4),
              "deployment shifted by 0 vs 0.4 σ (KS ≈ 0.16, tolerance 0.1)"),
+    NearPair(P + "debate:alternating_moves", _transcripts(""), _transcripts("move"),
+             "2,000 alternating debates vs one ∀-node where an ∃-node is due in one of them"),
+    NearPair(P + "debate:depth_bound", _transcripts(""), _transcripts("depth"),
+             "2,000 debates of d = 8 moves vs one of them d + 1 moves long"),
     NearPair(P + "ensemble:agreement_implies_correct", _agreement(0.97), _agreement(0.93),
              "accuracy when members agree 97 % vs 93 % against 95 % (per-step series)"),
     NearPair(P + "ensemble:query_rate_sublinear", _queries(0.8), _queries(1.0),
