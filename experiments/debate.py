@@ -25,7 +25,10 @@ disputed leaf in ``2·depth`` moves, the claimant first, so the tree is alternat
 checked on the transcripts.
 
 Variants: ``weak_judge`` (low signal: inaccurate and exploitable), ``inverted_judge``
-(trained on flipped labels: the honest side loses).
+(trained on flipped labels: the honest side loses), and two protocol bugs for the transcript
+checks: ``out_of_turn`` (in every 20th debate the claimant also takes the opponent's first
+challenge, so the second node is an ∃-node: not alternating) and ``deep_tree`` (a bit tree of
+depth 5: debates of 10 moves, beyond the claim's d = 8).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import torch
 from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
-VARIANTS = ("reference", "weak_judge", "inverted_judge")
+VARIANTS = ("reference", "weak_judge", "inverted_judge", "out_of_turn", "deep_tree")
 FEATURES = 8
 
 
@@ -48,18 +51,21 @@ def _observe(bits: torch.Tensor, signal: float, direction: torch.Tensor,
     return (2 * bits.unsqueeze(-1) - 1) * signal * direction + noise
 
 
-def _descend(leaf: int, depth: int) -> list[tuple[int, int, int]]:
+def _descend(leaf: int, depth: int, out_of_turn: bool = False) -> list[tuple[int, int, int]]:
     """The moves of one debate that ends at ``leaf``: (position, ∃-node?, claimant moved?).
 
     The claimant splits her claim over the two halves of the current range (∃), the
-    opponent challenges the half holding the disputed leaf (∀), down to that leaf."""
+    opponent challenges the half holding the disputed leaf (∀), down to that leaf.
+    ``out_of_turn``: the claimant picks the first half herself (an ∃-move where the
+    opponent's ∀-move is due)."""
     moves: list[tuple[int, int, int]] = []
     lo, hi = 0, 2**depth
     while hi - lo > 1:
         moves.append((len(moves), 1, 1))  # claimant: how her count splits (∃)
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if leaf < mid else (mid, hi)
-        moves.append((len(moves), 0, 0))  # opponent: the half he challenges (∀)
+        bug = out_of_turn and len(moves) == 1
+        moves.append((len(moves), 1, 1) if bug else (len(moves), 0, 0))  # the challenge (∀)
     return moves
 
 
@@ -74,9 +80,9 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
            variant: str = "reference") -> Path:
     check_variant(variant, VARIANTS, "debate")
     root = fresh_dir(out_dir)
-    depth = 4
+    depth = 5 if variant == "deep_tree" else 4
     leaves = 2**depth
-    signal = {"reference": 3.0, "weak_judge": 0.7, "inverted_judge": 3.0}[variant]
+    signal = {"weak_judge": 0.7}.get(variant, 3.0)
     n_train, n_leaf_eval = 2048, 2000
     n_debates = 400 if quick else 2000
     steps = 300 if quick else 1500
@@ -108,7 +114,7 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
 
         honest_win, liar_win = [], []
         moves: list[tuple[int, int, int]] = []
-        for _ in range(n_debates):
+        for i in range(n_debates):
             truth_high = bool(torch.rand((), generator=gen) < 0.5)
             # a bit string whose count is one off the threshold (leaves/2)
             count = leaves // 2 + (0 if truth_high else -1)
@@ -122,7 +128,7 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             # naive liar: a random candidate leaf; honest wins if the judge sees the truth
             leaf = int(candidates[torch.randint(0, len(candidates), (), generator=gen)])
             honest_win.append(float(bool(says_one[leaf]) == bool(bits[leaf])))
-            moves += _descend(leaf, depth)
+            moves += _descend(leaf, depth, out_of_turn=variant == "out_of_turn" and i % 20 == 0)
             # best responder: a candidate leaf the judge misreads, if there is one
             fooled = says_one[candidates] != bits[candidates].bool()
             liar_win.append(float(bool(fooled.any())))
