@@ -58,3 +58,24 @@ def test_a_too_small_group_is_inconclusive_with_the_seeds_needed() -> None:
     assert enough.outcome == "holds", enough.reason
     single = run_check(P + "sgd:distance_rate", group(0.85, 3, 0.1).members[0], bound)
     assert single.outcome == "inconclusive" and single.details["seeds_needed"] == 2
+
+
+def init_group(seeds: int, scale: float) -> Run:
+    """``seeds`` runs started at w₁ ~ N(0, scale²·I₂), w* = 0: E‖w₁ − w*‖² = 2·scale²."""
+    rng = np.random.default_rng(seeds)
+    members = [Run(id=f"i{k}", kind="t", seed=k, provenance=Provenance(source="t"),
+                   samples={"w_star": np.zeros(2)},
+                   snapshots=(Snapshot(step=0, params=rng.normal(0, scale, 2)),))
+               for k in range(seeds)]
+    return pool_runs(members, group_id=f"init{seeds}")
+
+
+def test_h_init_on_a_group_is_the_mean_over_seeds_with_enough_seeds() -> None:
+    bound = Bound(parameters={"lam": 1.0, "G2": 1.0})  # 4G²/λ² = 4; E e₁ = 2·1.2² = 2.88
+    few = run_check(P + "sgd:initial_radius", init_group(3, 1.0), bound)  # E e₁ = 2
+    assert few.outcome == "inconclusive", few.reason
+    assert few.details["seeds_needed"] > 3 and str(few.details["seeds_needed"]) in few.reason
+    many = run_check(P + "sgd:initial_radius", init_group(200, 1.2), bound)
+    assert many.outcome == "holds" and many.n == 200, many.reason
+    far = run_check(P + "sgd:initial_radius", init_group(200, 1.8), bound)  # E e₁ = 6.48 > 4
+    assert far.outcome == "fails", far.reason
