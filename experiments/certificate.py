@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
 VARIANTS = ("reference", "bursty", "shifted")
@@ -53,12 +53,8 @@ def certificate(out_dir: Path | str, seed: int = 0, quick: bool = False,
                         source="experiment:certificate")
         for _ in range(steps):
             idx = torch.randint(0, x_train.shape[0], (64,), generator=gen)
-            opt.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                model(x_train[idx]).squeeze(-1), y_train[idx])
-            loss.backward()
-            track.step(loss)
-            opt.step()
+            train_step(opt, track, torch.nn.functional.binary_cross_entropy_with_logits(
+                model(x_train[idx]).squeeze(-1), y_train[idx]))
         x_cert, _ = _draw(n_cert, gen)
         if variant == "bursty":
             # a sticky two-state regime: stay with probability 0.98

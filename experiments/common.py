@@ -1,8 +1,9 @@
-"""Shared plumbing of the reference experiments: seeding and run directories."""
+"""Shared plumbing of the reference experiments: seeding, run directories and the tracked
+optimisation step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 
 from pipeline.errors import InputError
+from pipeline.tracking import Tracker
 
 
 @contextmanager
@@ -44,4 +46,19 @@ def check_variant(variant: str, allowed: tuple[str, ...], experiment: str) -> No
                          f"choose one of {', '.join(allowed)}")
 
 
-__all__ = ["check_variant", "fresh_dir", "seeded"]
+def train_step(opt: torch.optim.Optimizer, track: Tracker, loss: torch.Tensor, *,
+               after_backward: Callable[[], None] | None = None,
+               metrics: Callable[[], dict[str, float]] | None = None) -> None:
+    """One tracked optimisation step on ``loss`` (built by a forward pass): clear the
+    gradients, differentiate, run ``after_backward`` (a snapshot of the fresh gradient),
+    record the step with the ``metrics`` it returns (the tracker reads the gradient before
+    the update), then update."""
+    opt.zero_grad()
+    loss.backward()
+    if after_backward is not None:
+        after_backward()
+    track.step(loss, **(metrics() if metrics is not None else {}))
+    opt.step()
+
+
+__all__ = ["check_variant", "fresh_dir", "seeded", "train_step"]

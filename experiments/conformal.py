@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
 VARIANTS = ("reference", "drift")
@@ -46,11 +46,8 @@ def conformal(out_dir: Path | str, seed: int = 0, quick: bool = False,
                         source="experiment:conformal")
         for _ in range(steps):
             idx = torch.randint(0, x_train.shape[0], (128,), generator=gen)
-            opt.zero_grad()
-            loss = torch.nn.functional.mse_loss(model(x_train[idx]).squeeze(-1), y_train[idx])
-            loss.backward()
-            track.step(loss)
-            opt.step()
+            train_step(opt, track, torch.nn.functional.mse_loss(
+                model(x_train[idx]).squeeze(-1), y_train[idx]))
         x_cal, y_cal = _data(n_cal, gen)
         noise = 0.3 * (1 + 2 * torch.linspace(0, 1, n_test)) if variant == "drift" else 0.3
         x_test, y_test = _data(n_test, gen, noise)

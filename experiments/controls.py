@@ -73,6 +73,8 @@ CONTROLS: dict[str, tuple[Control, Control]] = {
         _pair("debate:exploitability", "debate", "weak_judge"),
         _pair("debate:honest_always_wins", "debate", "weak_judge",
               settings={"liar_win_tolerance": 0.05}),
+        _pair("debate:alternating_moves", "debate", "out_of_turn"),
+        _pair("debate:depth_bound", "debate", "deep_tree", parameters={"d": 8.0}),
         _pair("ensemble:agreement_implies_correct", "ensemble", "clones"),
         _pair("ensemble:query_rate_sublinear", "ensemble", "frozen"),
         _pair("certificate:failure_independence", "certificate", "bursty"),

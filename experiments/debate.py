@@ -13,10 +13,22 @@ observations (tracked with :class:`pipeline.tracking.Tracker`). The run records:
 * ``leaf_correct`` — the judge's accuracy on held-out leaves;
 * ``honest_win``   — debates against a liar who lies about a random leaf;
 * ``liar_win``     — debates against a best-responding liar, who knows the judge and
-  lies about the leaf where the judge errs (exploitability).
+  lies about the leaf where the judge errs (exploitability);
+* the transcripts of all those debates (``move_index``, ``move_exists``,
+  ``move_claimant``: one entry per move, see :mod:`pipeline.evidence.checks.debate`).
+
+As an argument tree in the sense of ``Formal.Debate``, each level of the bit tree is two
+moves: the claimant at an ∃-node (she chooses how her count splits between the two halves)
+and the opponent at a ∀-node (he chooses the half to challenge). The debate descends to the
+disputed leaf in ``2·depth`` moves, the claimant first, so the tree is alternating with an
+∃-root and has depth ``2·depth``: the protocol rules ``h_alternating`` and ``h_depth`` are
+checked on the transcripts.
 
 Variants: ``weak_judge`` (low signal: inaccurate and exploitable), ``inverted_judge``
-(trained on flipped labels: the honest side loses).
+(trained on flipped labels: the honest side loses), and two protocol bugs for the transcript
+checks: ``out_of_turn`` (in every 20th debate the claimant also takes the opponent's first
+challenge, so the second node is an ∃-node: not alternating) and ``deep_tree`` (a bit tree of
+depth 5: debates of 10 moves, beyond the claim's d = 8).
 """
 
 from __future__ import annotations
@@ -26,10 +38,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
-VARIANTS = ("reference", "weak_judge", "inverted_judge")
+VARIANTS = ("reference", "weak_judge", "inverted_judge", "out_of_turn", "deep_tree")
 FEATURES = 8
 
 
@@ -39,13 +51,38 @@ def _observe(bits: torch.Tensor, signal: float, direction: torch.Tensor,
     return (2 * bits.unsqueeze(-1) - 1) * signal * direction + noise
 
 
+def _descend(leaf: int, depth: int, out_of_turn: bool = False) -> list[tuple[int, int, int]]:
+    """The moves of one debate that ends at ``leaf``: (position, ∃-node?, claimant moved?).
+
+    The claimant splits her claim over the two halves of the current range (∃), the
+    opponent challenges the half holding the disputed leaf (∀), down to that leaf.
+    ``out_of_turn``: the claimant picks the first half herself (an ∃-move where the
+    opponent's ∀-move is due)."""
+    moves: list[tuple[int, int, int]] = []
+    lo, hi = 0, 2**depth
+    while hi - lo > 1:
+        moves.append((len(moves), 1, 1))  # claimant: how her count splits (∃)
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if leaf < mid else (mid, hi)
+        bug = out_of_turn and len(moves) == 1
+        moves.append((len(moves), 1, 1) if bug else (len(moves), 0, 0))  # the challenge (∀)
+    return moves
+
+
+def transcript_samples(moves: list[tuple[int, int, int]]) -> dict[str, np.ndarray]:
+    """The run samples of a transcript (one entry per move)."""
+    table = np.array(moves, dtype=float).reshape(-1, 3)
+    return {"move_index": table[:, 0], "move_exists": table[:, 1],
+            "move_claimant": table[:, 2]}
+
+
 def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
            variant: str = "reference") -> Path:
     check_variant(variant, VARIANTS, "debate")
     root = fresh_dir(out_dir)
-    depth = 4
+    depth = 5 if variant == "deep_tree" else 4
     leaves = 2**depth
-    signal = {"reference": 3.0, "weak_judge": 0.7, "inverted_judge": 3.0}[variant]
+    signal = {"weak_judge": 0.7}.get(variant, 3.0)
     n_train, n_leaf_eval = 2048, 2000
     n_debates = 400 if quick else 2000
     steps = 300 if quick else 1500
@@ -63,12 +100,8 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
                         source="experiment:debate")
         for _ in range(steps):
             idx = torch.randint(0, n_train, (64,), generator=gen)
-            opt.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                judge(train_z[idx]).squeeze(-1), labels[idx])
-            loss.backward()
-            track.step(loss)
-            opt.step()
+            train_step(opt, track, torch.nn.functional.binary_cross_entropy_with_logits(
+                judge(train_z[idx]).squeeze(-1), labels[idx]))
 
         @torch.no_grad()
         def judge_says_one(z: torch.Tensor) -> torch.Tensor:
@@ -80,7 +113,8 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
                         == eval_bits.bool()).float()
 
         honest_win, liar_win = [], []
-        for _ in range(n_debates):
+        moves: list[tuple[int, int, int]] = []
+        for i in range(n_debates):
             truth_high = bool(torch.rand((), generator=gen) < 0.5)
             # a bit string whose count is one off the threshold (leaves/2)
             count = leaves // 2 + (0 if truth_high else -1)
@@ -94,13 +128,17 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             # naive liar: a random candidate leaf; honest wins if the judge sees the truth
             leaf = int(candidates[torch.randint(0, len(candidates), (), generator=gen)])
             honest_win.append(float(bool(says_one[leaf]) == bool(bits[leaf])))
+            moves += _descend(leaf, depth, out_of_turn=variant == "out_of_turn" and i % 20 == 0)
             # best responder: a candidate leaf the judge misreads, if there is one
             fooled = says_one[candidates] != bits[candidates].bool()
             liar_win.append(float(bool(fooled.any())))
+            target = candidates[fooled] if bool(fooled.any()) else candidates
+            moves += _descend(int(target[0]), depth)
         track.close(samples={"leaf_correct": leaf_correct.numpy(),
                              "honest_win": np.array(honest_win),
-                             "liar_win": np.array(liar_win)})
+                             "liar_win": np.array(liar_win),
+                             **transcript_samples(moves)})
     return root
 
 
-__all__ = ["VARIANTS", "debate"]
+__all__ = ["VARIANTS", "debate", "transcript_samples"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from experiments.transformer import TinyTransformer, llc_traces, parameter_count
 from pipeline.evidence import llc
 from pipeline.tracking import Tracker
@@ -107,11 +107,7 @@ def icl_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
                     nll(model, *probe).backward()
                     track.snapshot(grad_kind="full")
                 tokens, target = prompts(gen, s.batch, s.dim, s.context)
-                opt.zero_grad()
-                loss = nll(model, tokens, target)
-                loss.backward()
-                track.step(loss)
-                opt.step()
+                train_step(opt, track, nll(model, tokens, target))
             if estimate_llc:
                 traces = llc_traces(model, nll, probe, s.sgld, seed)
                 track.close(samples=llc.run_samples(traces))

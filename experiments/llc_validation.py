@@ -139,7 +139,7 @@ def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
     hook, then the LLC at the end. ``reference``: linear regression with d = 4 (regular,
     λ = 2); ``singular``: y = a·b·x with true coefficient 0, started at (0.5, 0.5), ending on
     the ridge a·b ≈ 0 (λ = 1/2 < d/2 = 1). ``quick`` only shortens the SGLD chains."""
-    from experiments.common import check_variant, fresh_dir, seeded
+    from experiments.common import check_variant, fresh_dir, seeded, train_step
     from pipeline.tracking import Tracker
 
     check_variant(variant, VARIANTS, "llc_regression")
@@ -163,11 +163,7 @@ def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
         with Tracker(root, model, opt, config=config, seed=seed, kind="llc",
                      source="experiment:llc_regression", snapshot_every=50) as track:
             for _ in range(300):
-                opt.zero_grad()
-                loss = gaussian_nll(model, *c.data)
-                loss.backward()
-                track.step(loss)
-                opt.step()
+                train_step(opt, track, gaussian_nll(model, *c.data))
             traces = sample_traces(model, gaussian_nll, c.data, settings, seed=seed)
             track.close(samples=llc.run_samples(traces))
     return root

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from experiments.transformer import TinyTransformer, llc_traces, parameter_count
 from pipeline.evidence import llc
 from pipeline.tracking import Tracker
@@ -100,17 +100,13 @@ def modular_addition(out_dir: Path | str, seed: int = 0, quick: bool = False,
         with Tracker(root, model, opt, config=config, seed=seed, kind="transformer",
                      source="experiment:modular_addition") as track:
             for t in range(1, s.steps + 1):
-                opt.zero_grad()
-                loss = cross_entropy(model, *train)
-                loss.backward()
-                if t == 1 or t % every == 0:
-                    track.snapshot(grad_kind="full")  # the batch is the whole training set
-                if t == 1 or t % s.eval_every == 0:
-                    track.step(loss, train_acc=_accuracy(model, *train),
-                               test_acc=_accuracy(model, *test))
-                else:
-                    track.step(loss)
-                opt.step()
+                snap = t == 1 or t % every == 0  # the batch is the whole training set
+                evaluate = t == 1 or t % s.eval_every == 0
+                train_step(
+                    opt, track, cross_entropy(model, *train),
+                    after_backward=(lambda: track.snapshot(grad_kind="full")) if snap else None,
+                    metrics=(lambda: {"train_acc": _accuracy(model, *train),
+                                      "test_acc": _accuracy(model, *test)}) if evaluate else None)
             if estimate_llc:
                 traces = llc_traces(model, cross_entropy, train, s.sgld, seed)
                 track.close(samples=llc.run_samples(traces))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from experiments.common import check_variant, fresh_dir, seeded
+from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
 VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
@@ -123,11 +123,7 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
                 for group in opt.param_groups:
                     group["lr"] = schedule(t)
                 idx = torch.randint(0, n, (batch,), generator=gen)
-                opt.zero_grad()
-                loss = _loss(kind, theta, x[idx], y[idx], lam)
-                loss.backward()
-                track.step(loss)
-                opt.step()
+                train_step(opt, track, _loss(kind, theta, x[idx], y[idx], lam))
             if kind == "nonconvex":  # the minimiser of the double well the run settles in
                 w_star = torch.where(theta.detach() >= 0, 1.0, -1.0).to(DTYPE)
             if w_star is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
@@ -183,6 +183,10 @@ class Claim(Frozen):
     """The theorem's variables bound to numbers or to run estimates (one value per variable,
     shared by every hypothesis and conclusion check)."""
     conclusions: tuple[Conclusion, ...] = ()
+    reference_runs: tuple[str, ...] = ()
+    """Registered reference runs: run or run-group directories, relative to the project
+    root, on which the claim is expected to apply; ``sequent gate`` re-checks them and fails
+    on a soundness alarm (every hypothesis holds, a conclusion fails)."""
     depends_on: tuple[str, ...] = ()
     path: Path
     """The TOML file the claim was read from (set by the loader, not written in the file)."""
@@ -195,6 +199,19 @@ class Claim(Frozen):
         for name in value:
             if not re.match(VARIABLE, name) or name.startswith("h_"):
                 raise ValueError(f"{name!r} is not a theorem variable name")
+        return value
+
+    @field_validator("reference_runs")
+    @classmethod
+    def _relative_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parts = PurePosixPath(entry).parts
+            if not entry.strip() or entry.startswith(("/", "\\")) or ".." in parts \
+                    or ":" in entry:
+                raise ValueError(f"reference run {entry!r} must be a path inside the project, "
+                                 "relative to its root, with / separators and no '..'")
+        if len(set(value)) != len(value):
+            raise ValueError("a reference run is listed twice")
         return value
 
     @model_validator(mode="after")

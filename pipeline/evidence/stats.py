@@ -17,7 +17,6 @@ with a threshold by a bare ``<``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -117,20 +116,6 @@ def is_constant(x: FloatArray) -> bool:
         return True
     spread = float(x.max()) - float(x.min())
     return spread <= numeric_tolerance(0.0, float(np.abs(x).max()))
-
-
-def bootstrap_ci(
-    data: FloatArray, statistic: Callable[[FloatArray], FloatArray], *, level: float = LEVEL,
-    n_resamples: int = 999, seed: int = 0,
-) -> ConfidenceInterval:
-    """Percentile bootstrap; ``statistic`` maps a (resamples, n) array to (resamples,)."""
-    rng = np.random.default_rng(seed)
-    n = data.shape[0]
-    idx = rng.integers(0, n, size=(n_resamples, n))
-    values = statistic(data[idx])
-    alpha = (1 - level) / 2
-    low, high = np.quantile(values, [alpha, 1 - alpha])
-    return ConfidenceInterval(low=float(low), high=float(high), level=level, method="bootstrap")
 
 
 def t_interval(estimate: float, stderr: float, dof: int, *, level: float = LEVEL,
@@ -236,6 +221,87 @@ def block_means(x: FloatArray, n_blocks: int) -> tuple[FloatArray, FloatArray]:
     return blocks.mean(axis=1), centres
 
 
+class BatchMeans(NamedTuple):
+    mean: float
+    se: float
+    """Standard error of the mean from the spread of the batch means."""
+    batches: int
+
+
+def batch_means(x: FloatArray, n_batches: int | None = None) -> BatchMeans:
+    """The mean of a serially dependent series and its batch-means standard error.
+
+    The one estimator of the checks for per-step series within a run: the series is cut into
+    ``n_batches`` contiguous batches (default ⌊√n⌋, at least 2; any length, the batches
+    differ by at most one value) and the standard error is the spread of the batch means
+    over √batches. Neighbouring steps are correlated; batch means long enough to span the
+    correlation are nearly independent, so the interval is not the too-narrow i.i.d. one.
+    A series shorter than two values per batch falls back to single values as batches.
+    """
+    n = int(x.shape[0])
+    if n < 2:
+        raise ValueError("batch means need at least 2 values")
+    b = n_batches if n_batches is not None else max(2, math.isqrt(n))
+    b = min(max(b, 2), n)
+    if n < 2 * b:
+        b = n
+    means = np.array([float(chunk.mean()) for chunk in np.array_split(x, b)])
+    return BatchMeans(mean=float(x.mean()), se=float(means.std(ddof=1)) / math.sqrt(b),
+                      batches=b)
+
+
+def series_mean_ci(x: FloatArray, *, level: float = LEVEL,
+                   n_batches: int | None = None) -> ConfidenceInterval:
+    """t-interval for the mean of a per-step series, from :func:`batch_means`."""
+    bm = batch_means(x, n_batches)
+    return t_interval(bm.mean, bm.se, bm.batches - 1, level=level,
+                      method=f"batch means ({bm.batches} batches)")
+
+
+def effective_size(x: FloatArray, n_batches: int | None = None) -> float:
+    """How many independent values the serially dependent series ``x`` is worth: n times
+    the ratio of the i.i.d. variance of the mean to its batch-means variance (at most n)."""
+    n = int(x.shape[0])
+    if n < 4 or is_constant(x):
+        return float(n)
+    bm = batch_means(x, n_batches)
+    iid = float(x.var(ddof=1)) / n
+    if bm.se <= 0.0:
+        return float(n)
+    return float(min(n, max(1.0, n * iid / bm.se**2)))
+
+
+def series_proportion_ci(outcomes: FloatArray, *, level: float = LEVEL
+                         ) -> tuple[ConfidenceInterval, int, int]:
+    """Clopper–Pearson interval for the rate of a per-step 0/1 series, on its effective
+    sample size (:func:`effective_size`): (interval, effective successes, effective n)."""
+    n = int(outcomes.shape[0])
+    if n <= 0:
+        raise ValueError("a proportion needs n > 0")
+    n_eff = max(1, math.floor(effective_size(outcomes)))
+    k_eff = round(float(outcomes.mean()) * n_eff)
+    ci = proportion_ci(k_eff, n_eff, level=level)
+    method = "clopper-pearson" if n_eff == n else f"clopper-pearson (effective n {n_eff} of {n})"
+    return ci.model_copy(update={"method": method}), k_eff, n_eff
+
+
+def seeds_needed(sd: FloatArray | float, gap: FloatArray | float, *, alpha: float = 1 - LEVEL,
+                 power: float = 0.8, comparisons: int = 1) -> int:
+    """Seeds (independent runs) for a claim about an expectation: enough that a true mean
+    ``gap`` inside the threshold is shown with probability ``power`` by two-sided intervals
+    at level 1 − ``alpha``, Bonferroni over ``comparisons`` (e.g. logged steps), when one
+    seed's value has standard deviation ``sd``: n = max ((z_α + z_β)·sd/gap)², at least 2.
+    The one rule every check of an expectation over training noise uses."""
+    z_a = float(stats.norm.ppf(1 - alpha / (2 * max(comparisons, 1))))
+    z_b = float(stats.norm.ppf(power))
+    sd_a = np.atleast_1d(np.asarray(sd, dtype=float))
+    gap_a = np.maximum(np.atleast_1d(np.asarray(gap, dtype=float)), 1e-300)
+    if not (sd_a > 0).any():
+        return 2
+    want = float(np.max(((z_a + z_b) * sd_a / gap_a) ** 2))
+    return max(2, math.ceil(min(want, 1e9)))
+
+
 def geometric_indices(n: int, count: int, start: int = 0) -> np.ndarray:
     """About ``count`` distinct indices in [start, n) spaced evenly in log(index + 1)."""
     if n - start <= count:
@@ -253,15 +319,17 @@ __all__ = [
     "LEVEL",
     "NUMERIC_ATOL",
     "NUMERIC_RTOL",
+    "BatchMeans",
     "LinearFit",
     "Relation",
     "at_least",
     "at_most",
     "autocorrelations",
+    "batch_means",
     "block_means",
-    "bootstrap_ci",
     "decide",
     "dkw_epsilon",
+    "effective_size",
     "first_nonfinite",
     "geometric_indices",
     "is_constant",
@@ -271,6 +339,9 @@ __all__ = [
     "numeric_tolerance",
     "proportion_ci",
     "proportion_sample_size",
+    "seeds_needed",
+    "series_mean_ci",
+    "series_proportion_ci",
     "significant",
     "spearman_trend",
     "t_interval",

@@ -55,7 +55,7 @@ class GateCase(Frozen):
     """One check of the gate; one JUnit test case."""
 
     suite: str
-    """``build``, ``claims`` or ``changes``."""
+    """``build``, ``claims``, ``evidence`` or ``changes``."""
     name: str
     """Human name, unique within its suite, e.g. ``debate_tree: witness``."""
     check: str

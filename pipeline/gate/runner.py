@@ -7,7 +7,9 @@
 3. Build ``Formal/`` incrementally there (``build_project``).
 4. Evaluate every claim (``pipeline.claims.status.evaluate``): statement, sorry, trust
    policy, witness.
-5. With a base: diff declarations and registry entries and apply :mod:`pipeline.gate.rules`.
+5. Re-check the claims' registered reference runs (:mod:`pipeline.gate.evidence`): a
+   soundness alarm on one fails the gate; alarms on other recorded runs are warnings.
+6. With a base: diff declarations and registry entries and apply :mod:`pipeline.gate.rules`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pipeline.gate.changes import (
 )
 from pipeline.gate.claims_view import base_claim_pins, claim_cases, head_claim_pins
 from pipeline.gate.config import load_gate_config
+from pipeline.gate.evidence import evidence_cases
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import (
     ClaimChange,
@@ -179,6 +182,8 @@ def run_gate(
                     cases += build_cases(build, prefix)
                 say("checking claims")
                 cases += claim_cases(head_settings, checker, prefix, build)
+            say("re-checking registered reference runs")
+            cases += evidence_cases(head_settings, prefix)
 
             declaration_changes: list[DeclarationChange] = []
             claim_changes: list[ClaimChange] = []

@@ -25,6 +25,7 @@ CONTRACT_CHECKS = {
     "pipeline.evidence.checks.conformal:exchangeability",
     "pipeline.evidence.checks.sgd:initial_radius", "pipeline.evidence.checks.composition:leaf_error",
     "pipeline.evidence.checks.llc:regularity",
+    "pipeline.evidence.checks.debate:alternating_moves", "pipeline.evidence.checks.debate:depth_bound",
 }
 
 
@@ -58,7 +59,8 @@ def _one_error(settings: Settings) -> str:
 def test_a_field_of_the_wrong_type_names_file_and_field(settings: Settings) -> None:
     edit(settings.claims_path / "debate_tree.toml",
          'binder = "h_alternating"\nmeaning = "The debaters alternate: the claimant moves at existential '
-         'nodes, the opponent at universal ones, starting with the claimant."\nassumed = true',
+         'nodes, the opponent at universal ones, starting with the claimant."\n'
+         'check = "pipeline.evidence.checks.debate:alternating_moves"',
          'binder = "h_alternating"\nmeaning = "x"\nassumed = "yes"')
     message = _one_error(settings)
     assert "claims/debate_tree.toml: hypotheses[1].assumed: Input should be a valid boolean" in message

@@ -250,6 +250,7 @@ def test_every_contract_check_exists() -> None:
              f"{P}conformal:coverage", f"{P}sgd:initial_radius", f"{P}composition:leaf_error",
              f"{P}debate:honest_always_wins", f"{P}debate:judge_leaf_accuracy",
              f"{P}debate:honest_win_rate", f"{P}debate:exploitability",
+             f"{P}debate:alternating_moves", f"{P}debate:depth_bound",
              f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",
              f"{P}certificate:failure_independence", f"{P}certificate:same_distribution",
              f"{P}conformal:exchangeability", f"{P}llc:regularity"}

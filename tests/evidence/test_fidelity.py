@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.debate import transcript_samples
 from pipeline.claims.consistency import parameter_issues
 from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
@@ -92,15 +93,18 @@ def test_a_deliberately_wrong_check_raises_the_soundness_alarm(tmp_path: Path) -
 
 # ------------------------------------------------------------- the old false "applies"
 def test_debate_tree_with_a_92_percent_judge_no_longer_applies(tmp_path: Path) -> None:
+    protocol = [(i, int(i % 2 == 0), int(i % 2 == 0)) for i in range(8)] * 2000  # rules kept
     make_run(tmp_path, samples={"leaf_correct": bernoulli(0.92, 4000, seed=1),
-                                "liar_win": bernoulli(0.48, 2000, seed=2)})
+                                "liar_win": bernoulli(0.48, 2000, seed=2),
+                                **transcript_samples(protocol)})
     settings = Settings.load(REPO, state_dir=tmp_path / "state")
     verdicts = check_run(settings, registry(), tmp_path / "run", "debate_tree", plots=False)
     by = {v.binder: v for v in verdicts}
     assert by["h_judge_leaf"].outcome == "holds" and by["h_judge_leaf"].kind == "proxy"
     assert "every leaf" in (by["h_judge_leaf"].not_covered or "")
     assert by["honest_wins"].role == "conclusion" and by["honest_wins"].outcome == "fails"
-    result = application(True, verdicts, required=["h_judge_leaf"])
+    assert all(by[b].outcome == "holds" for b in ("h_alternating", "h_depth"))
+    result = application(True, verdicts, required=["h_judge_leaf", "h_alternating", "h_depth"])
     assert not result.applies and result.alarms == ("honest_wins",)
     env = {**os.environ, "SEQUENT_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200",
            "PYTHONPATH": str(REPO)}  # this checkout's pipeline, not an installed one

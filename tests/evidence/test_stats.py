@@ -47,3 +47,59 @@ def test_spearman_trend_and_geometric_indices() -> None:
     assert rho > 0.8 and p < 1e-10 and ci.low > 0.7
     idx = stats.geometric_indices(10**6, 100)
     assert idx[0] == 0 and idx[-1] == 10**6 - 1 and np.all(np.diff(idx) > 0)
+
+
+# ------------------------------------------------------------- serially dependent series
+def ar1(n: int, phi: float, rng: np.random.Generator) -> np.ndarray:
+    eps = rng.normal(size=n) * np.sqrt(1 - phi**2)
+    x = np.empty(n)
+    x[0] = rng.normal()
+    for i in range(1, n):
+        x[i] = phi * x[i - 1] + eps[i]
+    return x
+
+
+def test_batch_means_cover_the_mean_of_a_correlated_series_where_iid_intervals_do_not() -> None:
+    rng = np.random.default_rng(0)
+    reps, n, phi = 300, 4000, 0.9
+    batch = iid = 0
+    for _ in range(reps):
+        x = ar1(n, phi, rng)
+        ci = stats.series_mean_ci(x)
+        batch += ci.low <= 0.0 <= ci.high
+        naive = stats.t_interval(float(x.mean()), float(x.std(ddof=1)) / np.sqrt(n), n - 1)
+        iid += naive.low <= 0.0 <= naive.high
+        assert ci.method.startswith("batch means")
+    assert batch / reps >= 0.88  # near the nominal 95 %
+    assert iid / reps <= 0.55  # the i.i.d. interval is far too narrow at φ = 0.9
+
+
+def test_effective_size_of_iid_and_ar1_series() -> None:
+    rng = np.random.default_rng(1)
+    assert stats.effective_size(rng.normal(size=10_000)) > 6_000
+    # AR(1): n(1 − φ)/(1 + φ) ≈ 10,000 · 0.1/1.9 ≈ 530
+    assert 250 < stats.effective_size(ar1(10_000, 0.9, rng)) < 1_100
+    assert stats.effective_size(np.ones(50)) == 50.0
+
+
+@pytest.mark.parametrize("n", [2, 3, 17, 101, 1000, 4099])
+def test_batch_means_take_any_length(n: int) -> None:
+    bm = stats.batch_means(np.arange(n, dtype=float))
+    assert bm.batches >= 2 and np.isfinite(bm.se) and bm.mean == pytest.approx((n - 1) / 2)
+
+
+def test_a_correlated_rate_counts_its_effective_size() -> None:
+    rng = np.random.default_rng(2)
+    runs = np.repeat((rng.random(400) < 0.95).astype(float), 25)  # 10,000 steps, runs of 25
+    ci, _k, n_eff = stats.series_proportion_ci(runs)
+    assert n_eff < 2_000 and "effective" in ci.method
+    iid = stats.proportion_ci(int(runs.sum()), runs.shape[0])
+    assert ci.high - ci.low > 2 * (iid.high - iid.low)
+
+
+def test_seeds_needed_is_the_power_rule() -> None:
+    # ((1.96 + 0.8416)·1/0.5)² = 31.4 → 32
+    assert stats.seeds_needed(1.0, 0.5) == 32
+    assert stats.seeds_needed(np.array([1.0, 2.0]), np.array([0.5, 0.5])) == 126
+    assert stats.seeds_needed(1.0, 0.5, comparisons=20) > 32
+    assert stats.seeds_needed(0.0, 0.5) == 2

@@ -66,7 +66,7 @@ def test_the_live_report_in_chromium(demo_run: DemoRun) -> None:
     app = FastAPI()
     mount_report(app, demo_run.settings)
     with serving(app) as base, browser_page() as page:
-        check_report(page, base, claim="debate_tree", nodes=2, edges=1, rows=2, images=3,
+        check_report(page, base, claim="debate_tree", nodes=2, edges=1, rows=4, images=3,
                      shot="report-live")
 
 

@@ -32,9 +32,12 @@ def test_demo_runs_every_stage_and_writes_the_report(demo_run: DemoRun) -> None:
     try:
         runs = {r.source: r.id for r in recorded_runs(db)}
         assert len(runs) == len(experiments.REFERENCE)
-        leaf = [v for v in latest_verdicts(db, "debate_tree", run_id=runs["experiment:debate"])
+        hyps = [v for v in latest_verdicts(db, "debate_tree", run_id=runs["experiment:debate"])
                 if v.role == "hypothesis"]
-        assert [(v.binder, v.outcome) for v in leaf] == [("h_judge_leaf", "holds")]
+        # the protocol rules are read from the debates' transcripts
+        assert [(v.binder, v.outcome) for v in hyps] == [
+            ("h_alternating", "holds"), ("h_depth", "holds"), ("h_judge_leaf", "holds")]
+        leaf = [v for v in hyps if v.binder == "h_judge_leaf"]
         assert leaf[0].n > 0 and leaf[0].plot and Path(leaf[0].plot).is_file()
         outcomes = [a.outcome for a in attempts_for(db, "debate_equilibrium")]
         assert outcomes == ["informal", "rejected", "accepted"]

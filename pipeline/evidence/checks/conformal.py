@@ -38,7 +38,6 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
     trend_txt = (f"test-score trend: Spearman ρ = {rho:.3f} (CI [{ci.low:.3f}, {ci.high:.3f}], "
                  f"p = {p:.2g})")
     xs, ys = downsample(np.arange(test.shape[0], dtype=float), test)
-    assert ks.plot is not None
     plot = PlotData(title="Test scores in time order", xlabel="test index",
                     ylabel="nonconformity score",
                     series=(PlotSeries(label="test score", x=xs, y=ys, style="scatter"),))

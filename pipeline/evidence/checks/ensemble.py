@@ -32,7 +32,8 @@ def agreement_implies_correct(run: Run, ctx: Context) -> CheckOutcome:
     outcome = rate_outcome(correct[agree == 1.0], statistic="accuracy when members agree",
                            threshold=threshold, direction="at_least",
                            margin=ctx.setting("detectable_margin"),
-                           meaning="answers given without asking for help were correct")
+                           meaning="answers given without asking for help were correct",
+                           serial=True)
     return outcome.model_copy(update={"details": {**outcome.details,
                                                   "agreement_rate": float(agree.mean())}})
 
@@ -72,7 +73,11 @@ def query_rate_sublinear(run: Run, ctx: Context) -> CheckOutcome:
                             reason=f"no queries after step {sixteenth} ({total} in all): Q(T) "
                                    "has stopped growing", **common)
     m = early + late
-    ci_pi = stats.proportion_ci(late, m)
+    # the queries are a per-step series: count the windows at their effective size
+    window = queried[sixteenth:]
+    shrink = stats.effective_size(window) / window.shape[0]
+    m_eff = max(1, math.floor(m * shrink))
+    ci_pi = stats.proportion_ci(round(late / m * m_eff), m_eff)
 
     def alpha(p: float) -> float:
         if p <= 0.0:
@@ -83,7 +88,8 @@ def query_rate_sublinear(run: Run, ctx: Context) -> CheckOutcome:
 
     value = alpha(late / m)
     ci = ConfidenceInterval(low=max(alpha(ci_pi.low), -50.0), high=min(alpha(ci_pi.high), 50.0),
-                            method="clopper-pearson (transformed)")
+                            method="clopper-pearson (transformed)" if m_eff == m else
+                            f"clopper-pearson (transformed; effective {m_eff} of {m} queries)")
     if stats.decide(ci, 1.0, "<") == "holds":
         outcome, why = "holds", "queries grow sublinearly"
     elif stats.decide(ci, 1.0 - tol, ">=") == "holds":

@@ -163,14 +163,9 @@ def block_bounds(g2: FloatArray, n_blocks: int = N_BLOCKS, sub: int = 10
     means, centres = stats.block_means(g2, n_blocks)
     n = g2.shape[0] - g2.shape[0] % n_blocks
     blocks = g2[g2.shape[0] - n:].reshape(n_blocks, -1)
-    per_block = blocks.shape[1]
-    if per_block >= 2 * sub:
-        batch = np.stack([np.array([b.mean() for b in np.array_split(row, sub)])
-                          for row in blocks])
-        se = batch.std(axis=1, ddof=1) / math.sqrt(sub)
-    else:
-        se = blocks.std(axis=1, ddof=1) / math.sqrt(per_block) if per_block > 1 else \
-            np.full(n_blocks, float(g2.std(ddof=1)))
+    if blocks.shape[1] < 2:
+        return means, np.full(n_blocks, float(g2.std(ddof=1))), centres
+    se = np.array([stats.batch_means(row, sub).se for row in blocks])
     return means, se, centres
 
 
@@ -383,6 +378,8 @@ def initial_radius(run: Run, ctx: Context) -> CheckOutcome:
     lam, g2 = ctx.param("lam"), ctx.param("G2")
     if lam <= 0:
         raise NotApplicable(f"λ = {lam:g} must be positive")
+    if len(run.members) >= 2:
+        return _initial_radius_group(run, lam, g2)
     if not run.snapshots:
         raise NotApplicable("the run has no parameter snapshot; snapshot the first step")
     first = min(run.snapshots, key=lambda s: s.step)
@@ -412,6 +409,42 @@ def initial_radius(run: Run, ctx: Context) -> CheckOutcome:
                + (f"≤ 4G² = {4 * g2:.4g}, so e₁ ≤ ‖∇f(w₁)‖²/λ² ≤ 4G²/λ²" if ok == "holds"
                   else f"> 4G² = {4 * g2:.4g}: the sufficient condition is not met; log "
                        "w_star to measure e₁"))
+
+
+def _initial_radius_group(run: Run, lam: float, g2: float) -> CheckOutcome:
+    """h_init on a run group: e₁ = E‖w₁ − w*‖² over the seeds (each member's first snapshot
+    and its own w*), a t-interval, and the seeds the shared power rule asks for."""
+    radius = 4 * g2 / lam**2
+    draws = []
+    for member in run.members:
+        w_star = member.column("w_star")
+        if not member.snapshots or w_star is None:
+            raise NotApplicable(f"member {member.id} has no first snapshot or no w_star; on a "
+                                "group h_init is measured from every seed")
+        first = min(member.snapshots, key=lambda s: s.step)
+        if w_star.shape[0] != first.params.shape[0]:
+            raise NotApplicable(f"member {member.id}: w_star and the parameters differ in size")
+        draws.append(float(np.sum((first.params - w_star) ** 2)))
+    e1 = np.array(draws)
+    seeds = e1.shape[0]
+    sd = float(e1.std(ddof=1))
+    mean = float(e1.mean())
+    ci = stats.t_interval(mean, sd / math.sqrt(seeds), seeds - 1, method="t over seeds")
+    needed = stats.seeds_needed(sd, radius - mean)
+    outcome = stats.decide(ci, radius, "<=", scale=abs(mean))
+    why = f"mean ‖w₁ − w*‖² over {seeds} seeds {mean:.4g} (CI [{ci.low:.4g}, {ci.high:.4g}])"
+    details: dict[str, int] = {"seeds": seeds}
+    if mean < radius:
+        details["seeds_needed"] = needed
+    if outcome == "holds" and seeds < needed:
+        outcome = "inconclusive"
+    if outcome == "inconclusive":
+        why += (f"; the power calculation asks for {needed} seeds" if mean < radius else
+                "; the mean is above the bound, more seeds would show whether it fails")
+    return CheckOutcome(
+        outcome=outcome, statistic="E‖w₁ − w*‖² against 4G²/λ²",
+        value=mean, threshold=radius, ci=ci, n=seeds, details=details,
+        reason=f"{why} against 4G²/λ² = {radius:.4g}")
 
 
 def _distances(run: Run) -> tuple[FloatArray, FloatArray]:
@@ -464,8 +497,6 @@ def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
     worst_draw = float(ratio.max())
     markov = k_steps * len(members) / alpha
     seeds = len(members)
-    z_a = float(sps.norm.ppf(1 - alpha / (2 * k_steps)))
-    z_b = float(sps.norm.ppf(power))
     details: dict[str, float | int | str] = {"steps": k_steps, "seeds": seeds,
                                              "max_draw_over_bound": worst_draw}
     x, y = downsample(t, mean / bound)
@@ -484,18 +515,19 @@ def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
                    f"conclusion that has probability ≤ {alpha:g} (Markov over {k_steps} "
                    f"steps × {seeds} seeds)", **common)
     if seeds < 2:
+        details["seeds_needed"] = 2
         return CheckOutcome(
             outcome="inconclusive", value=float(ratio.max()), n=int(e.size), details=details,
             reason="the conclusion bounds an expectation over training noise; one run is one "
                    "draw (no draw is beyond the Markov limit). Check a run group "
-                   "(--group DIR, several seeds)", **common)
+                   "(--group DIR) of at least 2 seeds; their spread gives the number of "
+                   "seeds the power calculation needs", **common)
     sd = e.std(axis=0, ddof=1)
     se = sd / math.sqrt(seeds)
     t_q = float(sps.t.ppf(1 - alpha / (2 * k_steps), seeds - 1))
     lows, highs = (mean - t_q * se) / bound, (mean + t_q * se) / bound
-    gap = np.maximum(bound - mean, 1e-300)
-    want = float(np.max(((z_a + z_b) * sd / gap) ** 2)) if (sd > 0).any() else 2.0
-    needed = math.ceil(min(want, 1e9))
+    needed = stats.seeds_needed(sd, bound - mean, alpha=alpha, power=power,
+                                comparisons=k_steps)
     details["seeds_needed"] = needed
     ci = ConfidenceInterval(low=float(lows.max()), high=float(highs.max()),
                             method=f"t, Bonferroni over {k_steps} steps")
@@ -503,12 +535,20 @@ def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
         k = int(np.argmax(lows))
         outcome: Outcome = "fails"
         why = f"the mean of ‖wₜ − w*‖² is above the bound at t = {int(t[k])}"
-    elif stats.decide(ci, 1.0, "<=") == "holds":
+    elif stats.decide(ci, 1.0, "<=") == "holds" and seeds >= needed:
         outcome, why = "holds", f"the mean of ‖wₜ − w*‖² stays below the bound at all {k_steps} steps"
+    elif stats.decide(ci, 1.0, "<=") == "holds":
+        outcome = "inconclusive"
+        why = (f"the group is smaller than the power calculation asks for: {needed} seeds "
+               f"are needed, {seeds} given")
     else:
         outcome = "inconclusive"
-        why = (f"the intervals reach above the bound; about {needed} seeds would decide it"
-               if needed > seeds else "the intervals reach above the bound")
+        if (mean >= bound).any():
+            why = ("the mean is above the bound at some step, not beyond noise; more seeds "
+                   "would show whether it fails")
+        else:
+            why = (f"the intervals reach above the bound; about {needed} seeds would decide it"
+                   if needed > seeds else "the intervals reach above the bound")
     return CheckOutcome(outcome=outcome, value=float((mean / bound).max()), ci=ci,
                         n=int(e.size), details=details,
                         reason=f"{why} ({seeds} seeds; largest mean ratio "
