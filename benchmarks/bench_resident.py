@@ -68,8 +68,7 @@ def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
     """A cold one-shot check with the full glue for the threads, then with the slim one."""
     import resource
 
-    from pipeline.lean.backends import embedded_command
-    from pipeline.lean.install import load_install
+    from pipeline.lean.install import embedded_command, load_install
     from pipeline.lean.process import LeanProcess
 
     install = load_install(settings)

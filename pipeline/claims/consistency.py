@@ -11,6 +11,9 @@ each hypothesis check resolves. Lean rules: ``theorem sequent_pinned_statement :
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from pipeline.claims.assemble import StatementLines
 from pipeline.claims.library import (
     Binder,
@@ -30,6 +33,40 @@ from pipeline.models import Frozen
 
 THEOREM_KINDS = frozenset({"theorem", "lemma"})
 _UNFINISHED = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
+
+
+class SettingRange(Protocol):
+    """The bounds of one setting of a hypothesis check."""
+
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
+class CheckShape(Protocol):
+    """What the rules read of a hypothesis check's declaration."""
+
+    @property
+    def parameters(self) -> tuple[str, ...]: ...
+    @property
+    def optional_parameters(self) -> tuple[str, ...]: ...
+    @property
+    def settings(self) -> Mapping[str, SettingRange]: ...
+
+
+class HypothesisChecks(Protocol):
+    """The hypothesis checks, as the claims' rules need them. The checks live above the claims
+    (:mod:`pipeline.evidence.catalog` implements this), so the caller passes them in."""
+
+    @property
+    def estimators(self) -> frozenset[str]: ...
+
+    def spec(self, name: str) -> CheckShape | None:
+        """The check named ``module:function``; :class:`EvidenceError` when there is none."""
+
+    def fill_guarantee(self, template: str, values: dict[str, float]) -> None:
+        """:class:`EvidenceError` when a formula of ``template`` cannot be evaluated."""
 
 
 class StaticFacts(Frozen):
@@ -161,14 +198,8 @@ def _unnamed_message(declaration: str, binder: Binder) -> str:
             "the pinned statement, and add a [[hypotheses]] entry with its check or justification")
 
 
-def check_function_issues(claim: Claim, file: str) -> list[Issue]:
+def check_function_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[Issue]:
     """Every ``check = "module:function"`` names a declared hypothesis check."""
-    try:
-        from pipeline.evidence.checks import resolve_check
-    except ImportError:
-        return [Issue(file=file, field="hypotheses", claim_id=claim.id, severity="warning",
-                      message="pipeline.evidence.checks is not importable; hypothesis checks "
-                              "were not resolved")]
     issues: list[Issue] = []
     named = [(f"hypotheses[{i}].check", h.check) for i, h in enumerate(claim.hypotheses)]
     named += [(f"conclusions[{i}].check", c.check) for i, c in enumerate(claim.conclusions)]
@@ -176,13 +207,13 @@ def check_function_issues(claim: Claim, file: str) -> list[Issue]:
         if check is None:
             continue
         try:
-            resolve_check(check)
+            checks.spec(check)
         except EvidenceError as exc:
             issues.append(Issue(file=file, field=field, claim_id=claim.id, message=str(exc)))
     return issues
 
 
-def parameter_issues(claim: Claim, file: str) -> list[Issue]:
+def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[Issue]:
     """The ``[parameters]`` table against the pinned statement's binders, and every check's
     variables and settings against what the check declares."""
     issues: list[Issue] = []
@@ -196,17 +227,10 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
         if name not in variables:
             add(f"parameters.{name}", f"{name} is not a variable of the pinned statement "
                                       f"(its binders: {', '.join(variables) or 'none'})")
-    try:
-        from pipeline.evidence.checks import resolve_check, spec_of
-        from pipeline.evidence.estimators import ESTIMATORS
-    except ImportError:
-        add("parameters", "pipeline.evidence is not importable; check parameters were not "
-                          "validated", "warning")
-        return issues
     for name, value in claim.parameters.items():
-        if isinstance(value, Estimate) and value.estimate not in ESTIMATORS:
+        if isinstance(value, Estimate) and value.estimate not in checks.estimators:
             add(f"parameters.{name}", f"unknown estimator {value.estimate!r} (known: "
-                                      f"{', '.join(sorted(ESTIMATORS))})")
+                                      f"{', '.join(sorted(checks.estimators))})")
     used: set[str] = set()
     entries: list[tuple[str, CheckBinding, str | None]] = [
         (f"hypotheses[{i}]", h, h.check) for i, h in enumerate(claim.hypotheses)]
@@ -215,7 +239,7 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
         if check is None:
             continue
         try:
-            spec = spec_of(resolve_check(check))
+            spec = checks.spec(check)
         except EvidenceError:
             continue  # reported by check_function_issues
         if spec is None:
@@ -241,12 +265,10 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
             elif not setting.low <= number <= setting.high:
                 add(f"{where}.settings.{key}", f"{number} is outside [{setting.low}, "
                                                f"{setting.high}]")
-    from pipeline.evidence.evaluate import fill_guarantee
-
     for i, concl in enumerate(claim.conclusions):
         if concl.guarantee:
             try:
-                fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
+                checks.fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
             except EvidenceError as exc:
                 add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
     for name in claim.parameters:

@@ -22,6 +22,7 @@ from pipeline.claims.status import ClaimsReport, evaluate
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import ClaimError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
@@ -40,7 +41,7 @@ class GraphFormat(StrEnum):
 def _evaluate(settings: Settings, term: Terminal) -> ClaimsReport:
     term.info("building Formal/ and checking every claim with Lean …")
     with Checker(settings) as checker:
-        return evaluate(settings, checker)
+        return evaluate(settings, checker, EVIDENCE_CHECKS)
 
 
 def _print_issues(term: Terminal, issues: list[Issue]) -> None:

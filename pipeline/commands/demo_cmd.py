@@ -10,9 +10,11 @@ from typing import Annotated
 
 import typer
 
+from pipeline.agents.config import AgentConfig
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.commands.terminal import Terminal
 from pipeline.lean.checker import Checker
+from pipeline.store.db import Database
 
 
 class _Bars:
@@ -42,12 +44,14 @@ def demo(
     project: Path | None = ProjectOption,
 ) -> None:
     """Run the whole pipeline end to end on this project and write the report."""
+    from experiments import REFERENCE  # PyTorch: imported only when the demo runs
     from pipeline.report.demo import STAGES, run_demo
 
     settings = load_settings(project)
     term = terminal()
     with Checker(settings) as checker:
-        outcome = run_demo(settings, checker, out_dir=out.resolve() if out else None,
+        outcome = run_demo(settings, checker, reference=REFERENCE, agents=AgentConfig.from_env(),
+                           db=Database(settings.db_url), out_dir=out.resolve() if out else None,
                            progress=_Bars(term), claim_id=claim)  # type: ignore[arg-type]
     rows = [[s.name, "ok" if s.ok else "FAILED", f"{s.elapsed_s:.1f}s", s.summary]
             for s in outcome.stages]

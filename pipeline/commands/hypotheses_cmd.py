@@ -155,7 +155,7 @@ def experiment(
                        ] = "reference",
 ) -> None:
     """Run a reference experiment (or one of its control variants) into a run directory."""
-    from experiments import REFERENCE
+    from experiments import REFERENCE  # PyTorch: imported only when an experiment runs
     from experiments.controls import CONTROLS
 
     term = Terminal()

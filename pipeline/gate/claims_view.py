@@ -20,6 +20,7 @@ from pipeline.claims.models import Claim, Issue
 from pipeline.claims.registry import parse_claim, read_registry
 from pipeline.claims.status import ClaimsReport, ClaimStatus, evaluate
 from pipeline.errors import ClaimError, InputError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.gate.changes import ClaimPin, flatten
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import Finding, GateCase, Location, Severity
@@ -226,7 +227,7 @@ def claim_cases(
         return [_unevaluated(f"{folder}/ does not exist: there is no claims registry",
                              Location(file=folder))]
     try:
-        report = evaluate(settings, checker, build=build)
+        report = evaluate(settings, checker, EVIDENCE_CHECKS, build=build)
         library = LeanLibrary.load(settings)
     except (ClaimError, InputError) as exc:
         return [_unevaluated(f"the claims could not be evaluated: {exc}")]

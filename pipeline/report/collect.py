@@ -16,6 +16,7 @@ from pipeline.agents.store import attempts_for, latest_review, sessions_for
 from pipeline.claims.library import LeanLibrary
 from pipeline.claims.registry import relative
 from pipeline.errors import GateError, SequentError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.lean.checker import Checker
@@ -51,7 +52,7 @@ def collect(
     from pipeline.claims.status import evaluate
 
     say = progress or (lambda _msg: None)
-    report = claims_report if claims_report is not None else evaluate(settings, checker)
+    report = claims_report if claims_report is not None else evaluate(settings, checker, EVIDENCE_CHECKS)
     say("claims status")
     database = db or Database(settings.db_url)
     try:

@@ -2,7 +2,8 @@
 
 1. build Formal/ and check every claim (:func:`pipeline.lean.build.build_project`,
    :func:`pipeline.claims.status.evaluate`);
-2. run the reference experiments with short settings (``experiments.REFERENCE``, quick);
+2. run the reference experiments with short settings (given by the command:
+   ``experiments.REFERENCE``, quick);
 3. check every empirical hypothesis on those runs (:func:`pipeline.evidence.evaluate.check_run`);
 4. draft a proof of one claim with the replay provider (:func:`pipeline.agents.loop.draft`);
 5. write the report.
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from pipeline.agents.config import AgentConfig
 from pipeline.errors import SequentError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.checker import Checker
 from pipeline.models import Frozen
 from pipeline.settings import Settings
+from pipeline.store.db import Database
 
 if TYPE_CHECKING:
     from pipeline.claims.status import ClaimsReport
@@ -93,13 +97,18 @@ def run_demo(
     settings: Settings,
     checker: Checker,
     *,
+    reference: Mapping[str, Callable[..., Path]],
+    agents: AgentConfig,
+    db: Database,
     out_dir: Path | None = None,
     progress: DemoProgress | None = None,
     claim_id: str | None = None,
 ) -> DemoOutcome:
-    """Run the five stages; stop at the first that fails. ``out_dir``: where the report goes
-    (default ``<state>/report``). ``claim_id``: the claim to draft (default: the first claim
-    in registry order that has a replay recording)."""
+    """Run the five stages; stop at the first that fails. ``reference``: the reference
+    experiments (``experiments.REFERENCE``, given by the command). ``agents``, ``db``: for the
+    replayed draft. ``out_dir``: where the report goes (default ``<state>/report``).
+    ``claim_id``: the claim to draft (default: the first claim in registry order that has a
+    replay recording)."""
     from pipeline.report.collect import default_out_dir
 
     progress = progress or _Silent()
@@ -119,7 +128,7 @@ def run_demo(
                 tuple(f"{m.path}: {m.result.summary() if m.result else m.skipped_reason}"
                       for m in report.failures()),
             )
-        claims = evaluate(settings, checker, build=report)
+        claims = evaluate(settings, checker, EVIDENCE_CHECKS, build=report)
         state.claims = claims
         advance("claims checked")
         from pipeline.report.collect import claims_summary
@@ -130,7 +139,8 @@ def run_demo(
         return f"{len(discover(settings))} modules built; {summary}", ()
 
     def experiments(advance: Advance) -> tuple[str, tuple[str, ...]]:
-        reference = _reference()
+        if not reference:
+            raise _Failed("no reference experiment was given")
         root = demo_dir(settings) / "runs"
         shutil.rmtree(root, ignore_errors=True)
         root.mkdir(parents=True)
@@ -171,8 +181,8 @@ def run_demo(
     def draft_stage(advance: Advance) -> tuple[str, tuple[str, ...]]:
         from pipeline.agents.loop import draft
 
-        target = claim_id or _recorded_claim(settings)
-        outcome = draft(settings, checker, target, "replay", progress=advance)
+        target = claim_id or _recorded_claim(settings, agents)
+        outcome = draft(settings, checker, target, "replay", config=agents, db=db, progress=advance)
         lean_attempts = len(outcome.lean_attempts)
         details = tuple(f"attempt {a.index}: {a.outcome}" + (f" — {a.check.summary()}" if a.check else "")
                         for a in outcome.lean_attempts)
@@ -203,7 +213,7 @@ def run_demo(
     steps: list[tuple[str, Callable[[Advance], tuple[str, tuple[str, ...]]],
                       Callable[[], int | None]]] = [
         ("build", build, n_modules),
-        ("experiments", experiments, lambda: len(_reference())),
+        ("experiments", experiments, lambda: len(reference)),
         ("hypotheses", hypotheses, n_runs),
         ("draft", draft_stage, lambda: None),
         ("report", report, lambda: None),
@@ -232,24 +242,11 @@ def run_demo(
                        elapsed_s=time.monotonic() - started)
 
 
-def _reference() -> dict[str, Callable[..., Path]]:
-    try:
-        import experiments
-    except ImportError as exc:
-        raise _Failed("the reference experiments are not installed (pip install -e .)") from exc
-    reference = getattr(experiments, "REFERENCE", None)
-    if not reference:
-        raise _Failed("experiments.REFERENCE lists no reference experiment")
-    return dict(reference)
-
-
-def _recorded_claim(settings: Settings) -> str:
+def _recorded_claim(settings: Settings, config: AgentConfig) -> str:
     """The first claim, in registry order, with a packaged replay recording."""
-    from pipeline.agents.config import AgentConfig
     from pipeline.agents.providers.replay import recording_path
     from pipeline.claims.registry import load_registry
 
-    config = AgentConfig.from_env()
     for claim in load_registry(settings).claims:
         if recording_path(claim.id, config.recordings_dir).is_file():
             return claim.id
