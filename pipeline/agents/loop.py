@@ -44,7 +44,7 @@ from pipeline.agents.review import review_claim
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
-from pipeline.errors import InputError, SequentError
+from pipeline.errors import ClaimError, InputError, SequentError
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
@@ -242,7 +242,8 @@ class _DraftRun:
     def _read(self, reply: str) -> tuple[str, str, str | None]:
         """(statement, proof, refusal) from a reply; refusal says what is missing."""
         if self.pinned:
-            assert self.statement is not None
+            if self.statement is None:
+                raise ClaimError(f"claim {self.claim.id} is pinned but has no statement")
             proof = extract_lean(reply)
             return self.statement, proof, None if proof else "the reply contains no proof"
         statement = extract_lean(reply, label="statement")

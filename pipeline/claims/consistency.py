@@ -27,12 +27,9 @@ from pipeline.claims.library import (
 )
 from pipeline.claims.models import CheckBinding, Claim, Estimate, Issue, Severity
 from pipeline.errors import EvidenceError
-from pipeline.lean.models import CheckResult, Reason
-from pipeline.lean.syntax import tokens
+from pipeline.lean.models import UNFINISHED, CheckResult
+from pipeline.lean.syntax import THEOREM_KINDS, tokens
 from pipeline.models import Frozen
-
-THEOREM_KINDS = frozenset({"theorem", "lemma"})
-_UNFINISHED = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
 
 
 class SettingRange(Protocol):
@@ -304,7 +301,7 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
         add("lean.statement", "the claim's check was refused by the trust policy: "
             + "; ".join(f"line {v.line} `{v.token}`: {v.message}" for v in result.violations))
         return issues, LeanVerdict(stated=False, proves=False, witness=False)
-    unfinished = [r for r in result.reasons if r in _UNFINISHED]
+    unfinished = [r for r in result.reasons if r in UNFINISHED]
     if unfinished:
         crash = next((m.text for m in result.errors() if m.kind == "crash"), "")
         add("lean.statement", "Lean did not finish the claim's check ("
@@ -341,7 +338,6 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
 
 
 __all__ = [
-    "THEOREM_KINDS",
     "LeanVerdict",
     "StaticFacts",
     "check_function_issues",

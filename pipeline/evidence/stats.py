@@ -17,7 +17,6 @@ with a threshold by a bare ``<``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -117,20 +116,6 @@ def is_constant(x: FloatArray) -> bool:
         return True
     spread = float(x.max()) - float(x.min())
     return spread <= numeric_tolerance(0.0, float(np.abs(x).max()))
-
-
-def bootstrap_ci(
-    data: FloatArray, statistic: Callable[[FloatArray], FloatArray], *, level: float = LEVEL,
-    n_resamples: int = 999, seed: int = 0,
-) -> ConfidenceInterval:
-    """Percentile bootstrap; ``statistic`` maps a (resamples, n) array to (resamples,)."""
-    rng = np.random.default_rng(seed)
-    n = data.shape[0]
-    idx = rng.integers(0, n, size=(n_resamples, n))
-    values = statistic(data[idx])
-    alpha = (1 - level) / 2
-    low, high = np.quantile(values, [alpha, 1 - alpha])
-    return ConfidenceInterval(low=float(low), high=float(high), level=level, method="bootstrap")
 
 
 def t_interval(estimate: float, stderr: float, dof: int, *, level: float = LEVEL,
@@ -244,11 +229,6 @@ def geometric_indices(n: int, count: int, start: int = 0) -> np.ndarray:
     return idx[(idx >= start) & (idx < n)]
 
 
-def first_nonfinite(x: FloatArray) -> int | None:
-    bad = np.flatnonzero(~np.isfinite(x))
-    return int(bad[0]) if bad.size else None
-
-
 __all__ = [
     "LEVEL",
     "NUMERIC_ATOL",
@@ -259,10 +239,8 @@ __all__ = [
     "at_most",
     "autocorrelations",
     "block_means",
-    "bootstrap_ci",
     "decide",
     "dkw_epsilon",
-    "first_nonfinite",
     "geometric_indices",
     "is_constant",
     "ks_distance_ci",

@@ -148,7 +148,8 @@ class Tracker:
         self._write_snapshot(params.numpy(), grad, grad_kind)
 
     def _projected(self, grad_kind: str) -> tuple[np.ndarray, np.ndarray | None]:
-        assert self._projection is not None
+        if self._projection is None:
+            raise EvidenceError("snapshots are projected only when the tracker has a projection")
         shapes = [p.shape for p in self._params]
         with torch.no_grad():
             params = project(self._params, shapes, self._projection)

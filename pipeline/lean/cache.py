@@ -15,10 +15,8 @@ from collections.abc import Iterable
 from sqlalchemy import Float, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.lean.models import CheckResult, Reason
+from pipeline.lean.models import UNFINISHED, CheckResult
 from pipeline.store.db import Base, Database
-
-UNCACHEABLE = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
 
 
 class LeanResultRow(Base):
@@ -58,7 +56,7 @@ class ResultCache:
         return CheckResult.model_validate_json(row).model_copy(update={"cached": True})
 
     def put(self, result: CheckResult) -> None:
-        if UNCACHEABLE.intersection(result.reasons):
+        if UNFINISHED.intersection(result.reasons):
             return
         with self.db.session() as s:
             s.merge(LeanResultRow(key=result.cache_key, result_json=result.model_dump_json(),

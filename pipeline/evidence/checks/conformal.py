@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from pipeline.errors import EvidenceError
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, Setting, downsample, hypothesis_check, need
 from pipeline.evidence.checks.certificate import TWO_SAMPLE_SETTINGS, two_sample
@@ -38,7 +39,8 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
     trend_txt = (f"test-score trend: Spearman ρ = {rho:.3f} (CI [{ci.low:.3f}, {ci.high:.3f}], "
                  f"p = {p:.2g})")
     xs, ys = downsample(np.arange(test.shape[0], dtype=float), test)
-    assert ks.plot is not None
+    if ks.plot is None:
+        raise EvidenceError("the exchangeability test returned no plot")
     plot = PlotData(title="Test scores in time order", xlabel="test index",
                     ylabel="nonconformity score",
                     series=(PlotSeries(label="test score", x=xs, y=ys, style="scatter"),))
