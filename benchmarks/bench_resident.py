@@ -35,8 +35,8 @@ import httpx
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.process import tree_rss_mb
-from pipeline.service.process import ServerProcess, run_cli, service_env
 from pipeline.settings import Settings, cpu_count
+from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]
 CASES: list[tuple[tuple[Reason, ...], str]] = [

@@ -1,5 +1,5 @@
 """Consistency of one claim with the Lean library. Pure: source text and CheckResults in,
-:class:`Issue` lists out. :mod:`pipeline.claims.status` does the I/O around it.
+:class:`Issue` lists out. :mod:`pipeline.claims.proof_status` does the I/O around it.
 
 Static rules (no Lean): the module and declaration exist; every hypothesis of the theorem
 (a binder whose type reads as a proposition, or any binder after the first one) is named

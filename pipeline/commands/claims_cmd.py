@@ -17,8 +17,8 @@ from pipeline.claims.graph import to_dot, to_payload
 from pipeline.claims.meaning import meaning_pins
 from pipeline.claims.models import Estimate, Issue
 from pipeline.claims.pin import pin_claim
+from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
-from pipeline.claims.status import ClaimsReport, evaluate
 from pipeline.commands.context import ProjectOption, load_settings, terminal
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import ClaimError

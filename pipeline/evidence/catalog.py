@@ -1,7 +1,7 @@
 """The evidence side of the claims' consistency rules (:class:`pipeline.claims.consistency.HypothesisChecks`).
 
 The claims layer sits below the evidence: it cannot import the checks, so the composition
-root hands :data:`EVIDENCE_CHECKS` to :func:`pipeline.claims.status.evaluate`.
+root hands :data:`EVIDENCE_CHECKS` to :func:`pipeline.claims.proof_status.evaluate`.
 """
 
 from __future__ import annotations

@@ -23,12 +23,12 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
 from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
-from pipeline.report.status import node_status, run_evidence
+from pipeline.report.node_status import node_status, run_evidence
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 
 if TYPE_CHECKING:
-    from pipeline.claims.status import ClaimsReport, ClaimStatus
+    from pipeline.claims.proof_status import ClaimsReport, ClaimStatus
 
 Progress = Callable[[str], None]
 
@@ -49,7 +49,7 @@ def collect(
 ) -> ReportData:
     """Everything the report shows, as of now. ``claims_report``: a status the caller just
     evaluated (otherwise it is evaluated here, with ``checker``; cached checks are reused)."""
-    from pipeline.claims.status import evaluate
+    from pipeline.claims.proof_status import evaluate
 
     say = progress or (lambda _msg: None)
     report = claims_report if claims_report is not None else evaluate(settings, checker, EVIDENCE_CHECKS)

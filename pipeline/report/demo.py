@@ -1,7 +1,7 @@
 """``sequent demo``: the main job end to end, on the embedded Lean, in five stages.
 
 1. build Formal/ and check every claim (:func:`pipeline.lean.build.build_project`,
-   :func:`pipeline.claims.status.evaluate`);
+   :func:`pipeline.claims.proof_status.evaluate`);
 2. run the reference experiments with short settings (given by the command:
    ``experiments.REFERENCE``, quick);
 3. check every empirical hypothesis on those runs (:func:`pipeline.evidence.evaluate.check_run`);
@@ -32,7 +32,7 @@ from pipeline.settings import Settings
 from pipeline.store.db import Database
 
 if TYPE_CHECKING:
-    from pipeline.claims.status import ClaimsReport
+    from pipeline.claims.proof_status import ClaimsReport
 
 Advance = Callable[[str], None]
 """Called once per unit of work done in a stage, with a short description."""
@@ -118,7 +118,7 @@ def run_demo(
     state = _State()
 
     def build(advance: Advance) -> tuple[str, tuple[str, ...]]:
-        from pipeline.claims.status import evaluate
+        from pipeline.claims.proof_status import evaluate
         from pipeline.lean.build import build_project, discover
 
         report = build_project(settings, checker, progress=lambda name, _r: advance(name))

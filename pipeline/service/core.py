@@ -26,14 +26,14 @@ from pipeline.claims.iterate import (
     proof_position,
     snippet_request,
 )
-from pipeline.claims.status import evaluate
+from pipeline.claims.proof_status import evaluate
 from pipeline.errors import EnvironmentError_, InputError, LeanError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
-from pipeline.service.checks import CHECK_POLICY, AdhocChecks
-from pipeline.service.claims_view import (
+from pipeline.service.adhoc_checks import CHECK_POLICY, AdhocChecks
+from pipeline.service.claim_responses import (
     RegistryCache,
     claim_summary,
     claim_view,

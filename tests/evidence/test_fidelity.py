@@ -307,7 +307,7 @@ def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> No
 def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> None:
     from pipeline.evidence.evaluate import fill_guarantee
     from pipeline.report.models import HypothesisRow
-    from pipeline.report.status import run_evidence
+    from pipeline.report.node_status import run_evidence
 
     text, values = fill_guarantee("eₜ ≤ {4*G2/lam^2}/t for t ≥ 1", {"G2": 1.0, "lam": 2.0})
     assert text == "eₜ ≤ 1/t for t ≥ 1" and values == [1.0]

@@ -242,7 +242,7 @@ def test_openapi_and_health(live: Live) -> None:
 
 
 def test_claims_show_their_status_in_the_library(live: Live) -> None:
-    """Evaluated once at start by ``pipeline.claims.status``; last here so it overlaps."""
+    """Evaluated once at start by ``pipeline.claims.proof_status``; last here so it overlaps."""
     import time
 
     registry = load_registry(live.settings)
