@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from pipeline.agents.config import AgentConfig
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.lean.checker import Checker
 from pipeline.store.db import Database
@@ -47,8 +47,7 @@ def demo(
     from experiments import REFERENCE  # PyTorch: imported only when the demo runs
     from pipeline.report.demo import STAGES, run_demo
 
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     with Checker(settings) as checker:
         outcome = run_demo(settings, checker, reference=REFERENCE, agents=AgentConfig.from_env(),
                            db=Database(settings.db_url), out_dir=out.resolve() if out else None,

@@ -16,7 +16,7 @@ from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
 from pipeline.agents.models import DraftOutcome
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError, ProviderError
 from pipeline.settings import Settings
@@ -46,8 +46,7 @@ def draft_command(
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     if recording is not None and provider_name != "replay":
         raise InputError("--recording needs --provider replay")
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     config = AgentConfig.from_env()
     try:
         outcome = _run(settings, term, config, claim_id, provider_name, rounds, model,

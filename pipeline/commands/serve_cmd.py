@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
 from pipeline.errors import EnvironmentError_, InputError
 from pipeline.service.config import ServiceConfig
 
@@ -93,8 +93,7 @@ def worker(
     """Run check workers against the service database until interrupted (SIGINT/SIGTERM)."""
     from pipeline.service.core import ServiceCore
 
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.errors import InputError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
@@ -43,8 +43,7 @@ def trace(
 ) -> None:
     """Trace tactic proofs: one JSON object per step (declaration, statement, tactic, goals
     before and after)."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     paths = list(files or sorted(settings.formal_path.rglob("*.lean")))
     if not paths and not submissions:
         raise InputError("no Lean files to trace (give FILE... or run in a project with Formal/)")
