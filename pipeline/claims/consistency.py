@@ -18,6 +18,7 @@ from pipeline.claims.assemble import StatementLines
 from pipeline.claims.library import (
     Binder,
     LeanLibrary,
+    LeanModule,
     binders,
     hypothesis_binders,
     predicate_names,
@@ -28,7 +29,7 @@ from pipeline.claims.library import (
 from pipeline.claims.models import CheckBinding, Claim, Estimate, Issue, Severity
 from pipeline.errors import EvidenceError
 from pipeline.lean.models import UNFINISHED, CheckResult
-from pipeline.lean.syntax import THEOREM_KINDS, tokens
+from pipeline.lean.syntax import THEOREM_KINDS, Declaration, tokens
 from pipeline.models import Frozen
 
 
@@ -87,104 +88,117 @@ def _short(text: str, limit: int = 400) -> str:
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
+Found = list[tuple[str, str]]
+"""``(field, message)`` pairs a rule found; :func:`static_issues` makes them issues."""
+
+
 def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[Issue], StaticFacts]:
-    """Every rule that can be decided from the sources alone."""
-    issues: list[Issue] = []
-
-    def add(field: str, message: str) -> None:
-        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id))
-
+    """Every rule that can be decided from the sources alone: the module and declaration
+    exist, then each rule in turn (binders, definition pins, witness)."""
     lean = claim.lean
+    found: Found = []
     module = library.module(lean.module)
+    decl = module.find(lean.declaration) if module is not None else None
     if module is None:
-        add("lean.module", f"no Lean module {lean.module} in the library "
-                           f"(expected {lean.module.replace('.', '/')}.lean)")
-        return issues, StaticFacts()
-    decl = module.find(lean.declaration)
-    if decl is None:
+        found.append(("lean.module", (f"no Lean module {lean.module} in the library "
+                                     f"(expected {lean.module.replace('.', '/')}.lean)")))
+        facts = StaticFacts()
+    elif decl is None:
         elsewhere = library.locate(lean.declaration)
         hint = f" (it is in {elsewhere.name})" if elsewhere else ""
-        add("lean.declaration", f"{module.path} has no declaration {lean.declaration}{hint}")
-        return issues, StaticFacts(module_found=True)
-    if decl.kind not in THEOREM_KINDS:
-        add("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem")
+        found.append(("lean.declaration",
+                      f"{module.path} has no declaration {lean.declaration}{hint}"))
+        facts = StaticFacts(module_found=True)
+    else:
+        if decl.kind not in THEOREM_KINDS:
+            found.append(("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem"))
+        binders_found, binders_match = binder_rule(claim, library, decl)
+        definitions_found, definitions_match = definition_rule(claim, library)
+        witness_found, witness_applies = witness_rule(claim, module, decl)
+        found += binders_found + definitions_found + witness_found
+        facts = StaticFacts(module_found=True, declaration_found=True,
+                            binders_match=binders_match and decl.kind in THEOREM_KINDS,
+                            definitions_match=definitions_match, witness_applies=witness_applies)
+    issues = [Issue(file=file, field=field, message=message, claim_id=claim.id)
+              for field, message in found]
+    return issues, facts
 
-    # hypotheses <-> binders
+
+def binder_rule(claim: Claim, library: LeanLibrary, decl: Declaration) -> tuple[Found, bool]:
+    """Every hypothesis of the theorem is a binder named ``h_…``, and the ``h_…`` binders and
+    the registry's ``[[hypotheses]]`` are the same list."""
+    lean = claim.lean
+    found: Found = []
     predicates = predicate_names(d for m in library.scope(lean.module) for d in m.declarations)
     in_lean = hypothesis_binders(decl.signature)
     in_registry = [h.binder for h in claim.hypotheses]
-    binders_match = decl.kind in THEOREM_KINDS
     hidden = unnamed_hypotheses(binders(decl.signature, predicates=predicates))
     field = "lean.declaration"
     if not hidden:  # hypotheses brought in by `variable`/`include` show in the statement only
         hidden = unnamed_hypotheses(binders(lean.statement, statement=True, predicates=predicates))
         field = "lean.statement"
-    for unnamed in hidden:
-        binders_match = False
-        add(field, _unnamed_message(lean.declaration, unnamed))
-    for binder in in_lean:
-        if binder not in in_registry:
-            binders_match = False
-            add("hypotheses", f"the Lean hypothesis {binder} of {lean.declaration} is missing "
-                              "from the registry (add a [[hypotheses]] entry for it)")
+    found += [(field, _unnamed_message(lean.declaration, unnamed)) for unnamed in hidden]
+    found += [("hypotheses", (f"the Lean hypothesis {binder} of {lean.declaration} is missing "
+                             "from the registry (add a [[hypotheses]] entry for it)"))
+              for binder in in_lean if binder not in in_registry]
     seen: set[str] = set()
     for i, binder in enumerate(in_registry):
         if binder in seen:
-            binders_match = False
-            add(f"hypotheses[{i}].binder", f"{binder} is listed twice")
+            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
         seen.add(binder)
         if binder not in in_lean:
-            binders_match = False
             known = ", ".join(in_lean) or "none"
-            add(f"hypotheses[{i}].binder", f"{binder} is not a hypothesis of {lean.declaration} "
-                                           f"in Lean (its h_ binders: {known})")
+            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
+                                                     f"{lean.declaration} in Lean (its h_ binders: {known})")))
+    return found, not found
 
-    # definition pins
-    definitions_match = True
+
+def definition_rule(claim: Claim, library: LeanLibrary) -> tuple[Found, bool]:
+    """The definitions the statement uses are the pinned ones, unchanged."""
+    lean = claim.lean
+    found: Found = []
     used = statement_definitions(claim, library)
     for name, used_decl in used.items():
         pinned = lean.definitions.get(name)
         if pinned is None:
-            definitions_match = False
-            add("lean.definitions", f"the statement uses {name} ({used_decl.kind}), which is not "
-                                    f"pinned; review it and run `sequent claims pin {claim.id}`")
+            found.append(("lean.definitions", (f"the statement uses {name} ({used_decl.kind}), which "
+                                              f"is not pinned; review it and run `sequent claims pin "
+                                              f"{claim.id}`")))
         elif pinned != used_decl.digest:
-            definitions_match = False
-            add(f"lean.definitions.{name}",
-                f"{name} changed since it was pinned (pinned {pinned[:12]}…, now "
-                f"{used_decl.digest[:12]}…): the statement no longer means what was reviewed; "
-                f"if the change is intended, review the claim and run "
-                f"`sequent claims pin {claim.id}`")
+            found.append((f"lean.definitions.{name}",
+                          (f"{name} changed since it was pinned (pinned {pinned[:12]}…, now "
+                          f"{used_decl.digest[:12]}…): the statement no longer means what was "
+                          f"reviewed; if the change is intended, review the claim and run "
+                          f"`sequent claims pin {claim.id}`")))
     for name in lean.definitions:
         if name not in used:
-            definitions_match = False
             exists = any(m.find(name) for m in library.modules.values())
             why = ("is not used by the statement" if exists else "does not exist in the library")
-            add(f"lean.definitions.{name}", f"pinned definition {name} {why}; "
-                                            f"run `sequent claims pin {claim.id}`")
+            found.append((f"lean.definitions.{name}", (f"pinned definition {name} {why}; "
+                                                      f"run `sequent claims pin {claim.id}`")))
+    return found, not found
 
-    # witness
-    witness_applies = False
+
+def witness_rule(claim: Claim, module: LeanModule, decl: Declaration) -> tuple[Found, bool]:
+    """The witness is its own theorem and applies the claim's declaration (so the hypotheses
+    can all hold at once)."""
+    lean = claim.lean
     witness = module.find(lean.witness)
     if witness is None:
-        add("lean.witness", f"{module.path} has no declaration {lean.witness}")
-    elif witness.kind not in THEOREM_KINDS:
-        add("lean.witness", f"{lean.witness} is a {witness.kind}; the witness must be a named theorem")
-    elif witness.name == decl.name:
-        add("lean.witness", "the witness must be its own theorem, not the claim's declaration")
-    else:
-        names = {decl.name, decl.short_name, decl.name.rsplit(".", 1)[-1]}
-        body = witness.text.split(":=", 1)[-1] if ":=" in witness.text else witness.text
-        if any(tok.text.removeprefix("@") in names or tok.text.endswith("." + decl.short_name)
-               for tok in tokens(body)):
-            witness_applies = True
-        else:
-            add("lean.witness", f"{lean.witness} does not apply {lean.declaration}, so it does not "
-                                "show that its hypotheses can all hold at once")
-
-    return issues, StaticFacts(module_found=True, declaration_found=True,
-                               binders_match=binders_match, definitions_match=definitions_match,
-                               witness_applies=witness_applies)
+        return [("lean.witness", f"{module.path} has no declaration {lean.witness}")], False
+    if witness.kind not in THEOREM_KINDS:
+        return [("lean.witness", (f"{lean.witness} is a {witness.kind}; the witness must be a "
+                                 "named theorem"))], False
+    if witness.name == decl.name:
+        return [("lean.witness", ("the witness must be its own theorem, not the claim's "
+                                 "declaration"))], False
+    names = {decl.name, decl.short_name, decl.name.rsplit(".", 1)[-1]}
+    body = witness.text.split(":=", 1)[-1] if ":=" in witness.text else witness.text
+    if any(tok.text.removeprefix("@") in names or tok.text.endswith("." + decl.short_name)
+           for tok in tokens(body)):
+        return [], True
+    return [("lean.witness", (f"{lean.witness} does not apply {lean.declaration}, so it does not "
+                             "show that its hypotheses can all hold at once"))], False
 
 
 def _unnamed_message(declaration: str, binder: Binder) -> str:
