@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tracking", "service", "gate"),
     ("experiments",),
     ("report",),
+    ("demo",),
     ("commands",),
     ("cli",),
     ("__main__",),

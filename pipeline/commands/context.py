@@ -5,14 +5,16 @@ settings and configs here and pass them down; nothing below reads the environmen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import typer
 
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.settings import Settings
-from pipeline.store.db import Database
+
+if TYPE_CHECKING:
+    from pipeline.store.db import Database
 
 ProjectOption = typer.Option(None, "--project", help="Project root (default: found from the current folder).")
 
@@ -25,6 +27,8 @@ class AppContext(NamedTuple):
 
     def database(self) -> Database:
         """The project's database (the caller closes it)."""
+        from pipeline.store.db import Database  # SQLAlchemy: only for the commands that use it
+
         return Database(self.settings.db_url)
 
 
