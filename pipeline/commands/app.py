@@ -68,3 +68,6 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         term.error("interrupted")
         sys.exit(130)
+
+
+__all__ = ["COMMAND_MODULES", "build_app", "run"]

@@ -60,3 +60,6 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+__all__ = ["Base", "Database", "make_engine"]
