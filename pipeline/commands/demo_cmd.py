@@ -14,7 +14,6 @@ from pipeline.agents.config import AgentConfig
 from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.lean.checker import Checker
-from pipeline.store.db import Database
 
 
 class _Bars:
@@ -48,9 +47,10 @@ def demo(
     from pipeline.demo.stages import DemoRun
     from pipeline.report.collect import default_out_dir
 
-    settings, term = app_context(project)
+    ctx = app_context(project)
+    settings, term = ctx
     agents = AgentConfig.from_env()
-    db = Database(settings.db_url)
+    db = ctx.database()
     with Checker(settings) as checker:
         run = DemoRun(settings=settings, checker=checker, reference=REFERENCE, agents=agents, db=db,
                       out=out.resolve() if out else default_out_dir(settings), claim_id=claim)

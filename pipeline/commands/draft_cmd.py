@@ -16,10 +16,9 @@ from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
 from pipeline.agents.models import DraftOutcome
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
-from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.context import AppContext, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError, ProviderError
-from pipeline.settings import Settings
 
 
 def draft_command(
@@ -46,10 +45,11 @@ def draft_command(
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     if recording is not None and provider_name != "replay":
         raise InputError("--recording needs --provider replay")
-    settings, term = app_context(project)
+    ctx = app_context(project)
+    term = ctx.term
     config = AgentConfig.from_env()
     try:
-        outcome = _run(settings, term, config, claim_id, provider_name, rounds, model,
+        outcome = _run(ctx, config, claim_id, provider_name, rounds, model,
                        recording, record, build)
     except ProviderError as err:
         term.error(str(err))
@@ -62,8 +62,7 @@ def draft_command(
 
 
 def _run(
-    settings: Settings,
-    term: Terminal,
+    ctx: AppContext,
     config: AgentConfig,
     claim_id: str,
     provider_name: str,
@@ -80,11 +79,13 @@ def _run(
     from pipeline.lean.checker import Checker
     from pipeline.store.db import Database
 
+    settings, term = ctx
     claim = load_registry(settings).get(claim_id)  # before any Lean process starts
     drafter: Provider = make_provider(provider_name, config, claim_id=claim_id,
                                       recording=recording, model=model)
     reviewer: Provider | None = None
     log: RecordingLog | None = None
+    db: Database | None = None
     try:
         if record is not None:
             log = RecordingLog()
@@ -93,6 +94,7 @@ def _run(
             except ProviderError as err:
                 term.warn(f"the session will be recorded without a review: {err}")
             drafter = log.wrap(drafter, "drafter")
+        db = ctx.database()
         with Checker(settings) as checker:
             if build and settings.formal_path.is_dir():
                 report = build_project(settings, checker)
@@ -100,7 +102,7 @@ def _run(
                     term.warn(f"{m.path} does not build: "
                               f"{m.result.summary() if m.result else m.skipped_reason}")
             return draft_claim(settings, checker, claim, drafter, rounds, reviewer=reviewer,
-                               config=config, db=Database(settings.db_url), progress=term.info)
+                               config=config, db=db, progress=term.info)
     finally:
         if log is not None and record is not None and log.exchanges:
             path = log.save(record, claim_id,
@@ -109,6 +111,8 @@ def _run(
         drafter.close()
         if reviewer is not None:
             reviewer.close()
+        if db is not None:
+            db.close()
 
 
 def _show(term: Terminal, outcome: DraftOutcome) -> None:
