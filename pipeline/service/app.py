@@ -1,4 +1,4 @@
-"""The FastAPI app: ``create_app(settings)``.
+"""The FastAPI app: ``create_app(settings, config)``.
 
 The lifespan builds the :class:`~pipeline.service.core.ServiceCore` (migrations, engine,
 in-process workers) onto ``app.state.core``; routers reach it through ``Depends``. The
