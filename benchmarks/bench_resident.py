@@ -35,8 +35,8 @@ import httpx
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.process import tree_rss_mb
-from pipeline.service.process import ServerProcess, run_cli, service_env
 from pipeline.settings import Settings, cpu_count
+from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]
 CASES: list[tuple[tuple[Reason, ...], str]] = [
@@ -68,8 +68,7 @@ def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
     """A cold one-shot check with the full glue for the threads, then with the slim one."""
     import resource
 
-    from pipeline.lean.backends import embedded_command
-    from pipeline.lean.install import load_install
+    from pipeline.lean.install import embedded_command, load_install
     from pipeline.lean.process import LeanProcess
 
     install = load_install(settings)

@@ -28,8 +28,8 @@ import httpx
 import psutil
 
 from pipeline.claims.registry import load_registry
-from pipeline.service.process import ServerProcess, run_cli, service_env
 from pipeline.settings import Settings
+from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ BackendName = Literal["auto", "embedded", "native"]
 
 
 def _find_project_root(start: Path) -> Path:
-    """The nearest folder at or above ``start`` holding ``lakefile.lean`` or ``pyproject.toml``."""
+    """The nearest folder at or above ``start`` holding ``lakefile.lean``; ``start`` itself if none does."""
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / "lakefile.lean").exists():

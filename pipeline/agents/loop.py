@@ -44,7 +44,7 @@ from pipeline.agents.review import review_claim
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
-from pipeline.errors import InputError, SequentError
+from pipeline.errors import ClaimError, InputError, SequentError
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
@@ -89,8 +89,8 @@ def draft(
     rounds: int = DEFAULT_ROUNDS,
     *,
     reviewer: Provider | None = None,
-    config: AgentConfig | None = None,
-    db: Database | None = None,
+    config: AgentConfig,
+    db: Database,
     progress: Progress | None = None,
 ) -> DraftOutcome:
     """Draft, check and repair a proof of ``claim_id``; review it if Lean accepts it.
@@ -113,28 +113,24 @@ def draft_claim(
     rounds: int = DEFAULT_ROUNDS,
     *,
     reviewer: Provider | None = None,
-    config: AgentConfig | None = None,
-    db: Database | None = None,
+    config: AgentConfig,
+    db: Database,
     progress: Progress | None = None,
 ) -> DraftOutcome:
     """:func:`draft` for a claim already loaded (or one being formalised, whose statement
     is not pinned yet: then the model drafts the statement too)."""
     if rounds < 1:
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
-    config = config or AgentConfig.from_env()
     owned: list[Provider] = []
     if isinstance(provider, str):
         provider = make_provider(provider, config, claim_id=claim.id)
         owned.append(provider)
-    database = db or Database(settings.db_url)
-    run = _DraftRun(settings, checker, claim, provider, rounds, config, database, progress)
+    run = _DraftRun(settings, checker, claim, provider, rounds, config, db, progress)
     try:
         return run.execute(reviewer)
     finally:
         for p in (*owned, *run.owned):
             p.close()
-        if db is None:
-            database.close()
 
 
 class _DraftRun:
@@ -246,7 +242,8 @@ class _DraftRun:
     def _read(self, reply: str) -> tuple[str, str, str | None]:
         """(statement, proof, refusal) from a reply; refusal says what is missing."""
         if self.pinned:
-            assert self.statement is not None
+            if self.statement is None:
+                raise ClaimError(f"claim {self.claim.id} is pinned but has no statement")
             proof = extract_lean(reply)
             return self.statement, proof, None if proof else "the reply contains no proof"
         statement = extract_lean(reply, label="statement")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.agents.models import Prompt, ReviewJudgement
 from pipeline.agents.parse import numbered
+from pipeline.errors import LeanError
 
 if TYPE_CHECKING:
     from pipeline.claims.models import Claim
@@ -146,7 +147,8 @@ $format""").substitute(
 def _feedback(result: CheckResult | None, refusal: str | None) -> str:
     if refusal is not None:
         return f"The pipeline refused to assemble the file:\n{refusal}"
-    assert result is not None
+    if result is None:
+        raise LeanError("no Lean result and no refusal to report back to the model")
     lines = [f"Lean's verdict: {result.summary()}"]
     diagnostics = result.diagnostics()
     if diagnostics:

@@ -5,7 +5,7 @@
 * :mod:`pipeline.claims.assemble` — ``assemble_proof`` and the claim's check file;
 * :mod:`pipeline.claims.library` — the Lean sources: binders, definitions, pins;
 * :mod:`pipeline.claims.consistency` — the rules, as pure functions;
-* :mod:`pipeline.claims.status` — ``evaluate``: derived status with its Lean results;
+* :mod:`pipeline.claims.proof_status` — ``evaluate``: derived status with its Lean results;
 * :mod:`pipeline.claims.pin` — rewriting ``[lean.definitions]``;
 * :mod:`pipeline.claims.graph` — the dependency graph.
 """

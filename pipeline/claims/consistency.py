@@ -1,5 +1,5 @@
 """Consistency of one claim with the Lean library. Pure: source text and CheckResults in,
-:class:`Issue` lists out. :mod:`pipeline.claims.status` does the I/O around it.
+:class:`Issue` lists out. :mod:`pipeline.claims.proof_status` does the I/O around it.
 
 Static rules (no Lean): the module and declaration exist; every hypothesis of the theorem
 (a binder whose type reads as a proposition, or any binder after the first one) is named
@@ -11,10 +11,14 @@ each hypothesis check resolves. Lean rules: ``theorem sequent_pinned_statement :
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from pipeline.claims.assemble import StatementLines
 from pipeline.claims.library import (
     Binder,
     LeanLibrary,
+    LeanModule,
     binders,
     hypothesis_binders,
     predicate_names,
@@ -24,12 +28,43 @@ from pipeline.claims.library import (
 )
 from pipeline.claims.models import CheckBinding, Claim, Estimate, Issue, Severity
 from pipeline.errors import EvidenceError
-from pipeline.lean.models import CheckResult, Reason
-from pipeline.lean.syntax import tokens
+from pipeline.lean.models import UNFINISHED, CheckResult
+from pipeline.lean.syntax import THEOREM_KINDS, Declaration, tokens
 from pipeline.models import Frozen
 
-THEOREM_KINDS = frozenset({"theorem", "lemma"})
-_UNFINISHED = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
+
+class SettingRange(Protocol):
+    """The bounds of one setting of a hypothesis check."""
+
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
+class CheckShape(Protocol):
+    """What the rules read of a hypothesis check's declaration."""
+
+    @property
+    def parameters(self) -> tuple[str, ...]: ...
+    @property
+    def optional_parameters(self) -> tuple[str, ...]: ...
+    @property
+    def settings(self) -> Mapping[str, SettingRange]: ...
+
+
+class HypothesisChecks(Protocol):
+    """The hypothesis checks, as the claims' rules need them. The checks live above the claims
+    (:mod:`pipeline.evidence.catalog` implements this), so the caller passes them in."""
+
+    @property
+    def estimators(self) -> frozenset[str]: ...
+
+    def spec(self, name: str) -> CheckShape | None:
+        """The check named ``module:function``; :class:`EvidenceError` when there is none."""
+
+    def fill_guarantee(self, template: str, values: dict[str, float]) -> None:
+        """:class:`EvidenceError` when a formula of ``template`` cannot be evaluated."""
 
 
 class StaticFacts(Frozen):
@@ -53,104 +88,117 @@ def _short(text: str, limit: int = 400) -> str:
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
+Found = list[tuple[str, str]]
+"""``(field, message)`` pairs a rule found; :func:`static_issues` makes them issues."""
+
+
 def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[Issue], StaticFacts]:
-    """Every rule that can be decided from the sources alone."""
-    issues: list[Issue] = []
-
-    def add(field: str, message: str) -> None:
-        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id))
-
+    """Every rule that can be decided from the sources alone: the module and declaration
+    exist, then each rule in turn (binders, definition pins, witness)."""
     lean = claim.lean
+    found: Found = []
     module = library.module(lean.module)
+    decl = module.find(lean.declaration) if module is not None else None
     if module is None:
-        add("lean.module", f"no Lean module {lean.module} in the library "
-                           f"(expected {lean.module.replace('.', '/')}.lean)")
-        return issues, StaticFacts()
-    decl = module.find(lean.declaration)
-    if decl is None:
+        found.append(("lean.module", (f"no Lean module {lean.module} in the library "
+                                     f"(expected {lean.module.replace('.', '/')}.lean)")))
+        facts = StaticFacts()
+    elif decl is None:
         elsewhere = library.locate(lean.declaration)
         hint = f" (it is in {elsewhere.name})" if elsewhere else ""
-        add("lean.declaration", f"{module.path} has no declaration {lean.declaration}{hint}")
-        return issues, StaticFacts(module_found=True)
-    if decl.kind not in THEOREM_KINDS:
-        add("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem")
+        found.append(("lean.declaration",
+                      f"{module.path} has no declaration {lean.declaration}{hint}"))
+        facts = StaticFacts(module_found=True)
+    else:
+        if decl.kind not in THEOREM_KINDS:
+            found.append(("lean.declaration", f"{lean.declaration} is a {decl.kind}, not a theorem"))
+        binders_found, binders_match = binder_rule(claim, library, decl)
+        definitions_found, definitions_match = definition_rule(claim, library)
+        witness_found, witness_applies = witness_rule(claim, module, decl)
+        found += binders_found + definitions_found + witness_found
+        facts = StaticFacts(module_found=True, declaration_found=True,
+                            binders_match=binders_match and decl.kind in THEOREM_KINDS,
+                            definitions_match=definitions_match, witness_applies=witness_applies)
+    issues = [Issue(file=file, field=field, message=message, claim_id=claim.id)
+              for field, message in found]
+    return issues, facts
 
-    # hypotheses <-> binders
+
+def binder_rule(claim: Claim, library: LeanLibrary, decl: Declaration) -> tuple[Found, bool]:
+    """Every hypothesis of the theorem is a binder named ``h_…``, and the ``h_…`` binders and
+    the registry's ``[[hypotheses]]`` are the same list."""
+    lean = claim.lean
+    found: Found = []
     predicates = predicate_names(d for m in library.scope(lean.module) for d in m.declarations)
     in_lean = hypothesis_binders(decl.signature)
     in_registry = [h.binder for h in claim.hypotheses]
-    binders_match = decl.kind in THEOREM_KINDS
     hidden = unnamed_hypotheses(binders(decl.signature, predicates=predicates))
     field = "lean.declaration"
     if not hidden:  # hypotheses brought in by `variable`/`include` show in the statement only
         hidden = unnamed_hypotheses(binders(lean.statement, statement=True, predicates=predicates))
         field = "lean.statement"
-    for unnamed in hidden:
-        binders_match = False
-        add(field, _unnamed_message(lean.declaration, unnamed))
-    for binder in in_lean:
-        if binder not in in_registry:
-            binders_match = False
-            add("hypotheses", f"the Lean hypothesis {binder} of {lean.declaration} is missing "
-                              "from the registry (add a [[hypotheses]] entry for it)")
+    found += [(field, _unnamed_message(lean.declaration, unnamed)) for unnamed in hidden]
+    found += [("hypotheses", (f"the Lean hypothesis {binder} of {lean.declaration} is missing "
+                             "from the registry (add a [[hypotheses]] entry for it)"))
+              for binder in in_lean if binder not in in_registry]
     seen: set[str] = set()
     for i, binder in enumerate(in_registry):
         if binder in seen:
-            binders_match = False
-            add(f"hypotheses[{i}].binder", f"{binder} is listed twice")
+            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
         seen.add(binder)
         if binder not in in_lean:
-            binders_match = False
             known = ", ".join(in_lean) or "none"
-            add(f"hypotheses[{i}].binder", f"{binder} is not a hypothesis of {lean.declaration} "
-                                           f"in Lean (its h_ binders: {known})")
+            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
+                                                     f"{lean.declaration} in Lean (its h_ binders: {known})")))
+    return found, not found
 
-    # definition pins
-    definitions_match = True
+
+def definition_rule(claim: Claim, library: LeanLibrary) -> tuple[Found, bool]:
+    """The definitions the statement uses are the pinned ones, unchanged."""
+    lean = claim.lean
+    found: Found = []
     used = statement_definitions(claim, library)
     for name, used_decl in used.items():
         pinned = lean.definitions.get(name)
         if pinned is None:
-            definitions_match = False
-            add("lean.definitions", f"the statement uses {name} ({used_decl.kind}), which is not "
-                                    f"pinned; review it and run `sequent claims pin {claim.id}`")
+            found.append(("lean.definitions", (f"the statement uses {name} ({used_decl.kind}), which "
+                                              f"is not pinned; review it and run `sequent claims pin "
+                                              f"{claim.id}`")))
         elif pinned != used_decl.digest:
-            definitions_match = False
-            add(f"lean.definitions.{name}",
-                f"{name} changed since it was pinned (pinned {pinned[:12]}…, now "
-                f"{used_decl.digest[:12]}…): the statement no longer means what was reviewed; "
-                f"if the change is intended, review the claim and run "
-                f"`sequent claims pin {claim.id}`")
+            found.append((f"lean.definitions.{name}",
+                          (f"{name} changed since it was pinned (pinned {pinned[:12]}…, now "
+                          f"{used_decl.digest[:12]}…): the statement no longer means what was "
+                          f"reviewed; if the change is intended, review the claim and run "
+                          f"`sequent claims pin {claim.id}`")))
     for name in lean.definitions:
         if name not in used:
-            definitions_match = False
             exists = any(m.find(name) for m in library.modules.values())
             why = ("is not used by the statement" if exists else "does not exist in the library")
-            add(f"lean.definitions.{name}", f"pinned definition {name} {why}; "
-                                            f"run `sequent claims pin {claim.id}`")
+            found.append((f"lean.definitions.{name}", (f"pinned definition {name} {why}; "
+                                                      f"run `sequent claims pin {claim.id}`")))
+    return found, not found
 
-    # witness
-    witness_applies = False
+
+def witness_rule(claim: Claim, module: LeanModule, decl: Declaration) -> tuple[Found, bool]:
+    """The witness is its own theorem and applies the claim's declaration (so the hypotheses
+    can all hold at once)."""
+    lean = claim.lean
     witness = module.find(lean.witness)
     if witness is None:
-        add("lean.witness", f"{module.path} has no declaration {lean.witness}")
-    elif witness.kind not in THEOREM_KINDS:
-        add("lean.witness", f"{lean.witness} is a {witness.kind}; the witness must be a named theorem")
-    elif witness.name == decl.name:
-        add("lean.witness", "the witness must be its own theorem, not the claim's declaration")
-    else:
-        names = {decl.name, decl.short_name, decl.name.rsplit(".", 1)[-1]}
-        body = witness.text.split(":=", 1)[-1] if ":=" in witness.text else witness.text
-        if any(tok.text.removeprefix("@") in names or tok.text.endswith("." + decl.short_name)
-               for tok in tokens(body)):
-            witness_applies = True
-        else:
-            add("lean.witness", f"{lean.witness} does not apply {lean.declaration}, so it does not "
-                                "show that its hypotheses can all hold at once")
-
-    return issues, StaticFacts(module_found=True, declaration_found=True,
-                               binders_match=binders_match, definitions_match=definitions_match,
-                               witness_applies=witness_applies)
+        return [("lean.witness", f"{module.path} has no declaration {lean.witness}")], False
+    if witness.kind not in THEOREM_KINDS:
+        return [("lean.witness", (f"{lean.witness} is a {witness.kind}; the witness must be a "
+                                 "named theorem"))], False
+    if witness.name == decl.name:
+        return [("lean.witness", ("the witness must be its own theorem, not the claim's "
+                                 "declaration"))], False
+    names = {decl.name, decl.short_name, decl.name.rsplit(".", 1)[-1]}
+    body = witness.text.split(":=", 1)[-1] if ":=" in witness.text else witness.text
+    if any(tok.text.removeprefix("@") in names or tok.text.endswith("." + decl.short_name)
+           for tok in tokens(body)):
+        return [], True
+    return [("lean.witness", (f"{lean.witness} does not apply {lean.declaration}, so it does not "
+                             "show that its hypotheses can all hold at once"))], False
 
 
 def _unnamed_message(declaration: str, binder: Binder) -> str:
@@ -161,14 +209,8 @@ def _unnamed_message(declaration: str, binder: Binder) -> str:
             "the pinned statement, and add a [[hypotheses]] entry with its check or justification")
 
 
-def check_function_issues(claim: Claim, file: str) -> list[Issue]:
+def check_function_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[Issue]:
     """Every ``check = "module:function"`` names a declared hypothesis check."""
-    try:
-        from pipeline.evidence.checks import resolve_check
-    except ImportError:
-        return [Issue(file=file, field="hypotheses", claim_id=claim.id, severity="warning",
-                      message="pipeline.evidence.checks is not importable; hypothesis checks "
-                              "were not resolved")]
     issues: list[Issue] = []
     named = [(f"hypotheses[{i}].check", h.check) for i, h in enumerate(claim.hypotheses)]
     named += [(f"conclusions[{i}].check", c.check) for i, c in enumerate(claim.conclusions)]
@@ -176,13 +218,13 @@ def check_function_issues(claim: Claim, file: str) -> list[Issue]:
         if check is None:
             continue
         try:
-            resolve_check(check)
+            checks.spec(check)
         except EvidenceError as exc:
             issues.append(Issue(file=file, field=field, claim_id=claim.id, message=str(exc)))
     return issues
 
 
-def parameter_issues(claim: Claim, file: str) -> list[Issue]:
+def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[Issue]:
     """The ``[parameters]`` table against the pinned statement's binders, and every check's
     variables and settings against what the check declares."""
     issues: list[Issue] = []
@@ -196,17 +238,10 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
         if name not in variables:
             add(f"parameters.{name}", f"{name} is not a variable of the pinned statement "
                                       f"(its binders: {', '.join(variables) or 'none'})")
-    try:
-        from pipeline.evidence.checks import resolve_check, spec_of
-        from pipeline.evidence.estimators import ESTIMATORS
-    except ImportError:
-        add("parameters", "pipeline.evidence is not importable; check parameters were not "
-                          "validated", "warning")
-        return issues
     for name, value in claim.parameters.items():
-        if isinstance(value, Estimate) and value.estimate not in ESTIMATORS:
+        if isinstance(value, Estimate) and value.estimate not in checks.estimators:
             add(f"parameters.{name}", f"unknown estimator {value.estimate!r} (known: "
-                                      f"{', '.join(sorted(ESTIMATORS))})")
+                                      f"{', '.join(sorted(checks.estimators))})")
     used: set[str] = set()
     entries: list[tuple[str, CheckBinding, str | None]] = [
         (f"hypotheses[{i}]", h, h.check) for i, h in enumerate(claim.hypotheses)]
@@ -215,7 +250,7 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
         if check is None:
             continue
         try:
-            spec = spec_of(resolve_check(check))
+            spec = checks.spec(check)
         except EvidenceError:
             continue  # reported by check_function_issues
         if spec is None:
@@ -241,12 +276,10 @@ def parameter_issues(claim: Claim, file: str) -> list[Issue]:
             elif not setting.low <= number <= setting.high:
                 add(f"{where}.settings.{key}", f"{number} is outside [{setting.low}, "
                                                f"{setting.high}]")
-    from pipeline.evidence.evaluate import fill_guarantee
-
     for i, concl in enumerate(claim.conclusions):
         if concl.guarantee:
             try:
-                fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
+                checks.fill_guarantee(concl.guarantee, dict.fromkeys(claim.parameters, 1.0))
             except EvidenceError as exc:
                 add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
     for name in claim.parameters:
@@ -282,7 +315,7 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
         add("lean.statement", "the claim's check was refused by the trust policy: "
             + "; ".join(f"line {v.line} `{v.token}`: {v.message}" for v in result.violations))
         return issues, LeanVerdict(stated=False, proves=False, witness=False)
-    unfinished = [r for r in result.reasons if r in _UNFINISHED]
+    unfinished = [r for r in result.reasons if r in UNFINISHED]
     if unfinished:
         crash = next((m.text for m in result.errors() if m.kind == "crash"), "")
         add("lean.statement", "Lean did not finish the claim's check ("
@@ -319,7 +352,6 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
 
 
 __all__ = [
-    "THEOREM_KINDS",
     "LeanVerdict",
     "StaticFacts",
     "check_function_issues",

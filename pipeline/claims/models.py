@@ -2,7 +2,7 @@
 
 A claim links an informal statement (Markdown, for humans) to a Lean theorem whose
 statement is *pinned* in the registry. Nothing here records whether a claim is proved:
-status is derived by :mod:`pipeline.claims.status`, never entered by hand.
+status is derived by :mod:`pipeline.claims.proof_status`, never entered by hand.
 """
 
 from __future__ import annotations

@@ -7,26 +7,39 @@ error's exit code (2 for usage/environment problems); nothing reaches the user a
 
 from __future__ import annotations
 
-import importlib
 import sys
+from types import ModuleType
 
 import typer
 
+from pipeline.commands import (
+    build_cmd,
+    check_cmd,
+    claims_cmd,
+    demo_cmd,
+    draft_cmd,
+    gate_cmd,
+    hypotheses_cmd,
+    lean_cmd,
+    report_cmd,
+    serve_cmd,
+    trace_cmd,
+)
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import SequentError
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "pipeline.commands.lean_cmd",
-    "pipeline.commands.check_cmd",
-    "pipeline.commands.trace_cmd",
-    "pipeline.commands.build_cmd",
-    "pipeline.commands.claims_cmd",
-    "pipeline.commands.hypotheses_cmd",
-    "pipeline.commands.draft_cmd",
-    "pipeline.commands.serve_cmd",
-    "pipeline.commands.gate_cmd",
-    "pipeline.commands.report_cmd",
-    "pipeline.commands.demo_cmd",
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    lean_cmd,
+    check_cmd,
+    trace_cmd,
+    build_cmd,
+    claims_cmd,
+    hypotheses_cmd,
+    draft_cmd,
+    serve_cmd,
+    gate_cmd,
+    report_cmd,
+    demo_cmd,
 )
 
 
@@ -38,13 +51,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # command not written yet in this checkout
-                continue
-            raise
+    for module in COMMAND_MODULES:
         module.register(app)
     return app
 
@@ -61,3 +68,6 @@ def run(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         term.error("interrupted")
         sys.exit(130)
+
+
+__all__ = ["COMMAND_MODULES", "build_app", "run"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.lean.build import build_project, discover
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
@@ -18,8 +18,7 @@ def build(
     project: Path | None = ProjectOption,
 ) -> None:
     """Compile every Formal/ module in import order; leave .olean files for importers."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     total = len(discover(settings))
     with Checker(settings) as checker, term.progress("build Formal/", total) as step:
         def on_module(name: str, result: CheckResult | None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.errors import InputError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
@@ -22,8 +22,7 @@ def check(
     project: Path | None = ProjectOption,
 ) -> None:
     """Check Lean files under the trust policy."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     # Validate every input before starting Lean: bad input costs nothing.
     requests = [
         CheckRequest(source=read_text_checked(f, max_bytes=settings.max_file_bytes, root=settings.project_root),
@@ -64,8 +63,7 @@ def goals(
     project: Path | None = ProjectOption,
 ) -> None:
     """Show the proof state (tactic goals, expected type) at a position of a Lean file."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     path, line, column = _position(position)
     source = read_text_checked(path, max_bytes=settings.max_file_bytes, root=settings.project_root)
     if line > source.count("\n") + 1:

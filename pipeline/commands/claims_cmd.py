@@ -17,11 +17,12 @@ from pipeline.claims.graph import to_dot, to_payload
 from pipeline.claims.meaning import meaning_pins
 from pipeline.claims.models import Estimate, Issue
 from pipeline.claims.pin import pin_claim
+from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
-from pipeline.claims.status import ClaimsReport, evaluate
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import ClaimError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
@@ -40,7 +41,7 @@ class GraphFormat(StrEnum):
 def _evaluate(settings: Settings, term: Terminal) -> ClaimsReport:
     term.info("building Formal/ and checking every claim with Lean …")
     with Checker(settings) as checker:
-        return evaluate(settings, checker)
+        return evaluate(settings, checker, EVIDENCE_CHECKS)
 
 
 def _print_issues(term: Terminal, issues: list[Issue]) -> None:
@@ -56,8 +57,7 @@ def list_claims(
     project: Path | None = ProjectOption,
 ) -> None:
     """List the claims: id, title, Lean declaration, hypotheses."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     registry = load_registry(settings)
     labels: dict[str, str] = {}
     if status:
@@ -88,8 +88,7 @@ def show(
     project: Path | None = ProjectOption,
 ) -> None:
     """Show one claim in full: statement, argument, Lean statement, hypotheses."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     claim = load_registry(settings).get(claim_id)
     if json_out:
         term.json({**claim.model_dump(mode="json", by_alias=True, exclude={"path"}),
@@ -139,8 +138,7 @@ def check(
     project: Path | None = ProjectOption,
 ) -> None:
     """Check the registry against Lean: statements, definitions, hypotheses, witnesses, graph."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     read_registry(settings)  # a missing claims folder is a usage error, before Lean starts
     report = _evaluate(settings, term)
     if json_out:
@@ -192,8 +190,7 @@ def pin(
 ) -> None:
     """Recompute the pins of a claim after an intended, reviewed change, and write them: the
     definitions' source digests and the statement's meaning read from the compiled environment."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     claim = load_registry(settings).get(claim_id)
     term.info("building Formal/ to read the statement's meaning from the compiled environment …")
     with Checker(settings) as checker:

@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.agents.config import AgentConfig
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.lean.checker import Checker
 
@@ -18,16 +19,15 @@ from pipeline.lean.checker import Checker
 class _Bars:
     """The demo's stages as the terminal's progress bars."""
 
-    def __init__(self, term: Terminal) -> None:
+    def __init__(self, term: Terminal, stages: int) -> None:
         self.term = term
+        self.stages = stages
         self.index = 0
 
     @contextmanager
     def stage(self, name: str, total: int | None) -> Iterator[object]:
-        from pipeline.report.demo import STAGES
-
         self.index += 1
-        label = f"{self.index}/{len(STAGES)} {name}"
+        label = f"{self.index}/{self.stages} {name}"
         with self.term.progress(label, total) as step:
             yield lambda msg: step.advance(1, description=f"{label}: {msg}"[:70])
 
@@ -42,13 +42,20 @@ def demo(
     project: Path | None = ProjectOption,
 ) -> None:
     """Run the whole pipeline end to end on this project and write the report."""
-    from pipeline.report.demo import STAGES, run_demo
+    from experiments import REFERENCE  # PyTorch: imported only when the demo runs
+    from pipeline.demo.runner import STAGES, run_demo
+    from pipeline.demo.stages import DemoRun
+    from pipeline.report.collect import default_out_dir
 
-    settings = load_settings(project)
-    term = terminal()
+    ctx = app_context(project)
+    settings, term = ctx
+    agents = AgentConfig.from_env()
+    db = ctx.database()
     with Checker(settings) as checker:
-        outcome = run_demo(settings, checker, out_dir=out.resolve() if out else None,
-                           progress=_Bars(term), claim_id=claim)  # type: ignore[arg-type]
+        run = DemoRun(settings=settings, checker=checker, reference=REFERENCE, agents=agents, db=db,
+                      out=out.resolve() if out else default_out_dir(settings), claim_id=claim)
+        outcome = run_demo(run, progress=_Bars(term, len(STAGES)))  # type: ignore[arg-type]
+    db.close()
     rows = [[s.name, "ok" if s.ok else "FAILED", f"{s.elapsed_s:.1f}s", s.summary]
             for s in outcome.stages]
     rows += [[name, "not run", "", ""] for name in STAGES[len(outcome.stages):]]

@@ -16,10 +16,9 @@ from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
 from pipeline.agents.models import DraftOutcome
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import AppContext, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError, ProviderError
-from pipeline.settings import Settings
 
 
 def draft_command(
@@ -46,14 +45,14 @@ def draft_command(
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     if recording is not None and provider_name != "replay":
         raise InputError("--recording needs --provider replay")
-    settings = load_settings(project)
-    term = terminal()
+    ctx = app_context(project)
+    term = ctx.term
     config = AgentConfig.from_env()
     try:
-        outcome = _run(settings, term, config, claim_id, provider_name, rounds, model,
+        outcome = _run(ctx, config, claim_id, provider_name, rounds, model,
                        recording, record, build)
     except ProviderError as err:
-        term.error(escape(str(err)))
+        term.error(str(err))
         raise typer.Exit(2) from err
     if json_out:
         term.json(outcome)
@@ -63,8 +62,7 @@ def draft_command(
 
 
 def _run(
-    settings: Settings,
-    term: Terminal,
+    ctx: AppContext,
     config: AgentConfig,
     claim_id: str,
     provider_name: str,
@@ -79,36 +77,42 @@ def _run(
     from pipeline.claims.registry import load_registry
     from pipeline.lean.build import build_project
     from pipeline.lean.checker import Checker
+    from pipeline.store.db import Database
 
+    settings, term = ctx
     claim = load_registry(settings).get(claim_id)  # before any Lean process starts
     drafter: Provider = make_provider(provider_name, config, claim_id=claim_id,
                                       recording=recording, model=model)
     reviewer: Provider | None = None
     log: RecordingLog | None = None
+    db: Database | None = None
     try:
         if record is not None:
             log = RecordingLog()
             try:
                 reviewer = log.wrap(reviewer_for(drafter, config), "reviewer")
             except ProviderError as err:
-                term.warn(f"the session will be recorded without a review: {escape(str(err))}")
+                term.warn(f"the session will be recorded without a review: {err}")
             drafter = log.wrap(drafter, "drafter")
+        db = ctx.database()
         with Checker(settings) as checker:
             if build and settings.formal_path.is_dir():
                 report = build_project(settings, checker)
                 for m in report.failures():
-                    term.warn(escape(f"{m.path} does not build: "
-                                     f"{m.result.summary() if m.result else m.skipped_reason}"))
+                    term.warn(f"{m.path} does not build: "
+                              f"{m.result.summary() if m.result else m.skipped_reason}")
             return draft_claim(settings, checker, claim, drafter, rounds, reviewer=reviewer,
-                               config=config, progress=lambda message: term.info(escape(message)))
+                               config=config, db=db, progress=term.info)
     finally:
         if log is not None and record is not None and log.exchanges:
             path = log.save(record, claim_id,
                             f"sequent draft {claim_id} --provider {provider_name}")
-            term.info(escape(f"recording saved to {path}"))
+            term.info(f"recording saved to {path}")
         drafter.close()
         if reviewer is not None:
             reviewer.close()
+        if db is not None:
+            db.close()
 
 
 def _show(term: Terminal, outcome: DraftOutcome) -> None:
@@ -138,7 +142,7 @@ def _show(term: Terminal, outcome: DraftOutcome) -> None:
             term.print("[yellow]flagged for a human: the statement may not say what the claim "
                        "says[/]")
     elif outcome.review_error:
-        term.warn(f"not reviewed: {escape(outcome.review_error)}")
+        term.warn(f"not reviewed: {outcome.review_error}")
     unpriced = f" (unpriced: {', '.join(outcome.unpriced_models)})" if outcome.unpriced_models else ""
     term.print(f"tokens {outcome.input_tokens} in / {outcome.output_tokens} out, "
                f"cost ${outcome.cost_usd:.4f}{unpriced}, {outcome.elapsed_s:.1f}s")

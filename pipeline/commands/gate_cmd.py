@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.gate.formats import FormatName, markdown_summary, render
@@ -93,8 +93,7 @@ def gate(
     project: Path | None = ProjectOption,
 ) -> None:
     """Block merges that lack proofs: build Formal/, check every claim, diff against --base."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     options = GateOptions(base=base, head=head, new_theorem=new_theorem.value if new_theorem else None)
     report = _run(settings, options, term)
     fmt_name = _FORMAT_NAMES[fmt]
@@ -121,8 +120,7 @@ def hooks_install(
     project: Path | None = ProjectOption,
 ) -> None:
     """Install a pre-push hook that runs the gate on the commits being pushed."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     with GitRepository(settings.project_root) as repo:
         prefix = repo.project_prefix(settings.project_root)
         path = install_pre_push(repo, force=force, project=prefix or ".")
@@ -136,8 +134,7 @@ def hooks_pre_push(
     project: Path | None = ProjectOption,
 ) -> None:
     """Run by the pre-push hook: gate each pushed ref (lines on stdin)."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     updates = parse_push_lines(sys.stdin.read())
     with GitRepository(settings.project_root) as repo:
         ranges = plan_push(updates, repo)

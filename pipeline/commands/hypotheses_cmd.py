@@ -9,19 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from pipeline.commands.terminal import Terminal
-from pipeline.errors import EnvironmentError_, InputError
-from pipeline.settings import Settings
+from pipeline.commands.context import ProjectOption, app_context, terminal
+from pipeline.errors import InputError
 
 hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs, experiments.",
                              no_args_is_help=True)
 
 _STYLE = {"holds": "[green]holds[/]", "fails": "[red]fails[/]",
           "inconclusive": "[yellow]inconclusive[/]", "error": "[bold red]error[/]"}
-
-
-def _settings(project: Path | None) -> Settings:
-    return Settings.load(project)
 
 
 def _config(config_json: str | None) -> dict[str, Any] | None:
@@ -56,7 +51,7 @@ def check(
                         "claims registry. Repeatable.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write verdicts here.")] = None,
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Do not draw PNGs.")] = False,
-    project: Annotated[Path | None, typer.Option("--project", help="Project root.")] = None,
+    project: Path | None = ProjectOption,
 ) -> None:
     """Evaluate every empirical hypothesis and conclusion of every claim (or of one) on a run
     or a run group; store verdicts. Exits 1 on a soundness alarm (every hypothesis of a claim
@@ -66,15 +61,11 @@ def check(
     if (run is None) == (group is None):
         raise InputError("give exactly one of --run RUN_DIR or --group DIR")
     target: Path = run if run is not None else group  # type: ignore[assignment]
-    settings = _settings(project)
-    term = Terminal()
+    settings, term = app_context(project)
     registry = None
     if not check_name:
-        try:
-            from pipeline.claims.registry import load_registry
-        except ImportError as exc:
-            raise EnvironmentError_("the claims registry (pipeline.claims.registry) is not "
-                                    "available; name checks with --check instead") from exc
+        from pipeline.claims.registry import load_registry
+
         registry = load_registry(settings)
     verdicts = check_run(settings, registry, target, claim, plots=not no_plots,
                          checks=tuple(check_name or ()), group=group is not None)
@@ -113,7 +104,7 @@ def list_checks() -> None:
     from pipeline.evidence.checks import all_checks
     from pipeline.evidence.estimators import ESTIMATORS
 
-    term = Terminal()
+    term = terminal()
     term.table("Hypothesis checks", ["check", "kind", "statistic", "needs", "variables",
                                      "settings (default)"],
                [[s.name, s.kind, s.statistic, s.needs, ", ".join(s.parameters),
@@ -138,7 +129,7 @@ def import_cmd(
 
     result = import_run(fmt, source, out, config=_config(config_json), kind=kind,
                         mlflow_run=mlflow_run)
-    term = Terminal()
+    term = terminal()
     term.print(f"imported {result.n_steps} steps, columns {', '.join(result.metrics)} → {out}")
     for note in result.provenance.notes:
         term.warn(note)
@@ -155,10 +146,10 @@ def experiment(
                        ] = "reference",
 ) -> None:
     """Run a reference experiment (or one of its control variants) into a run directory."""
-    from experiments import REFERENCE
+    from experiments import REFERENCE  # PyTorch: imported only when an experiment runs
     from experiments.controls import CONTROLS
 
-    term = Terminal()
+    term = terminal()
     if name == "list":
         rows = [[pos.check, f"{pos.experiment} --variant {pos.variant}",
                  f"{neg.experiment} --variant {neg.variant}"] for pos, neg in CONTROLS.values()]

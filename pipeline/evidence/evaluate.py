@@ -339,7 +339,7 @@ def applies(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
     on that run — its statistical verdict and, when one was recorded, its pytest verdict —
     and no conclusion check fails (see :func:`application`).
 
-    ``claim_status`` is a :class:`pipeline.claims.status.ClaimStatus` (anything with a
+    ``claim_status`` is a :class:`pipeline.claims.proof_status.ClaimStatus` (anything with a
     ``proved`` flag, or a bool). ``required`` names the binders that must hold; when omitted
     they are read from ``claim_status.claim.hypotheses`` if present, else every binder in
     ``verdicts``.

@@ -310,11 +310,6 @@ def geometric_indices(n: int, count: int, start: int = 0) -> np.ndarray:
     return idx[(idx >= start) & (idx < n)]
 
 
-def first_nonfinite(x: FloatArray) -> int | None:
-    bad = np.flatnonzero(~np.isfinite(x))
-    return int(bad[0]) if bad.size else None
-
-
 __all__ = [
     "LEVEL",
     "NUMERIC_ATOL",
@@ -330,7 +325,6 @@ __all__ = [
     "decide",
     "dkw_epsilon",
     "effective_size",
-    "first_nonfinite",
     "geometric_indices",
     "is_constant",
     "ks_distance_ci",

@@ -28,13 +28,13 @@ from pipeline.gate.models import (
     NewTheoremPolicy,
     Severity,
 )
+from pipeline.lean.syntax import THEOREM_KINDS
 
 SUITE = "changes"
 PIN_FIELDS = ("lean.statement", "lean.declaration", "lean.module", "lean.open")
 """Registry fields that pin the Lean statement: a Lean statement change must come with one."""
 REVIEW_FIELDS = (*PIN_FIELDS, "lean.definitions", "lean.meaning", "statement")
 """Registry fields whose change changes what the claim says: a person must review it."""
-_THEOREM_KINDS = frozenset({"theorem", "lemma"})
 MEANING_KINDS = frozenset(
     {"instance", "notation", "infix", "infixl", "infixr", "prefix", "postfix", "macro",
      "macro_rules", "syntax", "elab", "elab_rules", "attribute", "deriving instance"}
@@ -158,7 +158,7 @@ def new_theorem_case(
         )
         for c in changes
         if c.change is ChangeKind.added
-        and c.kind in _THEOREM_KINDS
+        and c.kind in THEOREM_KINDS
         and not any(_same_name(c.name, u) for u in used)
     )
     return GateCase(suite=SUITE, name="new theorems have claims", check="new_theorem", findings=findings)

@@ -5,7 +5,7 @@
    checked out under a clean working tree; otherwise the head commit exported to a
    temporary directory (the user's working tree is never touched).
 3. Build ``Formal/`` incrementally there (``build_project``).
-4. Evaluate every claim (``pipeline.claims.status.evaluate``): statement, sorry, trust
+4. Evaluate every claim (``pipeline.claims.proof_status.evaluate``): statement, sorry, trust
    policy, witness.
 5. Re-check the claims' registered reference runs (:mod:`pipeline.gate.evidence`): a
    soundness alarm on one fails the gate; alarms on other recorded runs are warnings.
@@ -26,7 +26,7 @@ from pipeline.gate.changes import (
     diff_declarations,
     index_declarations,
 )
-from pipeline.gate.claims_view import base_claim_pins, claim_cases, head_claim_pins
+from pipeline.gate.claim_cases import base_claim_pins, claim_cases, head_claim_pins
 from pipeline.gate.config import load_gate_config
 from pipeline.gate.evidence import evidence_cases
 from pipeline.gate.findings import result_findings

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -21,15 +20,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.errors import EnvironmentError_, LeanCrashError, PolicyConfigError
-from pipeline.lean.install import EmbeddedInstall, load_install
+from pipeline.errors import EnvironmentError_, PolicyConfigError
+from pipeline.lean.install import READY_TIMEOUT_S, embedded_command, load_install
 from pipeline.lean.olean.environment import core_index_path
 from pipeline.lean.pool import WarmPool
 from pipeline.lean.process import LeanProcess, RawRun
 from pipeline.settings import Settings, cpu_count
 
 TOOLCHAIN = "leanprover/lean4:v4.28.0"
-READY_TIMEOUT_S = 240.0
 GIB = 1024
 
 
@@ -86,39 +84,6 @@ class _ProcessSession(Session):
 
     def run(self, args: Sequence[str], timeout_s: float) -> RawRun:
         return self.process.run(args, timeout_s)
-
-
-def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *,
-                     resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
-    """Node under its permission model: read the library, runtime and built .oleans;
-    write only the check's own folder. The patched glue mounts exactly these folders.
-
-    With ``resident_threads``: a resident ``lean --worker`` (LSP on stdin/stdout) with a
-    thread pool of that size; it may also read its own stdin through ``/proc/self/fd/0``."""
-    readable = [workdir, install.lib, install.runtime, build_dir]
-    extra_read = ["/proc/self/fd/0"] if resident_threads else []
-    cmd = [
-        str(install.node),
-        "--permission",
-        "--allow-worker",
-        *[f"--allow-fs-read={p}" for p in [*readable, *extra_read]],
-        f"--allow-fs-write={workdir}",
-        str(install.launcher),
-        str(install.glue),
-    ]
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(workdir),
-        "LEAN_PATH": f"{install.lib}:{build_dir}",
-        "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
-    }
-    if install.thread_glue is not None:
-        env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
-    if resident_threads:
-        cmd += ["--worker", "-Dserver.reportDelayMs=0"]
-        env["SEQUENT_RESIDENT"] = "1"
-        env["SEQUENT_THREAD_POOL"] = str(resident_threads)
-    return cmd, env
 
 
 def auto_pool_size(settings: Settings) -> int:
@@ -180,32 +145,6 @@ class EmbeddedBackend(Backend):
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
-
-
-def read_version(install: EmbeddedInstall, settings: Settings) -> str:
-    """``Lean (version 4.28.0-pre, ...)`` as printed by the installed wasm Lean."""
-    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
-    cmd, env = embedded_command(install, workdir, settings.build_dir)
-    settings.build_dir.mkdir(parents=True, exist_ok=True)
-    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
-        raw = proc.run(["--version"], timeout_s=READY_TIMEOUT_S)
-    match = re.search(r"Lean \(version [^\n]*\)", raw.stdout)
-    if not match:
-        raise EnvironmentError_(f"the embedded Lean did not report a version: {raw.stderr[-500:]}")
-    return match.group(0)
-
-
-def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
-    """Check a one-line theorem with the fresh install; raise if Lean does not accept it."""
-    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
-    (workdir / "Verify.lean").write_text("theorem sequent_install_check : 2 + 2 = 4 := rfl\n")
-    cmd, env = embedded_command(install, workdir, settings.build_dir)
-    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
-        raw = proc.run(["--json", "Verify.lean"], timeout_s=READY_TIMEOUT_S)
-    if raw.returncode != 0 or '"severity":"error"' in raw.stdout:
-        raise EnvironmentError_(
-            f"the embedded Lean failed its self-check (exit {raw.returncode}): {raw.stderr[-1000:]}"
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,10 +235,6 @@ def open_backend(settings: Settings, *, warm: bool = True) -> Backend:
     if choice == "native" or (choice == "auto" and native_available()):
         return NativeBackend(settings)
     return EmbeddedBackend(settings, warm=warm)
-
-
-def describe_crash(raw: RawRun) -> LeanCrashError:
-    return LeanCrashError(f"Lean exited with code {raw.returncode} and no messages", raw.stderr[-4000:])
 
 
 __all__ = [

@@ -20,10 +20,8 @@ from pathlib import Path
 from sqlalchemy import Float, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pipeline.lean.models import CheckResult, Reason
+from pipeline.lean.models import UNFINISHED, CheckResult
 from pipeline.store.db import Base, Database
-
-UNCACHEABLE = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
 
 
 class LeanResultRow(Base):
@@ -80,7 +78,7 @@ class ResultCache:
         return result.model_copy(update={"cached": True})
 
     def put(self, result: CheckResult) -> None:
-        if UNCACHEABLE.intersection(result.reasons):
+        if UNFINISHED.intersection(result.reasons):
             return
         self._db_put(result)
         path = self._shared_path(result.cache_key)

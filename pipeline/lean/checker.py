@@ -397,17 +397,4 @@ def load_manifest(build_dir: Path) -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
-def check_file(path: Path, settings: Settings | None = None) -> CheckResult:
-    """One-shot convenience: check a file with a fresh (cold) checker."""
-    settings = settings or Settings.load()
-    with Checker(settings, warm=False) as checker:
-        return checker.check_file(path)
-
-
-def check_source(text: str, imports: Sequence[str] = (), settings: Settings | None = None) -> CheckResult:
-    settings = settings or Settings.load()
-    with Checker(settings, warm=False) as checker:
-        return checker.check_source(text, imports)
-
-
-__all__ = ["Checker", "check_file", "check_source", "load_manifest", "read_text_checked"]
+__all__ = ["Checker", "load_manifest", "read_text_checked"]

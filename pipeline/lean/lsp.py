@@ -121,7 +121,8 @@ class LspProcess:
     # -- streams ----------------------------------------------------------------------------
     def _read_stdout(self) -> None:
         stream = self.proc.stdout
-        assert stream is not None
+        if stream is None:
+            raise LeanCrashError("the Lean worker has no output pipe")
         while True:
             try:
                 chunk = os.read(stream.fileno(), 1 << 16)
@@ -139,7 +140,8 @@ class LspProcess:
 
     def _read_stderr(self) -> None:
         stream = self.proc.stderr
-        assert stream is not None
+        if stream is None:
+            raise LeanCrashError("the Lean worker has no error pipe")
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             if not self._ready.is_set() and READY_MARKER in line:
@@ -156,7 +158,8 @@ class LspProcess:
 
     def _send(self, message: JsonDict) -> bool:
         stdin = self.proc.stdin
-        assert stdin is not None
+        if stdin is None:
+            raise LeanCrashError("the Lean worker has no input pipe")
         try:
             with self._write_lock:
                 stdin.write(frame(message))

@@ -56,6 +56,11 @@ class Reason(StrEnum):
     crash = "crash"
 
 
+UNFINISHED: frozenset[Reason] = frozenset({Reason.timeout, Reason.out_of_memory, Reason.crash})
+"""Reasons that say the run did not finish: no verdict on the proof (never cached; a claim
+whose check did not finish is not reported as wrong)."""
+
+
 class Verdict(StrEnum):
     accepted = "accepted"
     rejected = "rejected"
@@ -194,6 +199,7 @@ class CheckResult(Frozen):
 
 __all__ = [
     "DEFAULT_AXIOMS",
+    "UNFINISHED",
     "AuditIssue",
     "CheckRequest",
     "CheckResult",

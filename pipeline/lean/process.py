@@ -99,7 +99,8 @@ class LeanProcess:
     def _pump(self, stream: object, sink: list[bytes], markers: bool) -> None:
         """Collect one output stream; with ``markers`` (stderr), act on the launcher's
         ready and done lines instead of keeping them."""
-        assert stream is not None
+        if stream is None:
+            raise LeanCrashError("the Lean process has no output pipe")
         for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
             if markers and not self._ready.is_set() and READY_MARKER.encode() in line:
                 self._ready.set()
@@ -149,7 +150,8 @@ class LeanProcess:
         """Send ``args`` (warm mode) and wait for exit under the time and memory limits."""
         if self.proc is None:
             self.start()
-        assert self.proc is not None and self.proc.stdin is not None
+        if self.proc is None or self.proc.stdin is None:
+            raise LeanCrashError("the Lean process did not start with an input pipe")
         if self.used:
             raise LeanCrashError("a Lean process runs main once; this one was already used")
         self.used = True

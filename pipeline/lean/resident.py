@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import LeanCrashError, NoWorkerAvailable
+from pipeline.errors import LeanCrashError, LeanError, NoWorkerAvailable
 from pipeline.lean.lsp import JsonDict, LspProcess, WaitEnd
 from pipeline.lean.models import Message, Severity
 from pipeline.lean.syntax import blank_comments_and_strings, tokens
@@ -227,7 +227,8 @@ class ResidentWorker:
     def goal_at(self, line: int, column: int, timeout_s: float) -> tuple[tuple[str, ...], str | None]:
         """(tactic goals, expected type) at a 1-based line and 0-based code-point column of the
         current document."""
-        assert self.text is not None
+        if self.text is None:
+            raise LeanError("no document is open in this resident worker")
         lines = self.text.split("\n")
         text_line = lines[line - 1] if 0 < line <= len(lines) else ""
         position = {"line": line - 1, "character": _codepoints_to_utf16(text_line, column)}

@@ -379,6 +379,10 @@ def instance_header(blanked: str, after_keyword: int) -> InstanceHeader:
                           type_text=type_text)
 
 
+THEOREM_KINDS = frozenset({"theorem", "lemma"})
+"""The declaration kinds that state a proposition with a proof."""
+
+
 class Declaration(Frozen):
     name: str
     """Fully qualified (``namespace`` prefixes applied); ``example`` gets ``_example_<line>``."""
@@ -585,6 +589,7 @@ def imports(source: str) -> list[str]:
 __all__ = [
     "CORE_INTERPOLATION",
     "INTERPOLATION",
+    "THEOREM_KINDS",
     "Declaration",
     "InstanceHeader",
     "Token",

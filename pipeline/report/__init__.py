@@ -8,6 +8,6 @@ Flow::
               ├── site.write_site(data, out_dir)   (static files)
               └── web.report_router(...)           (live, under ``sequent serve``)
 
-Pure logic lives in ``status.py`` (derived node status), ``graph.py`` (layered layout and
+Pure logic lives in ``node_status.py`` (derived node status), ``graph.py`` (layered layout and
 inline SVG), ``text.py`` (Markdown and Lean highlighting) and ``plots.py`` (PNG charts).
 """

@@ -16,18 +16,19 @@ from pipeline.agents.store import attempts_for, latest_review, sessions_for
 from pipeline.claims.library import LeanLibrary
 from pipeline.claims.registry import relative
 from pipeline.errors import GateError, SequentError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
 from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
-from pipeline.report.status import node_status, run_evidence
+from pipeline.report.node_status import node_status, run_evidence
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 
 if TYPE_CHECKING:
-    from pipeline.claims.status import ClaimsReport, ClaimStatus
+    from pipeline.claims.proof_status import ClaimsReport, ClaimStatus
 
 Progress = Callable[[str], None]
 
@@ -48,10 +49,10 @@ def collect(
 ) -> ReportData:
     """Everything the report shows, as of now. ``claims_report``: a status the caller just
     evaluated (otherwise it is evaluated here, with ``checker``; cached checks are reused)."""
-    from pipeline.claims.status import evaluate
+    from pipeline.claims.proof_status import evaluate
 
     say = progress or (lambda _msg: None)
-    report = claims_report if claims_report is not None else evaluate(settings, checker)
+    report = claims_report if claims_report is not None else evaluate(settings, checker, EVIDENCE_CHECKS)
     say("claims status")
     database = db or Database(settings.db_url)
     try:

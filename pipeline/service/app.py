@@ -1,9 +1,9 @@
-"""The FastAPI app: ``create_app(settings)``.
+"""The FastAPI app: ``create_app(settings, config)``.
 
 The lifespan builds the :class:`~pipeline.service.core.ServiceCore` (migrations, engine,
 in-process workers) onto ``app.state.core``; routers reach it through ``Depends``. The
-report's live pages (:mod:`pipeline.report.web`) are served at ``/`` with the same engine
-and database.
+composition root (``sequent serve``) mounts the report's live pages (:mod:`pipeline.report.web`)
+at ``/`` on the same engine and database; the service never imports the report.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from pipeline.errors import SequentError
-from pipeline.report.web import mount_report
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
 from pipeline.service.core import ServiceCore, package_version
@@ -31,8 +30,7 @@ itself, checks it under the trust policy and records the verdict. Writes need a 
 """
 
 
-def create_app(settings: Settings, config: ServiceConfig | None = None) -> FastAPI:
-    config = config or ServiceConfig()
+def create_app(settings: Settings, config: ServiceConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -53,8 +51,6 @@ def create_app(settings: Settings, config: ServiceConfig | None = None) -> FastA
     handlers.install(app)
     for module in (submissions, claims, checks, health):
         app.include_router(module.router)
-    mount_report(app, settings, checker=lambda: app.state.core.checker(),
-                 db=lambda: app.state.core.db)
     app.add_middleware(BodyGuard, max_bytes=config.max_body_bytes)
     _document_claim_ids(app)
     return app

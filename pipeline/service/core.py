@@ -18,6 +18,7 @@ from typing import Self
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import ClaimReview, Family
 from pipeline.claims.iterate import (
     MinimalHypotheses,
@@ -25,13 +26,14 @@ from pipeline.claims.iterate import (
     proof_position,
     snippet_request,
 )
-from pipeline.claims.status import evaluate
+from pipeline.claims.proof_status import evaluate
 from pipeline.errors import EnvironmentError_, InputError, LeanError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
-from pipeline.service.checks import CHECK_POLICY, AdhocChecks
-from pipeline.service.claims_view import (
+from pipeline.service.adhoc_checks import CHECK_POLICY, AdhocChecks
+from pipeline.service.claim_responses import (
     RegistryCache,
     claim_summary,
     claim_view,
@@ -57,13 +59,14 @@ from pipeline.service.models import (
     SubmissionView,
 )
 from pipeline.service.queue import JobQueue
+from pipeline.service.schema import METADATA
 from pipeline.service.submissions import SUBMISSION_POLICY, SubmissionStore
 from pipeline.service.tables import SubmissionRow, utcnow
 from pipeline.service.tokens import TokenStore
 from pipeline.service.worker import WorkerPool
 from pipeline.service.writelock import WriteGate
 from pipeline.settings import Settings
-from pipeline.store.db import Base, Database, load_all_tables
+from pipeline.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +97,17 @@ class ServiceCore:
     def __init__(
         self,
         settings: Settings,
-        config: ServiceConfig | None = None,
+        config: ServiceConfig,
         *,
         worker_threads: int | None = None,
     ) -> None:
         self.settings = settings
-        self.config = config or ServiceConfig()
+        self.config = config
         settings.ensure_state()
         self.db = _open_database(settings.db_url)
         try:
             upgrade(self.db.engine)
-            load_all_tables()
-            Base.metadata.create_all(self.db.engine)  # the other components' tables
+            METADATA.create_all(self.db.engine)  # the other components' tables
         except BaseException:
             self.db.close()
             raise
@@ -169,7 +171,7 @@ class ServiceCore:
         A busy or broken engine is retried a few times; the status stays unknown otherwise."""
         for attempt in range(1, LIBRARY_ATTEMPTS + 1):
             try:
-                evaluated = evaluate(self.settings, checker, build=report)
+                evaluated = evaluate(self.settings, checker, EVIDENCE_CHECKS, build=report)
             except LeanError as exc:
                 log.warning("evaluating the claims' library status (attempt %d): %s", attempt, exc)
                 if self.workers.stopping.wait(30.0 * attempt):
@@ -286,22 +288,21 @@ class ServiceCore:
         with self._adhoc_slot(ready_wait_s):
             return minimal_hypotheses(claim, proof, self._iterate, SUBMISSION_POLICY)
 
-    def review(self, claim_id: str, drafter_family: Family, statement: str | None = None, *,
-               replay: bool = False) -> ClaimReview:
+    def review(self, claim_id: str, drafter_family: Family, agents: AgentConfig,
+               statement: str | None = None, *, replay: bool = False) -> ClaimReview:
         """The cross-family faithfulness review the agents loop runs after a proof: a model of
         the other family than ``drafter_family`` judges whether ``statement`` (default: the
         claim's pinned one) says what the informal claim says. ``replay``: the claim's recorded
-        reviewer (no network). Not recorded: the loop records the reviews of its proofs."""
-        from pipeline.agents.config import AgentConfig
+        reviewer (no network). ``agents``: the providers' settings, built by the command.
+        Not recorded: the loop records the reviews of its proofs."""
         from pipeline.agents.models import other_family
         from pipeline.agents.providers import make_provider
         from pipeline.agents.providers.replay import ReplayProvider
         from pipeline.agents.review import review_claim
 
         claim = self.registry.claim(claim_id)
-        config = AgentConfig.from_env()
-        reviewer = (ReplayProvider.for_claim(claim_id, config.recordings_dir).reviewer() if replay
-                    else make_provider(other_family(drafter_family), config))
+        reviewer = (ReplayProvider.for_claim(claim_id, agents.recordings_dir).reviewer() if replay
+                    else make_provider(other_family(drafter_family), agents))
         try:
             return review_claim(claim, statement or claim.lean.statement, reviewer,
                                 drafter_family=drafter_family)

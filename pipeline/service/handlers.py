@@ -45,7 +45,8 @@ def error_response(
 
 
 async def _sequent(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, SequentError)
+    if not isinstance(exc, SequentError):
+        raise exc
     status, code = status_of(exc)
     if status >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc)
@@ -62,7 +63,8 @@ def _describe(errors: Any) -> str:
 
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+    if not isinstance(exc, RequestValidationError):
+        raise exc
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json", "the request body is not valid JSON")
@@ -70,7 +72,8 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        raise exc
     code = _CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal")
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

@@ -21,6 +21,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
+from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import ClaimReview, Family
 from pipeline.claims.iterate import MinimalHypotheses
 from pipeline.errors import SequentError
@@ -96,7 +97,7 @@ def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def build_server(core: ServiceCore) -> MCPServer:
+def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
     server: MCPServer = MCPServer(
         name="sequent", version=package_version(), instructions=INSTRUCTIONS
     )
@@ -170,7 +171,7 @@ def build_server(core: ServiceCore) -> MCPServer:
         """Cross-family faithfulness review: a model of the other family than yours
         (drafter_family) judges whether the Lean statement (default: the claim's pinned one)
         says what the informal claim says. replay=true uses the claim's recorded reviewer."""
-        return core.review(claim_id, drafter_family, statement, replay=replay)
+        return core.review(claim_id, drafter_family, agents, statement, replay=replay)
 
     @server.tool()
     @_tool_errors
@@ -196,9 +197,9 @@ def build_server(core: ServiceCore) -> MCPServer:
     return server
 
 
-def serve_stdio(core: ServiceCore) -> None:
+def serve_stdio(core: ServiceCore, agents: AgentConfig) -> None:
     """Run the MCP server on stdin/stdout until the client closes the pipe."""
-    build_server(core).run("stdio")
+    build_server(core, agents).run("stdio")
 
 
 __all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]

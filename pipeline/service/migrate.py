@@ -34,7 +34,8 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
+    if head is None:
+        raise EnvironmentError_(f"{MIGRATIONS} holds no migration")
     return head
 
 

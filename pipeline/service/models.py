@@ -120,7 +120,7 @@ class ProofStatus(Frozen):
 
 
 class LibraryStatus(Frozen):
-    """The claim's status in the project's own Lean library (``pipeline.claims.status``),
+    """The claim's status in the project's own Lean library (``pipeline.claims.proof_status``),
     as evaluated when the server started."""
 
     label: str

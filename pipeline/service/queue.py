@@ -19,6 +19,7 @@ import psutil
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from pipeline.errors import EnvironmentError_
 from pipeline.models import Frozen
 from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus, utcnow
 from pipeline.service.writelock import WriteGate
@@ -118,7 +119,8 @@ class JobQueue:
                 if changed != 1:
                     continue
                 job = session.get(JobRow, job_id)
-                assert job is not None
+                if job is None:
+                    raise EnvironmentError_(f"job {job_id} vanished while it was being leased")
                 session.execute(
                     update(SubmissionRow)
                     .where(

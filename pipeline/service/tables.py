@@ -41,11 +41,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
 
-class TokenStatus:
-    active = "active"
-    revoked = "revoked"
-
-
 class SubmissionStatus:
     queued = "queued"
     running = "running"
@@ -159,7 +154,6 @@ __all__ = [
     "JobStatus",
     "SubmissionRow",
     "SubmissionStatus",
-    "TokenStatus",
     "UTCDateTime",
     "utcnow",
 ]

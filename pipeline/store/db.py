@@ -1,12 +1,13 @@
 """Engine and session factory. Tables live beside the code that owns them, on :class:`Base`.
 
-Every module that defines tables is listed in :data:`TABLE_MODULES` so that
-``create_all`` and the Alembic environment see one complete metadata.
+:class:`Base`'s metadata is the registry of tables: a module that defines tables registers them
+by being imported, and :class:`Database` creates the tables registered so far. The store never
+imports the modules above it; the one complete list is :mod:`pipeline.service.schema`, which
+the service and its migrations use.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,25 +15,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-TABLE_MODULES: tuple[str, ...] = (
-    "pipeline.lean.cache",
-    "pipeline.service.tables",
-    "pipeline.evidence.tables",
-    "pipeline.agents.tables",
-)
-
 
 class Base(DeclarativeBase):
     pass
-
-
-def load_all_tables() -> None:
-    for name in TABLE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
 
 
 def make_engine(url: str) -> Engine:
@@ -61,7 +46,6 @@ class Database:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if create:
-            load_all_tables()
             Base.metadata.create_all(self.engine)
 
     @contextmanager
@@ -76,3 +60,6 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+__all__ = ["Base", "Database", "make_engine"]

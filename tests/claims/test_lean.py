@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.claims.assemble import assemble_proof
+from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry
-from pipeline.claims.status import ClaimsReport, evaluate
 from pipeline.commands.app import run
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker

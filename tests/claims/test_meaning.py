@@ -11,8 +11,8 @@ import pytest
 from pipeline.claims.meaning import meaning_pins
 from pipeline.claims.models import STATEMENT_KEY
 from pipeline.claims.pin import pin_claim
+from pipeline.claims.proof_status import evaluate
 from pipeline.claims.registry import load_registry
-from pipeline.claims.status import evaluate
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from tests.conftest import make_settings, needs_lean

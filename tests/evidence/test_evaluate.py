@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.claims.registry import load_registry
 from pipeline.evidence.evaluate import Target, applies, check_run, evaluate
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.evidence.store import latest_verdicts, save_verdicts, verdicts_for_run
@@ -69,10 +70,9 @@ def test_check_run_with_named_checks_stores_verdicts(tmp_path: Path) -> None:
 
 
 def test_check_run_over_the_claims_registry(tmp_path: Path) -> None:
-    registry_mod = pytest.importorskip("pipeline.claims.registry")
     repo = Path(__file__).resolve().parents[2]
     settings = Settings.load(repo, state_dir=tmp_path / "state")
-    registry = registry_mod.load_registry(settings)
+    registry = load_registry(settings)
     expected = [(c.id, h.binder) for c in registry.claims for h in c.hypotheses
                 if h.check and not h.assumed]
     expected = [pair for c in registry.claims for pair in

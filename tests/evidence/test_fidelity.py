@@ -17,6 +17,7 @@ from experiments.debate import transcript_samples
 from pipeline.claims.consistency import parameter_issues
 from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.evidence.checks import Bound, Context, hypothesis_check
 from pipeline.evidence.evaluate import (
     Target,
@@ -212,17 +213,17 @@ def claim_from(tmp_path: Path, edit: str = "", old: str = "", new: str = "") -> 
 
 
 def test_claims_check_validates_parameters_against_the_statement(tmp_path: Path) -> None:
-    assert [i for i in parameter_issues(claim_from(tmp_path), "f") if i.severity == "error"] == []
+    assert [i for i in parameter_issues(claim_from(tmp_path), "f", EVIDENCE_CHECKS) if i.severity == "error"] == []
     wrong = claim_from(tmp_path, old="G2 = { estimate", new="G3 = 1.0\nG2 = { estimate")
     assert any("G3 is not a variable of the pinned statement" in i.message
-               for i in parameter_issues(wrong, "f"))
+               for i in parameter_issues(wrong, "f", EVIDENCE_CHECKS))
     unbound = claim_from(tmp_path, old='lam = { estimate = "step_size_rate" }\n', new="")
-    messages = [i.message for i in parameter_issues(unbound, "f")]
+    messages = [i.message for i in parameter_issues(unbound, "f", EVIDENCE_CHECKS)]
     assert any("uses the theorem variable 'lam'" in m for m in messages)
     bad = claim_from(tmp_path, old="step_tolerance = 0.01", new="step_tolerance = 0.01, nope = 1")
-    assert any("has no setting 'nope'" in i.message for i in parameter_issues(bad, "f"))
+    assert any("has no setting 'nope'" in i.message for i in parameter_issues(bad, "f", EVIDENCE_CHECKS))
     unknown = claim_from(tmp_path, old='"step_size_rate"', new='"guess"')
-    assert any("unknown estimator" in i.message for i in parameter_issues(unknown, "f"))
+    assert any("unknown estimator" in i.message for i in parameter_issues(unknown, "f", EVIDENCE_CHECKS))
     with pytest.raises(ValueError, match="one value per variable"):
         claim_from(tmp_path, old="step_tolerance = 0.01", new="step_tolerance = 0.01, lam = 2")
 
@@ -310,14 +311,14 @@ def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> No
 def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> None:
     from pipeline.evidence.evaluate import fill_guarantee
     from pipeline.report.models import HypothesisRow
-    from pipeline.report.status import run_evidence
+    from pipeline.report.node_status import run_evidence
 
     text, values = fill_guarantee("eₜ ≤ {4*G2/lam^2}/t for t ≥ 1", {"G2": 1.0, "lam": 2.0})
     assert text == "eₜ ≤ 1/t for t ≥ 1" and values == [1.0]
     with pytest.raises(Exception, match="unbound"):
         fill_guarantee("{4*G3}", {"G2": 1.0})
     bad = claim_from(tmp_path, old='guarantee = "eₜ ≤ {4*G2/lam^2}/t', new='guarantee = "eₜ ≤ {4*G3/lam^2}/t')
-    assert any(i.field == "conclusions[0].guarantee" for i in parameter_issues(bad, "f"))
+    assert any(i.field == "conclusions[0].guarantee" for i in parameter_issues(bad, "f", EVIDENCE_CHECKS))
     hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
     concl = verdict("p_fail", "holds", role="conclusion").model_copy(
         update={"parameters": {"j": 0.0}, "seeds": (1, 2, 3)})

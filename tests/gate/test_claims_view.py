@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from pipeline.claims.models import Claim, Issue
+from pipeline.claims.proof_status import ClaimsReport, ClaimStatus
 from pipeline.claims.registry import parse_claim
-from pipeline.claims.status import ClaimsReport, ClaimStatus
-from pipeline.gate.claims_view import base_claim_pins, head_claim_pins, report_cases
+from pipeline.gate.claim_cases import base_claim_pins, head_claim_pins, report_cases
 from pipeline.gate.models import Severity, Status
 from pipeline.gate.repo import GitRepository
 from pipeline.lean.build import BuildReport, ModuleBuild
@@ -124,7 +124,7 @@ def test_registry_entries_from_the_working_tree_and_from_git_objects(git_project
 
 
 def test_fields_use_the_toml_names(tmp_path: Path) -> None:
-    from pipeline.gate.claims_view import pin_of
+    from pipeline.gate.claim_cases import pin_of
 
     claim = _claim(tmp_path)
     pin = pin_of(claim, Settings.load(tmp_path / "p"), "")

@@ -151,7 +151,7 @@ def test_memory_cap_returns_out_of_memory(tmp_path: Path) -> None:
 PARENT = """
 import sys, threading, time
 from pathlib import Path
-from pipeline.lean.backends import embedded_command
+from pipeline.lean.install import embedded_command
 from pipeline.lean.install import load_install
 from pipeline.lean.process import LeanProcess
 from tests.conftest import make_settings

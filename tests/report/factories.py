@@ -50,7 +50,7 @@ def sample_data(tmp: Path) -> ReportData:
     from pipeline.lean.models import CheckResult, Message, Position, Reason, Severity, Verdict
     from pipeline.report import paths
     from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
-    from pipeline.report.status import node_status, run_evidence
+    from pipeline.report.node_status import node_status, run_evidence
 
     png = render(
         PlotData(title="leaf accuracy", xlabel="n", ylabel="acc",

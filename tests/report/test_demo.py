@@ -8,8 +8,8 @@ import pytest
 
 import experiments
 from pipeline.agents.store import attempts_for, latest_review
+from pipeline.demo.runner import STAGES
 from pipeline.evidence.store import latest_verdicts, recorded_runs
-from pipeline.report.demo import STAGES
 from pipeline.store.db import Database
 from tests.report.conftest import DemoRun, sequent
 from tests.report.sitecheck import broken_links

@@ -120,7 +120,7 @@ def test_a_missing_plot_file_is_left_out_not_linked_to_a_crash(tmp_path: Path) -
 
 
 def test_a_soundness_alarm_is_shown_first_with_proxies_and_conclusions(tmp_path: Path) -> None:
-    from pipeline.report.status import node_status, run_evidence
+    from pipeline.report.node_status import node_status, run_evidence
     from tests.report.factories import verdict
 
     data = sample_data(tmp_path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.report.models import HypothesisRow, Level, NodeStatus, VerdictRow
-from pipeline.report.status import node_status, run_evidence
+from pipeline.report.node_status import node_status, run_evidence
 from tests.report.factories import verdict
 
 HYPS = (

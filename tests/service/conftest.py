@@ -15,11 +15,11 @@ import pytest
 from pipeline.service.config import ServiceConfig
 from pipeline.service.core import ServiceCore
 from pipeline.service.migrate import upgrade
-from pipeline.service.process import ServerProcess, service_env
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 from tests.conftest import REPO, lean_home
 from tests.postgres import postgres  # noqa: F401 - fixture
+from tests.service.process import ServerProcess, service_env
 
 GIT_ID = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}

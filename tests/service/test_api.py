@@ -10,6 +10,7 @@ import git
 import pytest
 
 from pipeline.claims.registry import load_registry
+from pipeline.service.config import ServiceConfig
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.conftest import Live, new_token, start_live, with_db
@@ -136,7 +137,7 @@ def test_writes_need_a_valid_token(live: Live) -> None:
     revoked = new_token(live.settings, "soon-revoked")
     from pipeline.service.core import ServiceCore
 
-    with ServiceCore(live.settings, worker_threads=0) as core:
+    with ServiceCore(live.settings, ServiceConfig(), worker_threads=0) as core:
         core.tokens.revoke("soon-revoked")
     with live.client() as http:
         for headers in ({}, {"Authorization": "Bearer sqt_nope"}, {"Authorization": "Basic abc"},
@@ -241,7 +242,7 @@ def test_openapi_and_health(live: Live) -> None:
 
 
 def test_claims_show_their_status_in_the_library(live: Live) -> None:
-    """Evaluated once at start by ``pipeline.claims.status``; last here so it overlaps."""
+    """Evaluated once at start by ``pipeline.claims.proof_status``; last here so it overlaps."""
     import time
 
     registry = load_registry(live.settings)

@@ -6,9 +6,9 @@ import json
 import socket
 from pathlib import Path
 
-from pipeline.service.process import run_cli, service_env
 from pipeline.settings import Settings
 from tests.service.conftest import with_db
+from tests.service.process import run_cli, service_env
 
 
 def test_token_create_shows_the_secret_once(service_settings: Settings, tmp_path: Path) -> None:

@@ -55,13 +55,14 @@ def test_threads_never_exceed_the_rate_limit_and_lose_nothing(
 WRITER = """
 import sys
 from pathlib import Path
+from pipeline.service.config import ServiceConfig
 from pipeline.service.core import ServiceCore
 from pipeline.service.errors import RateLimited
 from pipeline.service.models import SubmissionIn
 from pipeline.settings import Settings
 settings = Settings.load(Path(sys.argv[1]), database_url=sys.argv[2], state_dir=Path(sys.argv[3]))
 ok = 0
-with ServiceCore(settings, worker_threads=0) as core:
+with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
     for _ in range(40):
         try:
             core.submit(SubmissionIn(claim_id=sys.argv[4], proof="by\\n  sorry", agent="p"),

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from pipeline.claims.registry import load_registry
-from pipeline.service.process import ServerProcess, service_env
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.conftest import start_live, with_db
+from tests.service.process import ServerProcess, service_env
 
 pytestmark = [pytest.mark.lean, needs_lean]
 

@@ -16,10 +16,10 @@ from mcp import Client, StdioServerParameters
 from pipeline.agents.models import other_family
 from pipeline.agents.providers.replay import ReplayProvider
 from pipeline.claims.registry import load_registry
-from pipeline.service.process import CLI, service_env
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.conftest import with_db
+from tests.service.process import CLI, service_env
 from tests.service.test_mcp import _structured
 
 pytestmark = [pytest.mark.lean, needs_lean]

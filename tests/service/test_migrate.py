@@ -9,8 +9,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from pipeline.service.migrate import VERSION_TABLE, current_revision, head_revision, upgrade
+from pipeline.service.schema import METADATA
 from pipeline.service.tables import SERVICE_TABLES
-from pipeline.store.db import Base, Database, load_all_tables
+from pipeline.store.db import Database
 
 
 def _service_only(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
@@ -21,12 +22,11 @@ def _service_only(obj, name, type_, reflected, compare_to):  # type: ignore[no-u
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
-    load_all_tables()
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(
             conn, opts={"include_object": _service_only, "compare_type": True}
         )
-        diff = compare_metadata(ctx, Base.metadata)
+        diff = compare_metadata(ctx, METADATA)
         assert current_revision(conn) == head_revision()
     assert diff == []
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.claims.registry import load_registry
-from pipeline.service.process import CLI, service_env
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.postgres import PostgresCluster
 from tests.service.conftest import start_live
+from tests.service.process import CLI, service_env
 
 pytestmark = [pytest.mark.lean, needs_lean]
 

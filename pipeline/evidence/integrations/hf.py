@@ -25,7 +25,7 @@ from transformers import TrainerCallback
 
 from pipeline.errors import EvidenceError
 from pipeline.evidence.projection import Projection
-from pipeline.tracking import Tracker
+from pipeline.evidence.tracking import Tracker
 
 
 class SequentCallback(TrainerCallback):

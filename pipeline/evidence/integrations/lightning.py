@@ -23,7 +23,7 @@ import lightning
 import torch
 
 from pipeline.evidence.projection import Projection
-from pipeline.tracking import Tracker
+from pipeline.evidence.tracking import Tracker
 
 
 class SequentCallback(lightning.Callback):

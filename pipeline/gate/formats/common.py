@@ -51,3 +51,6 @@ def comparison(report: GateReport) -> str:
     if report.base is None:
         return f"{head}; no base given, so no change checks"
     return f"{head} against {revision_text(report.base)}"
+
+
+__all__ = ["SEVERITY_ICON", "STATUS_ICON", "case_detail", "comparison", "headline", "revision_text"]

@@ -13,12 +13,11 @@ from typing import Any
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from pipeline.service.schema import METADATA
 from pipeline.service.tables import SERVICE_TABLES
-from pipeline.store.db import Base, load_all_tables
 
 VERSION_TABLE = "service_alembic_version"
 
-load_all_tables()
 config = context.config
 
 
@@ -32,7 +31,7 @@ def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to
 def _configure(connection: Any) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=METADATA,
         version_table=VERSION_TABLE,
         include_object=_include,
         render_as_batch=True,

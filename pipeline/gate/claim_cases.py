@@ -4,7 +4,7 @@
   :class:`~pipeline.gate.changes.ClaimPin` for the change rules, parsed with
   ``pipeline.claims.registry`` (the base from its git objects). Lenient: an entry that does
   not parse is left out here; the claims checks report it.
-* :func:`claim_cases`: ``pipeline.claims.status.evaluate`` turned into gate cases, one per
+* :func:`claim_cases`: ``pipeline.claims.proof_status.evaluate`` turned into gate cases, one per
   claim and check (statement, sorry, trust policy, witness, consistency). The gate does
   not re-check claims itself; it only sorts what ``evaluate`` and the build found.
 """
@@ -17,9 +17,10 @@ from pathlib import Path
 
 from pipeline.claims.library import LeanLibrary
 from pipeline.claims.models import Claim, Issue
+from pipeline.claims.proof_status import ClaimsReport, ClaimStatus, evaluate
 from pipeline.claims.registry import parse_claim, read_registry
-from pipeline.claims.status import ClaimsReport, ClaimStatus, evaluate
 from pipeline.errors import ClaimError, InputError
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.gate.changes import ClaimPin, flatten
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import Finding, GateCase, Location, Severity
@@ -226,7 +227,7 @@ def claim_cases(
         return [_unevaluated(f"{folder}/ does not exist: there is no claims registry",
                              Location(file=folder))]
     try:
-        report = evaluate(settings, checker, build=build)
+        report = evaluate(settings, checker, EVIDENCE_CHECKS, build=build)
         library = LeanLibrary.load(settings)
     except (ClaimError, InputError) as exc:
         return [_unevaluated(f"the claims could not be evaluated: {exc}")]

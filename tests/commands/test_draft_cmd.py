@@ -71,6 +71,25 @@ def test_a_session_without_a_proof_exits_1(tmp_path: Path) -> None:
 
 @pytest.mark.lean
 @needs_lean
+def test_messages_with_brackets_print_as_written(tmp_path: Path) -> None:
+    """The terminal escapes (or does not interpret) what it prints; the command must not escape
+    again, or ``[1]`` shows as ``\\[1]``."""
+    root = make_toy_project(tmp_path / "proj")
+    recordings = write_recording(tmp_path / "recordings", [
+        ("argument", ARGUMENT),
+        ("proof", "```lean\ntheorem mine : True := trivial\n```"),
+    ]).parent
+    result = sequent("draft", "toy_budget", "--provider", "replay", "--rounds", "1",
+                     "--record", "session[1].json", cwd=root,
+                     SEQUENT_AGENT_RECORDINGS_DIR=str(recordings))
+    assert result.returncode == 1, result.stderr
+    assert "recording saved to" in result.stderr
+    assert "session[1].json" in result.stderr.replace("\n", "")
+    assert "\\[" not in result.stderr
+
+
+@pytest.mark.lean
+@needs_lean
 def test_the_packaged_demo_recording_fails_first_and_passes_after_repair(tmp_path: Path) -> None:
     """The shipped recording against the real claim and Lean module of this repository."""
     root = tmp_path / "repo"

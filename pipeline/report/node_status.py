@@ -9,7 +9,7 @@
   verdict — and no conclusion check fails), with the hypotheses that hold only through a
   proxy, pytest/statistical disagreements, crashed checks and soundness alarms.
 
-Proved and fully proved come from :mod:`pipeline.claims.status`; nothing is re-derived here.
+Proved and fully proved come from :mod:`pipeline.claims.proof_status`; nothing is re-derived here.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import time
 from datetime import datetime
 
 from pipeline.claims.models import Claim
+from pipeline.claims.proof_status import ClaimsReport
 from pipeline.claims.registry import Registry, load_registry
-from pipeline.claims.status import ClaimsReport
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.evidence.store import latest_verdicts
 from pipeline.service.models import (

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pipeline.claims.assemble import StatementLines, statement_check
 from pipeline.claims.consistency import (
+    HypothesisChecks,
     StaticFacts,
     check_function_issues,
     parameter_issues,
@@ -106,8 +107,10 @@ def build_issues(report: BuildReport) -> list[Issue]:
             for mb in report.failures()]
 
 
-def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None = None) -> ClaimsReport:
-    """The status of every claim, and every consistency issue of the registry."""
+def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
+             build: BuildReport | None = None) -> ClaimsReport:
+    """The status of every claim, and every consistency issue of the registry. ``checks``:
+    the hypothesis checks the claims name (``pipeline.evidence.catalog.EVIDENCE_CHECKS``)."""
     registry, issues = read_registry(settings)
     library = LeanLibrary.load(settings)
     report = build if build is not None else build_project(settings, checker)
@@ -121,8 +124,8 @@ def evaluate(settings: Settings, checker: Checker, *, build: BuildReport | None 
     for claim in registry.claims:
         file = relative(settings, claim.path)
         found, fact = static_issues(claim, library, file)
-        found += check_function_issues(claim, file)
-        found += parameter_issues(claim, file)
+        found += check_function_issues(claim, file, checks)
+        found += parameter_issues(claim, file, checks)
         facts[claim.id], per_claim[claim.id] = fact, found
         if fact.module_found and built.get(claim.lean.module, False):
             request, where = statement_check(claim)
