@@ -390,6 +390,18 @@ class Checker:
         goal = self.resident().goals(full, line + added, column, self.settings.lean_timeout_s)
         return goal.model_copy(update={"line": line})
 
+    def hovers(self, source: str, points: Sequence[tuple[int, int]], *, policy: Policy | None = None
+               ) -> list[str | None]:
+        """Lean's hover text (markdown) at each (1-based line, 0-based column) of ``source``, from
+        a resident worker; the source passes the trust policy's scan first."""
+        if len(source.encode()) > self.settings.max_file_bytes:
+            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
+        violations = scan(source, policy or Policy(allow_sorry=True))
+        if violations:
+            v = violations[0]
+            raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
+        return self.resident().hovers(source, points, self.settings.lean_timeout_s)
+
     def resident(self) -> ResidentPool:
         """The resident worker pool, started on first use."""
         with self._resident_lock:
