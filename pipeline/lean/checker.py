@@ -380,12 +380,7 @@ class Checker:
         """The proof state at (1-based ``line``, 0-based ``column``) of ``source``, from a resident
         worker. The source passes the trust policy's scan first (Lean never runs a violation)."""
         full = _with_imports(source, imports)
-        if len(full.encode()) > self.settings.max_file_bytes:
-            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
-        violations = scan(full, policy or Policy(allow_sorry=True))
-        if violations:
-            v = violations[0]
-            raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
+        self._scan_for_state(full, policy)
         added = full.count("\n") - source.count("\n")  # import lines put before the caller's lines
         goal = self.resident().goals(full, line + added, column, self.settings.lean_timeout_s)
         return goal.model_copy(update={"line": line})
@@ -394,13 +389,18 @@ class Checker:
                ) -> list[str | None]:
         """Lean's hover text (markdown) at each (1-based line, 0-based column) of ``source``, from
         a resident worker; the source passes the trust policy's scan first."""
+        self._scan_for_state(source, policy)
+        return self.resident().hovers(source, points, self.settings.lean_timeout_s)
+
+    def _scan_for_state(self, source: str, policy: Policy | None) -> None:
+        """Size limit and policy scan (``sorry`` allowed by default) before a resident worker
+        elaborates ``source`` for a position request; a violation is an InputError."""
         if len(source.encode()) > self.settings.max_file_bytes:
             raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
         violations = scan(source, policy or Policy(allow_sorry=True))
         if violations:
             v = violations[0]
             raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
-        return self.resident().hovers(source, points, self.settings.lean_timeout_s)
 
     def resident(self) -> ResidentPool:
         """The resident worker pool, started on first use."""

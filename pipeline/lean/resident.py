@@ -386,7 +386,9 @@ class ResidentPool:
             return run.model_copy(update={"started_worker": fresh})
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def goals(self, source: str, line: int, column: int, timeout_s: float) -> Goal:
+    @contextmanager
+    def _synced(self, source: str, timeout_s: float) -> Iterator[ResidentWorker]:
+        """A worker holding ``source`` elaborated (for position requests)."""
         header, _ = split_header(source)
         with self.lease(header, timeout_s + self.ready_timeout_s) as (worker, _fresh):
             if worker.text != source:
@@ -394,18 +396,16 @@ class ResidentPool:
                 if run.timed_out or run.crashed or run.out_of_memory:
                     raise LeanCrashError("the Lean worker did not finish elaborating the source "
                                          f"({'timeout' if run.timed_out else 'crash'})", run.stderr)
+            yield worker
+
+    def goals(self, source: str, line: int, column: int, timeout_s: float) -> Goal:
+        with self._synced(source, timeout_s) as worker:
             goals, term = worker.goal_at(line, column, timeout_s)
             return Goal(line=line, column=column, goals=goals, term_goal=term, messages=worker.messages)
 
     def hovers(self, source: str, points: Sequence[tuple[int, int]], timeout_s: float) -> list[str | None]:
         """The hover text at each (1-based line, 0-based column) of ``source``."""
-        header, _ = split_header(source)
-        with self.lease(header, timeout_s + self.ready_timeout_s) as (worker, _fresh):
-            if worker.text != source:
-                run = worker.sync(source, timeout_s)
-                if run.timed_out or run.crashed or run.out_of_memory:
-                    raise LeanCrashError("the Lean worker did not finish elaborating the source "
-                                         f"({'timeout' if run.timed_out else 'crash'})", run.stderr)
+        with self._synced(source, timeout_s) as worker:
             return [worker.hover_at(line, column, timeout_s) for line, column in points]
 
     def stats(self) -> ResidentStats:

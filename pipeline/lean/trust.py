@@ -88,14 +88,18 @@ class EnvironmentAuditor:
             env.add_decoded(module, cached[1], cached[2])
         return env
 
+    def _with_checked(self, olean: Path, project_modules: Iterable[str]) -> tuple[ProjectEnvironment, Decoder]:
+        """The project's modules plus the compiled file (all its parts), as :data:`CHECKED_MODULE`."""
+        env = self.project(project_modules)
+        decoder = Decoder(Region(module_parts(olean), githash=env.core.githash))
+        env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
+        return env, decoder
+
     def audit_file(self, olean: Path, project_modules: Iterable[str], policy: Policy,
                    expected: tuple[str, ...] | None = None) -> EnvironmentAudit:
         """The audit of one compiled file (all its parts beside ``olean``)."""
         try:
-            env = self.project(project_modules)
-            region = Region(module_parts(olean), githash=env.core.githash)
-            decoder = Decoder(region)
-            env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
+            env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
@@ -133,10 +137,7 @@ class EnvironmentAuditor:
         own file would have them. ``None`` for all when a constant belongs to no member (the file is
         not what the batch wrote) or the file cannot be read."""
         try:
-            env = self.project(project_modules)
-            region = Region(module_parts(olean), githash=env.core.githash)
-            decoder = Decoder(region)
-            env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
+            env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
         except (SequentError, RecursionError, MemoryError, ValueError, IndexError):
             return None
