@@ -48,11 +48,11 @@ class Settings(BaseSettings):
     resident_workers: int | None = None
     """Resident Lean workers (the iteration path: ``lean --worker`` processes keyed by import
     header). ``None``: as many as the warm pool would hold."""
-    resident_threads: int = 8
+    resident_threads: int = 6
     """Threads pre-started in each resident worker (a thread created later stalls Lean 1-3 s)."""
     resident_recycle_checks: int = 500
     """A resident worker is replaced after this many checks."""
-    resident_recycle_mb: int = 5120
+    resident_recycle_mb: int = 4400
     """A resident worker whose resident memory passes this after a check is replaced."""
     artifact_cache: Path | None = None
     """A content-addressed store of built modules (``.olean`` parts and the build's verdict),

@@ -19,20 +19,8 @@ import textwrap
 from pipeline.claims.models import Claim
 from pipeline.errors import InputError
 from pipeline.lean.models import CheckRequest, Policy
-from pipeline.lean.syntax import tokens
+from pipeline.lean.syntax import COMMAND_KEYWORDS, starts_command, tokens
 from pipeline.models import Frozen
-
-COMMAND_KEYWORDS: frozenset[str] = frozenset({
-    "theorem", "lemma", "def", "abbrev", "instance", "structure", "class", "inductive",
-    "coinductive", "axiom", "example", "opaque", "constant", "namespace", "section",
-    "end", "import", "module", "prelude", "set_option", "open", "export", "universe",
-    "variable", "omit", "include", "attribute", "mutual", "deriving", "private", "protected",
-    "public", "noncomputable", "partial", "unsafe", "meta", "macro", "macro_rules", "syntax",
-    "elab", "elab_rules", "notation", "infix", "infixl", "infixr", "prefix", "postfix",
-    "initialize", "builtin_initialize", "declare_syntax_cat", "simproc", "dsimproc",
-    "register_simp_attr", "add_decl_doc", "local", "scoped",
-})
-"""Tokens that start (or modify) a top-level command. None may appear in a proof."""
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_']*$")
 PINNED_STATEMENT = "sequent_pinned_statement"
@@ -58,7 +46,7 @@ def proof_violations(proof: str) -> list[str]:
     found: list[str] = []
     for tok in tokens(proof):
         text = tok.text
-        if text in COMMAND_KEYWORDS or text.startswith("#") or text == "@[":
+        if starts_command(text):
             found.append(f"line {tok.line}: `{text}` starts a command; send only the proof "
                          "(a `by` block or a term)")
     return found

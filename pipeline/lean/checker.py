@@ -27,10 +27,22 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Self
+from typing import NamedTuple, Self
 
-from pipeline.errors import InputError, NotFoundError
+from pipeline.errors import InputError, NotFoundError, SequentError
 from pipeline.lean.backends import Backend, open_backend
+from pipeline.lean.batch import (
+    Attribution,
+    BatchFile,
+    Split,
+    attribute,
+    batchable,
+    build_batch,
+    generated_lines_intact,
+    new_nonce,
+    split_submission,
+    to_single,
+)
 from pipeline.lean.cache import ResultCache, cache_key
 from pipeline.lean.interpret import parse_messages, reasons_for
 from pipeline.lean.models import (
@@ -58,6 +70,12 @@ AUDIT_VERSION = "env-audit-1"
 never reused."""
 _AUDIT_REASONS = {"declares_axiom": Reason.axiom, "axiom": Reason.axiom, "added": Reason.forbidden,
                   "unknown_constant": Reason.crash, "unreadable": Reason.crash}
+BATCH_ROUNDS = 3
+"""Compiles of one batch at most: each round drops the members Lean rejected."""
+BATCH_MEMBER_S = 2.0
+"""Seconds a batch's time limit grows per member, over one submission's limit."""
+_VIOLATION_REASONS = {"sorry": Reason.sorry, "axiom": Reason.axiom}
+"""A policy violation's reason (any other rule: ``forbidden``)."""
 
 
 def read_text_checked(path: Path, *, max_bytes: int, root: Path | None = None) -> str:
@@ -149,7 +167,8 @@ class Checker:
         with ThreadPoolExecutor(max_workers=workers) as ex:
             return list(ex.map(self.check, requests))
 
-    def check(self, request: CheckRequest) -> CheckResult:
+    def _source(self, request: CheckRequest) -> str:
+        """The file to check (missing imports added), or an InputError for bad input."""
         source = _with_imports(request.source, request.imports)
         if len(source.encode()) > self.settings.max_file_bytes:
             raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
@@ -157,6 +176,10 @@ class Checker:
             raise InputError("the Lean source is empty")
         if not request.file_name.endswith(".lean") or "/" in request.file_name or request.file_name.startswith("."):
             raise InputError(f"file name {request.file_name!r} must be a plain NAME.lean")
+        return source
+
+    def check(self, request: CheckRequest) -> CheckResult:
+        source = self._source(request)
         key = self._key(source, request)
         cached = self.cache.get(key)
         if cached is not None:
@@ -164,13 +187,132 @@ class Checker:
         started = time.monotonic()
         violations = scan(source, request.policy)
         if violations:
-            reasons = [Reason.sorry if v.rule == "sorry" else Reason.axiom if v.rule == "axiom" else Reason.forbidden
-                       for v in violations]
-            result = self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations)
+            result = self._refused(violations, request, key, started)
         else:
             result = self._run(source, request, key, started)
         self.cache.put(result)
         return result
+
+    # -- acceptance path, batched (pipeline.lean.batch) ------------------------------------------
+    def check_batch(self, requests: Sequence[CheckRequest]) -> list[CheckResult | SequentError]:
+        """Check several submissions, each with the verdict :meth:`check` gives it, compiling
+        those that share a header and a statement as ONE module (one import paid for all).
+
+        A member is batched only when its file has the assembled layout of a submission (one
+        expected declaration) and its proof is lexically closed (``batch.batchable``); each
+        decision is taken on the compiled environment per member (``audit_members``). What the
+        batch cannot attribute (a timeout, a crash, an error on a generated line, a constant of
+        no member, a member's theorem of another type than the statement, a proof that reaches
+        another member) is checked on its own by :meth:`check`. A member that Lean rejects is
+        rejected with its own messages; the others are compiled again without it. Each item is
+        the result, or the error :meth:`check` raised for that request."""
+        out: list[CheckResult | SequentError | None] = [None] * len(requests)
+        groups: dict[tuple[object, ...], list[_Member]] = {}
+        for i, request in enumerate(requests):
+            try:
+                source = self._source(request)
+            except SequentError as exc:
+                out[i] = exc
+                continue
+            key = self._key(source, request)
+            cached = self.cache.get(key)
+            if cached is not None:
+                out[i] = cached
+                continue
+            names = request.expected_declarations
+            split = split_submission(source, names[0]) if names is not None and len(names) == 1 else None
+            if split is None or not batchable(split.proof) or scan(source, request.policy):
+                continue  # checked on its own below (a policy refusal there, without Lean)
+            group = (split.group, names, request.file_name, request.policy.model_dump_json(), request.timeout_s)
+            groups.setdefault(group, []).append(_Member(i, request, key, split, source))
+        for members in groups.values():
+            if len(members) > 1:
+                for i, result in self._batch(members).items():
+                    self.cache.put(result)
+                    out[i] = result
+        results: list[CheckResult | SequentError] = []
+        for i, request in enumerate(requests):
+            item = out[i]
+            if item is None:
+                try:
+                    item = self.check(request)
+                except SequentError as exc:
+                    item = exc
+            results.append(item)
+        return results
+
+    def _batch(self, members: list[_Member]) -> dict[int, CheckResult]:
+        """Compile ``members`` (one header, one statement) as one module, rounds until the rest
+        compiles; returns the results it can vouch for (the others go to :meth:`check`)."""
+        started = time.monotonic()
+        first = members[0].request
+        policy, name, split = first.policy, (first.expected_declarations or ("",))[0], members[0].split
+        closure = self.project_closure(imports(members[0].source))
+        single = Path(first.file_name).stem
+        decided: dict[int, CheckResult] = {}
+        todo = list(members)
+        for _round in range(BATCH_ROUNDS):
+            if len(todo) < 2:
+                break
+            batch = build_batch(split.header, split.statement, name, [m.split.proof for m in todo], new_nonce())
+            if not generated_lines_intact(batch) or scan(batch.source, policy):
+                break
+            module = f"Batch_{batch.nonce}"
+            timeout = (first.timeout_s or self.settings.lean_timeout_s) + BATCH_MEMBER_S * len(todo)
+            out_rel = Path("out") / f"{module}.olean"
+            with self.backend.session(timeout) as session:
+                (session.workdir / f"{module}.lean").write_text(batch.source, encoding="utf-8")
+                (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
+                raw = session.run(self.backend.compile_args(f"{module}.lean", str(out_rel)), timeout)
+                messages = parse_messages(raw.stdout)
+                where = attribute(messages, batch)
+                if raw.timed_out or raw.out_of_memory or raw.returncode not in (0, 1) or where.whole:
+                    break
+                failed = {k for k, msgs in where.own.items()
+                          if any(m.severity is Severity.error for m in msgs)} - where.unsure
+                if raw.returncode == 1 or where.unsure or failed:
+                    if not failed and not where.unsure:
+                        break  # exit 1 without an error message: a crash, checked one by one
+                    for k in failed:
+                        decided[todo[k].position] = self._member_result(todo[k], batch, k, where, None, 1, started)
+                    todo = [m for k, m in enumerate(todo) if k not in failed and k not in where.unsure]
+                    continue
+                produced = session.workdir / out_rel
+                if not produced.is_file():
+                    break
+
+                def rename(text: str, k: int, module: str = module, batch: BatchFile = batch) -> str:
+                    ns = batch.members[k].namespace
+                    return text.replace(f"_private.{module}.0.{ns}.", f"_private.{single}.0.").replace(f"{ns}.", "")
+
+                audits = self.auditor.audit_members(
+                    produced, closure, policy, batch.reference,
+                    [f"{mem.namespace}.{name}" for mem in batch.members], rename)
+                if audits is None:
+                    break
+                for k, audit in enumerate(audits):
+                    if audit is not None:
+                        decided[todo[k].position] = self._member_result(todo[k], batch, k, where, audit, 0, started)
+            break
+        return decided
+
+    def _member_result(self, member: _Member, batch: BatchFile, k: int, where: Attribution,
+                       audit: EnvironmentAudit | None, returncode: int, started: float) -> CheckResult:
+        """A batch member's result, decided as :meth:`_run` decides a file's: Lean's messages
+        (at their positions in the member's own file) first, then its audit."""
+        request = member.request
+        messages = [to_single(m, batch.members[k], member.split.proof_line, request.file_name)
+                    for m in where.own[k]]
+        raw = RawRun(stdout="", stderr="", returncode=returncode, elapsed_s=0.0)
+        reasons = reasons_for(raw, messages, request.policy)
+        if reasons:
+            audit = None  # the one-file path audits only what Lean accepted
+        elif audit is not None:
+            reasons = self._audit_reasons(audit)
+        axioms = tuple(sorted({a for d in audit.declarations for a in d.axioms})) if audit is not None else None
+        result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages, request,
+                              member.key, started, axioms=axioms, audit=audit)
+        return result.model_copy(update={"backend": f"{self.backend.name}+batch"})
 
     def compile_module(self, module: str, source: str, olean_out: Path, *, policy: Policy | None = None) -> CheckResult:
         """Compile one project module to ``olean_out`` (build). Not cached: the file matters."""
@@ -181,9 +323,7 @@ class Checker:
         started = time.monotonic()
         violations = scan(source, policy)
         if violations:
-            reasons = [Reason.sorry if v.rule == "sorry" else Reason.axiom if v.rule == "axiom" else Reason.forbidden
-                       for v in violations]
-            return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations)
+            return self._refused(violations, request, key, started)
         timeout = self.settings.lean_timeout_s
         with self.backend.session(timeout) as session:
             target = session.workdir / rel
@@ -222,10 +362,8 @@ class Checker:
         started = time.monotonic()
         violations = scan(source, request.policy)
         if violations:
-            reasons = [Reason.sorry if v.rule == "sorry" else Reason.axiom if v.rule == "axiom" else Reason.forbidden
-                       for v in violations]
-            return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations
-                                ).model_copy(update={"backend": f"{self.backend.name}+resident"})
+            return self._refused(violations, request, key, started).model_copy(
+                update={"backend": f"{self.backend.name}+resident"})
         run = self.resident().check(source, request.timeout_s or self.settings.lean_timeout_s)
         messages = [m.model_copy(update={"file_name": request.file_name}) for m in run.messages]
         errors = any(m.severity is Severity.error for m in messages)
@@ -242,15 +380,27 @@ class Checker:
         """The proof state at (1-based ``line``, 0-based ``column``) of ``source``, from a resident
         worker. The source passes the trust policy's scan first (Lean never runs a violation)."""
         full = _with_imports(source, imports)
-        if len(full.encode()) > self.settings.max_file_bytes:
-            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
-        violations = scan(full, policy or Policy(allow_sorry=True))
-        if violations:
-            v = violations[0]
-            raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
+        self._scan_for_state(full, policy)
         added = full.count("\n") - source.count("\n")  # import lines put before the caller's lines
         goal = self.resident().goals(full, line + added, column, self.settings.lean_timeout_s)
         return goal.model_copy(update={"line": line})
+
+    def hovers(self, source: str, points: Sequence[tuple[int, int]], *, policy: Policy | None = None
+               ) -> list[str | None]:
+        """Lean's hover text (markdown) at each (1-based line, 0-based column) of ``source``, from
+        a resident worker; the source passes the trust policy's scan first."""
+        self._scan_for_state(source, policy)
+        return self.resident().hovers(source, points, self.settings.lean_timeout_s)
+
+    def _scan_for_state(self, source: str, policy: Policy | None) -> None:
+        """Size limit and policy scan (``sorry`` allowed by default) before a resident worker
+        elaborates ``source`` for a position request; a violation is an InputError."""
+        if len(source.encode()) > self.settings.max_file_bytes:
+            raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
+        violations = scan(source, policy or Policy(allow_sorry=True))
+        if violations:
+            v = violations[0]
+            raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
 
     def resident(self) -> ResidentPool:
         """The resident worker pool, started on first use."""
@@ -307,6 +457,13 @@ class Checker:
                   if audit is not None else None)
         return self._result(verdict, reasons, messages, request, key, started, axioms=axioms,
                             raw_stderr=raw.stderr if Reason.crash in reasons else "", audit=audit)
+
+    def _refused(self, violations: Sequence[Violation], request: CheckRequest, key: str,
+                 started: float) -> CheckResult:
+        """The result of a source the trust policy refused (Lean never ran it): one mapping of
+        violations to reasons for every path."""
+        reasons = [_VIOLATION_REASONS.get(v.rule, Reason.forbidden) for v in violations]
+        return self._result(Verdict.rejected, reasons, [], request, key, started, violations=violations)
 
     @staticmethod
     def _audit_reasons(audit: EnvironmentAudit) -> list[Reason]:
@@ -384,6 +541,16 @@ class Checker:
             else:
                 seen[mod] = "core" if mod.split(".")[0] in {"Init", "Std", "Lean", "Lake"} else "missing"
         return sorted(seen.items())
+
+
+class _Member(NamedTuple):
+    """A request in a batch: its place in the caller's list, cache key and parts."""
+
+    position: int
+    request: CheckRequest
+    key: str
+    split: Split
+    source: str
 
 
 def load_manifest(build_dir: Path) -> dict[str, dict[str, object]]:

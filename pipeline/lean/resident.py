@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,21 @@ class ResidentWorker:
             term = str(result["goal"])
         return goals, term
 
+    def hover_at(self, line: int, column: int, timeout_s: float) -> str | None:
+        """The hover text (``textDocument/hover``, markdown) at a position of the current document."""
+        assert self.text is not None
+        lines = self.text.split("\n")
+        text_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        position = {"line": line - 1, "character": _codepoints_to_utf16(text_line, column)}
+        answer = self.lsp.wait_response(self.lsp.request(
+            "textDocument/hover", {"textDocument": {"uri": self.uri}, "position": position}), timeout_s)
+        if isinstance(answer, WaitEnd):
+            raise LeanCrashError(f"the Lean worker gave no hover ({answer.value})", self.lsp.stderr_tail())
+        result = answer.get("result")
+        contents = result.get("contents") if isinstance(result, dict) else None
+        value = contents.get("value") if isinstance(contents, dict) else None
+        return str(value) if value is not None else None
+
     def healthy(self) -> bool:
         return self.text is not None and self.lsp.alive()
 
@@ -372,7 +387,9 @@ class ResidentPool:
             return run.model_copy(update={"started_worker": fresh})
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def goals(self, source: str, line: int, column: int, timeout_s: float) -> Goal:
+    @contextmanager
+    def _synced(self, source: str, timeout_s: float) -> Iterator[ResidentWorker]:
+        """A worker holding ``source`` elaborated (for position requests)."""
         header, _ = split_header(source)
         with self.lease(header, timeout_s + self.ready_timeout_s) as (worker, _fresh):
             if worker.text != source:
@@ -380,8 +397,17 @@ class ResidentPool:
                 if run.timed_out or run.crashed or run.out_of_memory:
                     raise LeanCrashError("the Lean worker did not finish elaborating the source "
                                          f"({'timeout' if run.timed_out else 'crash'})", run.stderr)
+            yield worker
+
+    def goals(self, source: str, line: int, column: int, timeout_s: float) -> Goal:
+        with self._synced(source, timeout_s) as worker:
             goals, term = worker.goal_at(line, column, timeout_s)
             return Goal(line=line, column=column, goals=goals, term_goal=term, messages=worker.messages)
+
+    def hovers(self, source: str, points: Sequence[tuple[int, int]], timeout_s: float) -> list[str | None]:
+        """The hover text at each (1-based line, 0-based column) of ``source``."""
+        with self._synced(source, timeout_s) as worker:
+            return [worker.hover_at(line, column, timeout_s) for line, column in points]
 
     def stats(self) -> ResidentStats:
         with self._cond:

@@ -81,6 +81,25 @@ INTERPOLATION: frozenset[str] = CORE_INTERPOLATION | frozenset(
 plain strings; they need ``import Lean``, which the policy allows only to trusted tooling.)"""
 
 
+COMMAND_KEYWORDS: frozenset[str] = frozenset({
+    "theorem", "lemma", "def", "abbrev", "instance", "structure", "class", "inductive",
+    "coinductive", "axiom", "example", "opaque", "constant", "namespace", "section",
+    "end", "import", "module", "prelude", "set_option", "open", "export", "universe",
+    "variable", "omit", "include", "attribute", "mutual", "deriving", "private", "protected",
+    "public", "noncomputable", "partial", "unsafe", "meta", "macro", "macro_rules", "syntax",
+    "elab", "elab_rules", "notation", "infix", "infixl", "infixr", "prefix", "postfix",
+    "initialize", "builtin_initialize", "declare_syntax_cat", "simproc", "dsimproc",
+    "register_simp_attr", "add_decl_doc", "local", "scoped",
+})
+"""Tokens that start (or modify) a top-level command. None may appear in a proof."""
+
+
+def starts_command(token: str) -> bool:
+    """Whether a token starts (or modifies) a top-level command: a submission's proof may hold
+    none (``claims.assemble``), and a batch member with one is never batched."""
+    return token in COMMAND_KEYWORDS or token.startswith("#") or token == "@["
+
+
 class Token(Frozen):
     text: str
     line: int
@@ -587,6 +606,7 @@ def imports(source: str) -> list[str]:
 
 
 __all__ = [
+    "COMMAND_KEYWORDS",
     "CORE_INTERPOLATION",
     "INTERPOLATION",
     "THEOREM_KINDS",
@@ -599,6 +619,7 @@ __all__ = [
     "instance_header",
     "module_name",
     "normalized_digest",
+    "starts_command",
     "strip_comments",
     "tokens",
 ]

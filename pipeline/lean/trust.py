@@ -16,12 +16,12 @@ issue, which rejects the check; it is never an ``accepted``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from pipeline.errors import SequentError
-from pipeline.lean.models import AuditIssue, DeclarationFact, EnvironmentAudit, Policy
-from pipeline.lean.olean.audit import added_constants, audit_module
+from pipeline.lean.models import AuditIssue, DeclarationFact, EnvironmentAudit, Policy, user_name
+from pipeline.lean.olean.audit import added_constants, audit_module, is_auxiliary_of, project_reach
 from pipeline.lean.olean.decode import Decoder, ModuleData
 from pipeline.lean.olean.environment import CoreIndex, ProjectEnvironment, build_core_index
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
@@ -88,14 +88,18 @@ class EnvironmentAuditor:
             env.add_decoded(module, cached[1], cached[2])
         return env
 
+    def _with_checked(self, olean: Path, project_modules: Iterable[str]) -> tuple[ProjectEnvironment, Decoder]:
+        """The project's modules plus the compiled file (all its parts), as :data:`CHECKED_MODULE`."""
+        env = self.project(project_modules)
+        decoder = Decoder(Region(module_parts(olean), githash=env.core.githash))
+        env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
+        return env, decoder
+
     def audit_file(self, olean: Path, project_modules: Iterable[str], policy: Policy,
                    expected: tuple[str, ...] | None = None) -> EnvironmentAudit:
         """The audit of one compiled file (all its parts beside ``olean``)."""
         try:
-            env = self.project(project_modules)
-            region = Region(module_parts(olean), githash=env.core.githash)
-            decoder = Decoder(region)
-            env.add_decoded(CHECKED_MODULE, decoder, decoder.module_data())
+            env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
@@ -118,6 +122,59 @@ class EnvironmentAuditor:
                 lean_githash=self._core.githash if self._core else "",
                 issues=(AuditIssue(rule="unreadable", declaration="",
                                    message=f"{olean.name}: the compiled file could not be decoded ({exc!r})"),))
+
+    def audit_members(self, olean: Path, project_modules: Iterable[str], policy: Policy, reference: str,
+                      members: Sequence[str], rename: Callable[[str, int], str]
+                      ) -> list[EnvironmentAudit | None] | None:
+        """The audit of each member of a batch (``pipeline.lean.batch``), on the one compiled file.
+
+        A member's audit holds its own constants only (its theorem ``members[i]`` and the
+        auxiliaries Lean generated under it, named by ``rename``): their axiom closure, the
+        issues they raise. ``None`` for a member whose result the batch cannot vouch for (its
+        theorem missing, or of another type than the ``reference`` definition's value, i.e. the
+        statement as Lean elaborated it before any member's text; or its proof reaching another
+        member's constants). ``rename(text, i)`` writes member ``i``'s names in ``text`` as its
+        own file would have them. ``None`` for all when a constant belongs to no member (the file is
+        not what the batch wrote) or the file cannot be read."""
+        try:
+            env, decoder = self._with_checked(olean, project_modules)
+            found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
+        except (SequentError, RecursionError, MemoryError, ValueError, IndexError):
+            return None
+        owner: dict[str, int] = {}
+        ref_value: bytes | None = None
+        for const in env.declared_in(CHECKED_MODULE):
+            user = user_name(const.name)
+            if user == reference and const.value is not None:
+                ref_value = decoder.digest(const.value, const.level_params)
+                owner[const.name] = -1
+                continue
+            mine = [i for i, m in enumerate(members) if user == m or is_auxiliary_of(const.name, m)]
+            if len(mine) != 1:
+                return None
+            owner[const.name] = mine[0]
+        if ref_value is None:
+            return None
+        out: list[EnvironmentAudit | None] = []
+        for i, member in enumerate(members):
+            consts = [c for c in env.declared_in(CHECKED_MODULE) if owner[c.name] == i]
+            theorem = next((c for c in consts if user_name(c.name) == member), None)
+            if theorem is None or decoder.digest(theorem.type, theorem.level_params) != ref_value:
+                out.append(None)
+                continue
+            if any(owner.get(n, i) != i for n in project_reach(env, [c.name for c in consts])):
+                out.append(None)
+                continue
+            names = {c.name for c in consts}
+            facts = tuple(DeclarationFact(
+                name=rename(c.name, i), kind=c.kind.value,
+                type_digest=decoder.digest(c.type, c.level_params).hex(),
+                axioms=tuple(sorted(reached[c.name]))) for c in consts)
+            issues = tuple(AuditIssue(rule=f.rule, declaration=rename(f.declaration, i),
+                                      message=rename(f.message, i))
+                           for f in found if f.declaration in names)
+            out.append(EnvironmentAudit(lean_githash=env.core.githash, declarations=facts, issues=issues))
+        return out
 
 
 __all__ = ["CHECKED_MODULE", "EnvironmentAuditor", "ensure_core_index"]

@@ -39,6 +39,9 @@ class ServiceConfig(BaseSettings):
     """Wall-clock limit of an ad-hoc check (``None``: the engine's ``lean_timeout_s``)."""
     submission_timeout_s: float | None = Field(default=None, gt=0)
     """Wall-clock limit of checking one submission (``None``: the engine's default)."""
+    batch_size: int = Field(default=8, ge=1, le=64)
+    """Queued submissions of one claim a worker checks together, compiled as one Lean module
+    (the batched acceptance path, docs/lean-backends.md); 1: each on its own."""
     max_attempts_per_call: int = Field(default=8, ge=1, le=64)
     """Candidate proofs in one MCP ``multi_attempt`` call."""
     adhoc_concurrency: int = Field(default=2, ge=1, le=64)

@@ -27,7 +27,7 @@ from pipeline.claims.iterate import (
     snippet_request,
 )
 from pipeline.claims.proof_status import evaluate
-from pipeline.errors import EnvironmentError_, InputError, LeanError
+from pipeline.errors import EnvironmentError_, InputError, LeanError, SequentError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
@@ -124,6 +124,7 @@ class ServiceCore:
         threads = self.config.workers if worker_threads is None else worker_threads
         self.workers = WorkerPool(
             check=self._check,
+            check_batch=self._check_batch,
             queue=self.queue,
             store=self.submissions,
             config=self.config,
@@ -207,6 +208,9 @@ class ServiceCore:
 
     def _check(self, request: CheckRequest) -> CheckResult:
         return self.checker().check(request)
+
+    def _check_batch(self, requests: list[CheckRequest]) -> list[CheckResult | SequentError]:
+        return self.checker().check_batch(requests)
 
     # ---- operations -------------------------------------------------------------------
     def submit(self, sub: SubmissionIn, *, token_id: str | None, channel: str) -> SubmissionAccepted:

@@ -103,37 +103,68 @@ class JobQueue:
                 select(JobRow.id).where(_claimable(now)).order_by(JobRow.id).limit(scan)
             ).all()
         for job_id in candidates:
-            with self._gate(), self._db.session() as session:
-                changed = session.execute(
-                    update(JobRow)
-                    .where(JobRow.id == job_id, _claimable(now))
-                    .values(
-                        status=JobStatus.running,
-                        lease_owner=owner,
-                        lease_expires_at=now + self.lease,
-                        attempts=JobRow.attempts + 1,
-                        started_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                ).rowcount  # type: ignore[attr-defined]
-                if changed != 1:
-                    continue
-                job = session.get(JobRow, job_id)
-                if job is None:
-                    raise EnvironmentError_(f"job {job_id} vanished while it was being leased")
-                session.execute(
-                    update(SubmissionRow)
-                    .where(
-                        SubmissionRow.id == job.submission_id,
-                        SubmissionRow.status.in_(SubmissionStatus.open),
-                    )
-                    .values(status=SubmissionStatus.running)
-                    .execution_options(synchronize_session=False)
-                )
-                return ClaimedJob(
-                    id=job.id, submission_id=job.submission_id, attempts=job.attempts, owner=owner
-                )
+            job = self._claim_one(job_id, owner, now)
+            if job is not None:
+                return job
         return None
+
+    def claim_like(self, first: ClaimedJob, limit: int, *, now: datetime | None = None) -> list[ClaimedJob]:
+        """Lease to ``first``'s owner up to ``limit`` more claimable jobs whose submissions have
+        the same claim, statement and imports (the batched acceptance path checks them together)."""
+        if limit <= 0:
+            return []
+        now = now or utcnow()
+        with self._db.session() as session:
+            sub = session.get(SubmissionRow, first.submission_id)
+            if sub is None:
+                return []
+            rows = session.execute(
+                select(JobRow.id, SubmissionRow.imports)
+                .join(SubmissionRow, SubmissionRow.id == JobRow.submission_id)
+                .where(_claimable(now), JobRow.id != first.id, SubmissionRow.claim_id == sub.claim_id,
+                       SubmissionRow.statement == sub.statement, SubmissionRow.file_name == sub.file_name)
+                .order_by(JobRow.id).limit(limit * 2)
+            ).all()
+            candidates = [job_id for job_id, imports in rows if list(imports) == list(sub.imports)]
+        jobs: list[ClaimedJob] = []
+        for job_id in candidates:
+            if len(jobs) >= limit:
+                break
+            job = self._claim_one(job_id, first.owner, now)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def _claim_one(self, job_id: int, owner: str, now: datetime) -> ClaimedJob | None:
+        """Lease one job if it is still claimable (atomic: exactly one row changes, or none)."""
+        with self._gate(), self._db.session() as session:
+            changed = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, _claimable(now))
+                .values(
+                    status=JobStatus.running,
+                    lease_owner=owner,
+                    lease_expires_at=now + self.lease,
+                    attempts=JobRow.attempts + 1,
+                    started_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            if changed != 1:
+                return None
+            job = session.get(JobRow, job_id)
+            if job is None:
+                raise EnvironmentError_(f"job {job_id} vanished while it was being leased")
+            session.execute(
+                update(SubmissionRow)
+                .where(
+                    SubmissionRow.id == job.submission_id,
+                    SubmissionRow.status.in_(SubmissionStatus.open),
+                )
+                .values(status=SubmissionStatus.running)
+                .execution_options(synchronize_session=False)
+            )
+            return ClaimedJob(id=job.id, submission_id=job.submission_id, attempts=job.attempts, owner=owner)
 
     def heartbeat(self, job_ids: Iterable[int], owner: str, *, now: datetime | None = None) -> int:
         """Extend the leases ``owner`` still holds; returns how many it holds."""

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from pipeline.errors import InputError, LeanError
+from pipeline.errors import InputError, LeanError, SequentError
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.service.config import ServiceConfig
 from pipeline.service.queue import ClaimedJob, JobQueue, lease_owner
@@ -23,6 +23,7 @@ from pipeline.service.submissions import SubmissionStore
 log = logging.getLogger(__name__)
 
 CheckFn = Callable[[CheckRequest], CheckResult]
+BatchFn = Callable[[list[CheckRequest]], list[CheckResult | SequentError]]
 
 
 class WorkerPool:
@@ -36,8 +37,10 @@ class WorkerPool:
         store: SubmissionStore,
         config: ServiceConfig,
         threads: int,
+        check_batch: BatchFn | None = None,
     ) -> None:
         self._check, self._queue, self._store, self._config = check, queue, store, config
+        self._check_batch = check_batch
         self.threads = threads
         self._stop = threading.Event()
         self._wake = threading.Condition()
@@ -99,13 +102,27 @@ class WorkerPool:
             if job is None:
                 self._idle()
                 continue
+            jobs = [job]
             with self._held_lock:
                 self._held[job.id] = job
             try:
-                self._process(job)
+                if self._check_batch is not None and self._config.batch_size > 1:
+                    try:
+                        more = self._queue.claim_like(job, self._config.batch_size - 1)
+                    except Exception:  # the database was briefly unavailable: check this one alone
+                        log.exception("claiming more jobs of the claim failed")
+                        more = []
+                    with self._held_lock:
+                        self._held.update((j.id, j) for j in more)
+                    jobs += more
+                if len(jobs) == 1:
+                    self._process(job)
+                else:
+                    self._process_batch(jobs)
             finally:
                 with self._held_lock:
-                    self._held.pop(job.id, None)
+                    for j in jobs:
+                        self._held.pop(j.id, None)
 
     def _idle(self) -> None:
         with self._wake:
@@ -114,32 +131,74 @@ class WorkerPool:
             self._pending_wakeups = max(self._pending_wakeups - 1, 0)
 
     def _process(self, job: ClaimedJob) -> None:
-        limit = self._config.max_attempts
         try:
-            if job.attempts > limit:
-                self._store.fail(job, f"gave up: the check was started {job.attempts - 1} times "
-                                      "and never finished")
+            if self._gave_up(job):
                 return
             request = self._store.request_for(job.submission_id, self._config.submission_timeout_s)
             result = self._check(request)
             self._store.record(job, result)
             self.processed += 1
-        except LeanError as exc:
-            if job.attempts >= limit:
-                self._store.fail(job, f"Lean could not check this submission: {exc}")
-            else:
-                self._queue.release(job, str(exc), backoff_s=min(2.0**job.attempts, 60.0))
-        except InputError as exc:  # the engine refused the request itself
-            self._store.fail(job, str(exc))
-        except Exception as exc:  # never let one job kill the worker
-            log.exception("job %s failed unexpectedly", job.id)
+        except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
+            self._failed(job, exc)
+
+    def _process_batch(self, jobs: list[ClaimedJob]) -> None:
+        """Jobs of one claim checked together (``Checker.check_batch``: one Lean module for
+        those it can batch, each verdict the one it would get alone); each is recorded, given
+        back or failed on its own."""
+        assert self._check_batch is not None
+        runnable: list[tuple[ClaimedJob, CheckRequest]] = []
+        for job in jobs:
             try:
-                if job.attempts >= limit:
-                    self._store.fail(job, f"internal error: {type(exc).__name__}")
+                if not self._gave_up(job):
+                    runnable.append((job, self._store.request_for(job.submission_id,
+                                                                   self._config.submission_timeout_s)))
+            except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
+                self._failed(job, exc)
+        if not runnable:
+            return
+        try:
+            results = self._check_batch([request for _job, request in runnable])
+        except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
+            for job, _request in runnable:
+                self._failed(job, exc)
+            return
+        for (job, _request), result in zip(runnable, results, strict=True):
+            try:
+                if isinstance(result, CheckResult):
+                    self._store.record(job, result)
+                    self.processed += 1
                 else:
+                    self._failed(job, result)
+            except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
+                self._failed(job, exc)
+
+    def _gave_up(self, job: ClaimedJob) -> bool:
+        if job.attempts <= self._config.max_attempts:
+            return False
+        self._store.fail(job, f"gave up: the check was started {job.attempts - 1} times and never finished")
+        return True
+
+    def _failed(self, job: ClaimedJob, exc: Exception) -> None:
+        """A job whose check raised: a broken transport is retried with a backoff, bad input
+        (the engine refused the request itself) fails the submission, anything else is retried;
+        nothing here kills the worker."""
+        retry = job.attempts < self._config.max_attempts
+        try:
+            if isinstance(exc, InputError):
+                self._store.fail(job, str(exc))
+            elif isinstance(exc, LeanError):
+                if retry:
+                    self._queue.release(job, str(exc), backoff_s=min(2.0**job.attempts, 60.0))
+                else:
+                    self._store.fail(job, f"Lean could not check this submission: {exc}")
+            else:
+                log.error("job %s failed unexpectedly", job.id, exc_info=exc)
+                if retry:
                     self._queue.release(job, repr(exc), backoff_s=min(2.0**job.attempts, 60.0))
-            except Exception:
-                log.exception("could not give job %s back; its lease will expire", job.id)
+                else:
+                    self._store.fail(job, f"internal error: {type(exc).__name__}")
+        except Exception:
+            log.exception("could not give job %s back; its lease will expire", job.id)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self._config.heartbeat_s):

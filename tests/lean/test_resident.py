@@ -1,11 +1,11 @@
-"""The resident engine (iteration path) against the real embedded Lean: many re-checks in one
-worker with the right verdicts and flat memory, goal states, timeout, a worker killed in the
-middle of a check, a header change.
+"""The resident engine (iteration path) against the real embedded Lean: 200 consecutive
+re-checks in one worker with the right verdicts (accepted, error, sorry, timeout) and flat
+memory, goal states, timeout, a worker killed in the middle of a check, a worker whose parent
+is SIGKILLed, a header change.
 
-CI time: one module-scoped checker; the loop runs RECHECKS = 50 checks (the issue's 200 are
-measured by benchmarks/bench_resident.py, recorded in docs/performance.md). Worker starts are
-the expensive part (~10-15 s each on 2 cores): the timeout and the kill each cost one, the
-header change two.
+Worker starts are the expensive part (~10-15 s each on an idle 2-core machine): the timeouts
+in the loop, the timeout test and the kill each cost one, the header change two, the parent
+test one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +27,9 @@ from tests.conftest import make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
-RECHECKS = 50
+RECHECKS = 200
+TIMEOUT_AT = (120, 160)
+"""Re-checks that run past their deadline (the worker is killed and replaced)."""
 TOOLING = Policy(trusted_tooling=True)
 # (expected reasons, template, policy): every verdict kind the iteration path reports
 CASES: list[tuple[tuple[Reason, ...], str, Policy]] = [
@@ -62,10 +65,17 @@ def _diagnose(checker: Checker, source: str, policy: Policy = PLAIN, timeout_s: 
 
 
 def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
+    """200 consecutive re-checks (accepted, error, sorry and two timeouts): the right verdict
+    each time, memory flat within each worker's life."""
     pool = checker.resident()
+    before = pool.stats()
     latencies: list[float] = []
-    rss: list[float] = []
+    rss: dict[int, list[float]] = {}
     for i in range(RECHECKS):
+        if i in TIMEOUT_AT:
+            result = _diagnose(checker, SLOW, TOOLING, timeout_s=3.0)
+            assert result.reasons == (Reason.timeout,), (i, result.diagnostics())
+            continue
         reasons, template, policy = CASES[i % len(CASES)]
         started = time.monotonic()
         result = _diagnose(checker, template.format(i=i) + "\n", policy)
@@ -75,17 +85,24 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
         assert result.backend == "embedded+resident"
         if reasons == (Reason.error,):
             assert result.errors()[0].pos is not None and result.errors()[0].pos.line == 1
-        pids = pool.worker_pids()
-        if pids:
+        for pid in pool.worker_pids():
             from pipeline.lean.process import tree_rss_mb
 
-            rss.append(tree_rss_mb(pids[0]))
+            rss.setdefault(pid, []).append(tree_rss_mb(pid))
     stats = pool.stats()
-    # one process served them all, unless it passed the recycling threshold (then replaced, not crashed)
-    assert stats.crashed == 0 and stats.started == 1 + stats.recycled <= 2, (stats, [round(r) for r in rss])
-    # flat memory: after warm-up, no growth beyond noise (pre-sized threads; mimalloc fix)
-    settled = statistics.median(rss[5:15])
-    assert max(rss[-10:]) < settled * 1.2 + 200, (settled, rss[-10:])
+    # one process per stretch between timeouts (a timed-out worker is killed: counted as crashed),
+    # unless one passed the recycling threshold (then replaced)
+    assert stats.crashed - before.crashed == len(TIMEOUT_AT), stats
+    assert stats.started - before.started == 1 + len(TIMEOUT_AT) + (stats.recycled - before.recycled), stats
+    # bounded memory: no sample past the recycling cap by more than one check's growth (a worker
+    # past the cap after a check is replaced), and flat within the longest life of one worker
+    # after warm-up (pre-sized threads; the mimalloc fix)
+    cap = checker.settings.resident_recycle_mb
+    assert max(max(v) for v in rss.values()) < cap + 300, {pid: round(max(v)) for pid, v in rss.items()}
+    life = max(rss.values(), key=len)
+    assert len(life) >= 30, {pid: len(v) for pid, v in rss.items()}
+    settled = statistics.median(life[3:13])
+    assert max(life[-10:]) < settled * 1.2 + 200, (settled, life[-10:])
     assert statistics.median(latencies[1:]) < 2.0, latencies  # ~0.1 s idle; loaded CI is slower
 
 
@@ -120,14 +137,15 @@ def test_trace_gives_goals_before_and_after_each_step(checker: Checker) -> None:
         "  -- split the conjunction\n"
         "  constructor\n"
         "  · rfl\n"
-        "  · exact hb\n"
+        "  · exact Nat.lt_of_lt_of_le hb (Nat.le_refl a)\n"
         "\n"
         "theorem plain : 1 = 1 := rfl\n"
         "example : True := by trivial\n"
     )
     steps = list(trace_source(checker, src, "G.lean"))
     assert [(s.declaration, s.tactic) for s in steps] == [
-        ("g", "subst h"), ("g", "constructor"), ("g", "· rfl"), ("g", "· exact hb"), ("_example_9", "trivial")]
+        ("g", "subst h"), ("g", "constructor"), ("g", "· rfl"),
+        ("g", "· exact Nat.lt_of_lt_of_le hb (Nat.le_refl a)"), ("_example_9", "trivial")]
     subst, split, first, last, triv = steps
     assert "h : a = b" in subst.state_before and "h : a = b" not in subst.state_after
     assert subst.statement.startswith("theorem g (a b : Nat)")
@@ -135,6 +153,9 @@ def test_trace_gives_goals_before_and_after_each_step(checker: Checker) -> None:
     assert "⊢ a = a" in first.state_before
     assert last.state_after == "no goals" and triv.state_after == "no goals"
     assert triv.state_before.endswith("⊢ True") and triv.premises == ()
+    # premises: the constants the step names, by their full names; hypotheses (hb, a) are not
+    assert last.premises == ("Nat.lt_of_lt_of_le", "Nat.le_refl"), last.premises
+    assert subst.premises == () and first.premises == ()
 
 
 def test_timeout_kills_the_worker_and_the_pool_recovers(checker: Checker) -> None:
@@ -186,3 +207,67 @@ def test_header_change_gets_a_worker_for_the_new_header(checker: Checker) -> Non
     # and the header the file really has decides: without the import the name is unknown
     missing = _diagnose(checker, "open Std in\ntheorem q : (HashMap.emptyWithCapacity : HashMap Nat Nat).size = 0 := by simp\n")
     assert missing.reasons == (Reason.error,)
+
+
+PARENT = """
+import sys, time
+from pathlib import Path
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckRequest, Policy
+from tests.conftest import make_settings
+root = Path(sys.argv[1])
+(root / "lakefile.lean").write_text("-- t\\n")
+checker = Checker(make_settings(root, pool_size=1, resident_workers=1), warm=False)
+assert checker.diagnose(CheckRequest(source="theorem w : 1 = 1 := rfl\\n")).accepted
+import threading, subprocess
+(pid,) = checker.resident().worker_pids()
+worker = checker.resident()._live  # the worker's pipes: held open by another process below
+lsp = next(iter(worker.values())).lsp.proc
+slow = sys.argv[2]
+threading.Thread(target=checker.diagnose, args=(CheckRequest(source=slow, policy=Policy(trusted_tooling=True),
+                 timeout_s=900),), daemon=True).start()
+time.sleep(1.0)
+holder = subprocess.Popen(["sleep", "120"], pass_fds=(lsp.stdin.fileno(), lsp.stdout.fileno(),
+                          lsp.stderr.fileno()), start_new_session=True)
+print(pid, holder.pid, flush=True)
+time.sleep(900)
+"""
+
+
+def test_resident_worker_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL the Python process whose resident worker is mid-check (it cannot clean up; the
+    worker runs in its own session, and another process holds the worker's pipes open, so no
+    EOF reaches it): the worker's whole process tree is gone shortly after (the launcher's
+    parent watcher)."""
+    import subprocess
+    import sys
+
+    import psutil
+
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path), SLOW], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    tree: list[psutil.Process] = []
+    holder: psutil.Process | None = None
+    try:
+        assert parent.stdout is not None
+        worker_pid, holder_pid = map(int, parent.stdout.readline().split())
+        holder = psutil.Process(holder_pid)
+        root = psutil.Process(worker_pid)
+        tree = [root, *root.children(recursive=True)]
+        assert root.is_running() and root.status() != psutil.STATUS_ZOMBIE
+        parent.kill()
+        parent.wait(timeout=30)
+        _, alive = psutil.wait_procs(tree, timeout=15)
+        assert alive == [], [p.pid for p in alive]
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+        if parent.stdout is not None:
+            parent.stdout.close()
+        for p in [*tree, *([holder] if holder else [])]:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass

@@ -92,3 +92,16 @@ def test_slim_thread_glue_drops_unused_exports_only() -> None:
 def test_slim_thread_glue_fails_loudly_on_another_layout() -> None:
     with pytest.raises(EnvironmentError_, match="assignWasmExports"):
         slim_thread_glue(_glue(5).replace("function assignWasmExports(wasmExports){", "function other(w){"))
+
+
+def test_hover_constant_names_only_the_constant_written() -> None:
+    from pipeline.lean.trace import hover_constant
+
+    assert hover_constant("```lean\nNat.add_comm (n m : Nat) : n + m = m + n\n```", "add_comm") == "Nat.add_comm"
+    assert hover_constant("```lean\nNat.le_refl (n : Nat) : n ≤ n\n```\n***\ndoc", "Nat.le_refl") == "Nat.le_refl"
+    assert hover_constant("```lean\nEq.symm {a b : α} (h : a = b) : b = a\n```", "h.symm") == "Eq.symm"
+    assert hover_constant("```lean\nh : a = b\n```", "h") == "h"           # a local: filtered by the caller
+    assert hover_constant("```lean\nNat.succ (n : Nat) : Nat\n```", "omega") is None
+    assert hover_constant("`simp` rewrites with lemmas", "simp") is None
+    assert hover_constant("```lean\nLean.Parser.Tactic.exact : Lean.ParserDescr\n```", "exact") is None
+    assert hover_constant(None, "x") is None

@@ -67,6 +67,11 @@ def _uses(decoder: Decoder, const: Constant, *, proofs: bool) -> set[str]:
     return used
 
 
+def project_reach(env: ProjectEnvironment, start: Iterable[str]) -> set[str]:
+    """The project constants (of every module, the checked one included) ``start`` reaches."""
+    return _closure(env, start)[0]
+
+
 def axioms_reached(env: ProjectEnvironment, name: str) -> tuple[set[str], set[str]]:
     """(axioms, unknown constants) that ``name`` reaches."""
     project, core, unknown = _closure(env, [name])
@@ -261,4 +266,4 @@ def _applications_of(decoder: Decoder, root: int, theorem: str) -> list[int]:
 
 
 __all__ = ["EnvIssue", "Meaning", "added_constants", "audit_module", "axioms_reached", "changed_constants",
-           "constant_digest", "display", "is_auxiliary_of", "meaning", "type_digest", "witness_applies"]
+           "constant_digest", "display", "is_auxiliary_of", "meaning", "project_reach", "type_digest", "witness_applies"]

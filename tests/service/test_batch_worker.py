@@ -1,0 +1,84 @@
+"""The service's submission workers on the batched acceptance path: queued submissions of one
+claim are claimed together and checked as one Lean module (``Checker.check_batch``); each
+verdict is recorded on its own submission, a bad one beside good ones is rejected with its own
+reason and changes nothing for the others, and nothing is lost.
+
+Real parts: the engine on a tiny built module, a real SQLite queue and store, the real
+WorkerPool threads (two Lean compiles: the batch, then the batch without the rejected member;
+the ``sorry`` is refused by the policy scan before Lean, as on the one-file path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.lean.build import build_project
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckResult, Reason
+from pipeline.service.config import ServiceConfig
+from pipeline.service.migrate import upgrade
+from pipeline.service.queue import JobQueue
+from pipeline.service.submissions import SubmissionStore
+from pipeline.service.tables import SubmissionRow
+from pipeline.service.worker import WorkerPool
+from pipeline.store.db import Base, Database, load_all_tables
+from tests.conftest import make_settings, needs_lean
+from tests.lean.test_batch import MINI, claim
+
+pytestmark = [pytest.mark.lean, needs_lean]
+
+PROOFS: list[tuple[str, tuple[Reason, ...]]] = [
+    ("by intro n; rfl", ()),
+    ("fun n => rfl", ()),
+    ("by intro n; exact rfl rfl", (Reason.error,)),
+    ("by\n  intro n\n  unfold Mini.double\n  rfl", ()),
+    ("by sorry", (Reason.sorry,)),
+    ("fun n => (Classical.em (n = n)).elim (fun _ => rfl) (fun _ => rfl)", ()),  # choice is allowed here
+]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[tuple[Checker, Database]]:
+    root = tmp_path / "proj"
+    (root / "Formal").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("-- test\n")
+    (root / "Formal" / "Mini.lean").write_text(MINI)
+    settings = make_settings(root, pool_size=1)
+    db = Database(f"sqlite:///{tmp_path / 'service.db'}", create=False)
+    upgrade(db.engine)
+    load_all_tables()
+    Base.metadata.create_all(db.engine)
+    with Checker(settings, warm=False, db=db) as checker:
+        assert not build_project(settings, checker).failures()
+        yield checker, db
+    db.close()
+
+
+def test_queued_submissions_of_one_claim_are_checked_as_one_batch(engine: tuple[Checker, Database]) -> None:
+    checker, db = engine
+    config = ServiceConfig(poll_s=0.05, batch_size=8)
+    queue = JobQueue(db, lease_s=config.lease_s, max_attempts=config.max_attempts)
+    store = SubmissionStore(db, config, queue)
+    ids = [store.accept(claim(), proof, "agent", token_id=None, channel="http").id for proof, _ in PROOFS]
+    pool = WorkerPool(check=checker.check, check_batch=checker.check_batch, queue=queue, store=store,
+                      config=config, threads=1)
+    pool.start()
+    try:
+        views = [store.wait(sid, 1800) for sid in ids]
+    finally:
+        pool.stop()
+    for (proof, reasons), view in zip(PROOFS, views, strict=True):
+        assert view.status == ("accepted" if not reasons else "rejected"), (proof, view)
+        assert view.reasons == reasons, (proof, view.diagnostics)
+    # the five that Lean ran went through the batch (the sorry was refused before Lean)
+    assert [v.backend for v in views] == ["embedded+batch"] * 4 + ["embedded", "embedded+batch"]
+    with db.session() as session:
+        for v in views:
+            row = session.get(SubmissionRow, v.id)
+            assert row is not None and row.result is not None
+            if v.status == "accepted":  # audited, so exportable
+                assert CheckResult.model_validate(row.result).environment is not None
+    assert queue.counts()["done"] == len(PROOFS) and pool.processed == len(PROOFS)
