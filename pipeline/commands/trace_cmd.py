@@ -1,18 +1,25 @@
-"""``sequent trace [FILE...] [--out FILE] [--submissions]``: JSON Lines of tactic steps with the
-goals before and after each (prover training data, close to LeanDojo's traced tactics)."""
+"""``sequent trace [FILE...] [--out FILE] [--submissions] [--engine embedded|dojo]``: JSON Lines
+of tactic steps with the goals before and after each (prover training data, close to LeanDojo's
+traced tactics). ``--engine dojo`` runs LeanDojo's own tracer instead (extra ``dojo`` and a
+native toolchain; :mod:`pipeline.lean.dojo`)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from pipeline.commands.context import AppContext, ProjectOption, app_context
+from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
+from pipeline.lean import dojo
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
 from pipeline.lean.trace import trace_source
+from pipeline.settings import Settings
 
 
 def _accepted_submissions(ctx: AppContext) -> list[tuple[str, str]]:
@@ -31,18 +38,32 @@ def _accepted_submissions(ctx: AppContext) -> list[tuple[str, str]]:
     return [(f"submission:{sid}", source) for sid, source in rows]
 
 
+class Engine(StrEnum):
+    embedded = "embedded"
+    dojo = "dojo"
+
+
 def trace(
     files: list[Path] = typer.Argument(None, help="Lean files (default: every Formal/ module)."),
     out: Path | None = typer.Option(None, "--out", help="Write the JSON Lines here (default: stdout)."),
     submissions: bool = typer.Option(False, "--submissions",
                                      help="Also trace every accepted submission in the service database."),
     build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    engine: Engine = typer.Option(Engine.embedded, "--engine",
+                                  help="embedded: the resident worker; dojo: LeanDojo (native toolchain)."),
     project: Path | None = ProjectOption,
 ) -> None:
     """Trace tactic proofs: one JSON object per step (declaration, statement, tactic, goals
-    before and after)."""
+    before and after, premises)."""
     ctx = app_context(project)
     settings, term = ctx
+    if engine is Engine.dojo:
+        if files or submissions:
+            raise InputError("--engine dojo traces the project's git checkout as a whole "
+                             "(no FILE..., no --submissions)")
+        _write(out, (step.model_dump_json() for step in dojo.steps(settings.project_root)), term,
+               "the project (LeanDojo)")
+        return
     paths = list(files or sorted(settings.formal_path.rglob("*.lean")))
     if not paths and not submissions:
         raise InputError("no Lean files to trace (give FILE... or run in a project with Formal/)")
@@ -50,21 +71,30 @@ def trace(
                for p in paths]
     if submissions:
         sources += _accepted_submissions(ctx)
+    _write(out, _embedded(settings, sources, build=build), term, f"{len(sources)} files")
+
+
+def _embedded(settings: Settings, sources: list[tuple[str, str]], *, build: bool) -> Iterator[str]:
+    with Checker(settings, warm=False) as checker:
+        if build and settings.formal_path.is_dir():
+            build_project(settings, checker)
+        for name, source in sources:
+            for step in trace_source(checker, source, name):
+                yield step.model_dump_json()
+
+
+def _write(out: Path | None, lines: Iterable[str], term: Terminal, what: str) -> None:
     steps = 0
     sink = out.open("w", encoding="utf-8") if out else sys.stdout
     try:
-        with Checker(settings, warm=False) as checker:
-            if build and settings.formal_path.is_dir():
-                build_project(settings, checker)
-            for name, source in sources:
-                for step in trace_source(checker, source, name):
-                    sink.write(step.model_dump_json() + "\n")
-                    steps += 1
-                sink.flush()
+        for line in lines:
+            sink.write(line + "\n")
+            sink.flush()
+            steps += 1
     finally:
         if out:
             sink.close()
-    term.info(f"traced {steps} tactic steps from {len(sources)} files" + (f" into {out}" if out else ""))
+    term.info(f"traced {steps} tactic steps from {what}" + (f" into {out}" if out else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -26,3 +26,16 @@ def test_trace_writes_json_lines(project: Path) -> None:
     assert {"file", "declaration", "statement", "state_before", "state_after", "premises"} <= set(steps[0])
     missing = sequent("trace", "Nope.lean", cwd=project)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_trace_with_lean_dojo_where_it_cannot_run_says_why(project: Path) -> None:
+    from pipeline.lean import dojo
+
+    reason = dojo.unavailable()
+    if reason is None:
+        pytest.skip("lean-dojo-v2 and a native toolchain are installed here")
+    done = sequent("trace", "--engine", "dojo", cwd=project)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot trace with LeanDojo" in done.stderr and reason.split(" (")[0] in done.stderr
+    both = sequent("trace", "T.lean", "--engine", "dojo", cwd=project)
+    assert both.returncode == 2 and "no FILE" in both.stderr
