@@ -14,6 +14,10 @@ from pipeline.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The packages' shared fixtures, visible to every test (a command's test under tests/commands/
+# uses the same session-scoped built library, service project and demo run as its package).
+pytest_plugins = ["tests.claims.fixtures", "tests.service.fixtures", "tests.report.fixtures"]
+
 
 def lean_home() -> Path:
     """The embedded Lean installed by the README's setup (`sequent lean install`)."""

@@ -16,7 +16,7 @@ from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import Reason
 from pipeline.settings import Settings
-from tests.claims.conftest import BuiltLibrary, ProjectFactory, copy_sources, edit, project_settings
+from tests.claims.fixtures import BuiltLibrary, ProjectFactory, copy_sources, edit, project_settings
 from tests.conftest import needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]

@@ -19,7 +19,7 @@ from pipeline.claims.library import (
 from pipeline.claims.registry import load_registry
 from pipeline.lean.syntax import declarations
 from pipeline.settings import Settings
-from tests.claims.conftest import copy_sources, edit
+from tests.claims.fixtures import copy_sources, edit
 
 
 def test_hypothesis_binders() -> None:

@@ -12,7 +12,7 @@ from pipeline.claims.pin import pin_claim, replace_table
 from pipeline.claims.registry import load_registry
 from pipeline.errors import ClaimError
 from pipeline.settings import Settings
-from tests.claims.conftest import copy_sources, edit
+from tests.claims.fixtures import copy_sources, edit
 
 DOC = """id = "x"  # keep me
 [lean]

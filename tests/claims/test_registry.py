@@ -9,7 +9,7 @@ import pytest
 from pipeline.claims.registry import load_registry, read_registry
 from pipeline.errors import ClaimError, NotFoundError
 from pipeline.settings import Settings
-from tests.claims.conftest import copy_sources, edit
+from tests.claims.fixtures import copy_sources, edit
 
 CONTRACT_IDS = {"debate_tree", "debate_equilibrium", "mentor_queries", "zero_failure_certificate",
                 "sgd_chung", "bayes_surprise", "conformal_coverage", "prover_estimator_composition",

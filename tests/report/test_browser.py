@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from pipeline.report.site import write_site
 from pipeline.report.web import LiveReport, mount_report, report_router
 from tests.report.browser import browser_page, needs_chromium, screenshot
-from tests.report.conftest import DemoRun
 from tests.report.factories import sample_data
+from tests.report.fixtures import DemoRun
 from tests.report.server import serving
 
 pytestmark = [pytest.mark.browser, needs_chromium]

@@ -11,7 +11,7 @@ from pipeline.agents.store import attempts_for, latest_review
 from pipeline.demo.runner import STAGES
 from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.store.db import Database
-from tests.report.conftest import DemoRun, sequent
+from tests.report.fixtures import DemoRun, sequent
 from tests.report.sitecheck import broken_links
 
 pytestmark = pytest.mark.lean

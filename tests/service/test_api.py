@@ -13,7 +13,7 @@ from pipeline.claims.registry import load_registry
 from pipeline.service.config import ServiceConfig
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
-from tests.service.conftest import Live, new_token, start_live, with_db
+from tests.service.fixtures import Live, new_token, start_live, with_db
 
 pytestmark = [pytest.mark.lean, needs_lean]
 

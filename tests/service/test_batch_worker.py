@@ -21,10 +21,11 @@ from pipeline.lean.models import CheckResult, Reason
 from pipeline.service.config import ServiceConfig
 from pipeline.service.migrate import upgrade
 from pipeline.service.queue import JobQueue
+from pipeline.service.schema import METADATA
 from pipeline.service.submissions import SubmissionStore
 from pipeline.service.tables import SubmissionRow
 from pipeline.service.worker import WorkerPool
-from pipeline.store.db import Base, Database, load_all_tables
+from pipeline.store.db import Database
 from tests.conftest import make_settings, needs_lean
 from tests.lean.test_batch import MINI, claim
 
@@ -49,8 +50,7 @@ def engine(tmp_path: Path) -> Iterator[tuple[Checker, Database]]:
     settings = make_settings(root, pool_size=1)
     db = Database(f"sqlite:///{tmp_path / 'service.db'}", create=False)
     upgrade(db.engine)
-    load_all_tables()
-    Base.metadata.create_all(db.engine)
+    METADATA.create_all(db.engine)
     with Checker(settings, warm=False, db=db) as checker:
         assert not build_project(settings, checker).failures()
         yield checker, db

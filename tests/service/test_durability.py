@@ -13,7 +13,7 @@ import pytest
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
-from tests.service.conftest import start_live, with_db
+from tests.service.fixtures import start_live, with_db
 from tests.service.process import ServerProcess, service_env
 
 pytestmark = [pytest.mark.lean, needs_lean]

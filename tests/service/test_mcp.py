@@ -14,7 +14,7 @@ from mcp import Client, StdioServerParameters
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
-from tests.service.conftest import with_db
+from tests.service.fixtures import with_db
 from tests.service.process import CLI, service_env
 
 pytestmark = [pytest.mark.lean, needs_lean]

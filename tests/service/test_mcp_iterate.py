@@ -18,7 +18,7 @@ from pipeline.agents.providers.replay import ReplayProvider
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
-from tests.service.conftest import with_db
+from tests.service.fixtures import with_db
 from tests.service.process import CLI, service_env
 from tests.service.test_mcp import _structured
 

@@ -13,7 +13,7 @@ from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.postgres import PostgresCluster
-from tests.service.conftest import start_live
+from tests.service.fixtures import start_live
 from tests.service.process import CLI, service_env
 
 pytestmark = [pytest.mark.lean, needs_lean]

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
-from tests.service.conftest import Live, new_token, start_live, with_db
+from tests.service.fixtures import Live, new_token, start_live, with_db
 
 pytestmark = [pytest.mark.lean, needs_lean]
 

@@ -11,7 +11,7 @@ from pipeline.service.core import ServiceCore
 from pipeline.service.models import SubmissionIn
 from pipeline.service.tables import utcnow
 from pipeline.settings import Settings
-from tests.service.conftest import with_db
+from tests.service.fixtures import with_db
 
 
 def test_a_job_claimed_too_often_is_finished_as_an_error(

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from pipeline.report.web import mount_report
-from tests.report.conftest import DemoRun, sequent
+from tests.report.fixtures import DemoRun, sequent
 from tests.report.server import serving
 from tests.report.sitecheck import broken_links
 

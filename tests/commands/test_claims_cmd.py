@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.commands.app import run
-from tests.claims.conftest import ProjectFactory, copy_sources, edit
+from tests.claims.fixtures import ProjectFactory, copy_sources, edit
 from tests.conftest import lean_home, needs_lean
 
 

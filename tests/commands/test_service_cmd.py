@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 from pipeline.settings import Settings
-from tests.service.conftest import with_db
+from tests.service.fixtures import with_db
 from tests.service.process import run_cli, service_env
 
 
