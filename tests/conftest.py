@@ -63,6 +63,22 @@ needs_lean = pytest.mark.skipif(
 )
 
 
+LIBRARY_FILES = ("Formal", "claims", "Formal.lean", "lakefile.lean", "lean-toolchain")
+"""This repository's Lean library and claims registry."""
+
+
+def copy_from_repo(target: Path, names: tuple[str, ...]) -> Path:
+    """Copy these files and folders of this repository (those that exist) into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, target / name)
+        elif src.is_file():
+            shutil.copy2(src, target / name)
+    return target
+
+
 def make_settings(root: Path, **overrides: object) -> Settings:
     return Settings.load(root, lean_home=lean_home(), state_dir=root / ".sequent", **overrides)
 
@@ -79,15 +95,7 @@ def project(tmp_path: Path) -> Path:
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Path:
     """A copy of this repository's Lean library and claims registry."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in ("Formal", "claims"):
-        if (REPO / name).exists():
-            shutil.copytree(REPO / name, root / name)
-    for name in ("Formal.lean", "lakefile.lean", "lean-toolchain"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, root / name)
-    return root
+    return copy_from_repo(tmp_path / "repo", LIBRARY_FILES)
 
 
 @pytest.fixture(scope="session")

@@ -15,21 +15,12 @@ import pytest
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
-from tests.conftest import REPO, lean_home
-
-SOURCES = ("Formal", "claims", "Formal.lean", "lakefile.lean", "lean-toolchain")
+from tests.conftest import LIBRARY_FILES, copy_from_repo, lean_home
 
 
 def copy_sources(target: Path) -> Path:
     """This repository's Lean library and claims registry, copied to ``target``."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in SOURCES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, target / name)
-        elif src.exists():
-            shutil.copy2(src, target / name)
-    return target
+    return copy_from_repo(target, LIBRARY_FILES)
 
 
 def project_settings(root: Path, cache_db: Path) -> Settings:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, lean_env, needs_lean
+from tests.conftest import REPO, copy_from_repo, lean_env, needs_lean
 from tests.docs.console import commands, session
 
 DOCS = REPO / "docs"
@@ -44,14 +44,7 @@ def environment(home: Path) -> dict[str, str]:
 
 
 def copy_project(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, target / name)
-        elif src.is_file():
-            shutil.copy2(src, target / name)
-    return target
+    return copy_from_repo(target, PROJECT_FILES)
 
 
 def git(cwd: Path, env: dict[str, str], *args: str) -> str:
