@@ -11,7 +11,7 @@ from pipeline.claims.registry import load_registry
 from pipeline.errors import InputError
 from pipeline.lean.syntax import declarations
 from pipeline.settings import Settings
-from tests.claims.fixtures import REPO
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
 from pipeline.lean.models import CheckResult, Message, Reason, Verdict
 from pipeline.settings import Settings
-from tests.claims.fixtures import REPO
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
