@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +32,10 @@ from bench_service import copy_project  # benchmarks/ is the script's folder
 
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings, cpu_count
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
+    sys.path.insert(0, str(_ROOT))
 from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]

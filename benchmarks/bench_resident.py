@@ -25,6 +25,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -36,6 +37,10 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.process import tree_rss_mb
 from pipeline.settings import Settings, cpu_count
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
+    sys.path.insert(0, str(_ROOT))
 from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +30,10 @@ import psutil
 
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
+    sys.path.insert(0, str(_ROOT))
 from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]
