@@ -251,7 +251,8 @@ class ResidentWorker:
 
     def hover_at(self, line: int, column: int, timeout_s: float) -> str | None:
         """The hover text (``textDocument/hover``, markdown) at a position of the current document."""
-        assert self.text is not None
+        if self.text is None:
+            raise LeanError("hover asked of a worker with no open document")
         lines = self.text.split("\n")
         text_line = lines[line - 1] if 0 < line <= len(lines) else ""
         position = {"line": line - 1, "character": _codepoints_to_utf16(text_line, column)}

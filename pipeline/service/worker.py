@@ -145,7 +145,8 @@ class WorkerPool:
         """Jobs of one claim checked together (``Checker.check_batch``: one Lean module for
         those it can batch, each verdict the one it would get alone); each is recorded, given
         back or failed on its own."""
-        assert self._check_batch is not None
+        if self._check_batch is None:
+            raise SequentError("this worker pool was started without a batch checker")
         runnable: list[tuple[ClaimedJob, CheckRequest]] = []
         for job in jobs:
             try:
