@@ -130,7 +130,7 @@ def test_fail_then_repair_then_review_through_the_sdks(
 
 
 def test_never_passing_stops_after_k_rounds(
-    env: tuple[Settings, Checker], db: Database, tmp_path: Path
+    env: tuple[Settings, Checker], db: Database, tmp_path: Path, config: AgentConfig
 ) -> None:
     settings, checker = env
     recording = write_recording(tmp_path, [
@@ -143,7 +143,7 @@ def test_never_passing_stops_after_k_rounds(
     before = store.latest_proof(db, "toy_budget")
     provider = ReplayProvider.from_file(recording)
 
-    outcome = draft(settings, checker, "toy_budget", provider, rounds=3, db=db)
+    outcome = draft(settings, checker, "toy_budget", provider, rounds=3, config=config, db=db)
 
     assert outcome.status == "exhausted" and not outcome.accepted
     assert [a.outcome for a in outcome.lean_attempts] == ["rejected", "rejected", "invalid"]
@@ -159,7 +159,7 @@ def test_never_passing_stops_after_k_rounds(
 
 
 def test_a_repeated_attempt_stops_early_without_lean(
-    env: tuple[Settings, Checker], db: Database, tmp_path: Path
+    env: tuple[Settings, Checker], db: Database, tmp_path: Path, config: AgentConfig
 ) -> None:
     settings, checker = env
     same_again = ("```lean\nby intro n h_small -- same proof, new layout\n"
@@ -168,7 +168,7 @@ def test_a_repeated_attempt_stops_early_without_lean(
         ("argument", ARGUMENT), ("proof", FAILING), ("repair", same_again)])
 
     outcome = draft(settings, checker, "toy_budget", ReplayProvider.from_file(recording),
-                    rounds=4, db=db)
+                    rounds=4, config=config, db=db)
 
     assert outcome.status == "repeated"
     assert [a.outcome for a in outcome.lean_attempts] == ["rejected", "repeated"]
@@ -180,7 +180,7 @@ def test_a_repeated_attempt_stops_early_without_lean(
 
 
 def test_unpinned_statement_is_drafted_too(
-    env: tuple[Settings, Checker], db: Database, tmp_path: Path
+    env: tuple[Settings, Checker], db: Database, tmp_path: Path, config: AgentConfig
 ) -> None:
     settings, checker = env
     pinned = load_registry(settings).get("toy_budget")
@@ -194,7 +194,7 @@ def test_unpinned_statement_is_drafted_too(
     ])
 
     outcome = draft_claim(settings, checker, unpinned, ReplayProvider.from_file(recording),
-                          rounds=4, db=db)
+                          rounds=4, config=config, db=db)
 
     assert outcome.status == "accepted"
     assert [a.outcome for a in outcome.lean_attempts] == ["invalid", "accepted"]
@@ -215,9 +215,9 @@ def test_provider_failure_marks_the_session_failed(
         Reply(500, anthropic_error("api_error", "Internal server error"))] * 5)
     with pytest.raises(ProviderError, match="gave up after 3 retries"):
         draft(settings, checker, "toy_budget", AnthropicProvider(config, http_client=edge.client()),
-              db=db)
+              config=config, db=db)
     latest = store.sessions_for(db, "toy_budget")[0]
     assert latest.status == "failed" and "HTTP 500" in (latest.error or "")
     assert [a.kind for a in store.attempts_for(db, "toy_budget", session_id=latest.id)] == ["argument"]
     with pytest.raises(NotFoundError, match="unknown claim 'nope'"):
-        draft(settings, checker, "nope", "replay", db=db)
+        draft(settings, checker, "nope", "replay", config=config, db=db)
