@@ -12,6 +12,7 @@ from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry
 from pipeline.commands.app import run
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import Reason
@@ -48,7 +49,7 @@ def test_the_library_builds_and_every_claim_is_fully_proved(
     with Checker(settings) as checker:
         build = build_project(settings, checker, jobs=1)
         assert build.ok and build.rebuilt == []  # the copied build is up to date
-        report = evaluate(settings, checker, build=build)
+        report = evaluate(settings, checker, EVIDENCE_CHECKS, build=build)
     assert report.ok and report.issues == (), [str(i) for i in report.issues]
     assert len(report.claims) == 9
     for status in report.claims:
@@ -88,7 +89,7 @@ def broken(built_library: BuiltLibrary, tmp_path_factory: pytest.TempPathFactory
     edit(claims / "zero_failure_certificate.toml", "(h_independent : passProb = allPass qs)",
          "(h_independent : passProb = allPas qs)")
     with Checker(settings) as checker:
-        return evaluate(settings, checker)
+        return evaluate(settings, checker, EVIDENCE_CHECKS)
 
 
 def _messages(report: ClaimsReport, claim_id: str) -> list[str]:

@@ -13,6 +13,7 @@ from pipeline.claims.models import STATEMENT_KEY
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import evaluate
 from pipeline.claims.registry import load_registry
+from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from tests.conftest import make_settings, needs_lean
@@ -80,13 +81,13 @@ def test_a_later_instance_changes_the_meaning_and_is_named(project: Path) -> Non
         pin_claim(settings, "cap", pins)
         assert dict(load_registry(settings).get("cap").lean.meaning) == pins
 
-        before = evaluate(settings, checker)
+        before = evaluate(settings, checker, EVIDENCE_CHECKS)
         assert before.ok, [str(i) for i in before.issues]
         assert before.get("cap").proved and before.get("cap").environment is not None
 
         # the same statement text, the same registry, the same definition pins
         module.write_text(MODULE.format(extra="\ninstance : Cap := ⟨1000⟩\n"), encoding="utf-8")
-        after = evaluate(settings, checker)
+        after = evaluate(settings, checker, EVIDENCE_CHECKS)
     status = after.get("cap")
     assert not status.proved
     messages = [i.message for i in status.issues if i.field == "lean.meaning"]
