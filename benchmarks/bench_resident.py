@@ -4,8 +4,9 @@
 
 Prints, for the embedded backend:
 
-0. a cold one-shot check (fresh process) with the full glue for the wasm threads and with the
-   slim thread glue: wall time, CPU time, peak memory;
+0. a cold one-shot check (fresh process): the full glue for the wasm threads with the glue's 4
+   pre-started threads, the slim thread glue with 4, and the slim glue with 1 (the default,
+   ``SEQUENT_LEAN_THREADS``): wall time, CPU time, peak memory;
 1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``;
 2. resident re-check of small proofs with an unchanged header (``Checker.diagnose``): the first
    check (worker start and import included), then p50 / p90 / max of ``--rechecks`` re-checks,
@@ -70,7 +71,8 @@ def copy_project(dest: Path) -> Path:
 
 
 def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
-    """A cold one-shot check with the full glue for the threads, then with the slim one."""
+    """A cold one-shot check with the full glue for the threads and the glue's 4 pre-started
+    threads, then with the slim glue and 4 threads, then the slim glue and 1 thread (the default)."""
     import resource
 
     from pipeline.lean.install import embedded_command, load_install
@@ -78,10 +80,12 @@ def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
 
     install = load_install(settings)
     out: dict[str, dict[str, float]] = {}
-    for label, inst in (("full", install.model_copy(update={"thread_glue": None})), ("slim", install)):
+    full = install.model_copy(update={"thread_glue": None})
+    for label, inst, threads in (("full, 4 threads", full, 4), ("slim, 4 threads", install, 4),
+                                 ("slim, 1 thread", install, 1)):
         workdir = Path(tempfile.mkdtemp(prefix="sequent-bench-cold-"))
         (workdir / "Check.lean").write_text(CASES[0][1].format(i=7) + "\n")
-        cmd, env = embedded_command(inst, workdir, settings.build_dir)
+        cmd, env = embedded_command(inst, workdir, settings.build_dir, threads=threads)
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         with LeanProcess([*cmd, "--json", "Check.lean"], workdir=workdir, env=env, warm=False,

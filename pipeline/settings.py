@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     """Resident-memory cap of one Lean process tree."""
     pool_size: int | None = None
     """Warm Lean processes. ``None``: chosen from free memory and cores (at least 1)."""
+    lean_threads: int = 1
+    """Threads pre-started in each one-shot Lean process (checks, builds). Each pre-started
+    wasm thread costs ~2-8 s of CPU to instantiate before the process is ready; one is the
+    measured optimum for one file (docs/performance.md), and Lean starts more if it needs them."""
     resident_workers: int | None = None
     """Resident Lean workers (the iteration path: ``lean --worker`` processes keyed by import
     header). ``None``: as many as the warm pool would hold."""

@@ -100,7 +100,7 @@ def auto_pool_size(settings: Settings) -> int:
 class EmbeddedBackend(Backend):
     name = "embedded"
 
-    def __init__(self, settings: Settings, *, warm: bool = True) -> None:
+    def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False) -> None:
         super().__init__(settings)
         self.install = load_install(settings)
         self.version = self.install.lean_version
@@ -108,11 +108,13 @@ class EmbeddedBackend(Backend):
         self._pool: WarmPool[LeanProcess] | None = None
         self.warm = warm
         if warm:
-            self._pool = WarmPool(self._new_process, auto_pool_size(settings), ready_timeout_s=READY_TIMEOUT_S)
+            self._pool = WarmPool(self._new_process, auto_pool_size(settings), ready_timeout_s=READY_TIMEOUT_S,
+                                  prestart=prestart)
 
     def _new_process(self, warm: bool = True) -> LeanProcess:
         workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
-        cmd, env = embedded_command(self.install, workdir, self.settings.build_dir)
+        cmd, env = embedded_command(self.install, workdir, self.settings.build_dir,
+                                    threads=self.settings.lean_threads)
         return LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=self.settings.lean_memory_mb).start()
 
     @contextmanager
@@ -227,14 +229,16 @@ class NativeBackend(Backend):
             session.close()
 
 
-def open_backend(settings: Settings, *, warm: bool = True) -> Backend:
-    """The configured backend: ``auto`` prefers a native toolchain, else the embedded Lean."""
+def open_backend(settings: Settings, *, warm: bool = True, prestart: bool = False) -> Backend:
+    """The configured backend: ``auto`` prefers a native toolchain, else the embedded Lean.
+    ``warm``: keep a pool of started processes (else one cold process per check); ``prestart``:
+    start the pool's processes now (a server), not at the first check (a command)."""
     choice = settings.lean_backend
     if choice not in ("auto", "embedded", "native"):
         raise PolicyConfigError(f"unknown Lean backend {choice!r} (auto, embedded or native)")
     if choice == "native" or (choice == "auto" and native_available()):
         return NativeBackend(settings)
-    return EmbeddedBackend(settings, warm=warm)
+    return EmbeddedBackend(settings, warm=warm, prestart=prestart)
 
 
 __all__ = [

@@ -138,11 +138,11 @@ def keep_parts(produced: Path, olean_out: Path) -> None:
 class Checker:
     """Owns a backend (embedded pool or native) and the result cache."""
 
-    def __init__(self, settings: Settings, *, warm: bool = True, backend: Backend | None = None,
-                 db: Database | None = None) -> None:
+    def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False,
+                 backend: Backend | None = None, db: Database | None = None) -> None:
         self.settings = settings
         settings.ensure_state()
-        self.backend = backend or open_backend(settings, warm=warm)
+        self.backend = backend or open_backend(settings, warm=warm, prestart=prestart)
         self._own_db = db is None
         self.db = db or Database(settings.db_url)
         self.cache = ResultCache(self.db, shared=settings.artifact_cache)

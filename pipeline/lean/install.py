@@ -389,11 +389,13 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
 # Running the installed Lean
 
 
-def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *,
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *, threads: int = 1,
                      resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
     """Node under its permission model: read the library, runtime and built .oleans;
     write only the check's own folder. The patched glue mounts exactly these folders.
 
+    ``threads``: wasm threads pre-started for a one-shot run (the glue's own default is 4, and
+    each costs seconds of CPU before the process is ready).
     With ``resident_threads``: a resident ``lean --worker`` (LSP on stdin/stdout) with a
     thread pool of that size; it may also read its own stdin through ``/proc/self/fd/0``."""
     readable = [workdir, install.lib, install.runtime, build_dir]
@@ -412,6 +414,7 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *
         "HOME": str(workdir),
         "LEAN_PATH": f"{install.lib}:{build_dir}",
         "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
+        "SEQUENT_THREAD_POOL": str(max(1, threads)),
     }
     if install.thread_glue is not None:
         env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
@@ -425,7 +428,7 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *
 def read_version(install: EmbeddedInstall, settings: Settings) -> str:
     """``Lean (version 4.28.0-pre, ...)`` as printed by the installed wasm Lean."""
     workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
-    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    cmd, env = embedded_command(install, workdir, settings.build_dir, threads=settings.lean_threads)
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
         raw = proc.run(["--version"], timeout_s=READY_TIMEOUT_S)
@@ -439,7 +442,7 @@ def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
     """Check a one-line theorem with the fresh install; raise if Lean does not accept it."""
     workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
     (workdir / "Verify.lean").write_text("theorem sequent_install_check : 2 + 2 = 4 := rfl\n")
-    cmd, env = embedded_command(install, workdir, settings.build_dir)
+    cmd, env = embedded_command(install, workdir, settings.build_dir, threads=settings.lean_threads)
     with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
         raw = proc.run(["--json", "Verify.lean"], timeout_s=READY_TIMEOUT_S)
     if raw.returncode != 0 or '"severity":"error"' in raw.stdout:

@@ -7,6 +7,11 @@ works: a start-up is CPU-heavy (~10 s of wasm instantiation) and would slow the 
 on a small machine. When the lease takes the last ready worker, it starts at once. Free and busy
 sets live under one condition variable; ``lease`` raises :class:`NoWorkerAvailable` at
 its deadline. The pool knows nothing of Lean and is tested with plain processes.
+
+``prestart=False`` (a command's pool: it may need one worker, or none when its checks are
+cached) starts nothing up front: a lease that finds no ready worker starts one for itself, and
+replacements start only once a second lease shows that more work comes. A start-up costs
+seconds of CPU, so a worker nobody leases is pure waste on a small machine.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ W = TypeVar("W", bound=Worker)
 
 
 class WarmPool(Generic[W]):
-    def __init__(self, factory: Callable[[], W], size: int, *, ready_timeout_s: float = 180.0) -> None:
+    def __init__(self, factory: Callable[[], W], size: int, *, ready_timeout_s: float = 180.0,
+                 prestart: bool = True) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self._factory = factory
@@ -41,10 +47,14 @@ class WarmPool(Generic[W]):
         self._starting = 0
         self._busy: set[int] = set()
         self._closed = False
+        self._waiting = 0
+        self._prestart = prestart
+        self.leases = 0
         self.started = 0
         self.failures = 0
-        for _ in range(size):
-            self._spawn()
+        if prestart:
+            for _ in range(size):
+                self._spawn()
 
     def _spawn(self) -> None:
         with self._cond:
@@ -101,29 +111,37 @@ class WarmPool(Generic[W]):
     def _take(self, deadline: float, timeout_s: float) -> tuple[W, bool]:
         """(a ready worker, whether its replacement is left to the end of the lease)."""
         with self._cond:
-            while not self._free:
-                if self._closed:
-                    raise NoWorkerAvailable("the Lean pool is closed")
-                if self._starting == 0:
-                    # everything failed to start: try again rather than wait forever
-                    self._cond.release()
-                    try:
-                        self._spawn()
-                    finally:
-                        self._cond.acquire()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NoWorkerAvailable(
-                        f"no Lean worker became free within {timeout_s:.0f}s "
-                        f"({self.failures} failed starts)"
-                    )
-                self._cond.wait(remaining)
+            self._waiting += 1
+            try:
+                while not self._free:
+                    if self._closed:
+                        raise NoWorkerAvailable("the Lean pool is closed")
+                    if self._starting < min(self._waiting, self.size):
+                        # nothing is starting for this lease (on demand, or every start failed)
+                        self._cond.release()
+                        try:
+                            self._spawn()
+                        finally:
+                            self._cond.acquire()
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise NoWorkerAvailable(
+                            f"no Lean worker became free within {timeout_s:.0f}s "
+                            f"({self.failures} failed starts)"
+                        )
+                    self._cond.wait(remaining)
+            finally:
+                self._waiting -= 1
             worker = self._free.pop(0)
             self._busy.add(id(worker))
-            deferred = bool(self._free)
-        if not deferred:
+            replace = self._prestart or self.leases > 0
+            self.leases += 1
+            deferred = bool(self._free) or not replace
+            start_now = replace and not self._free and self._starting < self.size
+        if start_now:
             self._spawn()
-        return worker, deferred
+        return worker, deferred and replace
 
     def stats(self) -> dict[str, int]:
         with self._cond:

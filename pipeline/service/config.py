@@ -42,6 +42,10 @@ class ServiceConfig(BaseSettings):
     batch_size: int = Field(default=8, ge=1, le=64)
     """Queued submissions of one claim a worker checks together, compiled as one Lean module
     (the batched acceptance path, docs/lean-backends.md); 1: each on its own."""
+    batch_wait_s: float = Field(default=0.5, ge=0, le=10)
+    """With batching on, how long a worker that claimed fewer than ``batch_size`` submissions
+    waits for more of the same claim before compiling (a burst of submissions then shares one
+    compile instead of the first ones paying a compile each; a check takes seconds)."""
     max_attempts_per_call: int = Field(default=8, ge=1, le=64)
     """Candidate proofs in one MCP ``multi_attempt`` call."""
     adhoc_concurrency: int = Field(default=2, ge=1, le=64)

@@ -203,7 +203,7 @@ class ServiceCore:
     def checker(self) -> Checker:
         with self._checker_lock:
             if self._checker is None:
-                self._checker = Checker(self.settings, db=self.db)
+                self._checker = Checker(self.settings, prestart=True, db=self.db)
             return self._checker
 
     def _check(self, request: CheckRequest) -> CheckResult:

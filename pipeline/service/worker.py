@@ -107,14 +107,10 @@ class WorkerPool:
                 self._held[job.id] = job
             try:
                 if self._check_batch is not None and self._config.batch_size > 1:
-                    try:
-                        more = self._queue.claim_like(job, self._config.batch_size - 1)
-                    except Exception:  # the database was briefly unavailable: check this one alone
-                        log.exception("claiming more jobs of the claim failed")
-                        more = []
-                    with self._held_lock:
-                        self._held.update((j.id, j) for j in more)
-                    jobs += more
+                    jobs += self._claim_more(job, self._config.batch_size - 1)
+                    if len(jobs) < self._config.batch_size and self._config.batch_wait_s > 0 \
+                            and not self._stop.wait(self._config.batch_wait_s):
+                        jobs += self._claim_more(job, self._config.batch_size - len(jobs))
                 if len(jobs) == 1:
                     self._process(job)
                 else:
@@ -123,6 +119,17 @@ class WorkerPool:
                 with self._held_lock:
                     for j in jobs:
                         self._held.pop(j.id, None)
+
+    def _claim_more(self, first: ClaimedJob, limit: int) -> list[ClaimedJob]:
+        """Up to ``limit`` more queued jobs of ``first``'s claim, leased and held by this worker."""
+        try:
+            more = self._queue.claim_like(first, limit)
+        except Exception:  # the database was briefly unavailable: check what is held
+            log.exception("claiming more jobs of the claim failed")
+            return []
+        with self._held_lock:
+            self._held.update((j.id, j) for j in more)
+        return more
 
     def _idle(self) -> None:
         with self._wake:

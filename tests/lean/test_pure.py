@@ -179,3 +179,36 @@ def test_pool_starts_a_replacement_after_the_lease_while_others_are_ready() -> N
                                               "started": 0, "failures": 0}
     assert pool.stats()["started"] == 4
     pool.close()
+
+
+def test_an_on_demand_pool_starts_only_what_is_leased() -> None:
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=False)
+    time.sleep(0.05)
+    assert pool.stats()["started"] == 0  # nothing up front: a cached command never pays a start
+    with pool.lease(5):
+        time.sleep(0.05)
+    time.sleep(0.05)
+    assert pool.stats()["started"] == 1 and pool.stats()["free"] == 0  # one check, one start
+    with pool.lease(5):
+        # a second lease: more work is coming, so the replacement starts beside it
+        _wait_free(pool, 1)
+        assert pool.stats()["free"] == 1
+    assert pool.stats()["started"] == 3
+    pool.close()
+
+    # concurrent leases each get a worker, at most ``size`` starting at once
+    pool = WarmPool(_FakeWorker, 2, prestart=False)
+    got: list[int] = []
+
+    def take() -> None:
+        with pool.lease(5) as w:
+            time.sleep(0.05)
+            got.append(id(w))
+
+    threads = [threading.Thread(target=take) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(got)) == 5
+    pool.close()

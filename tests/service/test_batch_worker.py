@@ -10,14 +10,16 @@ the ``sorry`` is refused by the policy scan before Lean, as on the one-file path
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pipeline.errors import SequentError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import CheckResult, Reason
+from pipeline.lean.models import CheckRequest, CheckResult, Reason
 from pipeline.service.config import ServiceConfig
 from pipeline.service.migrate import upgrade
 from pipeline.service.queue import JobQueue
@@ -29,7 +31,7 @@ from pipeline.store.db import Database
 from tests.conftest import make_settings, needs_lean
 from tests.lean.test_batch import MINI, claim
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [needs_lean]
 
 PROOFS: list[tuple[str, tuple[Reason, ...]]] = [
     ("by intro n; rfl", ()),
@@ -57,6 +59,7 @@ def engine(tmp_path: Path) -> Iterator[tuple[Checker, Database]]:
     db.close()
 
 
+@pytest.mark.lean
 def test_queued_submissions_of_one_claim_are_checked_as_one_batch(engine: tuple[Checker, Database]) -> None:
     checker, db = engine
     config = ServiceConfig(poll_s=0.05, batch_size=8)
@@ -82,3 +85,46 @@ def test_queued_submissions_of_one_claim_are_checked_as_one_batch(engine: tuple[
             if v.status == "accepted":  # audited, so exportable
                 assert CheckResult.model_validate(row.result).environment is not None
     assert queue.counts()["done"] == len(PROOFS) and pool.processed == len(PROOFS)
+
+
+@pytest.mark.parametrize("wait_s", [0.0, 3.0])
+def test_a_burst_waits_for_its_batch(tmp_path: Path, wait_s: float) -> None:
+    """A worker that claimed a lone submission waits ``batch_wait_s`` for more of its claim:
+    a burst arriving just after it shares one batch instead of the first paying a compile of
+    its own. Without the wait, the first is checked alone. (Every proof is a ``sorry``, refused
+    by the real policy scan before Lean: the test is about who is checked with whom.)"""
+    root = tmp_path / "proj"
+    (root / "Formal").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("-- test\n")
+    db = Database(f"sqlite:///{tmp_path / 'service.db'}", create=False)
+    upgrade(db.engine)
+    METADATA.create_all(db.engine)
+    config = ServiceConfig(poll_s=0.05, batch_size=8, batch_wait_s=wait_s)
+    queue = JobQueue(db, lease_s=config.lease_s, max_attempts=config.max_attempts)
+    store = SubmissionStore(db, config, queue)
+    calls: list[int] = []
+    with Checker(make_settings(root, pool_size=1), warm=False, db=db) as checker:
+        def one(request: CheckRequest) -> CheckResult:
+            calls.append(1)
+            return checker.check(request)
+
+        def many(requests: list[CheckRequest]) -> list[CheckResult | SequentError]:
+            calls.append(len(requests))
+            return checker.check_batch(requests)
+
+        pool = WorkerPool(check=one, check_batch=many, queue=queue, store=store, config=config, threads=1)
+        pool.start()
+        try:
+            first = store.accept(claim(), "by\n  sorry -- 0", "agent", token_id=None, channel="http").id
+            deadline = time.monotonic() + 30
+            while queue.counts().get("running", 0) + queue.counts().get("done", 0) == 0:
+                assert time.monotonic() < deadline, "the worker never claimed the first submission"
+                time.sleep(0.01)
+            rest = [store.accept(claim(), f"by\n  sorry -- {i}", "agent", token_id=None, channel="http").id
+                    for i in range(1, 5)]
+            views = [store.wait(sid, 60) for sid in [first, *rest]]
+        finally:
+            pool.stop()
+    db.close()
+    assert all(v.status == "rejected" and v.reasons == (Reason.sorry,) for v in views)
+    assert calls == ([5] if wait_s else [1, 4])
