@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from pipeline.errors import EvidenceError
 from pipeline.evidence.models import PlotData
 
 
 def render(plot: PlotData, path: Path, *, subtitle: str = "") -> Path:
     """Draw ``plot`` into ``path`` (PNG); returns the path."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported on use (~0.5 s)
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(6.4, 4.0), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
