@@ -207,7 +207,7 @@ def main() -> None:
     ap.add_argument("--api", type=int, default=60, help="drafts for the API phase (0: skip)")
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
-                    help="measure a cold check with the full and the slim thread glue")
+                    help="measure a cold check: full glue with 4 threads, slim with 4, slim with 1")
     ap.add_argument("--state", type=Path, help="reuse this state folder (a built Formal/)")
     args = ap.parse_args()
     lean_home = Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
