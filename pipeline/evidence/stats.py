@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Literal, NamedTuple
 
-import numpy as np
+import numpy as np  # scipy.stats is imported where used: ~1 s that every CLI start paid
 
 from pipeline.evidence.models import ConfidenceInterval, FloatArray, Outcome
 
@@ -69,7 +69,7 @@ def proportion_ci(k: int, n: int, *, level: float = LEVEL,
     if n <= 0:
         raise ValueError("a proportion needs n > 0")
     scipy_method = {"clopper-pearson": "exact", "wilson": "wilson"}[method]
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level,
                                                        method=scipy_method)
     return ConfidenceInterval(low=float(ci.low), high=float(ci.high), level=level, method=method)
@@ -84,7 +84,7 @@ def proportion_sample_size(threshold: float, margin: float, *, level: float = LE
         raise ValueError("the detectable margin must lie in (0, 1)")
     p0 = min(max(threshold, 1e-6), 1 - 1e-6)
     p1 = min(max(p0 - margin if p0 - margin > 0 else p0 + margin, 1e-6), 1 - 1e-6)
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     z_a = float(stats.norm.ppf(0.5 + level / 2))
     z_b = float(stats.norm.ppf(power))
     n = ((z_a * math.sqrt(p0 * (1 - p0)) + z_b * math.sqrt(p1 * (1 - p1))) / margin) ** 2
@@ -121,7 +121,7 @@ def is_constant(x: FloatArray) -> bool:
 
 def t_interval(estimate: float, stderr: float, dof: int, *, level: float = LEVEL,
                method: str = "t") -> ConfidenceInterval:
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     half = float(stats.t.ppf(0.5 + level / 2, max(dof, 1))) * stderr
     return ConfidenceInterval(low=estimate - half, high=estimate + half, level=level,
                               method=method)
@@ -129,7 +129,7 @@ def t_interval(estimate: float, stderr: float, dof: int, *, level: float = LEVEL
 
 def z_interval(estimate: float, stderr: float, *, level: float = LEVEL,
                method: str = "normal") -> ConfidenceInterval:
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     half = float(stats.norm.ppf(0.5 + level / 2)) * stderr
     return ConfidenceInterval(low=estimate - half, high=estimate + half, level=level,
                               method=method)
@@ -183,7 +183,7 @@ def ljung_box(x: FloatArray, max_lag: int) -> tuple[float, float]:
     r = autocorrelations(x, max_lag)
     lags = np.arange(1, max_lag + 1)
     q = float(n * (n + 2) * np.sum(r**2 / (n - lags)))
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     return q, float(stats.chi2.sf(q, max_lag))
 
 
@@ -195,7 +195,7 @@ def dkw_epsilon(n: int, alpha: float) -> float:
 def ks_distance_ci(a: FloatArray, b: FloatArray, *, level: float = LEVEL
                    ) -> tuple[float, float, ConfidenceInterval]:
     """Two-sample KS distance, its p-value, and a DKW interval for the true sup-distance."""
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     res = stats.ks_2samp(a, b)
     d = float(res.statistic)
     alpha = (1 - level) / 2  # split between the two empirical CDFs
@@ -208,7 +208,7 @@ def ks_distance_ci(a: FloatArray, b: FloatArray, *, level: float = LEVEL
 def spearman_trend(x: FloatArray, *, level: float = LEVEL) -> tuple[float, float, ConfidenceInterval]:
     """Spearman ρ between position and value, its p-value and a Fisher-z interval."""
     n = x.shape[0]
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     res = stats.spearmanr(np.arange(n), x)
     rho = float(res.statistic)
     se = 1.06 / math.sqrt(max(n - 3, 1))  # Fieller et al. (1957) for Spearman's ρ
@@ -298,7 +298,7 @@ def seeds_needed(sd: FloatArray | float, gap: FloatArray | float, *, alpha: floa
     at level 1 − ``alpha``, Bonferroni over ``comparisons`` (e.g. logged steps), when one
     seed's value has standard deviation ``sd``: n = max ((z_α + z_β)·sd/gap)², at least 2.
     The one rule every check of an expectation over training noise uses."""
-    from scipy import stats  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats
     z_a = float(stats.norm.ppf(1 - alpha / (2 * max(comparisons, 1))))
     z_b = float(stats.norm.ppf(power))
     sd_a = np.atleast_1d(np.asarray(sd, dtype=float))

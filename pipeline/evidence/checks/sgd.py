@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+import numpy as np  # scipy.stats is imported where used: ~1 s that every CLI start paid
 
 from pipeline.evidence import stats
 from pipeline.evidence.checks import (
@@ -183,7 +183,7 @@ def bounded_second_moment(run: Run, ctx: Context) -> CheckOutcome:
     kind: Kind = "direct"
     not_covered = None
     if bound is not None:
-        from scipy import stats as sps  # imported on use: scipy.stats costs ~1 s at start-up
+        from scipy import stats as sps
         z = float(sps.norm.ppf(1 - 0.025 / N_BLOCKS))
         lows, highs = means - z * se, means + z * se
         per_block = [stats.decide(ConfidenceInterval(low=float(lo), high=float(hi),
@@ -524,7 +524,7 @@ def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
                    "seeds the power calculation needs", **common)
     sd = e.std(axis=0, ddof=1)
     se = sd / math.sqrt(seeds)
-    from scipy import stats as sps  # imported on use: scipy.stats costs ~1 s at start-up
+    from scipy import stats as sps
     t_q = float(sps.t.ppf(1 - alpha / (2 * k_steps), seeds - 1))
     lows, highs = (mean - t_q * se) / bound, (mean + t_q * se) / bound
     needed = stats.seeds_needed(sd, bound - mean, alpha=alpha, power=power,
