@@ -138,7 +138,7 @@ class EmbeddedBackend(Backend):
         return core_index_path(self.settings.lean_dir)
 
     def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
-        return embedded_command(self.install, workdir, self.settings.build_dir,
+        return embedded_command(self.install, workdir, self.settings.build_dir, threads=self.settings.lean_threads,
                                 resident_threads=max(1, self.settings.resident_threads))
 
     def pool_stats(self) -> dict[str, int]:

@@ -389,7 +389,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
 # Running the installed Lean
 
 
-def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *, threads: int = 1,
+def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *, threads: int,
                      resident_threads: int | None = None) -> tuple[list[str], dict[str, str]]:
     """Node under its permission model: read the library, runtime and built .oleans;
     write only the check's own folder. The patched glue mounts exactly these folders.

@@ -49,7 +49,7 @@ class WarmPool(Generic[W]):
         self._closed = False
         self._waiting = 0
         self._prestart = prestart
-        self.leases = 0
+        self._leases = 0
         self.started = 0
         self.failures = 0
         if prestart:
@@ -85,7 +85,7 @@ class WarmPool(Generic[W]):
     @contextmanager
     def lease(self, timeout_s: float) -> Iterator[W]:
         """A ready worker for one use; its replacement starts at once if it was the last
-        ready one, else when the lease ends."""
+        ready one, else when the lease ends (on demand: none for the pool's first lease)."""
         deadline = time.monotonic() + timeout_s
         while True:
             worker, deferred = self._take(deadline, timeout_s)
@@ -135,13 +135,13 @@ class WarmPool(Generic[W]):
                 self._waiting -= 1
             worker = self._free.pop(0)
             self._busy.add(id(worker))
-            replace = self._prestart or self.leases > 0
-            self.leases += 1
-            deferred = bool(self._free) or not replace
-            start_now = replace and not self._free and self._starting < self.size
-        if start_now:
+            replace = self._prestart or self._leases > 0  # on demand: from the second lease on
+            self._leases += 1
+            later = replace and bool(self._free)
+            now = replace and not self._free and self._starting < self.size
+        if now:
             self._spawn()
-        return worker, deferred and replace
+        return worker, later
 
     def stats(self) -> dict[str, int]:
         with self._cond:

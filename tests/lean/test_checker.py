@@ -163,7 +163,7 @@ settings.build_dir.mkdir(parents=True)
 (work / "Long.lean").write_text("".join(
     f"theorem t{i} (a b c : Nat) (h : a < b) (h2 : b < c) : a + {i} < c + {i} := by omega\\n"
     for i in range(1500)))
-cmd, env = embedded_command(load_install(settings), work, settings.build_dir)
+cmd, env = embedded_command(load_install(settings), work, settings.build_dir, threads=settings.lean_threads)
 proc = LeanProcess(cmd, workdir=work, env=env, warm=True, memory_mb=6144).start()
 assert proc.wait_ready(600)
 threading.Thread(target=proc.run, args=(["Long.lean"], 900), daemon=True).start()
