@@ -4,11 +4,14 @@ Layout under ``settings.lean_dir``::
 
     npm/            package.json + package-lock.json (integrity-pinned), node_modules/
     lib/            the unpacked .olean library (Init, Std, Lean, Lake)
-    runtime/        lean.js (patched copy of the glue), lean.wasm, launcher.js
+    runtime/        lean.js (patched copy of the glue), lean-thread.js (its slim copy, which the
+                    main thread and the wasm threads load), lean.wasm (patched copy of the
+                    module), launcher.js
     install.json    manifest: versions and hashes (see EmbeddedInstall)
 
-The glue is patched, never the package: each patch must match the upstream text exactly
-once, or the install fails loudly (the upstream changed and the patch must be reviewed).
+The glue and the module are patched as copies, never in the package: each patch must match the
+upstream text (or bytes) exactly once, or the install fails loudly (the upstream changed and the
+patch must be reviewed).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -108,6 +112,17 @@ GLUE_PATCHES: tuple[GluePatch, ...] = (
         why="the TTY writer flushes only at a newline; an LSP body ends without one",
     ),
     GluePatch(
+        name="proxied-call-clock",
+        old="__emscripten_receive_on_main_thread_js=(funcIndex,emAsmAddr,callingThread,numCallArgs,args)=>{",
+        new=(
+            "__emscripten_receive_on_main_thread_js=(funcIndex,emAsmAddr,callingThread,numCallArgs,args)=>{"
+            "globalThis.SEQUENT_PROXIED_AT=Date.now();"
+        ),
+        why="the launcher's stdin reader waits in short slices only while the threads' system "
+            "calls are coming (each waits for the main thread's next slice), and in 1 ms slices "
+            "when the worker is idle",
+    ),
+    GluePatch(
         name="mimalloc-thread-done",
         old="var result=getWasmTableEntry(ptr)(arg);function finish(result){",
         new="var result=getWasmTableEntry(ptr)(arg);try{_mi_thread_done()}catch(e){}function finish(result){",
@@ -116,13 +131,70 @@ GLUE_PATCHES: tuple[GluePatch, ...] = (
     ),
 )
 
-SLIM_VERSION = "1"
-"""Bumped whenever :func:`slim_thread_glue` changes what it writes."""
+class WasmPatch(Frozen):
+    """Bytes of the module's code section (hex), replaced by bytes of the same length."""
+
+    name: str
+    old: str
+    new: str
+    why: str
+
+
+def _f64_const(value: float) -> str:
+    """The wasm instruction ``f64.const value``, as hex."""
+    return "44" + struct.pack("<d", value).hex()
+
+
+MAIN_WAIT_SLICE_MS = 0.05
+"""How long the main thread sleeps at a time while it waits on a lock or a task (upstream 1 ms)."""
+
+_SLICE_WHY = (
+    "the main thread (which owns the file system) runs the wasm threads' proxied system calls "
+    "only between the slices of its waits; at 1 ms a slice, the ~4,600 calls of importing Init "
+    "took ~3.7 s of a check (docs/performance.md); the select is musl's "
+    "`is_runtime_thread ? 1 : 100`, so other threads keep their 100 ms"
+)
+WASM_PATCHES: tuple[WasmPatch, ...] = (
+    WasmPatch(
+        name="main-wait-slice:__timedwait_cp",
+        old=_f64_const(1.0) + _f64_const(100.0) + "20021b",  # local.get 2; select
+        new=_f64_const(MAIN_WAIT_SLICE_MS) + _f64_const(100.0) + "20021b",
+        why=_SLICE_WHY,
+    ),
+    WasmPatch(
+        name="main-wait-slice:__wait",
+        old=_f64_const(1.0) + _f64_const(100.0) + "20031b",  # local.get 3; select
+        new=_f64_const(MAIN_WAIT_SLICE_MS) + _f64_const(100.0) + "20031b",
+        why=_SLICE_WHY,
+    ),
+)
+
+
+def apply_wasm_patches(module: bytes) -> bytes:
+    """Apply every module patch, failing loudly if its upstream bytes do not occur once."""
+    for patch in WASM_PATCHES:
+        old, new = bytes.fromhex(patch.old), bytes.fromhex(patch.new)
+        if len(old) != len(new):
+            raise EnvironmentError_(f"wasm patch {patch.name!r} changes the module's length")
+        count = module.count(old)
+        if count != 1:
+            raise EnvironmentError_(
+                f"wasm patch {patch.name!r} expected its upstream bytes exactly once in lean.wasm, "
+                f"found them {count} times: the {LEAN_PACKAGE} package changed; review the patch "
+                f"({patch.why})"
+            )
+        module = module.replace(old, new)
+    return module
+
+
+SLIM_VERSION = "2"
+"""Bumped whenever :func:`slim_glue` changes what it writes."""
 
 
 def patch_set_digest() -> str:
-    """Identifies the glue files derived by this package: every patch and the slimming."""
-    payload = json.dumps([[p.name, p.old, p.new] for p in GLUE_PATCHES] + [SLIM_VERSION])
+    """Identifies the runtime files derived by this package: every patch and the slimming."""
+    patches = [[p.name, p.old, p.new] for p in GLUE_PATCHES] + [[p.name, p.old, p.new] for p in WASM_PATCHES]
+    payload = json.dumps([*patches, SLIM_VERSION])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -131,19 +203,25 @@ _EXPORTS_DECL = "var _main,_lean_main,"
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
 
-def slim_thread_glue(source: str) -> str:
-    """The glue for wasm threads without the ~200k export assignments nothing reads.
+def _launcher_reads() -> frozenset[str]:
+    """The exports the launcher reads from ``Module`` (``Module._fflush``, ...)."""
+    return frozenset(re.findall(r"Module\.(_\w+)", _packaged("launcher.js").decode()))
 
-    Every thread (a Node worker) loads and runs the glue; ``assignWasmExports`` alone is most of
-    its 89 MB. An assignment is kept when the rest of the glue mentions its name (``dlsym`` reads
-    the module's export table, not these variables). Fails loudly when the glue's layout is not
+
+def slim_glue(source: str, keep: frozenset[str] = frozenset()) -> str:
+    """The glue without the ~200k export assignments nothing reads.
+
+    The main thread and every wasm thread (a Node worker) load and run the glue;
+    ``assignWasmExports`` alone is most of its 89 MB. An assignment is kept when the rest of the
+    glue mentions its name (``dlsym`` reads the module's export table, not these variables) or
+    when it is in ``keep`` (what the launcher reads). Fails loudly when the glue's layout is not
     the one this was written for.
     """
     for marker in (_EXPORTS_FN, _EXPORTS_DECL):
         if source.count(marker) != 1:
             raise EnvironmentError_(
                 f"slimming the thread glue expected {marker!r} exactly once in lean.js, found it "
-                f"{source.count(marker)} times: the {LEAN_PACKAGE} package changed; review slim_thread_glue"
+                f"{source.count(marker)} times: the {LEAN_PACKAGE} package changed; review slim_glue"
             )
     start = source.index(_EXPORTS_FN)
     end = source.index("}", start + len(_EXPORTS_FN))
@@ -152,7 +230,7 @@ def slim_thread_glue(source: str) -> str:
     vend = source.index(";", vstart)
     declared = source[vstart + 4:vend].split(",")
     rest = source[:vstart] + source[vend:start] + source[end:]
-    used = set(_IDENT.findall(rest))
+    used = set(_IDENT.findall(rest)) | keep
     kept = []
     for statement in body.split(";"):
         if not statement:
@@ -162,8 +240,10 @@ def slim_thread_glue(source: str) -> str:
             kept.append(statement)
     kept_names = {st.split("=", 1)[0] for st in kept}
     decl = [n for n in declared if n in kept_names or n in used]
-    if not kept or ("_mi_thread_done" in used and "_mi_thread_done" not in kept_names):
-        raise EnvironmentError_("slimming the thread glue kept too little; review slim_thread_glue")
+    exported = {st.split("=", 1)[0] for st in body.split(";") if st}
+    lost = sorted(n for n in (keep | {"_mi_thread_done"}) & exported if n not in kept_names)
+    if not kept or lost:
+        raise EnvironmentError_(f"slimming the glue kept too little ({', '.join(lost)}); review slim_glue")
     return (source[:vstart] + "var " + ",".join(decl) + source[vend:start]
             + _EXPORTS_FN + ";".join(kept) + ";" + source[end:])
 
@@ -181,7 +261,8 @@ class EmbeddedInstall(Frozen):
     lock_sha256: str
     glue_sha256: str
     thread_glue: Path | None = None
-    """The slim glue that wasm threads load (see :func:`slim_thread_glue`)."""
+    """The slim glue that the main thread and the wasm threads load (see :func:`slim_glue`);
+    ``glue`` is the whole patched glue it was derived from."""
     patch_set: str = ""
     """:func:`patch_set_digest` of the package that derived ``glue`` and ``thread_glue``."""
 
@@ -239,35 +320,42 @@ def load_install(settings: Settings) -> EmbeddedInstall:
     return install
 
 
-def _package_glue(root: Path) -> Path:
-    return root / "npm" / "node_modules" / LEAN_PACKAGE / "lean.js"
+def _package(root: Path) -> Path:
+    return root / "npm" / "node_modules" / LEAN_PACKAGE
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, content: str | bytes) -> None:
+    """Replace ``path`` by a new file (never writes into the old one, which may be a hard link
+    into the npm package)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    if isinstance(content, bytes):
+        tmp.write_bytes(content)
+    else:
+        tmp.write_text(content, encoding="utf-8")
     os.replace(tmp, path)
 
 
-def derive_glue(package_glue: Path, runtime: Path) -> tuple[Path, Path]:
-    """Write the patched glue and the slim thread glue into ``runtime`` (atomically)."""
-    patched = apply_patches(package_glue.read_text(encoding="utf-8"))
+def derive_runtime(package: Path, runtime: Path) -> tuple[Path, Path]:
+    """Write the patched glue, the slim thread glue and the patched module from the npm
+    package folder ``package`` into ``runtime`` (atomically); return the two glue files."""
+    patched = apply_patches((package / "lean.js").read_text(encoding="utf-8"))
     glue, thread_glue = runtime / "lean.js", runtime / "lean-thread.js"
     _write_atomic(glue, patched)
-    _write_atomic(thread_glue, slim_thread_glue(patched))
+    _write_atomic(thread_glue, slim_glue(patched, keep=_launcher_reads()))
+    _write_atomic(runtime / "lean.wasm", apply_wasm_patches((package / "lean.wasm").read_bytes()))
     return glue, thread_glue
 
 
 def _rederive(install: EmbeddedInstall, manifest: Path) -> EmbeddedInstall:
-    """This package's glue patches changed since the install: derive the glue files again from
-    the installed package (seconds; no download), and record it in the manifest."""
-    package_glue = _package_glue(install.root)
-    if not package_glue.is_file():
+    """This package's runtime patches changed since the install: derive the runtime files again
+    from the installed package (seconds; no download), and record it in the manifest."""
+    package = _package(install.root)
+    if not (package / "lean.js").is_file() or not (package / "lean.wasm").is_file():
         raise EnvironmentError_(
-            "the embedded Lean install predates this version's glue patches and its package is "
+            "the embedded Lean install predates this version's runtime patches and its package is "
             "gone; rerun `sequent lean install --force`"
         )
-    glue, thread_glue = derive_glue(package_glue, install.runtime)
+    glue, thread_glue = derive_runtime(package, install.runtime)
     updated = install.model_copy(update={
         "glue": glue, "thread_glue": thread_glue, "patch_set": patch_set_digest(),
         "glue_sha256": _sha256_file(glue),
@@ -331,14 +419,6 @@ def _unpack_library(archive: Path, lib: Path, log: Callable[[str], None]) -> Non
     tmp.rename(lib)
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    dst.unlink(missing_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def install(settings: Settings, *, force: bool = False, log: Callable[[str], None] = print) -> EmbeddedInstall:
     """Install (or repair) the embedded Lean and verify it by checking a one-line theorem."""
     root = settings.lean_dir
@@ -361,8 +441,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
 
     runtime = root / "runtime"
     runtime.mkdir(parents=True, exist_ok=True)
-    glue, thread_glue = derive_glue(pkg / "lean.js", runtime)
-    _link_or_copy(pkg / "lean.wasm", runtime / "lean.wasm")
+    glue, thread_glue = derive_runtime(pkg, runtime)
     launcher = runtime / "launcher.js"
     _refresh_launcher(launcher)
 
@@ -407,7 +486,7 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *
         *[f"--allow-fs-read={p}" for p in [*readable, *extra_read]],
         f"--allow-fs-write={workdir}",
         str(install.launcher),
-        str(install.glue),
+        str(install.thread_glue or install.glue),
     ]
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -421,6 +500,7 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *
     if resident_threads:
         cmd += ["--worker", "-Dserver.reportDelayMs=0"]
         env["SEQUENT_RESIDENT"] = "1"
+        env["SEQUENT_WAIT_SLICE_MS"] = str(MAIN_WAIT_SLICE_MS)
         env["SEQUENT_THREAD_POOL"] = str(resident_threads)
     return cmd, env
 
@@ -463,14 +543,18 @@ def describe(install_: EmbeddedInstall) -> dict[str, str]:
 
 __all__ = [
     "GLUE_PATCHES",
+    "MAIN_WAIT_SLICE_MS",
+    "WASM_PATCHES",
     "EmbeddedInstall",
+    "WasmPatch",
     "apply_patches",
-    "derive_glue",
+    "apply_wasm_patches",
+    "derive_runtime",
     "embedded_command",
     "install",
     "load_install",
     "patch_set_digest",
     "read_version",
-    "slim_thread_glue",
+    "slim_glue",
     "verify_install",
 ]

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.errors import EnvironmentError_, InputError, NoWorkerAvailable
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
-from pipeline.lean.install import GLUE_PATCHES, apply_patches
+from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
 from pipeline.lean.interpret import parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
 from pipeline.lean.policy import scan
@@ -47,6 +47,22 @@ def test_glue_patches_fail_loudly_when_upstream_changes() -> None:
     assert all(p.new in patched for p in GLUE_PATCHES)
     with pytest.raises(EnvironmentError_, match="dlsym-index"):
         apply_patches(text.replace(GLUE_PATCHES[0].old, ""))
+
+
+def test_module_patches_change_only_their_bytes_and_fail_loudly() -> None:
+    filler = bytes(range(256))
+    module = filler + filler.join(bytes.fromhex(p.old) for p in WASM_PATCHES) + filler
+    patched = apply_wasm_patches(module)
+    assert len(patched) == len(module)
+    assert patched == filler + filler.join(bytes.fromhex(p.new) for p in WASM_PATCHES) + filler
+    for patch in WASM_PATCHES:
+        # the main thread's slice shrinks; the other threads' 100 ms stays
+        assert patch.old[:18] == "44000000000000f03f" and patch.new[:18] != patch.old[:18]
+        assert patch.old[18:] == patch.new[18:]
+        with pytest.raises(EnvironmentError_, match=patch.name):
+            apply_wasm_patches(module.replace(bytes.fromhex(patch.old), b""))
+        with pytest.raises(EnvironmentError_, match=patch.name):  # twice is as wrong as never
+            apply_wasm_patches(module + bytes.fromhex(patch.old))
 
 
 def _m(name: str, *deps: str) -> ModuleSource:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipeline.errors import EnvironmentError_
-from pipeline.lean.install import GLUE_PATCHES, apply_patches, patch_set_digest, slim_thread_glue
+from pipeline.lean.install import GLUE_PATCHES, apply_patches, patch_set_digest, slim_glue
 from pipeline.lean.lsp import Deframer, frame
 from pipeline.lean.models import Severity
 from pipeline.lean.resident import split_header, to_message
@@ -79,19 +79,22 @@ def _glue(extra_exports: int) -> str:
             + "".join(f"function keep{i}(){{return {i}}}" for i in range(12)))
 
 
-def test_slim_thread_glue_drops_unused_exports_only() -> None:
+def test_slim_glue_drops_unused_exports_only() -> None:
     src = _glue(500)
-    slim = slim_thread_glue(src)
+    slim = slim_glue(src)
     assert len(slim) < len(src) / 3
     assert '_used_elsewhere=Module["_used_elsewhere"]' in slim
     assert '_mi_thread_done=Module["_mi_thread_done"]' in slim
     assert "_unused7" not in slim
     assert slim.count("function assignWasmExports(wasmExports){") == 1
+    # what the launcher reads from Module stays, though the glue itself never mentions it
+    kept = slim_glue(src, keep=frozenset({"_unused7"}))
+    assert '_unused7=Module["_unused7"]' in kept and "_unused8" not in kept
 
 
-def test_slim_thread_glue_fails_loudly_on_another_layout() -> None:
+def test_slim_glue_fails_loudly_on_another_layout() -> None:
     with pytest.raises(EnvironmentError_, match="assignWasmExports"):
-        slim_thread_glue(_glue(5).replace("function assignWasmExports(wasmExports){", "function other(w){"))
+        slim_glue(_glue(5).replace("function assignWasmExports(wasmExports){", "function other(w){"))
 
 
 def test_hover_constant_names_only_the_constant_written() -> None:

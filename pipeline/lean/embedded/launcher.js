@@ -12,7 +12,8 @@
 // over stdin/stdout for the life of the process. The main thread then sits in Lean's stdin
 // read while every wasm thread's system calls (stdout writes, .olean reads, thread creation)
 // are proxied to it, so the launcher (through the glue's SEQUENT_READ/SEQUENT_WRITE hooks):
-//   * reads stdin non-blocking and, while no byte is there, runs the proxied-call queue;
+//   * reads stdin non-blocking and, while no byte is there, runs the proxied-call queue (in
+//     SEQUENT_WAIT_SLICE_MS slices while the threads' calls are coming, else 1 ms);
 //   * writes stdout raw (the TTY writer flushes only at a newline; an LSP body has none);
 //   * delivers the threads' exit notices synchronously (the glue expects Node's event loop,
 //     which never runs while Lean's main runs), so that exited threads are reused;
@@ -22,8 +23,9 @@
 // Needs --allow-worker under Node's permission model (for the parent watcher and wasm threads).
 //
 // Environment: SEQUENT_MOUNTS (':'-separated host folders the wasm file system may see; the
-// patched glue mounts exactly these, nothing else), LEAN_PATH, SEQUENT_THREAD_GLUE (the slim
-// glue the wasm threads load; default: the full glue), SEQUENT_RESIDENT, SEQUENT_THREAD_POOL.
+// patched glue mounts exactly these, nothing else), LEAN_PATH, SEQUENT_THREAD_GLUE (the glue
+// the wasm threads load: the slim glue, which the main thread was given as GLUE.js too),
+// SEQUENT_RESIDENT, SEQUENT_THREAD_POOL, SEQUENT_WAIT_SLICE_MS.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -43,6 +45,7 @@ const direct = process.argv.slice(3);
 globalThis.SEQUENT_MOUNTS = (process.env.SEQUENT_MOUNTS || '').split(':').filter(Boolean);
 const resident = process.env.SEQUENT_RESIDENT === '1';
 if (process.env.SEQUENT_THREAD_POOL) globalThis.SEQUENT_THREAD_POOL = Number(process.env.SEQUENT_THREAD_POOL);
+const waitSliceMs = Number(process.env.SEQUENT_WAIT_SLICE_MS || 1);
 
 function readRequestLine() {
   const chunks = [];
@@ -103,7 +106,9 @@ if (resident) {
       } catch (e) {
         if (e.code !== 'EAGAIN') throw e;
         pump();
-        Atomics.wait(sleeper, 0, 0, 1);
+        // While Lean's threads are working (a proxied call ran in the last 100 ms), each of
+        // their system calls waits for this loop's next turn: short slices. Idle: 1 ms.
+        Atomics.wait(sleeper, 0, 0, Date.now() - (globalThis.SEQUENT_PROXIED_AT || 0) < 100 ? waitSliceMs : 1);
         continue;
       }
       if (n === 0) eof = true;
