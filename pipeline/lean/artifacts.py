@@ -7,15 +7,20 @@ the build folder. The caller audits the copied environment again before using it
 never skips the compiled-environment audit, only Lean's elaboration.
 
 Only accepted builds are stored. Entries are written to a temporary folder and renamed into
-place, so concurrent builds never see half an entry.
+place, so concurrent builds never see half an entry; a builder holds the key's lock
+(:meth:`ArtifactCache.claim`) from looking the module up until it stored it, so that two
+checkouts building the same module at once compile it once (the second waits, then copies).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.lean.checker import OUTPUT_SUFFIXES, keep_parts
@@ -36,6 +41,18 @@ class ArtifactCache:
 
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
+
+    @contextmanager
+    def claim(self, key: str) -> Iterator[None]:
+        """This machine's lock on one key, across processes (``flock``)."""
+        path = self.root / "locks" / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def restore(self, key: str, olean_out: Path) -> CheckResult | None:
         """Copy a stored build to ``olean_out`` (and its other parts) and return its verdict."""

@@ -142,14 +142,16 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
                                skipped_reason=f"not built: its import {blocked[0]} failed")
         text = (settings.project_root / mod.path).read_text(encoding="utf-8")
         olean = olean_path(settings, name)
-        key = ArtifactCache.key(name, checker.module_key(name, text)) if artifacts else ""
-        if artifacts is not None:
-            restored = _restore(artifacts, key, checker, text, olean)
-            if restored is not None:
-                return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=restored)
-        result = checker.compile_module(name, text, olean)
-        if artifacts is not None and result.accepted:
-            artifacts.store(key, olean, result)
+        if artifacts is None:
+            return ModuleBuild(module=name, path=mod.path, up_to_date=False,
+                               result=checker.compile_module(name, text, olean))
+        key = ArtifactCache.key(name, checker.module_key(name, text))
+        with artifacts.claim(key):  # another checkout building it now: wait, then copy
+            result = _restore(artifacts, key, checker, text, olean)
+            if result is None:
+                result = checker.compile_module(name, text, olean)
+                if result.accepted:
+                    artifacts.store(key, olean, result)
         return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
 
     with ThreadPoolExecutor(max_workers=workers) as ex:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
-from pipeline.lean.build import build_project, olean_path
+from pipeline.lean.build import BuildReport, build_project, olean_path
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
@@ -109,6 +110,32 @@ def test_a_second_checkout_copies_the_builds_and_audits_them_again(tmp_path: Pat
         ok = checker.check_source(AGAIN, ["Formal.Uses"])
     # the same input in another checkout: the verdict is the first checkout's, from the store
     assert ok.accepted and ok.cached and ok.cache_key == fresh.cache_key
+
+
+def test_two_checkouts_building_at_once_compile_each_module_once(tmp_path: Path) -> None:
+    store = tmp_path / "artifacts"
+    checkouts = [_checkout(tmp_path / name, store) for name in ("a", "b")]
+    reports: dict[Path, BuildReport] = {}
+    errors: list[BaseException] = []
+
+    def build(settings: Settings) -> None:
+        try:
+            with Checker(settings) as checker:
+                reports[settings.project_root] = build_project(settings, checker)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(s,)) for s in checkouts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(reports) == 2
+    for module in ("Formal.Basic", "Formal.Uses"):
+        results = [next(m.result for m in r.modules if m.module == module) for r in reports.values()]
+        assert all(r is not None and r.accepted and r.environment is not None for r in results)
+        # one checkout ran Lean; the other waited for it and copied (and audited) its build
+        assert sorted(bool(r and r.cached) for r in results) == [False, True], module
 
 
 def test_a_tampered_artifact_fails_the_audit_and_is_compiled_again(tmp_path: Path) -> None:
