@@ -148,26 +148,21 @@ def _f64_const(value: float) -> str:
 MAIN_WAIT_SLICE_MS = 0.05
 """How long the main thread sleeps at a time while it waits on a lock or a task (upstream 1 ms)."""
 
-_SLICE_WHY = (
-    "the main thread (which owns the file system) runs the wasm threads' proxied system calls "
-    "only between the slices of its waits; at 1 ms a slice, the ~4,600 calls of importing Init "
-    "took ~3.7 s of a check (docs/performance.md); the select is musl's "
-    "`is_runtime_thread ? 1 : 100`, so other threads keep their 100 ms"
-)
-WASM_PATCHES: tuple[WasmPatch, ...] = (
-    WasmPatch(
-        name="main-wait-slice:__timedwait_cp",
-        old=_f64_const(1.0) + _f64_const(100.0) + "20021b",  # local.get 2; select
-        new=_f64_const(MAIN_WAIT_SLICE_MS) + _f64_const(100.0) + "20021b",
-        why=_SLICE_WHY,
-    ),
-    WasmPatch(
-        name="main-wait-slice:__wait",
-        old=_f64_const(1.0) + _f64_const(100.0) + "20031b",  # local.get 3; select
-        new=_f64_const(MAIN_WAIT_SLICE_MS) + _f64_const(100.0) + "20031b",
-        why=_SLICE_WHY,
-    ),
-)
+def _main_wait_slice(function: str, local: int) -> WasmPatch:
+    """musl's ``is_runtime_thread ? 1 : 100`` (ms) in ``function``, whose flag is local ``local``:
+    the main thread's slice becomes :data:`MAIN_WAIT_SLICE_MS`, the other threads keep 100 ms."""
+    select = f"20{local:02x}1b"  # local.get <local>; select
+    return WasmPatch(
+        name=f"main-wait-slice:{function}",
+        old=_f64_const(1.0) + _f64_const(100.0) + select,
+        new=_f64_const(MAIN_WAIT_SLICE_MS) + _f64_const(100.0) + select,
+        why="the main thread (which owns the file system) runs the wasm threads' proxied system "
+            "calls only between the slices of its waits; at 1 ms a slice, the ~4,600 calls of "
+            "importing Init took ~3.7 s of a check (docs/performance.md)",
+    )
+
+
+WASM_PATCHES: tuple[WasmPatch, ...] = (_main_wait_slice("__timedwait_cp", 2), _main_wait_slice("__wait", 3))
 
 
 def apply_wasm_patches(module: bytes) -> bytes:
