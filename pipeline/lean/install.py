@@ -226,16 +226,16 @@ def slim_glue(source: str, keep: frozenset[str] = frozenset()) -> str:
     declared = source[vstart + 4:vend].split(",")
     rest = source[:vstart] + source[vend:start] + source[end:]
     used = set(_IDENT.findall(rest)) | keep
-    kept = []
+    kept, kept_names, exported = [], set(), set()
     for statement in body.split(";"):
         if not statement:
             continue
         name = statement.split("=", 1)[0]
+        exported.add(name)
         if name in used or not _IDENT.fullmatch(name):
             kept.append(statement)
-    kept_names = {st.split("=", 1)[0] for st in kept}
+            kept_names.add(name)
     decl = [n for n in declared if n in kept_names or n in used]
-    exported = {st.split("=", 1)[0] for st in body.split(";") if st}
     lost = sorted(n for n in (keep | {"_mi_thread_done"}) & exported if n not in kept_names)
     if not kept or lost:
         raise EnvironmentError_(f"slimming the glue kept too little ({', '.join(lost)}); review slim_glue")
@@ -331,8 +331,8 @@ def _write_atomic(path: Path, content: str | bytes) -> None:
 
 
 def derive_runtime(package: Path, runtime: Path) -> tuple[Path, Path]:
-    """Write the patched glue, the slim thread glue and the patched module from the npm
-    package folder ``package`` into ``runtime`` (atomically); return the two glue files."""
+    """Write the patched glue, the slim glue and the patched module from the npm package
+    folder ``package`` into ``runtime`` (atomically); return the two glue files."""
     patched = apply_patches((package / "lean.js").read_text(encoding="utf-8"))
     glue, thread_glue = runtime / "lean.js", runtime / "lean-thread.js"
     _write_atomic(glue, patched)
@@ -490,8 +490,6 @@ def embedded_command(install: EmbeddedInstall, workdir: Path, build_dir: Path, *
         "SEQUENT_MOUNTS": ":".join(str(p) for p in readable),
         "SEQUENT_THREAD_POOL": str(max(1, threads)),
     }
-    if install.thread_glue is not None:
-        env["SEQUENT_THREAD_GLUE"] = str(install.thread_glue)
     if resident_threads:
         cmd += ["--worker", "-Dserver.reportDelayMs=0"]
         env["SEQUENT_RESIDENT"] = "1"

@@ -23,9 +23,9 @@
 // Needs --allow-worker under Node's permission model (for the parent watcher and wasm threads).
 //
 // Environment: SEQUENT_MOUNTS (':'-separated host folders the wasm file system may see; the
-// patched glue mounts exactly these, nothing else), LEAN_PATH, SEQUENT_THREAD_GLUE (the glue
-// the wasm threads load: the slim glue, which the main thread was given as GLUE.js too),
-// SEQUENT_RESIDENT, SEQUENT_THREAD_POOL, SEQUENT_WAIT_SLICE_MS.
+// patched glue mounts exactly these, nothing else), LEAN_PATH, SEQUENT_RESIDENT,
+// SEQUENT_THREAD_POOL, SEQUENT_WAIT_SLICE_MS. The wasm threads load GLUE.js too (the glue's
+// default script for its threads is the file it was evaluated as).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -137,7 +137,6 @@ if (resident) {
 const started = Date.now();
 const Module = {
   noInitialRun: true,
-  ...(process.env.SEQUENT_THREAD_GLUE ? { mainScriptUrlOrBlob: process.env.SEQUENT_THREAD_GLUE } : {}),
   onRuntimeInitialized() {
     let args = direct;
     if (resident) {
