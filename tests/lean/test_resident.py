@@ -3,9 +3,8 @@ re-checks in one worker with the right verdicts (accepted, error, sorry, timeout
 memory, goal states, timeout, a worker killed in the middle of a check, a worker whose parent
 is SIGKILLed, a header change.
 
-Worker starts are the expensive part (~10-15 s each on an idle 2-core machine): the timeouts
-in the loop, the timeout test and the kill each cost one, the header change two, the parent
-test one.
+Worker starts are the expensive part (~10 s each on an idle 2-core machine): the timeout in
+the loop and the kill each cost one, the header change two, the parent test one.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ from tests.conftest import make_settings, needs_lean
 pytestmark = [pytest.mark.lean, needs_lean]
 
 RECHECKS = 200
-TIMEOUT_AT = (120, 160)
-"""Re-checks that run past their deadline (the worker is killed and replaced)."""
+TIMEOUT_AT = (120,)
+"""Re-checks that run past their deadline (the worker is killed, not returned, and replaced)."""
 TOOLING = Policy(trusted_tooling=True)
 # (expected reasons, template, policy): every verdict kind the iteration path reports
 CASES: list[tuple[tuple[Reason, ...], str, Policy]] = [
@@ -65,8 +64,9 @@ def _diagnose(checker: Checker, source: str, policy: Policy = PLAIN, timeout_s: 
 
 
 def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
-    """200 consecutive re-checks (accepted, error, sorry and two timeouts): the right verdict
-    each time, memory flat within each worker's life."""
+    """200 consecutive re-checks (accepted, error, sorry and a timeout): the right verdict
+    each time, a timed-out worker killed and the next check served by a fresh one, memory flat
+    within each worker's life."""
     pool = checker.resident()
     before = pool.stats()
     latencies: list[float] = []
@@ -75,6 +75,7 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
         if i in TIMEOUT_AT:
             result = _diagnose(checker, SLOW, TOOLING, timeout_s=3.0)
             assert result.reasons == (Reason.timeout,), (i, result.diagnostics())
+            assert pool.stats().workers == 0  # killed, not returned to the pool
             continue
         reasons, template, policy = CASES[i % len(CASES)]
         started = time.monotonic()
@@ -156,17 +157,6 @@ def test_trace_gives_goals_before_and_after_each_step(checker: Checker) -> None:
     # premises: the constants the step names, by their full names; hypotheses (hb, a) are not
     assert last.premises == ("Nat.lt_of_lt_of_le", "Nat.le_refl"), last.premises
     assert subst.premises == () and first.premises == ()
-
-
-def test_timeout_kills_the_worker_and_the_pool_recovers(checker: Checker) -> None:
-    pool = checker.resident()
-    before = pool.stats()
-    result = _diagnose(checker, SLOW, TOOLING, timeout_s=3.0)
-    assert result.reasons == (Reason.timeout,), result.diagnostics()
-    assert pool.stats().workers == 0  # killed, not returned to the pool
-    ok = _diagnose(checker, "theorem after_timeout : 1 + 1 = 2 := rfl\n")
-    assert ok.accepted, ok.diagnostics()
-    assert pool.stats().started > before.started  # a fresh worker
 
 
 def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
