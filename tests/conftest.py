@@ -35,6 +35,13 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_STORE] = store
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ``heavy`` files first, each in collection order: the test processes take whole files
+    in this order, so the files of minutes start early and the short ones fill in around them
+    (taken by test count, a one-test file of minutes went last and ran alone)."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     store = config.stash.get(_STORE, None)
     if store is not None:

@@ -20,7 +20,7 @@ from pipeline.settings import Settings
 from tests.claims.fixtures import BuiltLibrary, ProjectFactory, copy_sources, edit, project_settings
 from tests.conftest import needs_lean
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

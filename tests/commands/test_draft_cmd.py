@@ -15,6 +15,8 @@ from pipeline.agents.providers.replay import PACKAGED_RECORDINGS
 from tests.agents.toy import ARGUMENT, make_toy_project, write_recording
 from tests.conftest import REPO, lean_env, needs_lean
 
+pytestmark = pytest.mark.heavy
+
 
 def sequent(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items()

@@ -24,7 +24,7 @@ WALKTHROUGHS = ("walkthrough-mathematician.md", "walkthrough-agent-author.md", "
 PROJECT_FILES = ("Formal", "Formal.lean", "claims", "lakefile.lean", "lean-toolchain", ".github",
                  ".gitignore", "README.md", "pyproject.toml")
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 
 def environment(home: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from pipeline.evidence.evaluate import run_check
 from pipeline.evidence.models import Run
 from pipeline.evidence.runs import load_run
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.heavy]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from pipeline.gate.runner import GateOptions, run_gate
 from pipeline.settings import Settings
 from tests.conftest import lean_home, needs_lean
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 FIXTURE = Path(__file__).parent / "fixture_project"
 BASIC = "Formal/Basic.lean"

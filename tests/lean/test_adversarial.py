@@ -16,7 +16,7 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, EnvironmentAudit, Policy, Reason
 from tests.conftest import make_settings, needs_lean
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 
 @dataclass(frozen=True)

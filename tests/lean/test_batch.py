@@ -34,6 +34,8 @@ from pipeline.lean.models import CheckRequest, CheckResult, Message, Policy, Rea
 from pipeline.store.db import Database
 from tests.conftest import make_settings, needs_lean
 
+pytestmark = pytest.mark.heavy
+
 MINI = """module
 
 public section

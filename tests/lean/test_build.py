@@ -12,7 +12,7 @@ from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 BASIC = """module
 public section

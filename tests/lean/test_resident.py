@@ -24,7 +24,7 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult, Policy, Reason, Verdict
 from tests.conftest import make_settings, needs_lean
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 RECHECKS = 200
 TIMEOUT_AT = (120,)

@@ -15,7 +15,7 @@ from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import Live, new_token, start_live, with_db
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from tests.service.fixtures import with_db
 from tests.service.process import CLI, service_env
 from tests.service.test_mcp import _structured
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 REVIEWED = "debate_equilibrium"  # the claim with a packaged recording
 

@@ -1,6 +1,8 @@
 """Schemathesis against the live server's /openapi.json: no input makes it answer 5xx.
 
-Bounded: few examples per operation, a time budget, a token limited to a few writes a minute
+Bounded: few examples per operation, a time budget (120 s: every operation is reached and the
+stateful phase runs; at 240 s the test was the suite's most expensive, ~250 s of CPU), a
+token limited to a few writes a minute
 (so only a handful of generated drafts reach Lean; the rest get 4xx, 429 included), and a
 0.1 s cap on ``GET /v1/submissions/{id}?wait=`` (the long poll is clamped, not refused, so the
 generated values still exercise it; at the default 60 s the long polls took ~190 s of the
@@ -13,14 +15,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
+import httpx
 import pytest
 
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import Live, new_token, start_live, with_db
 
-pytestmark = [pytest.mark.lean, needs_lean]
+pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def test_no_generated_request_gets_a_server_error(fuzzed: Live, tmp_path: Path) 
         sys.executable, "-m", "schemathesis.cli", "run", f"{fuzzed.url}/openapi.json",
         "--checks", "not_a_server_error",
         "--max-examples", "12",
-        "--max-time", "240",
+        "--max-time", "120",
         "--seed", "7",
         "--request-timeout", "120",
         "--header", f"Authorization: Bearer {secret}",
@@ -49,4 +53,11 @@ def test_no_generated_request_gets_a_server_error(fuzzed: Live, tmp_path: Path) 
     tail = run.stdout[-6000:] + run.stderr[-2000:]
     assert run.returncode == 0, f"{tail}\n--- server log ---\n{fuzzed.server.log()}"
     assert "Test cases" in run.stdout and "passed" in run.stdout
+    # the budget reached every operation of the schema, and the stateful phase ran
+    (report,) = (tmp_path / "report").glob("*.xml")
+    reached = {case.get("name") for case in ElementTree.parse(report).getroot().iter("testcase")}
+    with httpx.Client(base_url=fuzzed.url) as http:
+        schema = http.get("/openapi.json").json()
+    operations = {f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item}
+    assert operations <= reached and "Stateful tests" in reached, sorted(operations - reached)
     assert "internal error" not in fuzzed.server.log().lower()
