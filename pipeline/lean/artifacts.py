@@ -14,15 +14,14 @@ checkouts building the same module at once compile it once (the second waits, th
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.lean.cache import key_lock
 from pipeline.lean.checker import OUTPUT_SUFFIXES, keep_parts
 from pipeline.lean.models import CheckResult
 
@@ -42,17 +41,9 @@ class ArtifactCache:
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
 
-    @contextmanager
-    def claim(self, key: str) -> Iterator[None]:
+    def claim(self, key: str) -> contextlib.AbstractContextManager[None]:
         """This machine's lock on one key, across processes (``flock``)."""
-        path = self.root / "locks" / f"{key}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return key_lock(self.root, key)
 
     def restore(self, key: str, olean_out: Path) -> CheckResult | None:
         """Copy a stored build to ``olean_out`` (and its other parts) and return its verdict."""

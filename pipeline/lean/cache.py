@@ -9,12 +9,15 @@ out-of-memory, crash) are never cached.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Float, String, Text, select
@@ -49,10 +52,32 @@ def cache_key(*, source: str, file_name: str, import_hashes: Iterable[tuple[str,
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+@contextmanager
+def key_lock(store: Path, key: str) -> Iterator[None]:
+    """This machine's lock on one key of the shared store, across processes (``flock`` on
+    ``<store>/locks/<key>.lock``): whoever holds it is computing what the key names."""
+    path = store / "locks" / f"{key}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class ResultCache:
     def __init__(self, db: Database, shared: Path | None = None) -> None:
         self.db = db
+        self.store = shared
         self.shared = shared / "checks" if shared is not None else None
+
+    def claim(self, key: str) -> contextlib.AbstractContextManager[None]:
+        """With a shared store: the lock on ``key``, held from a miss until the result is put,
+        so that two processes checking the same input at once run Lean once (the second waits,
+        then reads the first's result). A result that is not cached (timeout, crash) is
+        computed again by the waiter."""
+        return key_lock(self.store, key) if self.store is not None else nullcontext()
 
     def get(self, key: str) -> CheckResult | None:
         with self.db.session() as s:
@@ -100,4 +125,4 @@ class ResultCache:
         return int(n)
 
 
-__all__ = ["LeanResultRow", "ResultCache", "cache_key"]
+__all__ = ["LeanResultRow", "ResultCache", "cache_key", "key_lock"]

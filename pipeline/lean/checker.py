@@ -184,13 +184,17 @@ class Checker:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        started = time.monotonic()
         violations = scan(source, request.policy)
         if violations:
-            result = self._refused(violations, request, key, started)
-        else:
-            result = self._run(source, request, key, started)
-        self.cache.put(result)
+            result = self._refused(violations, request, key, time.monotonic())
+            self.cache.put(result)
+            return result
+        with self.cache.claim(key):  # another process checking the same input: wait, then read
+            cached = self.cache.get(key)
+            if cached is not None:
+                return cached
+            result = self._run(source, request, key, time.monotonic())
+            self.cache.put(result)
         return result
 
     # -- acceptance path, batched (pipeline.lean.batch) ------------------------------------------

@@ -362,10 +362,11 @@ def _write_atomic(path: Path, content: str | bytes) -> None:
     os.replace(tmp, path)
 
 
-def derive_runtime(package: Path, runtime: Path) -> tuple[Path, Path]:
+def derive_runtime(package: Path, runtime: Path, skip: frozenset[str] = frozenset()) -> tuple[Path, Path]:
     """Write the patched glue, the slim glue and the patched module from the npm package
-    folder ``package`` into ``runtime`` (atomically); return the two glue files."""
-    patched = apply_patches((package / "lean.js").read_text(encoding="utf-8"))
+    folder ``package`` into ``runtime`` (atomically); return the two glue files. ``skip``: glue
+    patches left out (a benchmark's side-by-side runtime)."""
+    patched = apply_patches((package / "lean.js").read_text(encoding="utf-8"), skip=skip)
     glue, thread_glue = runtime / "lean.js", runtime / "lean-thread.js"
     _write_atomic(glue, patched)
     _write_atomic(thread_glue, slim_glue(patched, keep=_launcher_reads()))
@@ -402,9 +403,18 @@ def _refresh_launcher(path: Path) -> None:
         os.replace(tmp, path)
 
 
-def apply_patches(source: str) -> str:
-    """Apply every glue patch, failing loudly if the upstream text does not match once."""
+START_UP_PATCHES = frozenset({"got-on-demand", "merge-symbols-in-place"})
+"""The glue patches that only make an instance's start-up cheaper (the same function table,
+GOT values and symbol order; tests/lean/test_install.py): what ``benchmarks/bench_resident.py``
+leaves out for its side-by-side rows."""
+
+
+def apply_patches(source: str, skip: frozenset[str] = frozenset()) -> str:
+    """Apply every glue patch (but those named in ``skip``), failing loudly if the upstream
+    text does not match once."""
     for patch in GLUE_PATCHES:
+        if patch.name in skip:
+            continue
         count = source.count(patch.old)
         if count != 1:
             raise EnvironmentError_(
@@ -569,6 +579,7 @@ def describe(install_: EmbeddedInstall) -> dict[str, str]:
 __all__ = [
     "GLUE_PATCHES",
     "MAIN_WAIT_SLICE_MS",
+    "START_UP_PATCHES",
     "WASM_PATCHES",
     "EmbeddedInstall",
     "WasmPatch",

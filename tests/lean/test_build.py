@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.lean.build import BuildReport, build_project, olean_path
 from pipeline.lean.checker import Checker
+from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
 
@@ -136,6 +137,41 @@ def test_two_checkouts_building_at_once_compile_each_module_once(tmp_path: Path)
         assert all(r is not None and r.accepted and r.environment is not None for r in results)
         # one checkout ran Lean; the other waited for it and copied (and audited) its build
         assert sorted(bool(r and r.cached) for r in results) == [False, True], module
+
+
+def test_two_checkouts_checking_the_same_file_at_once_run_lean_once(tmp_path: Path) -> None:
+    """Two processes' checkers (own databases, one machine's store) checking the same input at
+    the same moment: one runs Lean, the other waits for its result (the check key's lock)."""
+    store = tmp_path / "artifacts"
+    checkouts = [make_settings(_empty(tmp_path / name), artifact_cache=store) for name in ("a", "b")]
+    source = "theorem at_once (a b : Nat) : a + b = b + a := Nat.add_comm a b\n"
+    results: list[CheckResult] = []
+    errors: list[BaseException] = []
+    ready = threading.Barrier(2)
+
+    def check(settings: Settings) -> None:
+        try:
+            with Checker(settings, warm=False) as checker:
+                ready.wait()
+                results.append(checker.check_source(source))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=check, args=(s,)) for s in checkouts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 2
+    assert all(r.accepted for r in results), [r.summary() for r in results]
+    assert sorted(r.cached for r in results) == [False, True]
+    assert results[0].cache_key == results[1].cache_key
+
+
+def _empty(root: Path) -> Path:
+    root.mkdir(parents=True)
+    (root / "lakefile.lean").write_text("-- test project\n")
+    return root
 
 
 def test_a_tampered_artifact_fails_the_audit_and_is_compiled_again(tmp_path: Path) -> None:

