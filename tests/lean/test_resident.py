@@ -96,14 +96,15 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
     assert stats.crashed - before.crashed == len(TIMEOUT_AT), stats
     assert stats.started - before.started == 1 + len(TIMEOUT_AT) + (stats.recycled - before.recycled), stats
     # bounded memory: no sample past the recycling cap by more than one check's growth (a worker
-    # past the cap after a check is replaced), and flat within the longest life of one worker
-    # after warm-up (pre-sized threads; the mimalloc fix)
+    # past the cap after a check is replaced), and no growth trend in the second half of the
+    # longest life of one worker (the mimalloc fix: a leak grew ~130 MB per check). A step early
+    # in a life (a thread Lean adds, the wasm heap's high-water mark) is not a trend.
     cap = checker.settings.resident_recycle_mb
     assert max(max(v) for v in rss.values()) < cap + 300, {pid: round(max(v)) for pid, v in rss.items()}
     life = max(rss.values(), key=len)
     assert len(life) >= 30, {pid: len(v) for pid, v in rss.items()}
-    settled = statistics.median(life[3:13])
-    assert max(life[-10:]) < settled * 1.2 + 200, (settled, life[-10:])
+    middle = statistics.median(life[len(life) // 2 - 5: len(life) // 2 + 5])
+    assert max(life[-10:]) < middle + 250, (middle, [round(x) for x in life])
     assert statistics.median(latencies[1:]) < 2.0, latencies  # ~0.1 s idle; loaded CI is slower
 
 
