@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -12,6 +15,8 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
+
+T = TypeVar("T")
 
 pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
@@ -116,24 +121,14 @@ def test_a_second_checkout_copies_the_builds_and_audits_them_again(tmp_path: Pat
 def test_two_checkouts_building_at_once_compile_each_module_once(tmp_path: Path) -> None:
     store = tmp_path / "artifacts"
     checkouts = [_checkout(tmp_path / name, store) for name in ("a", "b")]
-    reports: dict[Path, BuildReport] = {}
-    errors: list[BaseException] = []
 
-    def build(settings: Settings) -> None:
-        try:
-            with Checker(settings) as checker:
-                reports[settings.project_root] = build_project(settings, checker)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
-            errors.append(exc)
+    def build(settings: Settings) -> BuildReport:
+        with Checker(settings) as checker:
+            return build_project(settings, checker)
 
-    threads = [threading.Thread(target=build, args=(s,)) for s in checkouts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(reports) == 2
+    reports = _at_once(build, checkouts)
     for module in ("Formal.Basic", "Formal.Uses"):
-        results = [next(m.result for m in r.modules if m.module == module) for r in reports.values()]
+        results = [next(m.result for m in r.modules if m.module == module) for r in reports]
         assert all(r is not None and r.accepted and r.environment is not None for r in results)
         # one checkout ran Lean; the other waited for it and copied (and audited) its build
         assert sorted(bool(r and r.cached) for r in results) == [False, True], module
@@ -145,27 +140,23 @@ def test_two_checkouts_checking_the_same_file_at_once_run_lean_once(tmp_path: Pa
     store = tmp_path / "artifacts"
     checkouts = [make_settings(_empty(tmp_path / name), artifact_cache=store) for name in ("a", "b")]
     source = "theorem at_once (a b : Nat) : a + b = b + a := Nat.add_comm a b\n"
-    results: list[CheckResult] = []
-    errors: list[BaseException] = []
     ready = threading.Barrier(2)
 
-    def check(settings: Settings) -> None:
-        try:
-            with Checker(settings, warm=False) as checker:
-                ready.wait()
-                results.append(checker.check_source(source))
-        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
-            errors.append(exc)
+    def check(settings: Settings) -> CheckResult:
+        with Checker(settings, warm=False) as checker:
+            ready.wait()
+            return checker.check_source(source)
 
-    threads = [threading.Thread(target=check, args=(s,)) for s in checkouts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors and len(results) == 2
+    results = _at_once(check, checkouts)
     assert all(r.accepted for r in results), [r.summary() for r in results]
     assert sorted(r.cached for r in results) == [False, True]
     assert results[0].cache_key == results[1].cache_key
+
+
+def _at_once(work: Callable[[Settings], T], checkouts: list[Settings]) -> list[T]:
+    """``work`` on each checkout, all at the same time (one thread each); a failure is raised."""
+    with ThreadPoolExecutor(max_workers=len(checkouts)) as pool:
+        return list(pool.map(work, checkouts))
 
 
 def _empty(root: Path) -> Path:

@@ -127,4 +127,7 @@ def test_a_burst_waits_for_its_batch(tmp_path: Path, wait_s: float) -> None:
             pool.stop()
     db.close()
     assert all(v.status == "rejected" and v.reasons == (Reason.sorry,) for v in views)
-    assert calls == ([5] if wait_s else [1, 4])
+    if wait_s:
+        assert calls == [5]
+    else:  # the first alone; the burst in whatever batches its arrival allowed (4 accepts race the poll)
+        assert calls[0] == 1 and sum(calls[1:]) == 4, calls
