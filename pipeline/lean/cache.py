@@ -70,7 +70,6 @@ class ResultCache:
     def __init__(self, db: Database, shared: Path | None = None) -> None:
         self.db = db
         self.store = shared
-        self.shared = shared / "checks" if shared is not None else None
 
     def claim(self, key: str) -> contextlib.AbstractContextManager[None]:
         """With a shared store: the lock on ``key``, held from a miss until the result is put,
@@ -87,7 +86,7 @@ class ResultCache:
         return CheckResult.model_validate_json(row).model_copy(update={"cached": True})
 
     def _shared_path(self, key: str) -> Path | None:
-        return self.shared / key[:2] / f"{key}.json" if self.shared is not None else None
+        return self.store / "checks" / key[:2] / f"{key}.json" if self.store is not None else None
 
     def _shared_get(self, key: str) -> CheckResult | None:
         path = self._shared_path(key)

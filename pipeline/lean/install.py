@@ -297,6 +297,11 @@ class EmbeddedInstall(Frozen):
     def runtime(self) -> Path:
         return self.glue.parent
 
+    @property
+    def package(self) -> Path:
+        """The installed npm package the runtime is derived from (never written)."""
+        return _package(self.root)
+
 
 def _sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -377,7 +382,7 @@ def derive_runtime(package: Path, runtime: Path, skip: frozenset[str] = frozense
 def _rederive(install: EmbeddedInstall, manifest: Path) -> EmbeddedInstall:
     """This package's runtime patches changed since the install: derive the runtime files again
     from the installed package (seconds; no download), and record it in the manifest."""
-    package = _package(install.root)
+    package = install.package
     if not (package / "lean.js").is_file() or not (package / "lean.wasm").is_file():
         raise EnvironmentError_(
             "the embedded Lean install predates this version's runtime patches and its package is "

