@@ -41,9 +41,10 @@ class ArtifactCache:
     def _entry(self, key: str) -> Path:
         return self.root / key[:2] / key
 
-    def claim(self, key: str) -> contextlib.AbstractContextManager[None]:
-        """This machine's lock on one key, across processes (``flock``)."""
-        return key_lock(self.root, key)
+    def claim(self, key: str, wait_s: float) -> contextlib.AbstractContextManager[bool]:
+        """This machine's lock on one key, across processes (``flock``), waited for at most
+        ``wait_s`` (see ``key_lock``)."""
+        return key_lock(self.root, key, wait_s)
 
     def restore(self, key: str, olean_out: Path) -> CheckResult | None:
         """Copy a stored build to ``olean_out`` (and its other parts) and return its verdict."""

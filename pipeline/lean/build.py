@@ -146,7 +146,8 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
             return ModuleBuild(module=name, path=mod.path, up_to_date=False,
                                result=checker.compile_module(name, text, olean))
         key = ArtifactCache.key(name, checker.module_key(name, text))
-        with artifacts.claim(key):  # another checkout building it now: wait, then copy
+        # another checkout building it now: wait (at most this build's time limit), then copy
+        with artifacts.claim(key, settings.lean_timeout_s):
             result = _restore(artifacts, key, checker, text, olean)
             if result is None:
                 result = checker.compile_module(name, text, olean)

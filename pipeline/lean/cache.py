@@ -53,17 +53,33 @@ def cache_key(*, source: str, file_name: str, import_hashes: Iterable[tuple[str,
 
 
 @contextmanager
-def key_lock(store: Path, key: str) -> Iterator[None]:
+def key_lock(store: Path, key: str, wait_s: float) -> Iterator[bool]:
     """This machine's lock on one key of the shared store, across processes (``flock`` on
-    ``<store>/locks/<key>.lock``): whoever holds it is computing what the key names."""
+    ``<store>/locks/<key>.lock``): whoever holds it is computing what the key names.
+
+    Waits at most ``wait_s`` (the caller's own time limit) and yields whether it holds the lock:
+    past that, the caller computes the key itself, unlocked, rather than wait on a holder that
+    has outlived the caller's limit."""
     path = store / "locks" / f"{key}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(_LOCK_POLL_S)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_LOCK_POLL_S = 0.05
 
 
 class ResultCache:
@@ -71,12 +87,12 @@ class ResultCache:
         self.db = db
         self.store = shared
 
-    def claim(self, key: str) -> contextlib.AbstractContextManager[None]:
+    def claim(self, key: str, wait_s: float) -> contextlib.AbstractContextManager[bool]:
         """With a shared store: the lock on ``key``, held from a miss until the result is put,
         so that two processes checking the same input at once run Lean once (the second waits,
         then reads the first's result). A result that is not cached (timeout, crash) is
-        computed again by the waiter."""
-        return key_lock(self.store, key) if self.store is not None else nullcontext()
+        computed again by the waiter; so is one not put within ``wait_s`` (see ``key_lock``)."""
+        return key_lock(self.store, key, wait_s) if self.store is not None else nullcontext(False)
 
     def get(self, key: str) -> CheckResult | None:
         with self.db.session() as s:

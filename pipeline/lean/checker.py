@@ -189,7 +189,8 @@ class Checker:
             result = self._refused(violations, request, key, time.monotonic())
             self.cache.put(result)
             return result
-        with self.cache.claim(key):  # another process checking the same input: wait, then read
+        # another process checking the same input: wait (at most this check's limit), then read
+        with self.cache.claim(key, request.timeout_s or self.settings.lean_timeout_s):
             cached = self.cache.get(key)
             if cached is not None:
                 return cached

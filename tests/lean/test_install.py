@@ -9,11 +9,13 @@ from pathlib import Path
 
 from pipeline.lean.install import (
     GLUE_PATCHES,
+    ONE_SHOT_V8_FLAGS,
     START_UP_PATCHES,
     WASM_PATCHES,
     EmbeddedInstall,
     apply_patches,
     apply_wasm_patches,
+    embedded_command,
     load_install,
     manifest_path,
     patch_set_digest,
@@ -115,3 +117,17 @@ def test_the_start_up_patches_leave_the_function_table_and_symbols_as_upstream(t
     assert all(value != -1 for value in got_after.values())  # every one resolved
     assert {k: got_before[k] for k in got_after} == got_after
     assert after["symbols"] == before["symbols"]
+
+
+def test_one_shot_processes_run_baseline_wasm_code_and_resident_workers_keep_the_optimiser(tmp_path: Path) -> None:
+    """A one-shot process passes ``ONE_SHOT_V8_FLAGS`` to Node itself (before the launcher, where
+    V8 reads them); a resident worker, which re-checks for hundreds of checks, does not. The
+    verdicts under the flags are the whole suite's: every Lean test runs one-shot with them."""
+    install = load_install(Settings.load(tmp_path, lean_home=lean_home()))
+    one_shot, _ = embedded_command(install, tmp_path, tmp_path / "build", threads=1)
+    resident, _ = embedded_command(install, tmp_path, tmp_path / "build", threads=1, resident_threads=2)
+    launcher = str(install.launcher)
+    assert ONE_SHOT_V8_FLAGS
+    for flag in ONE_SHOT_V8_FLAGS:
+        assert one_shot.index(flag) < one_shot.index(launcher), one_shot
+        assert flag not in resident, resident

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from pipeline.errors import EnvironmentError_, InputError, NoWorkerAvailable
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
+from pipeline.lean.cache import key_lock
 from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
 from pipeline.lean.interpret import parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
@@ -212,3 +215,21 @@ def test_an_on_demand_pool_starts_only_what_is_leased() -> None:
         assert pool.stats()["free"] == 1
     assert pool.stats()["started"] == 3
     pool.close()
+
+
+def test_a_key_lock_waits_at_most_the_callers_limit(tmp_path: Path) -> None:
+    """A holder that outlives the waiter's own limit (a stuck process, a slower check of the
+    same input) does not keep the waiter past it: the waiter is told it does not hold the lock
+    and computes the key itself; once released, the lock is taken again."""
+    with key_lock(tmp_path, "k", 0.0) as held:
+        assert held
+        start = time.monotonic()
+        with ThreadPoolExecutor(max_workers=1) as pool:  # another open file: another holder
+            waited = pool.submit(_try_lock, tmp_path, "k", 0.3).result()
+        assert waited is False and 0.3 <= time.monotonic() - start < 5
+    assert _try_lock(tmp_path, "k", 0.0) is True
+
+
+def _try_lock(store: Path, key: str, wait_s: float) -> bool:
+    with key_lock(store, key, wait_s) as held:
+        return held
