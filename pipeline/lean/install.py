@@ -514,7 +514,7 @@ ONE_SHOT_V8_FLAGS = ("--liftoff-only",)
 """V8 flags of a one-shot process: wasm code from the baseline compiler (Liftoff) only. By
 default V8 also recompiles hot wasm functions with its optimising compiler (TurboFan) on
 background threads; a process that lives for one check pays that compile and dies before it pays
-off (~17 % less CPU for a module of ~20 s, the same for a small file: docs/performance.md). The
+off (~20 % less CPU for a module of ~20 s, ~10 % for a small file: docs/performance.md). The
 code's meaning is the same; a resident worker, which lives for hundreds of checks, keeps the
 optimising tier."""
 
