@@ -178,6 +178,10 @@ class Checker:
             raise InputError(f"file name {request.file_name!r} must be a plain NAME.lean")
         return source
 
+    def _limit(self, request: CheckRequest) -> float:
+        """The request's own time limit, else the settings' (``SEQUENT_LEAN_TIMEOUT_S``)."""
+        return request.timeout_s or self.settings.lean_timeout_s
+
     def check(self, request: CheckRequest) -> CheckResult:
         source = self._source(request)
         key = self._key(source, request)
@@ -190,7 +194,7 @@ class Checker:
             self.cache.put(result)
             return result
         # another process checking the same input: wait (at most this check's limit), then read
-        with self.cache.claim(key, request.timeout_s or self.settings.lean_timeout_s):
+        with self.cache.claim(key, self._limit(request)):
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
@@ -263,7 +267,7 @@ class Checker:
             if not generated_lines_intact(batch) or scan(batch.source, policy):
                 break
             module = f"Batch_{batch.nonce}"
-            timeout = (first.timeout_s or self.settings.lean_timeout_s) + BATCH_MEMBER_S * len(todo)
+            timeout = self._limit(first) + BATCH_MEMBER_S * len(todo)
             out_rel = Path("out") / f"{module}.olean"
             with self.backend.session(timeout) as session:
                 (session.workdir / f"{module}.lean").write_text(batch.source, encoding="utf-8")
@@ -369,7 +373,7 @@ class Checker:
         if violations:
             return self._refused(violations, request, key, started).model_copy(
                 update={"backend": f"{self.backend.name}+resident"})
-        run = self.resident().check(source, request.timeout_s or self.settings.lean_timeout_s)
+        run = self.resident().check(source, self._limit(request))
         messages = [m.model_copy(update={"file_name": request.file_name}) for m in run.messages]
         errors = any(m.severity is Severity.error for m in messages)
         raw = RawRun(stdout="", stderr=run.stderr, returncode=None if run.crashed else (1 if errors else 0),
@@ -440,7 +444,7 @@ class Checker:
     # -- internals ------------------------------------------------------------------------------
     def _run(self, source: str, request: CheckRequest, key: str, started: float) -> CheckResult:
         """Compile the file (``lean -o``) in a private folder and audit what Lean wrote."""
-        timeout = request.timeout_s or self.settings.lean_timeout_s
+        timeout = self._limit(request)
         out_rel = Path("out") / Path(request.file_name).with_suffix(".olean")
         audit: EnvironmentAudit | None = None
         with self.backend.session(timeout) as session:
