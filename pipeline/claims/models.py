@@ -166,6 +166,19 @@ class LeanRef(Frozen):
         return value
 
 
+class Approval(Frozen):
+    """A committed approval of what a claim certifies (``[approval]``, written by
+    ``sequent claims approve``): the gate lets a change that weakens the claim pass only when
+    this digest names the claim's certified content exactly
+    (:func:`pipeline.claims.approval.certified_digest`)."""
+
+    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
+    by: str | None = None
+    reason: str | None = None
+    at: str | None = None
+    """When it was approved (UTC, ISO 8601)."""
+
+
 class Claim(Frozen):
     """One claim of the registry."""
 
@@ -188,6 +201,8 @@ class Claim(Frozen):
     root, on which the claim is expected to apply; ``sequent gate`` re-checks them and fails
     on a soundness alarm (every hypothesis holds, a conclusion fails)."""
     depends_on: tuple[str, ...] = ()
+    approval: Approval | None = None
+    """The committed approval of the certified content (see :class:`Approval`)."""
     path: Path
     """The TOML file the claim was read from (set by the loader, not written in the file)."""
 

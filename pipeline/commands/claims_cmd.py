@@ -1,4 +1,4 @@
-"""``sequent claims list|show|check|graph|pin``: the claims registry from the command line.
+"""``sequent claims list|show|check|graph|pin|approve``: the claims registry from the command line.
 
 ``check`` exits 0 when the registry is consistent with the Lean library, 1 when it is not,
 and 2 on usage errors (unknown id, no claims folder, unreadable library).
@@ -13,9 +13,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipeline.claims.approval import approve_claim
 from pipeline.claims.graph import to_dot, to_payload
 from pipeline.claims.meaning import meaning_pins
-from pipeline.claims.models import Estimate, Issue
+from pipeline.claims.models import STATEMENT_KEY, Estimate, Issue
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
@@ -27,7 +28,7 @@ from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.settings import Settings
 
-claims_app = typer.Typer(help="The claims registry: list, show, check, graph, pin.",
+claims_app = typer.Typer(help="The claims registry: list, show, check, graph, pin, approve.",
                          no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -215,6 +216,34 @@ def pin(
     for name in sorted(change.removed):
         term.print(f"[red]-[/] {escape(name)}")
     term.print(f"wrote {change.file}")
+
+
+@claims_app.command("approve")
+def approve(
+    claim_id: Annotated[str, typer.Argument(metavar="ID", help="The claim id.")],
+    by: Annotated[str | None, typer.Option("--by", help="Who approves (recorded).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded).")] = None,
+    project: Path | None = ProjectOption,
+) -> None:
+    """Approve what a claim certifies now, after a reviewed change that weakens or changes it:
+    records the digest of its certified content (statement meaning, hypotheses and their
+    checks, conclusions, parameters, reference runs, dependencies) as [approval] in its TOML.
+    The gate accepts the change only with this approval committed."""
+    settings, term = app_context(project)
+    result = approve_claim(settings, claim_id, by=by, reason=reason)
+    content = result.content
+    hypotheses = content.get("hypotheses", {})
+    checked = sum(1 for h in hypotheses.values() if h.get("check"))
+    term.print(f"{escape(result.file)}: approved {result.claim_id} at {result.approval.digest[:16]}…")
+    term.print(f"  statement: {escape(str(content['lean'].get('declaration')))}, meaning "
+               f"{str(content['lean'].get('meaning', {}).get(STATEMENT_KEY, 'unpinned'))[:12]}…")
+    term.print(f"  hypotheses: {checked} checked, {len(hypotheses) - checked} assumed; conclusions: "
+               f"{len(content.get('conclusions', {}))}; parameters: {len(content.get('parameters', {}))}; "
+               f"reference runs: {len(content.get('reference_runs', []))}; depends on: "
+               f"{', '.join(content.get('depends_on', [])) or 'nothing'}")
+    if result.previous == result.approval.digest:
+        term.print("  (the same content as the approval it replaces)")
+    term.print(f"commit {escape(result.file)} with the change it approves")
 
 
 def register(app: typer.Typer) -> None:

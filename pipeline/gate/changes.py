@@ -45,6 +45,10 @@ class ClaimPin(Frozen):
     """The ``[lean.meaning]`` pins: digests read from the compiled environment."""
     fields: dict[str, str] = Field(default_factory=dict)
     """Every field of the entry, flattened to dotted keys, as comparable text."""
+    certified: dict[str, Any] = Field(default_factory=dict)
+    """What the claim certifies (:func:`pipeline.claims.approval.certified_content`)."""
+    approval: dict[str, str] = Field(default_factory=dict)
+    """The committed ``[approval]`` table (empty: none)."""
 
     @property
     def location(self) -> Location:

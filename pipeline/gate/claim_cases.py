@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from pipeline.claims.approval import certified_content
 from pipeline.claims.library import LeanLibrary
 from pipeline.claims.models import Claim, Issue
 from pipeline.claims.proof_status import ClaimsReport, ClaimStatus, evaluate
@@ -56,6 +57,8 @@ def pin_of(claim: Claim, settings: Settings, prefix: str) -> ClaimPin:
         definitions=dict(lean.definitions),
         meaning=dict(lean.meaning),
         fields=flatten(claim.model_dump(mode="json", by_alias=True, exclude={"path"})),
+        certified=certified_content(claim),
+        approval=claim.approval.model_dump(mode="json", exclude_none=True) if claim.approval else {},
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from pipeline.claims.approval import certified_changes, certified_digest
 from pipeline.gate.changes import (
     ClaimPin,
     LocatedDeclaration,
@@ -90,24 +91,74 @@ def pinned_statement_case(
     )
 
 
-def meaning_case(claim: ClaimPin, base_claim: ClaimPin | None) -> GateCase:
-    """A claim's pinned *meaning* (read from the compiled environment) may change only together
-    with something a reviewer reads: the pinned statement or a pinned definition. A meaning that
-    changed under byte-identical text (an instance, a literal, a local instance) is an error."""
+def _approval(claim: ClaimPin, base_claim: ClaimPin | None) -> tuple[bool, str]:
+    """Whether the head commits an approval of exactly its certified content, and a phrase
+    for the message (what the approval is, or why it does not count)."""
+    digest = certified_digest(claim.certified)
+    approved = claim.approval.get("digest")
+    command = f"`sequent claims approve {claim.claim_id} --reason \"…\"` and commit {claim.file}"
+    if approved is None:
+        return False, f"no approval is committed: if the change is intended, run {command}"
+    if approved != digest:
+        return False, (f"the committed approval ({approved[:12]}…) names other content than the "
+                       f"claim now certifies ({digest[:12]}…): review the change, then run {command}")
+    if base_claim is not None and base_claim.approval == claim.approval:
+        return False, (f"the approval of this content ({digest[:12]}…) was committed before this "
+                       f"change, for another one: re-approve it for this change: run {command}")
+    who = claim.approval.get("by")
+    why = claim.approval.get("reason")
+    detail = "".join(f"; {label}: {value}" for label, value in (("by", who), ("reason", why)) if value)
+    return True, f"approved in {claim.file} ({digest[:12]}…{detail}): review it"
+
+
+def _changes_case(claim: ClaimPin, base_claim: ClaimPin | None, *, meaning: bool) -> GateCase:
+    """The certified-content changes of one claim, ``lean.*`` (``meaning``) or the rest."""
+    if meaning:
+        name, check = f"{claim.claim_id}: meaning changes are approved", "meaning"
+    else:
+        name, check = f"{claim.claim_id}: weakening changes are approved", "weakening"
     findings: list[Finding] = []
-    if base_claim is not None and base_claim.meaning and claim.meaning != base_claim.meaning:
-        visible = (_pins(base_claim) != _pins(claim)) or base_claim.definitions != claim.definitions
-        if not visible:
-            changed = sorted(k for k in set(base_claim.meaning) | set(claim.meaning)
-                             if base_claim.meaning.get(k) != claim.meaning.get(k))
-            findings.append(Finding(
-                severity=Severity.error,
-                message=(f"claim {claim.claim_id}: what the statement means changed in the compiled "
-                         f"environment ({', '.join(changed[:6])}) while its pinned text and definitions did "
-                         "not: the change is invisible to a reviewer reading the registry"),
-                location=claim.location))
-    return GateCase(suite=SUITE, name=f"{claim.claim_id}: meaning changes are visible",
-                    check="meaning", claim_id=claim.claim_id, findings=tuple(findings))
+    if base_claim is not None and base_claim.certified and claim.certified:
+        changes = [c for c in certified_changes(base_claim.certified, claim.certified)
+                   if c.field.startswith("lean.") == meaning]
+        needing = [c for c in changes if c.needs_approval]
+        approved, how = _approval(claim, base_claim) if needing else (True, "")
+        for c in needing:
+            verb = "weakened" if c.effect == "weakens" else "changed what it certifies"
+            text = f"claim {claim.claim_id} {verb}: {c}"
+            if meaning and c.field == "lean.meaning":
+                text += _text_note(base_claim, claim)
+            findings.append(Finding(severity=Severity.warning if approved else Severity.error,
+                                    message=f"{text} — {how}", location=claim.location))
+        findings += [Finding(severity=Severity.notice, location=claim.location,
+                             message=f"claim {claim.claim_id}: {c} (strengthens the claim)")
+                     for c in changes if not c.needs_approval]
+    return GateCase(suite=SUITE, name=name, check=check, claim_id=claim.claim_id, findings=tuple(findings))
+
+
+def _text_note(base_claim: ClaimPin, claim: ClaimPin) -> str:
+    old, new = (" ".join(c.statement.split()) for c in (base_claim, claim))
+    if old == new:
+        same = "the same" if base_claim.statement == claim.statement else "the same up to white space"
+        return f"; the pinned statement's text is {same}, but Lean elaborates it differently"
+    return ""
+
+
+def meaning_case(claim: ClaimPin, base_claim: ClaimPin | None) -> GateCase:
+    """A change of what the claim's statement *means* — the ``[lean.meaning]`` pin, read from
+    the compiled environment (the ``claims`` suite checks the head's pin against it), or the
+    theorem the claim names — needs a committed approval of the new content, whatever its text
+    did: a text edit that elaborates to the same ``Expr`` is no change at all, and the same text
+    meaning something else (an instance, a literal) is one."""
+    return _changes_case(claim, base_claim, meaning=True)
+
+
+def weakening_case(claim: ClaimPin, base_claim: ClaimPin | None) -> GateCase:
+    """Registry changes that weaken what the claim certifies (a checked hypothesis assumed, a
+    conclusion, reference run or dependency dropped) or change it in a direction the gate cannot
+    decide (a parameter, a check's binding or settings): errors unless the head commits an
+    approval of exactly its new content. Strengthening changes are notices."""
+    return _changes_case(claim, base_claim, meaning=False)
 
 
 def review_case(change: ClaimChange) -> GateCase:
@@ -209,15 +260,34 @@ def change_cases(
         pinned_statement_case(claim, base_claims.get(claim_id), base_index, head_index)
         for claim_id, claim in sorted(head_claims.items())
     ]
-    cases += [meaning_case(claim, base_claims.get(claim_id)) for claim_id, claim in sorted(head_claims.items())]
+    previous = _renamed(base_claims, head_claims)
+    for claim_id, claim in sorted(head_claims.items()):
+        base_claim = base_claims.get(claim_id) or previous.get(claim_id)
+        cases += [meaning_case(claim, base_claim), weakening_case(claim, base_claim)]
     cases += [review_case(change) for change in claim_changes]
     cases.append(new_theorem_case(declaration_changes, list(head_claims.values()), new_theorem))
     cases.append(elaboration_case(declaration_changes, head_index, base_index))
     return cases
 
 
+def _renamed(base_claims: Mapping[str, ClaimPin], head_claims: Mapping[str, ClaimPin]) -> dict[str, ClaimPin]:
+    """A new claim id whose theorem an id removed from the registry named: the removed entry,
+    so that renaming a claim does not reset what it certified."""
+    removed = [c for cid, c in base_claims.items() if cid not in head_claims]
+    out: dict[str, ClaimPin] = {}
+    for cid, claim in head_claims.items():
+        if cid in base_claims:
+            continue
+        same = [c for c in removed if c.declaration == claim.declaration]
+        if same:
+            out[cid] = same[0]
+    return out
+
+
 def _pins(claim: ClaimPin) -> dict[str, str]:
-    return {k: v for k, v in claim.fields.items() if _in(k, PIN_FIELDS)}
+    """The registry's statement pins, the pinned text with its white space folded."""
+    return {k: " ".join(v.split()) if k == "lean.statement" else v
+            for k, v in claim.fields.items() if _in(k, PIN_FIELDS)}
 
 
 def _in(field: str, prefixes: tuple[str, ...]) -> bool:
@@ -240,4 +310,5 @@ __all__ = [
     "new_theorem_case",
     "pinned_statement_case",
     "review_case",
+    "weakening_case",
 ]
