@@ -29,7 +29,8 @@ class Control:
     variant: str
     expected: Literal["holds", "fails"]
     parameters: Mapping[str, float | str] = field(default_factory=dict)
-    """What the claim would bind: a number, or the name of an estimator of the run."""
+    """What the claim would bind: a number (binding ``claim``), or the name of an estimator
+    that serves the ``exact`` binding (a deterministic logged quantity of the run)."""
     settings: Mapping[str, float] = field(default_factory=dict)
 
     def run(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Path:
@@ -37,15 +38,17 @@ class Control:
         return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
 
     def bound(self, run: Run) -> Bound:
-        """The claim-side binding of the check on ``run`` (estimates computed on it)."""
+        """The claim-side binding of the check on ``run``: numbers as claim constants,
+        estimators as exact bindings (an estimator that is not exact is refused)."""
         values: dict[str, float] = {}
         how: dict[str, str] = {}
         for name, value in self.parameters.items():
             if isinstance(value, str):
-                values[name], how[name] = estimate(value, run)
+                values[name], text = estimate(value, run, "exact")
+                how[name] = f"exact: {value}: {text}"
             else:
-                values[name] = float(value)
-        return Bound(parameters=values, estimated=how, settings=dict(self.settings))
+                values[name], how[name] = float(value), "claim"
+        return Bound(parameters=values, provenance=how, settings=dict(self.settings))
 
 
 def _pair(check: str, experiment: str, negative: str, neg_experiment: str | None = None, *,

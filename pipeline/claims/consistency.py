@@ -26,7 +26,7 @@ from pipeline.claims.library import (
     statement_variables,
     unnamed_hypotheses,
 )
-from pipeline.claims.models import CheckBinding, Claim, Estimate, Issue, Severity
+from pipeline.claims.models import CheckBinding, Claim, Derived, Estimate, Issue, Severity
 from pipeline.errors import EvidenceError
 from pipeline.lean.models import UNFINISHED, CheckResult
 from pipeline.lean.syntax import THEOREM_KINDS, Declaration, tokens
@@ -59,6 +59,9 @@ class HypothesisChecks(Protocol):
 
     @property
     def estimators(self) -> frozenset[str]: ...
+
+    def estimator_bindings(self, name: str) -> frozenset[str]:
+        """The bindings (``exact``, ``held_out``, ``uniform``) estimator ``name`` serves."""
 
     def spec(self, name: str) -> CheckShape | None:
         """The check named ``module:function``; :class:`EvidenceError` when there is none."""
@@ -242,6 +245,26 @@ def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[
         if isinstance(value, Estimate) and value.estimate not in checks.estimators:
             add(f"parameters.{name}", f"unknown estimator {value.estimate!r} (known: "
                                       f"{', '.join(sorted(checks.estimators))})")
+        elif isinstance(value, Estimate) and value.binding not in (
+                serves := checks.estimator_bindings(value.estimate)):
+            add(f"parameters.{name}.binding",
+                f"{value.estimate} serves {', '.join(sorted(serves))}, not {value.binding}"
+                + (": it is a statistical estimate, and one chosen on the sample it then "
+                   "tests cannot fail its test; bind it held_out (calibration_seeds) or "
+                   "write a claim constant" if value.binding == "exact" else ""))
+        elif isinstance(value, Derived):
+            inputs = value.names() & set(claim.parameters)
+            estimated = sorted(n for n in inputs if isinstance(claim.parameters[n], Estimate))
+            if estimated:
+                add(f"parameters.{name}", f"{name} is derived from {', '.join(estimated)}, "
+                                          "an estimate: a derived parameter is a function "
+                                          "of claim constants only")
+            else:
+                try:
+                    checks.fill_guarantee("{" + value.derived + "}",
+                                          dict.fromkeys(claim.parameters, 1.0))
+                except EvidenceError as exc:
+                    add(f"parameters.{name}", f"{exc} (use the claim's [parameters] names)")
     used: set[str] = set()
     entries: list[tuple[str, CheckBinding, str | None]] = [
         (f"hypotheses[{i}]", h, h.check) for i, h in enumerate(claim.hypotheses)]

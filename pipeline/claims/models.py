@@ -12,7 +12,14 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pipeline.models import Frozen
 
@@ -41,14 +48,100 @@ def _number(value: object) -> object:
 Number = Annotated[float, BeforeValidator(_number)]
 
 
+BindingKind = Literal["claim", "derived", "exact", "held_out", "uniform"]
+"""How a theorem variable got its value (its *provenance*), shown with every verdict:
+
+* ``claim``: a constant written in the claim's TOML;
+* ``derived``: a formula over other claim parameters (``{ derived = "4*G2/lam^2" }``);
+* ``exact``: fixed exactly by deterministic logged quantities (the logged lr schedule);
+* ``held_out``: a statistical estimate computed on runs the test does not use, declared in
+  the claim (``calibration_seeds``: the seeds of a run group set aside for it);
+* ``uniform``: a statistical estimate whose procedure is valid uniformly (a bound that
+  accounts for being chosen on the data it then tests).
+
+A statistical estimate on the very sample it then tests (*in sample*) is never a binding:
+a check compared with its own estimate cannot fail. Such a claim is refused when it loads."""
+
+ESTIMATE_BINDINGS = ("exact", "held_out", "uniform")
+"""The bindings an ``estimate`` entry may declare (``claim`` and ``derived`` are written
+differently: a number, a ``derived`` formula)."""
+
+
 class Estimate(Frozen):
-    """A theorem variable bound to a run quantity, estimated from each run."""
+    """A theorem variable bound to a run quantity by an estimator, with its declared binding."""
 
     estimate: str = Field(pattern=ESTIMATOR)
     """An estimator of :mod:`pipeline.evidence.estimators` (``sequent hypotheses list``)."""
+    binding: str
+    """``exact``, ``held_out`` or ``uniform`` (see :data:`BindingKind`); the estimator must
+    support it (``claims check``; evaluation refuses it otherwise)."""
+    calibration_seeds: tuple[int, ...] = ()
+    """``held_out``: the seeds of the run group the estimate is computed on. The checks of the
+    claim never see these runs: a run group is tested on its other seeds, and a single run
+    whose seed is one of them is refused."""
+    factor: Number = 1.0
+    """A statistical estimate times this claim constant (≥ 1): a looser bound the test can
+    confirm with fewer seeds. ``exact`` takes the value as it is (factor 1)."""
+
+    @field_validator("binding", mode="before")
+    @classmethod
+    def _binding(cls, value: object) -> object:
+        if value == "in_sample":
+            raise ValueError("an in-sample estimate is refused: a statistical parameter chosen "
+                             "on the sample it then tests cannot fail its test; bind it as "
+                             "held_out (calibration_seeds), uniform, or a claim constant")
+        if value not in ESTIMATE_BINDINGS:
+            raise ValueError(f"binding must be one of {', '.join(ESTIMATE_BINDINGS)} "
+                             f"(got {value!r})")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared(cls, data: object) -> object:
+        if isinstance(data, dict) and "estimate" in data and "binding" not in data:
+            raise ValueError(
+                f"estimate {data['estimate']!r} does not declare its binding: say "
+                "binding = \"exact\" (fixed by deterministic logged quantities), \"held_out\" "
+                "(with calibration_seeds the test does not use) or \"uniform\"; a statistical "
+                "estimate on the run it then tests is refused")
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Estimate:
+        if self.binding == "held_out" and not self.calibration_seeds:
+            raise ValueError("a held_out estimate names its calibration_seeds (the runs the "
+                             "estimate is computed on, which the test does not use)")
+        if self.binding != "held_out" and self.calibration_seeds:
+            raise ValueError("calibration_seeds belong to a held_out estimate")
+        if len(set(self.calibration_seeds)) != len(self.calibration_seeds) \
+                or any(s < 0 for s in self.calibration_seeds):
+            raise ValueError("calibration_seeds must be distinct non-negative seeds")
+        if self.factor < 1.0 or (self.binding == "exact" and self.factor != 1.0):
+            raise ValueError("factor must be ≥ 1, and 1 for an exact binding")
+        return self
 
 
-ParameterValue = Number | Estimate
+class Derived(Frozen):
+    """A theorem variable computed from other claim parameters (binding ``derived``)."""
+
+    derived: str = Field(min_length=1, max_length=200)
+    """A formula over the claim's other ``[parameters]`` (the safe formula parser of
+    :mod:`pipeline.evidence.schedule`; never ``eval``), e.g. ``"4*G2/lam^2"``."""
+
+    def names(self) -> set[str]:
+        return set(re.findall(r"[^\W\d][\w']*", self.derived))
+
+
+ParameterValue = Number | Estimate | Derived
+
+
+def binding_of(value: ParameterValue) -> BindingKind:
+    """The provenance of a ``[parameters]`` entry."""
+    if isinstance(value, Estimate):
+        return value.binding  # type: ignore[return-value]
+    if isinstance(value, Derived):
+        return "derived"
+    return "claim"
 
 
 class CheckBinding(Frozen):
@@ -208,12 +301,53 @@ class Claim(Frozen):
 
     _text = field_validator("title", "statement", "argument", "source")(_nonblank)
 
+    @field_validator("parameters", mode="before")
+    @classmethod
+    def _parameter_entries(cls, value: object) -> object:
+        """Each table entry as its one kind (a number, an estimate, a derived formula), with
+        the parameter named in the error: a union's three error lists say little."""
+        if not isinstance(value, dict):
+            return value
+        out: dict[object, object] = {}
+        for name, entry in value.items():
+            kind: type[Estimate | Derived] | None = None
+            if isinstance(entry, dict):
+                kind = Estimate if "estimate" in entry else Derived if "derived" in entry \
+                    else None
+                if kind is None:
+                    raise ValueError(f"parameter {name!r}: give a number (binding claim), "
+                                     "{ derived = \"formula\" } or { estimate = \"...\", "
+                                     "binding = \"exact\" | \"held_out\" | \"uniform\" }")
+            if kind is not None:
+                try:
+                    entry = kind.model_validate(entry)
+                except ValidationError as exc:
+                    problems = "; ".join(
+                        (".".join(str(p) for p in e["loc"]) + ": " if e["loc"] else "")
+                        + e["msg"].removeprefix("Value error, ")
+                        for e in exc.errors(include_url=False))
+                    raise ValueError(f"parameter {name!r}: {problems}") from None
+            out[name] = entry
+        return out
+
     @field_validator("parameters")
     @classmethod
     def _variable_names(cls, value: dict[str, ParameterValue]) -> dict[str, ParameterValue]:
         for name in value:
             if not re.match(VARIABLE, name) or name.startswith("h_"):
                 raise ValueError(f"{name!r} is not a theorem variable name")
+        derived = {n: v.names() & set(value) for n, v in value.items() if isinstance(v, Derived)}
+        for name, uses in derived.items():
+            if name in uses:
+                raise ValueError(f"{name!r} is derived from itself")
+        seen: set[str] = set()
+        while len(seen) < len(derived):  # every derived entry must resolve (no cycle)
+            ready = {n for n, uses in derived.items() if n not in seen and not (uses & (
+                set(derived) - seen))}
+            if not ready:
+                raise ValueError("derived parameters form a cycle: "
+                                 + ", ".join(sorted(set(derived) - seen)))
+            seen |= ready
         return value
 
     @field_validator("reference_runs")
@@ -272,5 +406,6 @@ class Issue(Frozen):
 
 
 __all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
-__all__ = ["CheckBinding", "Claim", "Conclusion", "Estimate", "Hypothesis", "Issue", "LeanRef",
-           "Number", "ParameterValue", "Severity"]
+__all__ = ["ESTIMATE_BINDINGS", "BindingKind", "CheckBinding", "Claim", "Conclusion", "Derived",
+           "Estimate", "Hypothesis", "Issue", "LeanRef", "Number", "ParameterValue", "Severity",
+           "binding_of"]

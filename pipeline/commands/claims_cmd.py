@@ -115,7 +115,15 @@ def show(
     if claim.parameters:
         term.print(Rule("parameters", align="left"))
         for name, value in claim.parameters.items():
-            shown = f"estimate {value.estimate}" if isinstance(value, Estimate) else f"{value:g}"
+            if isinstance(value, Estimate):
+                seeds = (f" on calibration seeds {', '.join(map(str, value.calibration_seeds))}"
+                         if value.calibration_seeds else "")
+                factor = f", times {value.factor:g}" if value.factor != 1 else ""
+                shown = f"{value.binding}: estimate {value.estimate}{seeds}{factor}"
+            elif isinstance(value, Derived):
+                shown = f"derived: {value.derived}"
+            else:
+                shown = f"claim: {value:g}"
             term.print(f"{escape(name)} = {escape(shown)}")
     term.print(Rule("hypotheses", align="left"))
     for h in claim.hypotheses:

@@ -24,6 +24,12 @@ class EvidenceChecks:
 
         return frozenset(ESTIMATORS)
 
+    def estimator_bindings(self, name: str) -> frozenset[str]:
+        from pipeline.evidence.estimators import ESTIMATORS
+
+        est = ESTIMATORS.get(name)
+        return est.bindings if est is not None else frozenset()
+
     def spec(self, name: str) -> CheckSpec | None:
         """The check's declaration; :class:`EvidenceError` when ``name`` names no check."""
         from pipeline.evidence.checks import resolve_check, spec_of

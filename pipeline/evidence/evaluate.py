@@ -41,6 +41,16 @@ from pipeline.models import Frozen
 from pipeline.settings import Settings
 
 
+class EstimateSource(Frozen):
+    """A check variable the claim binds to an estimator, with its declared binding."""
+
+    estimate: str
+    binding: Literal["exact", "held_out", "uniform"]
+    calibration_seeds: tuple[int, ...] = ()
+    """``held_out``: the run group's seeds the estimate is computed on (never tested)."""
+    factor: float = 1.0
+
+
 class Target(Frozen):
     """One empirical hypothesis (or conclusion) to evaluate, with what the claim binds."""
 
@@ -49,10 +59,17 @@ class Target(Frozen):
     check: str
     role: Literal["hypothesis", "conclusion"] = "hypothesis"
     parameters: dict[str, float] = Field(default_factory=dict)
-    """Check variable -> the claim's number."""
-    estimates: dict[str, str] = Field(default_factory=dict)
-    """Check variable -> estimator name (resolved once per run)."""
+    """Check variable -> the claim's number (a constant, or derived from constants)."""
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """Check variable -> ``claim`` or ``derived: <formula>`` for the numbers above."""
+    estimates: dict[str, EstimateSource] = Field(default_factory=dict)
+    """Check variable -> estimator and binding (resolved once per run)."""
     settings: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def held_out(self) -> frozenset[int]:
+        """The seeds this target's estimates are calibrated on: the checks never see them."""
+        return frozenset(s for e in self.estimates.values() for s in e.calibration_seeds)
 
 
 class _Hypothesis(Protocol):
@@ -82,27 +99,56 @@ def run_check(check: str, run: Run, bound: Bound | None = None) -> CheckOutcome:
     return outcome
 
 
-def _binding(claim: Any, entry: Any, check: str) -> tuple[dict[str, float], dict[str, str]]:
-    """The claim's values for the variables ``check`` reads (mapped by ``entry.parameters``)."""
+def _claim_numbers(table: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
+    """The claim's constants and derived parameters as numbers, with their provenance
+    (derived formulas over constants only, in dependency order; the safe formula parser)."""
+    numbers = {k: float(v) for k, v in table.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}
+    provenance = dict.fromkeys(numbers, "claim")
+    pending = {k: v.derived for k, v in table.items() if isinstance(getattr(v, "derived", None), str)}
+    while pending:
+        progressed = False
+        for name, formula in list(pending.items()):
+            try:
+                _text, values = fill_guarantee("{" + formula + "}", numbers)
+            except EvidenceError:
+                continue
+            numbers[name], provenance[name] = values[0], f"derived: {formula} = {values[0]:.6g}"
+            del pending[name]
+            progressed = True
+        if not progressed:
+            break  # unresolved: the check reports the variable as unbound
+    return numbers, provenance
+
+
+def _binding(claim: Any, entry: Any, check: str
+             ) -> tuple[dict[str, float], dict[str, str], dict[str, EstimateSource]]:
+    """The claim's values for the variables ``check`` reads (mapped by ``entry.parameters``):
+    numbers with their provenance, and estimators with their declared binding."""
     from pipeline.evidence.checks import spec_of
 
     try:
         spec = spec_of(resolve_check(check))
     except EvidenceError:
-        return {}, {}
+        return {}, {}, {}
     if spec is None:
-        return {}, {}
+        return {}, {}, {}
     table: dict[str, Any] = dict(getattr(claim, "parameters", {}) or {})
+    constants, origin = _claim_numbers(table)
     mapping: dict[str, str] = dict(getattr(entry, "parameters", {}) or {})
     numbers: dict[str, float] = {}
-    estimates: dict[str, str] = {}
+    provenance: dict[str, str] = {}
+    estimates: dict[str, EstimateSource] = {}
     for role in (*spec.parameters, *spec.optional_parameters):
-        value = table.get(mapping.get(role, role))
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            numbers[role] = float(value)
-        elif isinstance(name := getattr(value, "estimate", None), str):
-            estimates[role] = name
-    return numbers, estimates
+        name = mapping.get(role, role)
+        value = table.get(name)
+        if name in constants:
+            numbers[role], provenance[role] = constants[name], origin[name]
+        elif value is not None and isinstance(est := getattr(value, "estimate", None), str):
+            estimates[role] = EstimateSource(
+                estimate=est, binding=value.binding,
+                calibration_seeds=tuple(value.calibration_seeds), factor=float(value.factor))
+    return numbers, provenance, estimates
 
 
 def targets_of(registry: Any, claim_id: str | None = None, *,
@@ -114,22 +160,59 @@ def targets_of(registry: Any, claim_id: str | None = None, *,
     for claim in claims:
         for hyp in claim.hypotheses:
             if hyp.check and not hyp.assumed:
-                numbers, estimates = _binding(claim, hyp, hyp.check)
+                numbers, provenance, estimates = _binding(claim, hyp, hyp.check)
                 out.append(Target(claim_id=claim.id, binder=hyp.binder, check=hyp.check,
-                                  parameters=numbers, estimates=estimates,
+                                  parameters=numbers, provenance=provenance,
+                                  estimates=estimates,
                                   settings=dict(getattr(hyp, "settings", {}) or {})))
         for concl in getattr(claim, "conclusions", ()) if conclusions else ():
-            numbers, estimates = _binding(claim, concl, concl.check)
+            numbers, provenance, estimates = _binding(claim, concl, concl.check)
             out.append(Target(claim_id=claim.id, binder=concl.name, check=concl.check,
-                              role="conclusion", parameters=numbers, estimates=estimates,
-                              settings=dict(concl.settings)))
+                              role="conclusion", parameters=numbers, provenance=provenance,
+                              estimates=estimates, settings=dict(concl.settings)))
     return out
+
+
+def split_held_out(run: Run, seeds: frozenset[int]) -> tuple[Run | None, Run | None, str]:
+    """(calibration runs, runs under test, why) of ``run`` for estimates calibrated on
+    ``seeds``: a run group's members are split by seed; a single run whose seed is a
+    calibration seed is refused (``None`` to test), one that is not has no calibration data
+    in it (``None`` to calibrate on)."""
+    from pipeline.evidence.groups import pool_runs
+
+    if not seeds:
+        return None, run, ""
+    if not run.members:
+        if run.seed is not None and run.seed in seeds:
+            return None, None, (f"run {run.id} (seed {run.seed}) is one of the calibration "
+                                "seeds: a held-out estimate's test may not use it")
+        return None, run, (f"the calibration seeds {sorted(seeds)} are not in run {run.id}: "
+                           "check a run group that holds them and the seeds under test")
+    cal = [m for m in run.members if m.seed in seeds]
+    rest = [m for m in run.members if m.seed not in seeds]
+    why = ""
+    if not cal:
+        why = f"the group holds none of the calibration seeds {sorted(seeds)}"
+    elif not rest:
+        why = "every seed of the group is a calibration seed: none is left to test"
+
+    def pooled(members: list[Run], tag: str) -> Run | None:
+        if not members:
+            return None
+        if len(members) == 1:
+            return members[0]
+        return pool_runs(members, group_id=f"{run.id}:{tag}", path=run.path)
+
+    return pooled(cal, "calibration"), pooled(rest, "tested"), why
 
 
 def evaluate(run: Run, targets: Sequence[Target], *, plot_dir: Path | None = None
              ) -> list[HypothesisVerdict]:
     """Verdicts for ``targets`` on ``run``; each distinct (check, binding) runs once and each
-    estimator is computed once, so a variable has one value across a claim's checks."""
+    estimator is computed once, so a variable has one value across a claim's checks.
+
+    A ``held_out`` estimate is computed on the group's calibration seeds only, and every
+    check of a target that uses it sees only the other seeds."""
     digest = run_digest(run)
     estimated: dict[str, tuple[float, str] | str] = {}
     outcomes: dict[str, CheckOutcome] = {}
@@ -137,31 +220,44 @@ def evaluate(run: Run, targets: Sequence[Target], *, plot_dir: Path | None = Non
     verdicts = []
     for target in targets:
         values = dict(target.parameters)
+        how = dict(target.provenance)
         missing: list[str] = []
-        how: dict[str, str] = {}
-        for role, name in target.estimates.items():
-            if name not in estimated:
+        calibration, tested, why = split_held_out(run, target.held_out)
+        for role, src in target.estimates.items():
+            key = src.model_dump_json()
+            if key not in estimated:
+                source_run = calibration if src.binding == "held_out" else run
                 try:
-                    estimated[name] = estimate(name, run)
+                    if source_run is None:
+                        raise EstimateError(why or "no calibration runs")
+                    value, text = estimate(src.estimate, source_run, src.binding)
+                    estimated[key] = (value * src.factor, text + (
+                        f", times the claim's factor {src.factor:g}" if src.factor != 1 else ""))
                 except EstimateError as exc:
-                    estimated[name] = str(exc)
-            got = estimated[name]
+                    estimated[key] = str(exc)
+            got = estimated[key]
             if isinstance(got, str):
-                missing.append(f"{role} (estimator {name}: {got})")
+                missing.append(f"{role} (estimator {src.estimate}, {src.binding}: {got})")
             else:
-                values[role], how[role] = got[0], f"{name}: {got[1]}"
-        bound = Bound(claim_id=target.claim_id, parameters=values, estimated=how,
+                seeds = (f" on calibration seeds {', '.join(map(str, src.calibration_seeds))}"
+                         if src.binding == "held_out" else "")
+                values[role] = got[0]
+                how[role] = f"{src.binding}: {src.estimate}{seeds}: {got[1]}"
+        bound = Bound(claim_id=target.claim_id, parameters=values, provenance=how,
                       settings=target.settings)
         key = bound.model_dump_json() + target.check
-        if missing:
-            outcome = inconclusive("estimate", "cannot estimate " + "; ".join(missing))
+        if missing or tested is None:
+            outcome = inconclusive("estimate", "cannot bind " + "; ".join(missing) if missing
+                                   else why)
+            outcome = outcome.model_copy(update={"provenance": how})
             plot = None
         elif key not in outcomes:
-            outcome = run_check(target.check, run, bound)
-            if how:
-                notes = "; ".join(f"{r} = {values[r]:.6g} estimated by {h}" for r, h in how.items())
-                outcome = outcome.model_copy(update={"details": {**outcome.details,
-                                                                 "estimates": notes[:500]}})
+            outcome = run_check(target.check, tested, bound)
+            if tested is not run:
+                outcome = outcome.model_copy(update={"details": {
+                    **outcome.details, "held_out_seeds": ",".join(
+                        str(s) for s in sorted(target.held_out)),
+                    "tested_seeds": ",".join(str(s) for s in tested.seeds())}})
             outcomes[key] = outcome
             plots[key] = plot = _draw(outcome, target.check, run, plot_dir)
         else:
@@ -369,5 +465,5 @@ def soundness_alarms(verdicts: Sequence[HypothesisVerdict], registry: Any = None
     return out
 
 
-__all__ = ["Application", "Target", "application", "applies", "check_run", "evaluate",
-           "fill_guarantee", "run_check", "soundness_alarms", "targets_of"]
+__all__ = ["Application", "EstimateSource", "Target", "application", "applies", "check_run", "evaluate",
+           "fill_guarantee", "run_check", "soundness_alarms", "split_held_out", "targets_of"]

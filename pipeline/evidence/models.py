@@ -275,6 +275,10 @@ class Measurement(Frozen):
     check_version: str | None = None
     parameters: dict[str, float] = Field(default_factory=dict)
     """The claim's parameter and setting values the check used."""
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """Each theorem variable the check used -> how it was bound: ``claim`` (a constant of
+    the claim), ``derived: …``, ``exact: …``, ``held_out: …`` or ``uniform: …`` with how the
+    value was obtained (:data:`pipeline.claims.models.BindingKind`)."""
     data_hash: str | None = None
     """SHA-256 of the run's data (metrics, samples, snapshots, config) the check read."""
 

@@ -20,6 +20,7 @@ from pipeline.claims.registry import load_registry
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.evidence.checks import Bound, Context, hypothesis_check
 from pipeline.evidence.evaluate import (
+    EstimateSource,
     Target,
     application,
     applies,
@@ -214,10 +215,11 @@ def claim_from(tmp_path: Path, edit: str = "", old: str = "", new: str = "") -> 
 
 def test_claims_check_validates_parameters_against_the_statement(tmp_path: Path) -> None:
     assert [i for i in parameter_issues(claim_from(tmp_path), "f", EVIDENCE_CHECKS) if i.severity == "error"] == []
-    wrong = claim_from(tmp_path, old="G2 = { estimate", new="G3 = 1.0\nG2 = { estimate")
+    wrong = claim_from(tmp_path, old="G2 = 4.0", new="G3 = 1.0\nG2 = 4.0")
     assert any("G3 is not a variable of the pinned statement" in i.message
                for i in parameter_issues(wrong, "f", EVIDENCE_CHECKS))
-    unbound = claim_from(tmp_path, old='lam = { estimate = "step_size_rate" }\n', new="")
+    unbound = claim_from(tmp_path, old='lam = { estimate = "step_size_rate", binding = "exact" }\n',
+                         new="")
     messages = [i.message for i in parameter_issues(unbound, "f", EVIDENCE_CHECKS)]
     assert any("uses the theorem variable 'lam'" in m for m in messages)
     bad = claim_from(tmp_path, old="step_tolerance = 0.01", new="step_tolerance = 0.01, nope = 1")
@@ -231,7 +233,9 @@ def test_claims_check_validates_parameters_against_the_statement(tmp_path: Path)
 def test_targets_bind_one_value_per_variable() -> None:
     targets = {t.binder: t for t in targets_of(registry(), "sgd_chung")}
     assert targets["h_step_size"].estimates == targets["h_strong_convexity"].estimates == {
-        "lam": "step_size_rate"}
+        "lam": EstimateSource(estimate="step_size_rate", binding="exact")}
+    assert targets["h_bounded_second_moment"].parameters == {"G2": 4.0}
+    assert targets["h_bounded_second_moment"].provenance == {"G2": "claim"}
     assert targets["h_step_size"].settings == {"step_tolerance": 0.01}
     assert targets["distance_rate"].role == "conclusion"
 

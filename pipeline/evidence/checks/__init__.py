@@ -38,8 +38,10 @@ class Bound(Frozen):
     claim_id: str | None = None
     parameters: dict[str, float] = Field(default_factory=dict)
     """Check role (e.g. ``lam``) -> value, estimates already resolved."""
-    estimated: dict[str, str] = Field(default_factory=dict)
-    """Role -> estimator name, for parameters the claim binds to a run quantity."""
+    provenance: dict[str, str] = Field(default_factory=dict)
+    """Role -> where its value came from (``claim``, ``derived: …``, ``exact: …``,
+    ``held_out: …``, ``uniform: …``; see :data:`pipeline.claims.models.BindingKind`); a role
+    not listed is a claim constant."""
     settings: dict[str, float] = Field(default_factory=dict)
 
 
@@ -162,6 +164,10 @@ def hypothesis_check(
                 outcome = inconclusive(statistic, str(exc))
             update: dict[str, Any] = {"check_version": spec.version,
                                       "parameters": {**ctx.used, **outcome.parameters}}
+            bound_roles = (bound or Bound()).parameters
+            update["provenance"] = {
+                role: (bound or Bound()).provenance.get(role, "claim")
+                for role in ctx.used if role in bound_roles} | outcome.provenance
             if outcome.kind == "direct" and spec.kind == "proxy":
                 update |= {"kind": "proxy", "not_covered": spec.not_covered or None}
             if not outcome.seeds and run.seeds():
