@@ -11,6 +11,7 @@ each hypothesis check resolves. Lean rules: ``theorem sequent_pinned_statement :
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -89,6 +90,35 @@ def _short(text: str, limit: int = 400) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()][:6]
     out = " | ".join(ln.strip() for ln in lines)
     return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+_MISMATCH = re.compile(r"has type\s*(?P<got>.*?)\s*but is expected to have type\s*(?P<want>.*)", re.DOTALL)
+
+
+def type_difference(text: str, context: int = 6) -> str | None:
+    """Where the two types of a Lean ``type mismatch`` message first differ, as
+    ``… context ⟨declaration: A⟩ vs ⟨pinned: B⟩ …`` (tokens, spacing aside); None when ``text``
+    is not a type mismatch. The long types themselves are cut; the difference never is."""
+    found = _MISMATCH.search(text)
+    if found is None:
+        return None
+
+    def toks(part: str) -> list[str]:
+        part = re.sub(r"\s*:\s*Prop\s*$", "", part.strip())
+        return re.findall(r"[()\[\]{},]|[^\s()\[\]{},]+", part)
+
+    got, want = toks(found["got"]), toks(found["want"])
+    p = 0
+    while p < min(len(got), len(want)) and got[p] == want[p]:
+        p += 1
+    q = 0
+    while q < min(len(got), len(want)) - p and got[-1 - q] == want[-1 - q]:
+        q += 1
+    before = " ".join(got[max(0, p - context):p])
+    lead = ("… " if p > context else "") + before
+    a, b = " ".join(got[p:len(got) - q]) or "(nothing)", " ".join(want[p:len(want) - q]) or "(nothing)"
+    after = " ".join(got[len(got) - q:][:context]) + (" …" if q > context else "")
+    return f"{lead} ⟨declaration: {a}⟩ vs ⟨pinned: {b}⟩ {after}".strip()
 
 
 Found = list[tuple[str, str]]
@@ -365,8 +395,9 @@ def statement_issues(claim: Claim, file: str, result: CheckResult,
             add("lean.declaration", f"Lean does not know {claim.lean.declaration}: {_short(msg.text)}")
         else:
             proves = False
+            diff = type_difference(msg.text)
             add("lean.statement", f"{claim.lean.declaration} does not prove the pinned statement: "
-                                  f"{_short(msg.text)}")
+                                  + (f"the types differ at {diff}" if diff else _short(msg.text)))
     if not errors:
         reasons = ", ".join(r.value for r in result.reasons) or "rejected"
         stated = proves = witness = False

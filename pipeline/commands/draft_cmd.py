@@ -86,6 +86,13 @@ def _run(
     reviewer: Provider | None = None
     log: RecordingLog | None = None
     db: Database | None = None
+    if record is None:  # the review's key is checked before any model or Lean time is spent
+        try:
+            reviewer = reviewer_for(drafter, config)
+        except ProviderError as err:
+            drafter.close()
+            raise ProviderError(f"the cross-family review of the statement needs its provider: {err} "
+                                "(nothing was drafted)") from err
     try:
         if record is not None:
             log = RecordingLog()

@@ -126,7 +126,7 @@ def _policy_findings(
                     Finding(
                         severity=Severity.error,
                         message=f"{v.message} (in {mb.module}, which claim {claim_id} rests on)",
-                        location=Location(file=file, line=v.line, column=v.column + 1),
+                        location=Location(file=file, line=v.line, column=v.column),
                     )
                 )
         if not mb.result.violations and reasons & set(mb.result.reasons):

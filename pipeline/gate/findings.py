@@ -25,7 +25,7 @@ def result_findings(result: CheckResult, file: str | None, *, line_offset: int =
             return None
         if line is None:
             return Location(file=file)
-        return Location(file=file, line=line + line_offset, column=None if column is None else column + 1)
+        return Location(file=file, line=line + line_offset, column=column)
 
     findings = [
         Finding(

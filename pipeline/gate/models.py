@@ -36,13 +36,14 @@ class Location(Frozen):
     line: int | None = None
     """1-based."""
     column: int | None = None
-    """1-based (GitHub's convention), when known."""
+    """From 0, when known: the pipeline's one convention (lines from 1, columns from 0, as Lean
+    reports them); the GitHub annotations add 1 at their boundary (GitHub counts from 1)."""
     end_line: int | None = None
 
     def __str__(self) -> str:
         if self.line is None:
             return self.file
-        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
 
 class Finding(Frozen):

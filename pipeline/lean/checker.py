@@ -504,6 +504,15 @@ class Checker:
         if audit is not None:
             msgs += [Message.model_validate({"severity": Severity.error, "data": f"environment audit: {i.message}",
                                              "kind": f"audit.{i.rule}"}) for i in audit.issues]
+        if Reason.timeout in reasons:  # say so, with the limit (Lean itself printed nothing)
+            msgs.append(Message.model_validate({
+                "severity": Severity.error, "kind": "timeout",
+                "data": f"Lean did not finish within the time limit of {self._limit(request):g} s"}))
+        if Reason.out_of_memory in reasons:
+            limit = request.memory_mb or self.settings.lean_memory_mb
+            msgs.append(Message.model_validate({
+                "severity": Severity.error, "kind": "out_of_memory",
+                "data": f"Lean went over the memory limit of {limit} MB"}))
         if raw_stderr:
             tail = "\n".join(l for l in raw_stderr.splitlines() if not l.startswith("[DEBUG"))[-2000:]
             msgs.append(Message.model_validate(

@@ -184,7 +184,9 @@ class CheckResult(Frozen):
         return "rejected: " + ", ".join(r.value for r in self.reasons)
 
     def diagnostics(self) -> str:
-        """All policy violations and Lean errors/warnings as ``file:line:col: text`` lines."""
+        """All policy violations and Lean's messages (errors, warnings and information, e.g. the
+        output of ``#check`` or ``exact?``) as ``file:line:col: text`` lines (line from 1,
+        column from 0)."""
         lines = [
             f"{self.file_name}:{v.line}:{v.column}: policy ({v.rule}): {v.message}"
             for v in self.violations
@@ -192,7 +194,6 @@ class CheckResult(Frozen):
         lines += [
             f"{self.file_name}:{m.location()}: {m.severity.value}: {m.text}"
             for m in self.messages
-            if m.severity is not Severity.information
         ]
         return "\n".join(lines)
 

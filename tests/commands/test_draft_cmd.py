@@ -31,6 +31,11 @@ def sequent(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
     [
         (["draft", "toy_budget", "--provider", "anthropic"], {}, "ANTHROPIC_API_KEY"),
         (["draft", "toy_budget", "--provider", "openai"], {}, "OPENAI_API_KEY"),
+        # the drafter's key is there, the reviewer's (the other family) is not: refused up front
+        (["draft", "toy_budget", "--provider", "anthropic"], {"ANTHROPIC_API_KEY": "sk-test"},
+         "review of the statement needs its provider: the openai provider needs an API key"),
+        (["draft", "toy_budget", "--provider", "openai"], {"OPENAI_API_KEY": "sk-test"},
+         "ANTHROPIC_API_KEY"),
         (["draft", "nope", "--provider", "replay"], {}, "unknown claim 'nope'"),
         (["draft", "toy_budget", "--provider", "gemini"], {}, "--provider must be one of"),
         (["draft", "toy_budget", "--rounds", "0"], {}, "--rounds must be at least 1"),

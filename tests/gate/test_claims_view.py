@@ -92,7 +92,7 @@ def test_issues_and_build_problems_land_in_the_right_case(tmp_path: Path) -> Non
     assert sorry_case.status is Status.failed
     (finding,) = sorry_case.findings  # Formal.Other is not in the claim's scope
     assert (finding.location.file, finding.location.line, finding.location.column) == (
-        "sub/Formal/Util.lean", 9, 5)
+        "sub/Formal/Util.lean", 9, 4)  # lines from 1, columns from 0 (Lean's convention)
     assert "which claim doubling rests on" in finding.message
 
     trust = cases["doubling: trust policy"]

@@ -117,7 +117,7 @@ def test_markdown_tables_are_well_formed() -> None:
 
 def test_github_annotations() -> None:
     lines = render(_report(), "github").splitlines()
-    assert lines[0].startswith("::error file=Formal/Basic.lean,line=7,col=3,title=")
+    assert lines[0].startswith("::error file=Formal/Basic.lean,line=7,col=4,title=")  # GitHub: from 1
     assert lines[0].endswith("::`sorry` leaves the proof | unfinished%0Aline two")
     assert lines[1].startswith("::warning file=Formal/Basic.lean,line=7")
     assert lines[2].startswith("::warning file=Formal/a%2Cb%3Ac.lean,line=2,title=")

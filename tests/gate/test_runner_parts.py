@@ -77,9 +77,9 @@ def test_result_findings_place_violations_and_messages() -> None:
     )
     findings = result_findings(result, "Formal/X.lean")
     assert [(f.severity, str(f.location)) for f in findings] == [
-        (Severity.error, "Formal/X.lean:4:3"),
-        (Severity.error, "Formal/X.lean:7:1"),
-        (Severity.warning, "Formal/X.lean:2:6"),
+        (Severity.error, "Formal/X.lean:4:2"),
+        (Severity.error, "Formal/X.lean:7:0"),
+        (Severity.warning, "Formal/X.lean:2:5"),
     ]
     timeout = result.model_copy(update={"violations": (), "messages": (), "reasons": (Reason.timeout,)})
     (only,) = result_findings(timeout, "Formal/X.lean")

@@ -23,7 +23,7 @@ def annotation(case: GateCase, finding: Finding) -> str:
             if finding.location.end_line is not None:
                 props.append(f"endLine={finding.location.end_line}")
             if finding.location.column is not None:
-                props.append(f"col={finding.location.column}")
+                props.append(f"col={finding.location.column + 1}")  # GitHub counts columns from 1
     props.append(f"title={escape_property('sequent gate: ' + case.name)}")
     return f"::{finding.severity.value} {','.join(props)}::{escape_data(finding.message)}"
 
