@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     shared by the checkouts of one machine: a module whose source, imports, Lean and audit
     are unchanged is copied from it instead of compiled, then audited again. Off by default;
     only this user's own builds may write to it (see docs/lean-backends.md)."""
+    provenance_key: Path | None = None
+    """This user's key for the MACs of stored build artifacts (pipeline/lean/provenance.py).
+    Defaults to ``$XDG_STATE_HOME/sequent/provenance.key`` (``~/.local/state/…``): outside
+    every checkout, so a tree under check cannot supply it. Machines that share an artifact
+    store or a result database may share one key file."""
     max_file_bytes: int = 1_048_576
     """Largest Lean file accepted for checking."""
     database_url: str | None = None
@@ -90,6 +95,14 @@ class Settings(BaseSettings):
     def build_dir(self) -> Path:
         """Built ``.olean`` files of ``Formal/`` (and other project modules)."""
         return self.state / "build"
+
+    @property
+    def provenance_key_path(self) -> Path:
+        if self.provenance_key is not None:
+            return self.provenance_key.expanduser()
+        xdg = os.environ.get("XDG_STATE_HOME")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "state"
+        return base / "sequent" / "provenance.key"
 
     @property
     def db_url(self) -> str:

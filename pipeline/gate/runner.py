@@ -7,8 +7,9 @@
 3. Build ``Formal/`` incrementally there (``build_project``).
 4. Evaluate every claim (``pipeline.claims.proof_status.evaluate``): statement, sorry, trust
    policy, witness.
-5. Re-check the claims' registered reference runs (:mod:`pipeline.gate.evidence`): a
-   soundness alarm on one fails the gate; alarms on other recorded runs are warnings.
+5. Re-check the claims' registered reference runs and regenerate their reference experiments
+   at quick settings (:mod:`pipeline.gate.evidence`): a soundness alarm, or a hypothesis that
+   fails on a reference experiment, fails the gate; alarms on other recorded runs are warnings.
 6. With a base: diff declarations and registry entries and apply :mod:`pipeline.gate.rules`.
 """
 
@@ -28,7 +29,7 @@ from pipeline.gate.changes import (
 )
 from pipeline.gate.claim_cases import base_claim_pins, claim_cases, head_claim_pins
 from pipeline.gate.config import load_gate_config
-from pipeline.gate.evidence import evidence_cases
+from pipeline.gate.evidence import Experiments, evidence_cases
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import (
     ClaimChange,
@@ -45,6 +46,7 @@ from pipeline.gate.repo import GitRepository, repo_path
 from pipeline.gate.rules import change_cases
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
+from pipeline.lean.provenance import refuse_tracked_state
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
@@ -156,12 +158,16 @@ def build_cases(build: BuildReport, prefix: str) -> list[GateCase]:
 
 
 def run_gate(
-    settings: Settings, options: GateOptions, *, progress: ProgressFn | None = None
+    settings: Settings, options: GateOptions, *, progress: ProgressFn | None = None,
+    experiments: Experiments | None = None,
 ) -> GateReport:
     """Run every check of the gate; the report says what passed (nothing is raised for a
-    failing proof; :class:`GateError` for a repository problem)."""
+    failing proof; :class:`GateError` for a repository problem). ``experiments`` gives the
+    reference experiments the claims name (``experiments.REFERENCE``, from the composition
+    root); without it a named experiment is a warning, not regenerated."""
     started = time.monotonic()
     say = progress or (lambda _msg: None)
+    refuse_tracked_state(settings)  # the checkout may not supply build artifacts or results
     new_theorem = options.new_theorem or load_gate_config(settings.project_root).new_theorem
     with GitRepository(settings.project_root) as repo:
         prefix = repo.project_prefix(settings.project_root)
@@ -169,6 +175,8 @@ def run_gate(
         base = Revision(label=options.base, sha=base_sha) if options.base is not None else None
         with head_tree(repo, settings, prefix, options.head) as (head_settings, head):
             cases: list[GateCase] = []
+            if not head.working_tree:
+                cases += _committed_state_cases(settings, head_settings, prefix)
             say("building Formal/")
             with Checker(head_settings) as checker:
                 try:
@@ -182,8 +190,8 @@ def run_gate(
                     cases += build_cases(build, prefix)
                 say("checking claims")
                 cases += claim_cases(head_settings, checker, prefix, build)
-            say("re-checking registered reference runs")
-            cases += evidence_cases(head_settings, prefix)
+            say("re-checking registered reference runs and regenerating reference experiments")
+            cases += evidence_cases(head_settings, prefix, experiments)
 
             declaration_changes: list[DeclarationChange] = []
             claim_changes: list[ClaimChange] = []
@@ -233,6 +241,27 @@ def _changes(
         new_theorem=new_theorem,
     )
     return cases, declaration_changes, claim_changes
+
+
+def _committed_state_cases(settings: Settings, head_settings: Settings, prefix: str) -> list[GateCase]:
+    """An error when the head commit tracks files where the pipeline keeps its state (the
+    gate never reads them: an exported head gets its own state folder; but a checkout of it
+    would be refused, see ``provenance.refuse_tracked_state``)."""
+    root = settings.project_root.resolve()
+    if not settings.state.is_relative_to(root):
+        return []
+    relative = settings.state.relative_to(root)
+    committed = head_settings.project_root / relative
+    files = sorted(p.relative_to(head_settings.project_root).as_posix()
+                   for p in committed.rglob("*") if p.is_file()) if committed.is_dir() else []
+    if not files:
+        return []
+    shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+    return [GateCase(suite="build", name=f"{relative.as_posix()}/ not committed", check="state", findings=(
+        Finding(severity=Severity.error, location=Location(file=repo_path(prefix, relative.as_posix())),
+                message=(f"the commit tracks {len(files)} file(s) under the pipeline's state folder "
+                         f"({shown}): build artifacts and results there would be trusted by a checkout "
+                         f"of it; untrack them (`git rm -r --cached {relative.as_posix()}`)")),))]
 
 
 def _broken_build_case(message: str, settings: Settings, prefix: str) -> GateCase:

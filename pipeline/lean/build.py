@@ -4,6 +4,12 @@ Incremental: a module is rebuilt only when its source or a transitive import cha
 (fingerprints in ``<build_dir>/manifest.json``). Independent modules compile in parallel,
 up to the pool size. Every module is checked under the trust policy like any other file.
 
+Only builds this pipeline made count as built: each manifest entry carries a MAC under this
+user's key (:mod:`pipeline.lean.provenance`) over the module, its fingerprint and the hashes of
+the files Lean wrote. A build folder the tree under check supplied (committed, copied, or an
+``.olean`` dropped in with a recomputed fingerprint) has no valid MAC: its modules are compiled
+again from source.
+
 With ``Settings.artifact_cache`` set, a module already built elsewhere on this machine (same
 name, source, imports' builds, Lean and audit) is copied from that store instead of compiled;
 its compiled environment is audited again either way.
@@ -120,8 +126,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
     started = time.monotonic()
     modules = discover(settings)
     manifest = load_manifest(settings.build_dir)
-    built = {m: str(e.get("fingerprint", "")) for m, e in manifest.items()
-             if olean_path(settings, m).is_file()}
+    built = {m: str(e.get("fingerprint", "")) for m, e in checker.trusted_manifest().items()}
     dirty, prints = plan(modules, built)
     order = topological_order(modules)
     results: dict[str, ModuleBuild] = {}
@@ -132,7 +137,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
             if progress:
                 progress(name, None)
     workers = max(1, min(jobs or cpu_count(), cpu_count()))
-    artifacts = ArtifactCache(settings.artifact_cache) if settings.artifact_cache else None
+    artifacts = ArtifactCache(settings.artifact_cache, checker.provenance) if settings.artifact_cache else None
 
     def compile_one(name: str) -> ModuleBuild:
         mod = modules[name]
@@ -161,15 +166,12 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
                 results[mb.module] = mb
                 if not mb.ok:
                     failed.add(mb.module)
+                    manifest.pop(mb.module, None)
                     remove_parts(olean_path(settings, mb.module))
                 else:
-                    olean = olean_path(settings, mb.module)
-                    manifest[mb.module] = {
-                        "fingerprint": prints[mb.module],
-                        "olean_sha256": hashlib.sha256(olean.read_bytes()).hexdigest(),
-                        "imports": list(modules[mb.module].imports),
-                        "path": modules[mb.module].path,
-                    }
+                    manifest[mb.module] = checker.sign_build(
+                        mb.module, fingerprint=prints[mb.module], imports=modules[mb.module].imports,
+                        path=modules[mb.module].path)
                 if progress:
                     progress(mb.module, mb.result)
                 _write_manifest(settings, manifest)

@@ -5,6 +5,11 @@ names a machine-wide store, also there (``checks/<key>.json``), so that other ch
 same machine answer the same input without running Lean. An unchanged input is answered
 without running Lean. Results that reflect the machine rather than the input (timeout,
 out-of-memory, crash) are never cached.
+
+Entries are stored under the MAC of their key (``Provenance.cache_key``, this user's key), not
+under the key itself: the key is computable by anyone, so a database or store that the tree
+under check supplied (or another user wrote) could otherwise answer a check with a planted
+``accepted``; without the MAC key nobody can name an entry that a lookup finds.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlalchemy import Float, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pipeline.lean.models import UNFINISHED, CheckResult
+from pipeline.lean.provenance import Provenance
 from pipeline.store.db import Base, Database
 
 
@@ -83,9 +89,10 @@ _LOCK_POLL_S = 0.05
 
 
 class ResultCache:
-    def __init__(self, db: Database, shared: Path | None = None) -> None:
+    def __init__(self, db: Database, *, provenance: Provenance, shared: Path | None = None) -> None:
         self.db = db
         self.store = shared
+        self.provenance = provenance
 
     def claim(self, key: str, wait_s: float) -> contextlib.AbstractContextManager[bool]:
         """With a shared store: the lock on ``key``, held from a miss until the result is put,
@@ -96,13 +103,18 @@ class ResultCache:
 
     def get(self, key: str) -> CheckResult | None:
         with self.db.session() as s:
-            row = s.execute(select(LeanResultRow.result_json).where(LeanResultRow.key == key)).scalar()
+            row = s.execute(select(LeanResultRow.result_json)
+                            .where(LeanResultRow.key == self.provenance.cache_key(key))).scalar()
         if row is None:
             return self._shared_get(key)
-        return CheckResult.model_validate_json(row).model_copy(update={"cached": True})
+        result = CheckResult.model_validate_json(row)
+        return result.model_copy(update={"cached": True}) if result.cache_key == key else None
 
     def _shared_path(self, key: str) -> Path | None:
-        return self.store / "checks" / key[:2] / f"{key}.json" if self.store is not None else None
+        if self.store is None:
+            return None
+        name = self.provenance.cache_key(key)
+        return self.store / "checks" / name[:2] / f"{name}.json"
 
     def _shared_get(self, key: str) -> CheckResult | None:
         path = self._shared_path(key)
@@ -131,7 +143,7 @@ class ResultCache:
 
     def _db_put(self, result: CheckResult) -> None:
         with self.db.session() as s:
-            s.merge(LeanResultRow(key=result.cache_key, result_json=result.model_dump_json(),
+            s.merge(LeanResultRow(key=self.provenance.cache_key(result.cache_key), result_json=result.model_dump_json(),
                                   created_at=time.time()))
 
     def clear(self) -> int:

@@ -44,7 +44,7 @@ from pipeline.lean.batch import (
     to_single,
 )
 from pipeline.lean.cache import ResultCache, cache_key
-from pipeline.lean.interpret import parse_messages, reasons_for
+from pipeline.lean.interpret import lean_stderr, parse_messages, reasons_for
 from pipeline.lean.models import (
     CheckRequest,
     CheckResult,
@@ -58,6 +58,7 @@ from pipeline.lean.models import (
 )
 from pipeline.lean.policy import scan
 from pipeline.lean.process import RawRun
+from pipeline.lean.provenance import Provenance, parts_digest, refuse_tracked_state
 from pipeline.lean.resident import Goal, ResidentPool
 from pipeline.lean.syntax import blank_comments_and_strings, imports
 from pipeline.lean.trust import EnvironmentAuditor
@@ -141,11 +142,13 @@ class Checker:
     def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False,
                  backend: Backend | None = None, db: Database | None = None) -> None:
         self.settings = settings
+        refuse_tracked_state(settings)  # the tree under check may not supply the state
+        self.provenance = Provenance.load(settings)
         settings.ensure_state()
         self.backend = backend or open_backend(settings, warm=warm, prestart=prestart)
         self._own_db = db is None
         self.db = db or Database(settings.db_url)
-        self.cache = ResultCache(self.db, shared=settings.artifact_cache)
+        self.cache = ResultCache(self.db, shared=settings.artifact_cache, provenance=self.provenance)
         self.auditor = EnvironmentAuditor(self.backend.library_dir, self.backend.core_index_path,
                                           settings.build_dir)
         self._resident: ResidentPool | None = None
@@ -256,6 +259,8 @@ class Checker:
         started = time.monotonic()
         first = members[0].request
         policy, name, split = first.policy, (first.expected_declarations or ("",))[0], members[0].split
+        if self.untrusted_imports(members[0].source):
+            return {}  # each member is refused on its own by check()
         closure = self.project_closure(imports(members[0].source))
         single = Path(first.file_name).stem
         decided: dict[int, CheckResult] = {}
@@ -333,6 +338,9 @@ class Checker:
         violations = scan(source, policy)
         if violations:
             return self._refused(violations, request, key, started)
+        untrusted = self._untrusted_result(source, request, key, started)
+        if untrusted is not None:
+            return untrusted
         timeout = self.settings.lean_timeout_s
         with self.backend.session(timeout) as session:
             target = session.workdir / rel
@@ -353,8 +361,7 @@ class Checker:
             elif not reasons:
                 reasons = [Reason.crash]
         return self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
-                            request, key, started, raw_stderr=raw.stderr if Reason.crash in reasons else "",
-                            audit=audit)
+                            request, key, started, raw_stderr=raw.stderr, audit=audit)
 
     # -- iteration path: resident workers (pipeline.lean.resident) -------------------------------
     def diagnose(self, request: CheckRequest) -> CheckResult:
@@ -381,7 +388,7 @@ class Checker:
                      peak_rss_mb=run.rss_mb)
         reasons = reasons_for(raw, messages, request.policy)
         result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
-                              request, key, started, raw_stderr=run.stderr if Reason.crash in reasons else "")
+                              request, key, started, raw_stderr=run.stderr)
         return result.model_copy(update={"backend": f"{self.backend.name}+resident"})
 
     def goals(self, source: str, line: int, column: int, imports: Sequence[str] = (), *,
@@ -444,6 +451,9 @@ class Checker:
     # -- internals ------------------------------------------------------------------------------
     def _run(self, source: str, request: CheckRequest, key: str, started: float) -> CheckResult:
         """Compile the file (``lean -o``) in a private folder and audit what Lean wrote."""
+        untrusted = self._untrusted_result(source, request, key, started)
+        if untrusted is not None:
+            return untrusted
         timeout = self._limit(request)
         out_rel = Path("out") / Path(request.file_name).with_suffix(".olean")
         audit: EnvironmentAudit | None = None
@@ -465,7 +475,7 @@ class Checker:
         axioms = (tuple(sorted({a for d in audit.declarations for a in d.axioms}))
                   if audit is not None else None)
         return self._result(verdict, reasons, messages, request, key, started, axioms=axioms,
-                            raw_stderr=raw.stderr if Reason.crash in reasons else "", audit=audit)
+                            raw_stderr=raw.stderr, audit=audit)
 
     def _refused(self, violations: Sequence[Violation], request: CheckRequest, key: str,
                  started: float) -> CheckResult:
@@ -479,22 +489,106 @@ class Checker:
         return list(dict.fromkeys(_AUDIT_REASONS.get(i.rule, Reason.forbidden) for i in audit.issues))
 
     def project_closure(self, modules: Sequence[str]) -> list[str]:
-        """The built project modules that ``modules`` import, transitively (core ones skipped)."""
-        manifest = load_manifest(self.settings.build_dir)
+        """The built project modules that ``modules`` import, transitively (core ones skipped);
+        only builds this pipeline made and signed (:meth:`trusted_manifest`)."""
+        manifest = self.trusted_manifest()
         seen: list[str] = []
         stack = list(modules)
         while stack:
             mod = stack.pop()
             if mod in seen or mod.split(".")[0] in {"Init", "Std", "Lean", "Lake"}:
                 continue
-            olean = self.settings.build_dir / Path(*mod.split(".")).with_suffix(".olean")
-            if not olean.is_file():
+            if mod not in manifest:
                 continue
             seen.append(mod)
             deps = manifest.get(mod, {}).get("imports", [])
             if isinstance(deps, list):
                 stack.extend(str(d) for d in deps)
         return seen
+
+    # -- provenance of the build folder (pipeline.lean.provenance) --------------------------------
+    @property
+    def lean_id(self) -> str:
+        """The Lean and audit a build was made with (part of every signed manifest entry)."""
+        return f"{self.backend.name}|{self.backend.version}|{AUDIT_VERSION}"
+
+    def _olean(self, module: str) -> Path:
+        return self.settings.build_dir / Path(*module.split(".")).with_suffix(".olean")
+
+    @staticmethod
+    def _entry_fields(module: str, entry: dict[str, object]) -> tuple[object, ...]:
+        return ("build", module, entry.get("fingerprint"), entry.get("imports"), entry.get("path"),
+                entry.get("parts"), entry.get("lean"))
+
+    def sign_build(self, module: str, *, fingerprint: str, imports: Sequence[str], path: str
+                   ) -> dict[str, object]:
+        """The manifest entry of a module this pipeline just compiled (or copied from the
+        artifact store and audited) into the build folder, with its MAC."""
+        parts = parts_digest(self._olean(module), OUTPUT_SUFFIXES)
+        entry: dict[str, object] = {"fingerprint": fingerprint, "olean_sha256": parts.get(".olean", ""),
+                                    "imports": list(imports), "path": path, "parts": parts,
+                                    "lean": self.lean_id}
+        entry["mac"] = self.provenance.mac(*self._entry_fields(module, entry))
+        return entry
+
+    def trusted_manifest(self) -> dict[str, dict[str, object]]:
+        """The build folder's manifest entries that this pipeline signed, for this Lean and
+        audit, whose files still hash to what was signed. Anything else in the build folder (a
+        committed build, an ``.olean`` compiled elsewhere, a recomputed fingerprint) is not a
+        build: the build compiles the module again and a check refuses to import it."""
+        out: dict[str, dict[str, object]] = {}
+        for module, entry in load_manifest(self.settings.build_dir).items():
+            if not isinstance(entry, dict) or entry.get("lean") != self.lean_id:
+                continue
+            if not self.provenance.valid(entry.get("mac"), *self._entry_fields(module, entry)):
+                continue
+            parts = entry.get("parts")
+            if isinstance(parts, dict) and parts and parts_digest(self._olean(module), OUTPUT_SUFFIXES) == parts:
+                out[module] = entry
+        return out
+
+    def untrusted_imports(self, source: str) -> list[str]:
+        """The modules ``source`` imports (transitively) that Lean would load from neither its
+        own library nor a build this pipeline made and signed."""
+        trusted = self.trusted_manifest()
+        library = self.backend.library_dir
+        bad: list[str] = []
+        seen: set[str] = set()
+        stack = list(imports(source))
+        while stack:
+            mod = stack.pop()
+            if mod in seen:
+                continue
+            seen.add(mod)
+            if (library / Path(*mod.split(".")).with_suffix(".olean")).is_file():
+                continue
+            entry = trusted.get(mod)
+            if entry is None:
+                bad.append(mod)
+                continue
+            deps = entry.get("imports", [])
+            if isinstance(deps, list):
+                stack.extend(str(d) for d in deps)
+        return sorted(bad)
+
+    def _untrusted_result(self, source: str, request: CheckRequest, key: str, started: float
+                          ) -> CheckResult | None:
+        """A rejection, before Lean runs, of a file importing a module without a signed build."""
+        bad = self.untrusted_imports(source)
+        if not bad:
+            return None
+        texts = []
+        for mod in bad:
+            if self._olean(mod).is_file():
+                texts.append(f"import {mod}: {self._olean(mod)} was not built by this pipeline (no valid "
+                             "build signature: a committed or copied build, or one of another Lean); "
+                             "`sequent build` compiles it from source")
+            else:
+                texts.append(f"import {mod}: no such module in Lean's library and no build of it by this "
+                             "pipeline (`sequent build` builds the project's modules)")
+        messages = [Message.model_validate({"severity": Severity.error, "kind": "untrusted_import", "data": t})
+                    for t in texts]
+        return self._result(Verdict.rejected, [Reason.error], messages, request, key, started)
 
     def _result(self, verdict: Verdict, reasons: Sequence[Reason], messages: Sequence[Message],
                 request: CheckRequest, key: str, started: float, *, violations: Sequence[Violation] = (),
@@ -513,10 +607,13 @@ class Checker:
             msgs.append(Message.model_validate({
                 "severity": Severity.error, "kind": "out_of_memory",
                 "data": f"Lean went over the memory limit of {limit} MB"}))
-        if raw_stderr:
-            tail = "\n".join(l for l in raw_stderr.splitlines() if not l.startswith("[DEBUG"))[-2000:]
+        tail = lean_stderr(raw_stderr)[-2000:]  # Node's own warnings are never the reason
+        if Reason.crash in reasons:
             msgs.append(Message.model_validate(
-                {"severity": Severity.error, "data": f"Lean crashed: {tail}", "kind": "crash"}))
+                {"severity": Severity.error, "kind": "crash",
+                 "data": f"Lean crashed: {tail}" if tail else "Lean stopped without a message"}))
+        elif tail and Reason.error in reasons and not any(m.severity is Severity.error for m in msgs):
+            msgs.append(Message.model_validate({"severity": Severity.error, "kind": "stderr", "data": tail}))
         return CheckResult(
             verdict=verdict, reasons=tuple(dict.fromkeys(reasons)), messages=tuple(msgs),
             violations=tuple(violations),
@@ -539,8 +636,9 @@ class Checker:
         return self._key(source, CheckRequest(source=source, file_name=f"{module}.lean"))
 
     def import_hashes(self, modules: Sequence[str]) -> list[tuple[str, str]]:
-        """(module, hash) for the transitive closure of project modules in the build folder."""
-        manifest = load_manifest(self.settings.build_dir)
+        """(module, hash) for the transitive closure of project modules in the build folder
+        (a module without a signed build: ``untrusted:<sha256>`` or ``missing``)."""
+        manifest = self.trusted_manifest()
         seen: dict[str, str] = {}
         stack = list(modules)
         while stack:
@@ -555,7 +653,7 @@ class Checker:
                 if isinstance(deps, list):
                     stack.extend(str(d) for d in deps)
             elif olean.is_file():
-                seen[mod] = hashlib.sha256(olean.read_bytes()).hexdigest()
+                seen[mod] = "untrusted:" + hashlib.sha256(olean.read_bytes()).hexdigest()
             else:
                 seen[mod] = "core" if mod.split(".")[0] in {"Init", "Std", "Lean", "Lake"} else "missing"
         return sorted(seen.items())

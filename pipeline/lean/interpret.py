@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pydantic import ValidationError
 
@@ -35,6 +36,19 @@ def _only_known(payload: dict[str, object]) -> dict[str, object]:
     return out
 
 
+_NODE_WARNING_RE = re.compile(
+    r"^\(node:\d+\) \[?\w*\]? ?\w*Warning\b|^\(node:\d+\) \w+Warning:|^\(Use `node --trace-\w+")
+
+
+def lean_stderr(stderr: str) -> str:
+    """What Lean itself wrote on stderr: the wasm build's ``[DEBUG`` lines and Node's own
+    warnings (``(node:PID) SecurityWarning: The flag --allow-worker …``, ``ExperimentalWarning``
+    and the ``(Use `node --trace-warnings …`)`` line after them) removed. Node's warnings say
+    nothing about the file, so they are never shown as the reason a check failed."""
+    return "\n".join(line for line in stderr.splitlines()
+                     if line.strip() and not line.startswith("[DEBUG") and not _NODE_WARNING_RE.match(line))
+
+
 def reasons_for(raw: RawRun, messages: list[Message], policy: Policy) -> list[Reason]:
     """What Lean's own run says (axioms are the compiled-environment audit's business)."""
     reasons: list[Reason] = []
@@ -59,4 +73,4 @@ def reasons_for(raw: RawRun, messages: list[Message], policy: Policy) -> list[Re
     return list(dict.fromkeys(reasons))
 
 
-__all__ = ["parse_messages", "reasons_for"]
+__all__ = ["lean_stderr", "parse_messages", "reasons_for"]

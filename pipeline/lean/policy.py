@@ -24,6 +24,7 @@ from pipeline.lean.syntax import (
     Token,
     blank_comments_and_strings,
     declarations,
+    header,
     instance_header,
     tokens,
 )
@@ -93,6 +94,93 @@ CORE_CLASSES: frozenset[str] = frozenset(
 them for an existing type changes what an existing statement means."""
 
 _NEW_TYPE_KINDS = frozenset({"structure", "inductive", "class", "class inductive", "opaque"})
+_STRUCTURE_KINDS = frozenset({"structure", "class", "class abbrev"})
+_NATIVE_RE = re.compile(r"native\s*:=\s*true\b")
+_DERIVING_RE = re.compile(r"\s*(?P<classes>[^\s,]+(?:\s*,\s*[^\s,]+)*)\s+for\s+(?P<types>[^\s,]+(?:\s*,\s*[^\s,]+)*)")
+
+
+Parent = tuple[str, tuple[str, ...]]
+"""A parent class (as written) and the identifiers of its arguments."""
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """``text`` split at ``sep`` outside brackets."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(text):
+        if ch in "([{⟨⦃":
+            depth += 1
+        elif ch in ")]}⟩⦄":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:k])
+            start = k + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _parent(text: str) -> Parent | None:
+    """``LE Rat`` (or ``toLE : LE Rat``, ``[inst : LE Rat]``) -> (``LE``, (``Rat``,))."""
+    text = text.strip().strip("[]").strip()
+    fields = _split_top(text, ":")
+    if len(fields) > 1:
+        text = ":".join(fields[1:])
+    idents = re.findall(r"[^\s()\[\]{}⟨⟩,:@]+", text)
+    return (_plain(idents[0]), tuple(_plain(i) for i in idents[1:])) if idents else None
+
+
+def class_parents(source: str) -> dict[str, list[Parent]]:
+    """Each structure or class the file declares (short name) -> what its instances also are:
+    the parents it ``extends``, a ``class abbrev``'s classes, and instance-implicit fields
+    (``[inst : LE Rat]`` after ``where``)."""
+    out: dict[str, list[Parent]] = {}
+    for d in declarations(source):
+        if d.kind not in _STRUCTURE_KINDS and not ("class" in d.attributes and d.kind == "structure"):
+            continue
+        text = blank_comments_and_strings(d.text)
+        parents: list[Parent] = []
+        body_at = re.search(r"\bwhere\b", text)
+        head = text[: body_at.start()] if body_at else text
+        ext = re.search(r"\bextends\b", head)
+        if ext:
+            clause = re.split(r":=|\bderiving\b|\bwith\b", head[ext.end():], maxsplit=1)[0]
+            parents += [p for part in _split_top(clause, ",") if (p := _parent(part)) is not None]
+        if d.kind == "class abbrev" and ":=" in head:
+            parents += [p for part in _split_top(head.split(":=", 1)[1], ",") if (p := _parent(part)) is not None]
+        if body_at:
+            for field in re.finditer(r"\[([^\[\]]*)\]", text[body_at.end():]):
+                if (p := _parent(field.group(1))) is not None:
+                    parents.append(p)
+        out.setdefault(d.short_name.rsplit(".", 1)[-1], []).extend(parents)
+    return out
+
+
+def _is_core_class(name: str) -> bool:
+    short = name.rsplit(".", 1)[-1]
+    return short in CORE_CLASSES and name in {short, f"Lean.{short}", f"Std.{short}"}
+
+
+def core_path(cls: str, parents: dict[str, list[Parent]], new_types: set[str]) -> list[str] | None:
+    """``[cls, …, core class]`` when an instance of ``cls`` (a class this file declares) is
+    also an instance of a core class, through its parents, for a type the file does not declare."""
+    trail: list[str] = []
+
+    def walk(name: str) -> list[str] | None:
+        short = name.rsplit(".", 1)[-1]
+        if short in trail:
+            return None
+        trail.append(short)
+        for parent, args in parents.get(short, []):
+            if any(a.rsplit(".", 1)[-1] in new_types for a in args):
+                continue  # about a type this file declares
+            if _is_core_class(parent):
+                return [*trail, parent]
+            found = walk(parent)
+            if found:
+                return found
+        trail.pop()
+        return None
+
+    return walk(cls)
 
 
 def scan(source: str, policy: Policy) -> list[Violation]:
@@ -125,6 +213,21 @@ def _scan_blanked(source: str, blanked: str, policy: Policy) -> list[Violation]:
         found.append(Violation(rule=rule, token=tok.text, line=tok.line, column=tok.column, message=message))
 
     new_types: set[str] | None = None
+    parents: dict[str, list[Parent]] | None = None
+
+    def file_types() -> tuple[set[str], dict[str, list[Parent]]]:
+        nonlocal new_types, parents
+        if new_types is None or parents is None:
+            new_types = {d.name.rsplit(".", 1)[-1] for d in declarations(source) if d.kind in _NEW_TYPE_KINDS}
+            parents = class_parents(source)
+        return new_types, parents
+
+    if not policy.trusted_tooling:
+        for imp in header(source).imports:
+            if imp.module.split(".")[0] in {"Lean", "Lake"}:
+                found.append(Violation(rule="metaprogramming", token=imp.module, line=imp.line, column=imp.column,
+                                       message=f"importing `{imp.module}` gives access to the elaborator; "
+                                       "only trusted tooling may"))
     attribute_depth = 0  # inside `@[...]` or `attribute [...]`
     for i, tok in enumerate(toks):
         text = _plain(tok.text)
@@ -152,27 +255,60 @@ def _scan_blanked(source: str, blanked: str, policy: Policy) -> list[Violation]:
                 add(tok, "option", skipped)
         elif text in METAPROGRAMMING and not policy.trusted_tooling:
             add(tok, "metaprogramming", f"`{text}` runs code or extends the parser during checking; only trusted tooling may")
-        elif text in {"import"} and i + 1 < len(toks) and _plain(toks[i + 1].text).split(".")[0] in {"Lean", "Lake"} \
-                and not policy.trusted_tooling:
-            add(tok, "metaprogramming", f"importing `{toks[i + 1].text}` gives access to the elaborator; only trusted tooling may")
+        elif text == "native" and _native_option(blanked, line_starts[tok.line - 1] + tok.column):
+            add(tok, "native_decide", "`decide +native` (the `native` option) evaluates the proposition with "
+                "compiled native code, not in the kernel: the proof then rests on the axiom "
+                "`Lean.ofReduceBool`, which trusts the compiler; use `decide`")
         elif text in {"instance", "default_instance"} and tok.text == text and not policy.trusted_tooling:
             if attribute_depth or text == "default_instance":
                 add(tok, "instance_override", f"`{text}` used as an attribute registers or removes an "
                     "instance behind the declaration's back; declare instances with the `instance` "
                     "command (only trusted tooling may use the attribute)")
                 continue
-            if prev == "deriving":
-                continue
-            if new_types is None:
-                new_types = {d.name.rsplit(".", 1)[-1] for d in declarations(source) if d.kind in _NEW_TYPE_KINDS}
+            types, tree = file_types()
             offset = line_starts[tok.line - 1] + tok.column + len(tok.text)
-            problem = _instance_problem(blanked, offset, [_plain(t.text) for t in toks[max(0, i - 4):i]], new_types)
+            if prev == "deriving":
+                problem = _deriving_problem(blanked, offset, types, tree)
+            else:
+                problem = _instance_problem(blanked, offset, [_plain(t.text) for t in toks[max(0, i - 4):i]],
+                                            types, tree)
             if problem:
                 add(tok, "instance_override", problem)
     return found
 
 
-def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_types: set[str]) -> str | None:
+def _native_option(blanked: str, at: int) -> bool:
+    """Whether the ``native`` token at ``at`` turns on native evaluation: ``+native`` or
+    ``native := true`` (a tactic's configuration)."""
+    before = blanked[:at].rstrip()
+    return before.endswith("+") or _NATIVE_RE.match(blanked, at) is not None
+
+
+def _deriving_problem(blanked: str, after_keyword: int, new_types: set[str],
+                      parents: dict[str, list[Parent]]) -> str | None:
+    """Why a ``deriving instance C, … for T, …`` command may change what existing statements
+    mean (a core class, or a class reaching one, derived for a type the file does not declare)."""
+    m = _DERIVING_RE.match(blanked, after_keyword)
+    if m is None:
+        return "a `deriving instance` command whose classes and types could not be read"
+    classes = [_plain(c.strip()) for c in m.group("classes").split(",")]
+    types = [_plain(t.strip()) for t in m.group("types").split(",")]
+    foreign = [t for t in types if t.rsplit(".", 1)[-1] not in new_types]
+    if not foreign:
+        return None
+    for cls in classes:
+        via = [cls] if _is_core_class(cls) else core_path(cls, parents, new_types)
+        if via:
+            how = f"the core class {via[-1]}" + (f" (through {' → '.join(via)})" if len(via) > 1 else "")
+            return (f"`deriving instance {cls} for {', '.join(types)}` declares an instance of {how} for "
+                    f"{', '.join(foreign)}, a type this file does not declare: it can change what existing "
+                    f"statements mean; core-class instances are allowed only on types the file itself "
+                    f"declares, or in trusted tooling")
+    return None
+
+
+def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_types: set[str],
+                      parents: dict[str, list[Parent]]) -> str | None:
     """Why an ``instance`` command may change what existing statements mean, or None."""
     header = instance_header(blanked, after_keyword)
     cls = _plain(header.class_name or "")
@@ -188,6 +324,13 @@ def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_t
                 f"checked file: it can change what existing statements mean (what `≤`, `+` or a "
                 f"numeral denote); core-class instances are allowed only on types the file itself "
                 f"declares, or in trusted tooling")
+    via = core_path(cls, parents, new_types)
+    if via:
+        return (f"`{shown}` declares an instance of {cls}, which extends the core class {via[-1]} "
+                f"({' → '.join(via)}): through its parent it is an instance of {via[-1]} for a type this "
+                f"file does not declare, and can change what existing statements mean (what `≤`, `+` or a "
+                f"numeral denote); core-class instances are allowed only on types the file itself "
+                f"declares, or in trusted tooling")
     if header.priority or scope:
         how = " and ".join(filter(None, [f"priority {header.priority}" if header.priority else "",
                                          " ".join(scope)]))
@@ -199,4 +342,4 @@ def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_t
     return None
 
 
-__all__ = ["CORE_CLASSES", "FORBIDDEN", "METAPROGRAMMING", "scan"]
+__all__ = ["CORE_CLASSES", "FORBIDDEN", "METAPROGRAMMING", "class_parents", "core_path", "scan"]

@@ -35,7 +35,7 @@ from typing import Any
 from pipeline.errors import LeanCrashError, LeanError, NoWorkerAvailable
 from pipeline.lean.lsp import JsonDict, LspProcess, WaitEnd
 from pipeline.lean.models import Message, Severity
-from pipeline.lean.syntax import blank_comments_and_strings, tokens
+from pipeline.lean.syntax import header
 from pipeline.models import Frozen
 
 READY_TIMEOUT_S = 240.0
@@ -48,27 +48,13 @@ CommandFactory = Callable[[Path], tuple[list[str], dict[str, str]]]
 
 
 def split_header(source: str) -> tuple[str, str]:
-    """(header, body): the header runs to the end of the line of its last token (``module``,
-    ``prelude``, ``import M``...), comments before it included; a body keeps its positions."""
-    blanked = blank_comments_and_strings(source)
-    last_line = 0
-    state = "start"  # "modifier": after public/meta; "name": after import [all]
-    for tok in tokens(blanked, blanked=True):
-        if state == "name":
-            last_line = tok.line
-            state = "name" if tok.text == "all" else "start"
-        elif tok.text in {"module", "prelude"} and state == "start":
-            last_line = tok.line
-        elif tok.text in {"public", "meta"}:
-            state = "modifier"
-        elif tok.text == "import":
-            state = "name"
-        else:
-            break
-    if last_line == 0:
+    """(header, body): the header (``syntax.header``) runs to the end of the line of its last
+    token, comments before it included; a body keeps its positions."""
+    end = header(source).end
+    if end == 0:
         return "", source
-    lines = source.splitlines(keepends=True)
-    cut = sum(len(x) for x in lines[:last_line])
+    newline = source.find("\n", end)
+    cut = len(source) if newline < 0 else newline + 1
     return source[:cut], source[cut:]
 
 

@@ -597,12 +597,89 @@ def module_name(relative_path: str) -> str:
     return relative_path.removesuffix(".lean").replace("/", ".")
 
 
-_IMPORT_RE = re.compile(r"^\s*(?:public\s+|private\s+|meta\s+)*import\s+(?:all\s+)?(\S+)", re.MULTILINE)
+class Import(Frozen):
+    module: str
+    """Dotted name as Lean resolves it (``«Formal».Basic`` is ``Formal.Basic``)."""
+    line: int
+    """1-based line of the module's name."""
+    column: int
+    """0-based column of the module's name."""
+
+
+class Header(Frozen):
+    """A file's header as Lean's grammar reads it (``Lean.Parser.Module.header``)."""
+
+    module: bool = False
+    prelude: bool = False
+    imports: tuple[Import, ...] = ()
+    end: int = 0
+    """Offset just after the header's last token (0: the file has no header)."""
+
+
+_HEADER_WORD_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_IMPORT_MODIFIERS = frozenset({"public", "meta", "private"})
+
+
+def header(source: str) -> Header:
+    """The header of a Lean file, read as Lean's grammar defines it::
+
+        header := ["module"] ["prelude"] import*
+        import := ["public"] ["meta"] "import" ["all"] ident
+
+    with whitespace, newlines and comments anywhere between the words (so several imports
+    may share a line). The header ends at the first word that does not continue it, as in
+    Lean. This is the ONE reader of imports: the build's module graph and fingerprints, the
+    audit's environment, the cache keys, the resident workers' header and the policy use it.
+    Modifiers are accepted in any order (``private`` too): reading an import Lean would
+    refuse is harmless (Lean then fails the file), missing one Lean loads is not."""
+    blanked = blank_comments_and_strings(source)
+    line_starts = [0] + [m.end() for m in re.finditer("\n", blanked)]
+
+    def word(at: int) -> tuple[str, int, int]:
+        """(word, start, end) of the next identifier-like word after whitespace."""
+        start = at
+        while start < len(blanked) and blanked[start].isspace():
+            start += 1
+        m = _HEADER_WORD_RE.match(blanked, start)
+        if m is None:
+            return "", start, start
+        return m.group(0), start, m.end()
+
+    def position(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(line_starts, offset)
+        return line, offset - line_starts[line - 1]
+
+    module = prelude = False
+    end = 0
+    text, _start, stop = word(0)
+    if text == "module":
+        module, end = True, stop
+        text, _start, stop = word(stop)
+    if text == "prelude":
+        prelude, end = True, stop
+    found: list[Import] = []
+    while True:
+        text, _start, stop = word(end)
+        while text in _IMPORT_MODIFIERS:
+            text, _start, stop = word(stop)
+        if text != "import":
+            break
+        name, start, stop = word(stop)
+        if name == "all":
+            after, after_start, after_stop = word(stop)
+            if after and after not in COMMAND_KEYWORDS and after not in _IMPORT_MODIFIERS:
+                name, start, stop = after, after_start, after_stop
+        if not name:
+            break
+        line, column = position(start)
+        found.append(Import(module=name.replace("«", "").replace("»", ""), line=line, column=column))
+        end = stop
+    return Header(module=module, prelude=prelude, imports=tuple(found), end=end)
 
 
 def imports(source: str) -> list[str]:
-    """Modules imported in the file header."""
-    return _IMPORT_RE.findall(blank_comments_and_strings(source))
+    """Modules imported in the file header (see :func:`header`)."""
+    return [i.module for i in header(source).imports]
 
 
 __all__ = [
@@ -611,10 +688,13 @@ __all__ = [
     "INTERPOLATION",
     "THEOREM_KINDS",
     "Declaration",
+    "Header",
+    "Import",
     "InstanceHeader",
     "Token",
     "blank_comments_and_strings",
     "declarations",
+    "header",
     "imports",
     "instance_header",
     "module_name",

@@ -19,3 +19,13 @@ def test_workflow_sets_up_and_runs_the_gate() -> None:
     assert any(".venv/bin/sequent gate --base origin/main --format github" in r for r in runs)
     triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "pull_request" in triggers
+
+
+def test_the_workflow_never_caches_build_outputs() -> None:
+    """A cache key is something the branch controls: only the integrity-pinned Lean install may
+    be restored; the gate compiles the branch's sources on every run (issue 25, item 1)."""
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    caches = [s for s in data["jobs"]["gate"]["steps"] if str(s.get("uses", "")).startswith("actions/cache")]
+    paths = [p.strip() for s in caches for p in str(s["with"]["path"]).splitlines() if p.strip()]
+    assert paths == [".sequent/lean"]
+    assert not any("restore-keys" in s["with"] for s in caches)

@@ -13,7 +13,7 @@ from pipeline.errors import EnvironmentError_, InputError, NoWorkerAvailable
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.cache import key_lock
 from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
-from pipeline.lean.interpret import parse_messages, reasons_for
+from pipeline.lean.interpret import lean_stderr, parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
 from pipeline.lean.policy import scan
 from pipeline.lean.pool import WarmPool
@@ -95,6 +95,19 @@ def test_interpretation_of_raw_runs() -> None:
     raw = RawRun(stdout=out, stderr="", returncode=0, elapsed_s=1.0)
     assert reasons_for(raw, msgs, Policy()) == [Reason.sorry]
     assert reasons_for(RawRun(stdout="", stderr="boom", returncode=134, elapsed_s=1), [], Policy()) == [Reason.crash]
+
+
+NODE_WARNINGS = ("(node:4242) SecurityWarning: The flag --allow-worker must be used with extreme caution. "
+                 "It could invalidate the permission model.\n"
+                 "(Use `node --trace-warnings ...` to show where the warning was created)\n"
+                 "(node:4242) ExperimentalWarning: WASI is an experimental feature\n")
+
+
+def test_nodes_own_warnings_are_never_what_lean_said() -> None:
+    """Node prints a SecurityWarning for --allow-worker on every start; it was once shown as the
+    reason a check failed ("Lean crashed: (node:…) SecurityWarning…")."""
+    assert lean_stderr(NODE_WARNINGS) == ""
+    assert lean_stderr(NODE_WARNINGS + "[DEBUG: x] y\nINTERNAL PANIC: out of memory\n") == "INTERNAL PANIC: out of memory"
 
 
 class _FakeWorker:

@@ -17,6 +17,8 @@ from pipeline.lean.syntax import (
     CORE_INTERPOLATION,
     blank_comments_and_strings,
     declarations,
+    header,
+    imports,
     instance_header,
     strip_comments,
     tokens,
@@ -287,6 +289,24 @@ def test_a_changed_instance_body_is_a_change() -> None:
         ("import Lean.Elab\ntheorem t : True := trivial", "metaprogramming"),
         ('local notation "⟪" x "⟫" => x', "metaprogramming"),
         ("unif_hint (n : Nat) where n =?= 0 ⊢ n + 1 =?= 1", "metaprogramming"),
+        # issue 25, item 5: an instance of a core class reached through a parent, a derived one,
+        # native evaluation under `decide`, an elaborator import behind `all` or on a shared line
+        ("class P extends LE Rat\ninstance : P := ⟨fun _ _ => True⟩", "instance_override"),
+        ("class Q (α : Type) extends LE α\nclass P extends Q Rat\ninstance instP : P where\n  le _ _ := True",
+         "instance_override"),
+        ("class P (α : Type) extends Inhabited α, LE α where\n  x : Nat\ninstance : P Rat := ⟨⟨0⟩, ⟨fun _ _ => True⟩, 1⟩",
+         "instance_override"),
+        ("class abbrev P := LE Rat, Add Rat\ninstance : P := {}", "instance_override"),
+        ("class P where\n  [inst : LE Rat]\ninstance : P := {}", "instance_override"),
+        ("@[class] structure P extends LE Rat\ninstance : P := ⟨fun _ _ => True⟩", "instance_override"),
+        ("deriving instance BEq for Rat", "instance_override"),
+        ("deriving instance Repr, DecidableEq for Nat, Rat", "instance_override"),
+        ("class P (α : Type) extends BEq α\nderiving instance P for Rat", "instance_override"),
+        ("theorem t : 10 < 20 := by decide +native", "native_decide"),
+        ("theorem t : 10 < 20 := by\n  decide (config := { native := true })", "native_decide"),
+        ("import all Lean.Elab\ntheorem t : True := trivial", "metaprogramming"),
+        ("module\npublic import Init.Data.List public import Lean\n", "metaprogramming"),
+        ("module /- c -/ import\n  Lake\n", "metaprogramming"),
     ],
 )
 def test_policy_flags(source: str, rule: str) -> None:
@@ -312,6 +332,10 @@ def test_instance_override_message_names_class_and_type() -> None:
         "theorem t : True := trivial -- instance : LE Rat",
         'def s := "instance : LE Rat"',
         "class Judge (α : Type) where\n  ok : α → Prop\ninstance : Judge Nat := ⟨fun _ => True⟩",
+        "structure T where\n  n : Nat\nclass P (α : Type) extends LE α\ninstance : P T := ⟨fun _ _ => True⟩",
+        "structure T where\n  n : Nat\nclass P extends LE T\ninstance : P := ⟨fun _ _ => True⟩",
+        "structure V where\n  x : Nat\nderiving instance BEq, Repr for V",
+        "theorem t : 10 < 20 := by decide\ndef native : Nat := 1\ntheorem u : native = 1 := rfl",
     ],
 )
 def test_policy_allows_instances_on_the_files_own_types(source: str) -> None:
@@ -321,3 +345,44 @@ def test_policy_allows_instances_on_the_files_own_types(source: str) -> None:
 def test_trusted_tooling_may_declare_instances() -> None:
     assert scan("instance : LE Rat := ⟨fun _ _ => True⟩", Policy(trusted_tooling=True)) == []
     assert scan("attribute [local instance] leRat", Policy(trusted_tooling=True)) == []
+
+
+def test_class_parent_message_names_the_path() -> None:
+    [v] = scan("class Q (α : Type) extends LE α\nclass P extends Q Rat\ninstance : P := ⟨fun _ _ => True⟩",
+               Policy())
+    assert (v.rule, v.line) == ("instance_override", 3)
+    assert "extends the core class LE (P → Q → LE)" in v.message
+    [d] = scan("deriving instance BEq for Rat", Policy())
+    assert "core class BEq" in d.message and "Rat" in d.message
+
+
+def test_native_evaluation_is_named_plainly() -> None:
+    [v] = scan("theorem t : 10 < 20 := by decide +native", Policy())
+    assert "native code" in v.message and "Lean.ofReduceBool" in v.message
+
+
+# -- the header, as Lean's grammar reads it (one reader for every caller) -----------------------
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("module\npublic import Formal.Basic public import Formal.Units\n", ["Formal.Basic", "Formal.Units"]),
+        ("import A import B import C\ntheorem t : True := trivial", ["A", "B", "C"]),
+        ("module\n\npublic\n  meta\n  import all\n   Formal.A\n-- import Fake\n/- import Fake2 -/ import «Formal».«B»",
+         ["Formal.A", "Formal.B"]),
+        ("/- import X -/ prelude import Init.Core", ["Init.Core"]),
+        ("import A\ndef s := \"import Z\"\nimport Q", ["A"]),  # Lean's header ended at `def`
+        ("import A\npublic section\n", ["A"]),
+        ("theorem t : True := trivial\nimport A", []),
+        ("", []),
+    ],
+)
+def test_imports_follow_leans_header_grammar(source: str, expected: list[str]) -> None:
+    assert imports(source) == expected
+
+
+def test_header_positions_and_end() -> None:
+    text = "module\npublic import A  public import B\n\npublic section\n"
+    h = header(text)
+    assert h.module and not h.prelude
+    assert [(i.module, i.line, i.column) for i in h.imports] == [("A", 2, 14), ("B", 2, 31)]
+    assert text[: h.end].endswith("import B")

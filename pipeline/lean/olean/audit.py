@@ -32,6 +32,9 @@ class EnvIssue:
 
 
 # -- axioms ----------------------------------------------------------------------------------
+NATIVE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.ofReduceNat", "Lean.trustCompiler"})
+"""Axioms through which a proof trusts compiled native code (``native_decide``, ``decide +native``)."""
+
 def _closure(env: ProjectEnvironment, start: Iterable[str], *, proofs: bool = True) -> tuple[set[str], set[str], set[str]]:
     """(project constants, core constants, unknown names) reachable from ``start``.
 
@@ -100,9 +103,13 @@ def audit_module(env: ProjectEnvironment, module: str,
         reached[const.name] = axioms
         bad = sorted(a for a in axioms if a not in allowed and a != const.name)
         if bad:
+            native = [a for a in bad if a in NATIVE_AXIOMS]
             issues.append(EnvIssue("axiom", const.name,
                                    f"{display(const.name)} depends on {', '.join(map(display, bad))}, outside "
-                                   f"the allowed axioms ({', '.join(sorted(allowed))})"))
+                                   f"the allowed axioms ({', '.join(sorted(allowed))})"
+                                   + (f"; {display(native[0])} means the proof ran compiled native code "
+                                      "(`native_decide`, `decide +native`) instead of being checked by the "
+                                      "kernel" if native else "")))
         if unknown:
             issues.append(EnvIssue("unknown_constant", const.name,
                                    f"{display(const.name)} refers to constants the compiled environment does "
