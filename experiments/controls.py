@@ -83,7 +83,7 @@ CONTROLS: dict[str, tuple[Control, Control]] = {
         _pair("certificate:failure_independence", "certificate", "bursty"),
         _pair("certificate:same_distribution", "certificate", "shifted"),
         _pair("conformal:exchangeability", "conformal", "drift"),
-        _pair("llc:regularity", "llc_regression", "singular"),
+        _pair("llc:regularity", "llc_regression", "singular", parameters={"δ": 0.3}),
     )
 }
 

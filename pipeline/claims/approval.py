@@ -70,8 +70,18 @@ class CertifiedChange(Frozen):
 
 
 def _json(value: Any) -> Any:
-    """``value`` as plain JSON (sorted keys at every level)."""
-    return json.loads(json.dumps(value, sort_keys=True, ensure_ascii=False))
+    """``value`` as plain JSON (sorted keys at every level), without the keys whose value is
+    empty (``None``, ``{}``, ``[]``): a field a later version adds with an empty default does
+    not change the digest of content that does not use it."""
+    def prune(item: Any) -> Any:
+        if isinstance(item, dict):
+            kept = {k: prune(v) for k, v in item.items()}
+            return {k: v for k, v in kept.items() if v is not None and v != {} and v != []}
+        if isinstance(item, list):
+            return [prune(v) for v in item]
+        return item
+
+    return prune(json.loads(json.dumps(value, sort_keys=True, ensure_ascii=False)))
 
 
 def certified_content(claim: Claim) -> dict[str, Any]:
@@ -210,7 +220,15 @@ def certified_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Ce
                                 what=f"{noun} {entry} removed") for entry in sorted(a - b)]
         out += [CertifiedChange(field=f"{key}", old="absent", new=entry, effect="strengthens",
                                 what=f"{noun} {entry} added") for entry in sorted(b - a)]
-    handled = {"lean", "hypotheses", "conclusions", *_GROWING}
+    before, after = old.get("reference_experiment"), new.get("reference_experiment")
+    if before != after:
+        effect: Effect
+        effect, verb = (("strengthens", "added") if before is None else
+                        ("weakens", "removed") if after is None else ("changes", "changed"))
+        out.append(CertifiedChange(field="reference_experiment", old=_show(before),
+                                   new=_show(after), effect=effect,
+                                   what=f"reference experiment {verb}"))
+    handled = {"lean", "hypotheses", "conclusions", "reference_experiment", *_GROWING}
     for key in sorted((set(old) | set(new)) - handled):
         before, after = old.get(key), new.get(key)
         if before == after:

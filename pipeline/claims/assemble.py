@@ -77,7 +77,9 @@ def assemble_proof(claim: Claim, proof: str, *, name: str = SUBMISSION_THEOREM) 
     ``proof`` is a tactic block starting with ``by`` or a term. It is refused
     (:class:`InputError`) when it is empty or contains a top-level command
     (``theorem``, ``def``, ``axiom``, ``namespace``, ``end``, ``import``, ``set_option``,
-    ``#…`` and the like), so that the statement checked is always the pinned one.
+    ``#…`` and the like), so that the statement checked is always the pinned one. The
+    request names the claim's declaration as ``uncitable``: the compiled proof may not reach
+    it (a proof that cites its own target proves nothing).
     """
     if not _NAME.match(name):
         raise InputError(f"theorem name {name!r} is not a plain Lean identifier")
@@ -96,7 +98,7 @@ def assemble_proof(claim: Claim, proof: str, *, name: str = SUBMISSION_THEOREM) 
         "",
     ])
     return CheckRequest(source=source, imports=(claim.lean.module,), file_name=SUBMISSION_FILE,
-                        policy=Policy(), expected_declarations=(name,))
+                        policy=Policy(), expected_declarations=(name,), uncitable=(claim.lean.declaration,))
 
 
 def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:

@@ -272,6 +272,18 @@ class Approval(Frozen):
     """When it was approved (UTC, ISO 8601)."""
 
 
+class ReferenceExperiment(Frozen):
+    """The claim's reference experiment (``[reference_experiment]``): a name of
+    ``experiments.REFERENCE`` that ``sequent gate`` regenerates at quick settings, seeds
+    0…seeds−1, in a temporary folder (no run data is committed), and on which it checks the
+    claim's hypotheses and conclusions: the project says the claim applies there."""
+
+    experiment: str = Field(pattern=ESTIMATOR)
+    variant: str = Field("reference", pattern=ESTIMATOR)
+    seeds: int = Field(1, ge=1, le=5)
+    """1: one run; more: a run group of that many seeds."""
+
+
 class Claim(Frozen):
     """One claim of the registry."""
 
@@ -293,6 +305,9 @@ class Claim(Frozen):
     """Registered reference runs: run or run-group directories, relative to the project
     root, on which the claim is expected to apply; ``sequent gate`` re-checks them and fails
     on a soundness alarm (every hypothesis holds, a conclusion fails)."""
+    reference_experiment: ReferenceExperiment | None = None
+    """The experiment ``sequent gate`` regenerates and checks the claim on (see
+    :class:`ReferenceExperiment`)."""
     depends_on: tuple[str, ...] = ()
     approval: Approval | None = None
     """The committed approval of the certified content (see :class:`Approval`)."""
@@ -407,5 +422,5 @@ class Issue(Frozen):
 
 __all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
 __all__ = ["ESTIMATE_BINDINGS", "BindingKind", "CheckBinding", "Claim", "Conclusion", "Derived",
-           "Estimate", "Hypothesis", "Issue", "LeanRef", "Number", "ParameterValue", "Severity",
-           "binding_of"]
+           "Estimate", "Hypothesis", "Issue", "LeanRef", "Number", "ParameterValue",
+           "ReferenceExperiment", "Severity", "binding_of"]

@@ -70,7 +70,7 @@ AUDIT_VERSION = "env-audit-1"
 """Part of every cache key: results from before (or from another version of) the audit are
 never reused."""
 _AUDIT_REASONS = {"declares_axiom": Reason.axiom, "axiom": Reason.axiom, "added": Reason.forbidden,
-                  "unknown_constant": Reason.crash, "unreadable": Reason.crash}
+                  "unknown_constant": Reason.crash, "unreadable": Reason.crash, "cites_target": Reason.forbidden}
 BATCH_ROUNDS = 3
 """Compiles of one batch at most: each round drops the members Lean rejected."""
 BATCH_MEMBER_S = 2.0
@@ -235,7 +235,8 @@ class Checker:
             split = split_submission(source, names[0]) if names is not None and len(names) == 1 else None
             if split is None or not batchable(split.proof) or scan(source, request.policy):
                 continue  # checked on its own below (a policy refusal there, without Lean)
-            group = (split.group, names, request.file_name, request.policy.model_dump_json(), request.timeout_s)
+            group = (split.group, names, request.file_name, request.policy.model_dump_json(), request.timeout_s,
+                     request.uncitable)
             groups.setdefault(group, []).append(_Member(i, request, key, split, source))
         for members in groups.values():
             if len(members) > 1:
@@ -301,7 +302,7 @@ class Checker:
 
                 audits = self.auditor.audit_members(
                     produced, closure, policy, batch.reference,
-                    [f"{mem.namespace}.{name}" for mem in batch.members], rename)
+                    [f"{mem.namespace}.{name}" for mem in batch.members], rename, first.uncitable)
                 if audits is None:
                     break
                 for k, audit in enumerate(audits):
@@ -368,7 +369,11 @@ class Checker:
         """An iteration check: the trust policy's scan, then Lean's diagnostics from a resident
         worker holding the source's import header (~0.1 s when one is warm). Same verdict rules
         as :meth:`check`, but no compiled-environment audit and no cache: an agent's draft, never
-        a recorded verdict."""
+        a recorded verdict. Except: an attempt with ``uncitable`` constants (a proof of a claim)
+        that Lean accepted is compiled and audited as :meth:`check` does, since whether its
+        proof term reaches the claim's own declaration is a fact of the compiled environment
+        only (a rejection there is the iteration verdict; the audited result is cached, so
+        submitting the same proof afterwards costs no second compile)."""
         source = _with_imports(request.source, request.imports)
         if len(source.encode()) > self.settings.max_file_bytes:
             raise InputError(f"the Lean source is over the limit of {self.settings.max_file_bytes} bytes")
@@ -387,6 +392,8 @@ class Checker:
                      elapsed_s=run.elapsed_s, timed_out=run.timed_out, out_of_memory=run.out_of_memory,
                      peak_rss_mb=run.rss_mb)
         reasons = reasons_for(raw, messages, request.policy)
+        if not reasons and request.uncitable:
+            return self.check(request)
         result = self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
                               request, key, started, raw_stderr=run.stderr)
         return result.model_copy(update={"backend": f"{self.backend.name}+resident"})
@@ -467,7 +474,8 @@ class Checker:
             if not reasons:
                 if produced.is_file():
                     audit = self.auditor.audit_file(produced, self.project_closure(imports(source)),
-                                                    request.policy, request.expected_declarations)
+                                                    request.policy, request.expected_declarations,
+                                                    request.uncitable)
                     reasons = self._audit_reasons(audit)
                 else:
                     reasons = [Reason.crash]
@@ -627,7 +635,8 @@ class Checker:
             import_hashes=self.import_hashes(imports(source)),
             lean_version=f"{self.backend.version}|{AUDIT_VERSION}", backend=self.backend.name,
             policy_json=request.policy.model_dump_json()
-            + (f"|expect={','.join(request.expected_declarations)}" if request.expected_declarations is not None else ""),
+            + (f"|expect={','.join(request.expected_declarations)}" if request.expected_declarations is not None else "")
+            + (f"|uncitable={','.join(request.uncitable)}" if request.uncitable else ""),
         )
 
     def module_key(self, module: str, source: str) -> str:

@@ -119,7 +119,7 @@ class AuditIssue(Frozen):
     """Why the compiled environment refused a file."""
 
     rule: str
-    """``declares_axiom``, ``axiom``, ``unknown_constant``, ``added``, ``unreadable``."""
+    """``declares_axiom``, ``axiom``, ``unknown_constant``, ``added``, ``cites_target``, ``unreadable``."""
     declaration: str
     message: str
 
@@ -149,6 +149,11 @@ class CheckRequest(Frozen):
     expected_declarations: tuple[str, ...] | None = None
     """When set, the compiled file may add only these declarations (and the auxiliary
     constants Lean generates for them); anything else rejects it (a submission)."""
+    uncitable: tuple[str, ...] = ()
+    """Constants the file's declarations may not reach, directly or through any project
+    constant's proof (a submission: the claim's own declaration). Decided on the compiled
+    environment (``pipeline.lean.olean.reach``); the iteration path compiles an attempt that
+    Lean accepted to decide it."""
 
 
 class CheckResult(Frozen):

@@ -21,9 +21,16 @@ from pathlib import Path
 
 from pipeline.errors import SequentError
 from pipeline.lean.models import AuditIssue, DeclarationFact, EnvironmentAudit, Policy, user_name
-from pipeline.lean.olean.audit import added_constants, audit_module, is_auxiliary_of, project_reach
+from pipeline.lean.olean.audit import (
+    EnvIssue,
+    added_constants,
+    audit_module,
+    is_auxiliary_of,
+    project_reach,
+)
 from pipeline.lean.olean.decode import Decoder, ModuleData
 from pipeline.lean.olean.environment import CoreIndex, ProjectEnvironment, build_core_index
+from pipeline.lean.olean.reach import citation_path, render_path
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
 
 CHECKED_MODULE = "«checked file»"
@@ -96,13 +103,15 @@ class EnvironmentAuditor:
         return env, decoder
 
     def audit_file(self, olean: Path, project_modules: Iterable[str], policy: Policy,
-                   expected: tuple[str, ...] | None = None) -> EnvironmentAudit:
-        """The audit of one compiled file (all its parts beside ``olean``)."""
+                   expected: tuple[str, ...] | None = None, uncitable: Sequence[str] = ()) -> EnvironmentAudit:
+        """The audit of one compiled file (all its parts beside ``olean``); ``uncitable``:
+        constants its declarations may not reach (:func:`citation_issues`)."""
         try:
             env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
+            found += citation_issues(env, [c.name for c in env.declared_in(CHECKED_MODULE)], uncitable)
             facts = []
             for const in env.declared_in(CHECKED_MODULE):
                 facts.append(DeclarationFact(
@@ -124,8 +133,8 @@ class EnvironmentAuditor:
                                    message=f"{olean.name}: the compiled file could not be decoded ({exc!r})"),))
 
     def audit_members(self, olean: Path, project_modules: Iterable[str], policy: Policy, reference: str,
-                      members: Sequence[str], rename: Callable[[str, int], str]
-                      ) -> list[EnvironmentAudit | None] | None:
+                      members: Sequence[str], rename: Callable[[str, int], str],
+                      uncitable: Sequence[str] = ()) -> list[EnvironmentAudit | None] | None:
         """The audit of each member of a batch (``pipeline.lean.batch``), on the one compiled file.
 
         A member's audit holds its own constants only (its theorem ``members[i]`` and the
@@ -170,11 +179,24 @@ class EnvironmentAuditor:
                 name=rename(c.name, i), kind=c.kind.value,
                 type_digest=decoder.digest(c.type, c.level_params).hex(),
                 axioms=tuple(sorted(reached[c.name]))) for c in consts)
+            own = [f for f in found if f.declaration in names]
+            own += citation_issues(env, [c.name for c in consts], uncitable)
             issues = tuple(AuditIssue(rule=f.rule, declaration=rename(f.declaration, i),
-                                      message=rename(f.message, i))
-                           for f in found if f.declaration in names)
+                                      message=rename(f.message, i)) for f in own)
             out.append(EnvironmentAudit(lean_githash=env.core.githash, declarations=facts, issues=issues))
         return out
 
 
-__all__ = ["CHECKED_MODULE", "EnvironmentAuditor", "ensure_core_index"]
+def citation_issues(env: ProjectEnvironment, start: Sequence[str], uncitable: Sequence[str]) -> list[EnvIssue]:
+    """A ``cites_target`` issue when a constant of ``start`` reaches one of ``uncitable``
+    (directly, or through a project constant whose proof uses it), naming the path."""
+    path = citation_path(env, start, uncitable)
+    if path is None:
+        return []
+    target = user_name(path[-1])
+    return [EnvIssue("cites_target", path[0],
+                     f"the proof uses {target}, the declaration it must prove, through {render_path(path)}; "
+                     "a submission may not cite its own target or a constant proved from it")]
+
+
+__all__ = ["CHECKED_MODULE", "EnvironmentAuditor", "citation_issues", "ensure_core_index"]

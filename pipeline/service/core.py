@@ -117,7 +117,8 @@ class ServiceCore:
             gate=self.gate,
         )
         self.tokens = TokenStore(self.db, self.config)
-        self.submissions = SubmissionStore(self.db, self.config, self.queue, self.gate)
+        self.submissions = SubmissionStore(self.db, self.config, self.queue, self.gate,
+                                           uncitable=self._uncitable)
         self.registry = RegistryCache(settings)
         self._checker: Checker | None = None
         self._checker_lock = threading.Lock()
@@ -205,6 +206,11 @@ class ServiceCore:
             if self._checker is None:
                 self._checker = Checker(self.settings, prestart=True, db=self.db)
             return self._checker
+
+    def _uncitable(self, claim_id: str) -> tuple[str, ...]:
+        """What a submission to the claim may not cite: its own declaration (the audit rejects a
+        proof whose compiled term reaches it, directly or through a lemma proved from it)."""
+        return (self.registry.claim(claim_id).lean.declaration,)
 
     def _check(self, request: CheckRequest) -> CheckResult:
         return self.checker().check(request)

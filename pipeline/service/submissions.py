@@ -9,6 +9,7 @@ The Lean file is always built by the server from the claim's pinned statement
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlalchemy import func, insert, select, update
 
@@ -45,9 +46,12 @@ class SubmissionStore:
     """Every read and write of submissions, plus their jobs' completion."""
 
     def __init__(self, db: Database, config: ServiceConfig, queue: JobQueue,
-                 gate: WriteGate | None = None) -> None:
+                 gate: WriteGate | None = None,
+                 uncitable: Callable[[str], tuple[str, ...]] | None = None) -> None:
         self._db, self._config, self._queue = db, config, queue
         self._gate = gate or WriteGate(db)
+        self._uncitable = uncitable
+        """Claim id -> the constants its submissions' proofs may not reach (its declaration)."""
 
     # ---- accept -------------------------------------------------------------------------
     def prepare(self, claim: Claim, proof: str) -> CheckRequest:
@@ -133,6 +137,7 @@ class SubmissionStore:
                 policy=SUBMISSION_POLICY,
                 timeout_s=timeout_s,
                 expected_declarations=(SUBMISSION_THEOREM,),
+                uncitable=self._uncitable(row.claim_id) if self._uncitable is not None else (),
             )
 
     def proof_status(self, claim_id: str) -> ProofStatus:
