@@ -261,3 +261,110 @@ def test_hidden_axiom_behind_a_raw_string_fails(project) -> None:
     build = _case(report, "Formal.Extra")
     assert build.status is Status.failed
     assert any("axiom" in f.message for f in build.findings)
+
+
+# ---- build artifacts the branch supplies are never trusted (issue 25, item 1) -------------------
+
+PROOF = "  have _ := h_small\n  unfold double; omega"
+
+
+def _attacker_build(project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A build of ``main`` made elsewhere (another key: another machine or user), in the
+    project's own ``.sequent/build``, with the manifest's fingerprints then recomputed for the
+    branch's sources, as an attacker who commits a build would."""
+    from pipeline.lean.build import build_project
+    from pipeline.lean.checker import Checker
+
+    settings = Settings.load(project.root, provenance_key=tmp_path / "attacker.key",
+                             artifact_cache=tmp_path / "attacker-store")
+    with Checker(settings) as checker:
+        assert build_project(settings, checker).ok
+
+
+def _recompute_fingerprints(root: Path) -> None:
+    import json
+
+    from pipeline.lean.build import discover
+    from pipeline.lean.buildplan import plan
+
+    settings = Settings.load(root)
+    manifest_path = settings.build_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    _dirty, prints = plan(discover(settings), {})
+    for module, entry in manifest.items():
+        entry["fingerprint"] = prints[module]
+    manifest_path.write_text(json.dumps(manifest))
+
+
+@pytest.fixture
+def in_place_state(project, env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The project with its state in the default place, ``<project>/.sequent`` (git-ignored)."""
+    monkeypatch.delenv("SEQUENT_STATE_DIR")
+    env.pop("SEQUENT_STATE_DIR")
+    project.switch("main")
+    project.write(".gitignore", ".sequent/\n")
+    project.commit("ignore the state folder")
+    project.switch("feature")
+    project.repo.git.merge("-q", "main")
+    return project
+
+
+def test_a_committed_build_is_refused_by_claims_check_the_gate_and_the_hook(
+        in_place_state, env, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    project = in_place_state
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    project.repo.git.remote("add", "origin", str(remote))
+    project.repo.git.push("-q", "origin", "main")
+    _attacker_build(project, tmp_path)  # a build of main's sources
+    project.replace(BASIC, PROOF, "  sorry")
+    _recompute_fingerprints(project.root)
+    project.repo.git.add("-f", ".sequent/build")
+    project.commit("a faster proof, with its build")
+    assert ".sequent/build/Formal/Basic.olean" in project.repo.git.ls_files(".sequent")
+    root = str(project.root)
+
+    code, out, err = _sequent(["claims", "check", "--project", root], capsys)
+    assert code == 2 and "Traceback" not in out + err
+    assert "tracks" in out + err and ".sequent/build/Formal/Basic.olean" in out + err
+
+    code, out, err = _sequent(["gate", "--project", root, "--base", "main"], capsys)
+    assert code == 2
+    assert "under the pipeline's state folder" in out + err and "git rm -r --cached -- .sequent" in out + err
+
+    code, _, _ = _sequent(["hooks", "install", "--project", root], capsys)
+    assert code == 0
+    push = subprocess.run(["git", "push", "origin", "feature"], cwd=project.root, env={**os.environ, **env},
+                          capture_output=True, text=True, check=False)
+    assert push.returncode != 0
+    assert "under the pipeline's state folder" in push.stdout + push.stderr
+    listed = subprocess.run(["git", "ls-remote", str(remote)], capture_output=True, text=True, check=True)
+    assert "refs/heads/feature" not in listed.stdout
+
+    # checked as a ref from main's checkout: the commit's build is never read, and named
+    project.switch("main")
+    report = _gate(project, base="main", head="feature")
+    assert not report.ok
+    errors = _errors(report)
+    assert any("the commit tracks" in e and ".sequent/build/Formal/Basic.olean" in e for e in errors), errors
+    assert any("Formal/Basic.lean" in e and "sorry" in e for e in errors), errors  # built from source
+
+
+def test_an_untracked_build_from_elsewhere_is_rebuilt_and_the_sorry_named(in_place_state, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same build left untracked in the state folder (copied in, or dropped by an agent),
+    fingerprints recomputed for the branch's sources: no valid signature, so the modules are
+    compiled from source and the sorry is found."""
+    project = in_place_state
+    _attacker_build(project, tmp_path)
+    project.replace(BASIC, PROOF, "  sorry")
+    _recompute_fingerprints(project.root)
+    project.commit("a faster proof")
+    assert project.repo.git.ls_files(".sequent") == ""
+
+    code, out, err = _sequent(["claims", "check", "--json", "--project", str(project.root)], capsys)
+    assert code == 1, out + err
+    import json
+
+    (claim,) = json.loads(out)["claims"]
+    assert (claim["id"], claim["proved"], claim["fully_proved"]) == ("doubling", False, False)
+    assert "sorry" in out
