@@ -32,8 +32,15 @@ SETTINGS = {
     # a tighter localisation keeps the chains near w* (the target at γ = 1 is computed exactly)
     "product": llc.SGLDSettings(step_size=1e-3, gamma=1.0, chains=8, draws=500, burn_in=100),
     "quartic": llc.SGLDSettings(step_size=1e-3, gamma=1.0, chains=8, draws=500, burn_in=100),
+    # a regular part of 8 directions (curvature nβ ≈ 1086 at n = 10⁴) beside a singular one: a
+    # small step (SGLD's discretisation inflates a Gaussian's λ̂ by ≈ εnβ/4, here 2.7 %) and
+    # many chains and draws, for an interval narrow enough to decide against d/2 − δ
+    "mixed": llc.SGLDSettings(step_size=1e-4, gamma=1.0, chains=16, draws=3000, burn_in=600),
 }
 """SGLD settings of each case (full batch)."""
+MIXED = {"singular_90": (8, "product", 4.5), "near_regular": (8, "quartic", 4.25)}
+"""Regular part + one singular direction: ``singular_90`` has λ = 4.5 = 0.9·d/2 (d = 10,
+d/2 − λ = 1/2); ``near_regular`` has λ = 4.25 (d = 9, d/2 − λ = 1/4)."""
 
 
 class Linear(torch.nn.Module):
@@ -57,6 +64,24 @@ class Product(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.a**2 if self.quartic else self.a * self.b
         return c * x[:, 0]
+
+
+class Mixed(torch.nn.Module):
+    """y = w·x₁…ᵣ + c·x_{r+1}, with c = a·b (``kind="product"``: d = r + 2, λ = r/2 + 1/2) or
+    c = a² (``"quartic"``: d = r + 1, λ = r/2 + 1/4): a regular part and one singular
+    direction, so d/2 − λ is 1/2 or 1/4 whatever r is (the true c is 0)."""
+
+    def __init__(self, regular: int, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.w = torch.nn.Parameter(torch.zeros(regular, dtype=DTYPE))
+        self.a = torch.nn.Parameter(torch.tensor(1e-3, dtype=DTYPE))
+        self.b = torch.nn.Parameter(torch.tensor(1e-3, dtype=DTYPE),
+                                    requires_grad=kind == "product")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.a * self.b if self.kind == "product" else self.a**2
+        return x[:, :-1] @ self.w + c * x[:, -1]
 
 
 def gaussian_nll(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -96,6 +121,15 @@ def case(name: str, n: int, seed: int, d: int = 4) -> Case:
         model: torch.nn.Module = Linear(d)
         _fit(model, x, y)
         return Case(name, model, (x, y), d, d / 2)
+    if name in MIXED:
+        regular, kind, truth = MIXED[name]
+        x = torch.randn(n, regular + 1, generator=g, dtype=DTYPE)
+        w = torch.linspace(-1.0, 2.0, regular, dtype=DTYPE)
+        y = x[:, :-1] @ w + torch.randn(n, generator=g, dtype=DTYPE)
+        model = Mixed(regular, kind)
+        _fit(model, x, y)
+        dims = regular + (2 if kind == "product" else 1)
+        return Case(name, model, (x, y), dims, truth)
     if name in ("product", "quartic"):
         x = torch.randn(n, 1, generator=g, dtype=DTYPE)
         y = torch.randn(n, generator=g, dtype=DTYPE)  # true coefficient 0
@@ -117,20 +151,15 @@ def estimate(c: Case, settings: llc.SGLDSettings | None = None, seed: int = 0
 
 
 def localised_expectation(name: str, n: int, gamma: float, beta: float | None = None) -> float:
-    """E[nβK] under exp(−nβK − γ|w|²/2) by quadrature, K the population loss excess:
-    the estimator's exact target at this n and γ (K = a²b²/2, or a⁴/2 for ``quartic``)."""
-    nbeta = n * llc.inverse_temperature(n, beta)
-    grid = np.linspace(-8.0, 8.0, 4001)
-    a, b = np.meshgrid(grid, grid) if name == "product" else (grid, np.zeros(1))
-    k = 0.5 * (a * b) ** 2 if name == "product" else 0.5 * a**4
-    logp = -nbeta * k - gamma / 2 * (a * a + b * b)
-    w = np.exp(logp - logp.max())
-    return float((w * nbeta * k).sum() / w.sum())
+    """E[nβK] under exp(−nβK − γ|w|²/2), K the population loss excess: the estimator's exact
+    target at this n and γ (K = a²b²/2, or a⁴/2 for ``quartic``), by
+    :func:`pipeline.evidence.llc.finite_n_target` (log-space quadrature, valid at any n)."""
+    return llc.finite_n_target(name, n, gamma=gamma, beta=beta)
 
 
 Estimator = Callable[[Case], tuple[llc.LLCSummary, np.ndarray]]
 
-VARIANTS = ("reference", "singular")
+VARIANTS = ("reference", "singular", "singular_90", "near_regular")
 
 
 def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
@@ -138,27 +167,34 @@ def llc_regression(out_dir: Path | str, seed: int = 0, quick: bool = False,
     """A reference run for ``llc:regularity``: full-batch gradient descent through the tracking
     hook, then the LLC at the end. ``reference``: linear regression with d = 4 (regular,
     λ = 2); ``singular``: y = a·b·x with true coefficient 0, started at (0.5, 0.5), ending on
-    the ridge a·b ≈ 0 (λ = 1/2 < d/2 = 1). ``quick`` only shortens the SGLD chains."""
+    the ridge a·b ≈ 0 (λ = 1/2 < d/2 = 1). ``singular_90``: 8 regular directions and one
+    product a·b (d = 10, λ = 4.5 = 0.9·d/2); ``near_regular``: 8 regular directions and one
+    quartic a² (d = 9, λ = 4.25 = d/2 − 1/4): the near-threshold pair around the claim's
+    δ = 0.3 (both fitted by L-BFGS first, then tracked gradient descent stays at w*).
+    ``quick`` only shortens the SGLD chains of ``reference`` and ``singular``."""
     from experiments.common import check_variant, fresh_dir, seeded, train_step
     from pipeline.tracking import Tracker
 
     check_variant(variant, VARIANTS, "llc_regression")
     root = fresh_dir(out_dir)
-    name = "regular" if variant == "reference" else "product"
-    base = SETTINGS[name]
-    settings = base.model_copy(update={"draws": 400, "burn_in": 80}) if quick else base
+    name = {"reference": "regular", "singular": "product"}.get(variant, variant)
+    base = SETTINGS["mixed" if name in MIXED else name]
+    settings = (base.model_copy(update={"draws": 400, "burn_in": 80})
+                if quick and name not in MIXED else base)
     with seeded(seed):
         c = case(name, 10_000, seed)
-        model: torch.nn.Module = Linear(c.d)
+        model: torch.nn.Module = c.model if name in MIXED else Linear(c.d)
         if name == "product":
             product = Product()
             with torch.no_grad():
                 product.a.fill_(0.5)
                 product.b.fill_(0.5)
             model = product
-        opt = torch.optim.SGD(model.parameters(), lr=0.5 if name == "regular" else 2.0)
-        config = {"model": "y = w·x" if name == "regular" else "y = a·b·x", "n": 10_000,
-                  "d": c.d, "lr_schedule": "0.5" if name == "regular" else "2.0",
+        lr = 2.0 if name == "product" else 0.5
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
+        described = {"regular": "y = w·x", "product": "y = a·b·x",
+                     "singular_90": "y = w·x₁…₈ + a·b·x₉", "near_regular": "y = w·x₁…₈ + a²·x₉"}
+        config = {"model": described[name], "n": 10_000, "d": c.d, "lr_schedule": str(lr),
                   "llc": llc.run_config(settings, n=10_000, d=c.d), "variant": variant}
         with Tracker(root, model, opt, config=config, seed=seed, kind="llc",
                      source="experiment:llc_regression", snapshot_every=50) as track:

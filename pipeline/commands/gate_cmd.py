@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ import typer
 from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
+from pipeline.gate.evidence import Experiment
 from pipeline.gate.formats import FormatName, markdown_summary, render
 from pipeline.gate.formats.human import human_renderable
 from pipeline.gate.hooks import install_pre_push, parse_push_lines, plan_push
@@ -47,9 +49,16 @@ class NewTheorem(StrEnum):
     error = "error"
 
 
+def _reference_experiments() -> Mapping[str, Experiment]:
+    from experiments import REFERENCE  # PyTorch: imported only when a claim names one
+
+    return REFERENCE
+
+
 def _run(settings: Settings, options: GateOptions, term: Terminal) -> GateReport:
     with term.progress("gate", total=None) as step:
-        return run_gate(settings, options, progress=lambda msg: step.advance(0, description=msg))
+        return run_gate(settings, options, progress=lambda msg: step.advance(0, description=msg),
+                        experiments=_reference_experiments)
 
 
 def _write_output(path: Path, text: str) -> None:
@@ -90,19 +99,23 @@ def gate(
             "(default: tool.sequent.gate.new_theorem in pyproject.toml, else warn).",
         ),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every passing check too (default: counted).")
+    ] = False,
     project: Path | None = ProjectOption,
 ) -> None:
-    """Block merges that lack proofs: build Formal/, check every claim, diff against --base."""
+    """Block merges that lack proofs: build Formal/, check every claim, diff against --base.
+    Findings come first; the passing checks are counted (listed with --verbose)."""
     settings, term = app_context(project)
     options = GateOptions(base=base, head=head, new_theorem=new_theorem.value if new_theorem else None)
     report = _run(settings, options, term)
     fmt_name = _FORMAT_NAMES[fmt]
     if output is not None:
         _write_output(output, render(report, fmt_name))
-        term.print(human_renderable(report))
+        term.print(human_renderable(report, verbose=verbose))
         term.info(f"wrote the {fmt.value} report to {output}")
     elif fmt is OutputFormat.human:
-        term.print(human_renderable(report))
+        term.print(human_renderable(report, verbose=verbose))
     else:
         term.raw(render(report, fmt_name))
     _append_step_summary(report, term)

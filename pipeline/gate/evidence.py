@@ -19,18 +19,33 @@ gate, since nobody registered those runs as evidence.
 
 from __future__ import annotations
 
+import tempfile
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from pipeline.claims.models import Claim
+from pipeline.claims.models import Claim, ReferenceExperiment
 from pipeline.claims.registry import Registry, read_registry
 from pipeline.errors import SequentError
-from pipeline.evidence.evaluate import application, evaluate, soundness_alarms, targets_of
+from pipeline.evidence.evaluate import (
+    application,
+    evaluate,
+    soundness_alarms,
+    targets_of,
+    vacuous_conclusions,
+)
 from pipeline.evidence.models import HypothesisVerdict, Run
 from pipeline.gate.models import Finding, GateCase, Location, Severity
 from pipeline.gate.repo import repo_path
 from pipeline.settings import Settings
 
 SUITE = "evidence"
+
+Experiment = Callable[..., Path]
+"""``(out_dir, seed=0, quick=False, variant="reference") -> run_dir``."""
+Experiments = Callable[[], Mapping[str, Experiment]]
+"""Gives the reference experiments (``experiments.REFERENCE``) when first needed, so that a
+gate without a registered experiment never imports PyTorch."""
 
 
 def load_reference(path: Path) -> Run:
@@ -64,7 +79,9 @@ def reference_case(settings: Settings, registry: Registry, claim: Claim, entry: 
                                     f"cannot be read: {exc}"), None
     verdicts = evaluate(run, targets_of(registry, claim.id))
     required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
-    result = application(True, verdicts, required)
+    result = application(True, verdicts, required,
+                         conclusions=[c.name for c in claim.conclusions],
+                         vacuous=vacuous_conclusions(claim, verdicts))
     if result.alarms:
         failing = "; ".join(_reason(verdicts, c) for c in result.alarms)
         return case(Severity.error, (
@@ -77,15 +94,101 @@ def reference_case(settings: Settings, registry: Registry, claim: Claim, entry: 
                                       f"of {', '.join(result.errors)} crashed"), run.id
     if not result.applies:
         open_ = [v.binder for v in verdicts if v.role == "hypothesis" and not v.holds]
+        why = (f"{', '.join(open_)} does not hold" if open_ else
+               f"{result.label} ({', '.join((*result.vacuous, *result.unverified))})")
         return case(Severity.notice, f"claim {claim.id} does not apply to reference run "
-                                     f"{entry}: {', '.join(open_) or 'a conclusion'} does "
-                                     "not hold"), run.id
+                                     f"{entry}: {why}"), run.id
     return case(None), run.id
 
 
 def _reason(verdicts: list[HypothesisVerdict], conclusion: str) -> str:
     found = next((v for v in verdicts if v.role == "conclusion" and v.binder == conclusion), None)
     return f"{conclusion}: {found.reason}" if found is not None else conclusion
+
+
+def _figure(v: HypothesisVerdict) -> str:
+    value = f"{v.statistic} = {v.value:.4g}" if v.value is not None else v.statistic
+    against = f" against {v.threshold:.4g}" if v.threshold is not None else ""
+    interval = f", 95% CI [{v.ci.low:.4g}, {v.ci.high:.4g}]" if v.ci is not None else ""
+    return f"{v.binder} {v.outcome}: {value}{against}{interval}, n = {v.n} — {v.reason}"
+
+
+def regenerate(table: Mapping[str, Experiment], ref: ReferenceExperiment, root: Path) -> Run:
+    """Run the experiment at quick settings into ``root``: one run (seed 0) or a group."""
+    from pipeline.evidence.groups import load_group
+    from pipeline.evidence.runs import load_run
+
+    experiment = table[ref.experiment]
+    if ref.seeds == 1:
+        return load_run(experiment(root / "seed-0", seed=0, quick=True, variant=ref.variant))
+    group = root / ref.experiment
+    for seed in range(ref.seeds):
+        experiment(group / f"seed-{seed}", seed=seed, quick=True, variant=ref.variant)
+    return load_group(group)
+
+
+def experiment_case(settings: Settings, registry: Registry, claim: Claim,
+                    ref: ReferenceExperiment, prefix: str,
+                    experiments: Experiments | None) -> GateCase:
+    """The gate case of a claim's reference experiment, regenerated and checked."""
+    where = Location(file=repo_path(prefix, f"{settings.claims_dir}/{claim.id}.toml"))
+    label = (f"{ref.experiment}" + (f" ({ref.variant})" if ref.variant != "reference" else "")
+             + f", quick, seed{'s 0–' + str(ref.seeds - 1) if ref.seeds > 1 else ' 0'}")
+    started = time.monotonic()
+
+    def case(findings: list[tuple[Severity, str]]) -> GateCase:
+        return GateCase(suite=SUITE, name=f"{claim.id}: reference experiment {label}",
+                        check="reference_experiment", claim_id=claim.id,
+                        findings=tuple(Finding(severity=sev, message=msg, location=where)
+                                       for sev, msg in findings),
+                        elapsed_s=round(time.monotonic() - started, 3))
+
+    if experiments is None:
+        return case([(Severity.warning, (f"claim {claim.id} names the reference experiment "
+                                        f"{ref.experiment}, but no experiments were given to "
+                                        "the gate: not regenerated"))])
+    table = experiments()
+    if ref.experiment not in table:
+        return case([(Severity.error, (f"claim {claim.id}: unknown reference experiment "
+                                      f"{ref.experiment!r}; choose one of "
+                                      f"{', '.join(sorted(table))}"))])
+    with tempfile.TemporaryDirectory(prefix="sequent-gate-reference-") as tmp:
+        try:
+            run = regenerate(table, ref, Path(tmp))
+        except SequentError as exc:
+            return case([(Severity.error, (f"claim {claim.id}: reference experiment {label} "
+                                          f"could not be regenerated: {exc}"))])
+        except Exception as exc:  # noqa: BLE001 - the experiment's crash is the finding
+            return case([(Severity.error, (f"claim {claim.id}: reference experiment {label} "
+                                          f"crashed: {type(exc).__name__}: {exc}"))])
+        verdicts = evaluate(run, targets_of(registry, claim.id))
+    required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
+    result = application(True, verdicts, required)
+    findings: list[tuple[Severity, str]] = []
+    if result.alarms:
+        failing = "; ".join(_reason(verdicts, c) for c in result.alarms)
+        findings.append((Severity.error, (
+            f"SOUNDNESS ALARM: claim {claim.id} on its reference experiment {label}: every "
+            f"empirical hypothesis holds but the conclusion {', '.join(result.alarms)} fails — "
+            f"the checks or the formalization are wrong ({failing})")))
+    for v in verdicts:
+        if v.outcome == "error":
+            findings.append((Severity.error, (f"claim {claim.id}: the check of {v.binder} "
+                                             f"crashed on its reference experiment {label}: "
+                                             f"{v.reason}")))
+        elif v.role == "hypothesis" and v.outcome == "fails":
+            findings.append((Severity.error, (
+                f"claim {claim.id}: its reference experiment {label} violates a hypothesis: "
+                f"{_figure(v)}")))
+        elif v.role == "hypothesis" and v.outcome == "inconclusive":
+            findings.append((Severity.warning, (
+                f"claim {claim.id} is not shown to apply to its reference experiment {label}: "
+                f"{_figure(v)}")))
+        elif v.role == "conclusion" and v.outcome == "inconclusive":
+            findings.append((Severity.notice, (
+                f"claim {claim.id}: conclusion unverified on its reference experiment "
+                f"{label}: {_figure(v)}")))
+    return case(findings)
 
 
 def recorded_alarms_case(settings: Settings, registry: Registry,
@@ -117,8 +220,10 @@ def recorded_alarms_case(settings: Settings, registry: Registry,
                     check="recorded_alarms", findings=tuple(findings))
 
 
-def evidence_cases(settings: Settings, prefix: str) -> list[GateCase]:
-    """One case per (claim, registered reference run), and one for the other runs' alarms.
+def evidence_cases(settings: Settings, prefix: str,
+                   experiments: Experiments | None = None) -> list[GateCase]:
+    """One case per (claim, registered reference run), one per claim's reference experiment
+    (regenerated with ``experiments``), and one for the other runs' alarms.
 
     The registry is read leniently: a claim file that does not parse is reported by the
     claims suite, and its reference runs are not checked here."""
@@ -136,9 +241,12 @@ def evidence_cases(settings: Settings, prefix: str) -> list[GateCase]:
             cases.append(case)
             if run_id is not None:
                 reference_ids.add((claim.id, run_id))
+        if claim.reference_experiment is not None:
+            cases.append(experiment_case(settings, registry, claim, claim.reference_experiment,
+                                         prefix, experiments))
     cases.append(recorded_alarms_case(settings, registry, reference_ids))
     return cases
 
 
-__all__ = ["SUITE", "evidence_cases", "load_reference", "recorded_alarms_case",
-           "reference_case"]
+__all__ = ["SUITE", "Experiment", "Experiments", "evidence_cases", "experiment_case",
+           "load_reference", "recorded_alarms_case", "reference_case", "regenerate"]

@@ -10,6 +10,7 @@ import pytest
 
 from experiments.llc_validation import case, estimate, gaussian_nll, localised_expectation
 from pipeline.evidence import llc
+from pipeline.evidence.checks import Bound
 from pipeline.evidence.evaluate import run_check
 from pipeline.evidence.models import Snapshot
 from pipeline.evidence.sgld import sample_at_snapshot, sample_traces
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.torch
 CHECK = "pipeline.evidence.checks.llc:regularity"
 FAST = llc.SGLDSettings(step_size=2e-4, gamma=0.1, chains=8, draws=500, burn_in=100)
 SINGULAR = llc.SGLDSettings(step_size=1e-3, gamma=1.0, chains=8, draws=400, burn_in=80)
+DELTA = Bound(parameters={"δ": 0.3})
+"""bic_regular's binding: the claim constant δ = 0.3."""
 
 
 def _recorded(tmp: Path, name: str, traces: np.ndarray, settings: llc.SGLDSettings, *, n: int,
@@ -34,9 +37,10 @@ def test_regular_model_gives_half_the_parameter_count(tmp_path: Path) -> None:
     assert abs(summary.llc - 2.0) < 0.3, summary
     assert summary.ci.low < 2.0 < summary.ci.high or abs(summary.llc - 2.0) < 0.15
     assert summary.r_hat < 1.1 and summary.chains == 8 and summary.draws == 400
-    outcome = run_check(CHECK, _recorded(tmp_path, "regular", traces, FAST, n=10_000, d=4))
+    outcome = run_check(CHECK, _recorded(tmp_path, "regular", traces, FAST, n=10_000, d=4),
+                        DELTA)
     assert outcome.outcome == "holds", outcome.reason
-    assert outcome.threshold == 2.0 and outcome.plot is not None
+    assert outcome.threshold == pytest.approx(1.7) and outcome.plot is not None
     assert len(outcome.plot.series) == 8 and outcome.details["r_hat"] == summary.r_hat
 
 
@@ -51,8 +55,9 @@ def test_singular_product_model_is_below_half_d(tmp_path: Path) -> None:
     assert summary.ci.low < target < summary.ci.high and abs(summary.llc - target) < 0.15, summary
     assert summary.ci.high < 0.8 and summary.r_hat < 1.1
     outcome = run_check(CHECK, _recorded(tmp_path, "product", traces, SINGULAR, n=10_000,
-                                         d=2))
+                                         d=2), DELTA)
     assert outcome.outcome == "fails", outcome.reason
+    assert outcome.details["bias_allowance"] == pytest.approx(0.5 - target)
     assert "singular" in outcome.reason and outcome.value == pytest.approx(summary.llc)
 
 
@@ -62,7 +67,7 @@ def test_diverging_chain_is_inconclusive_with_the_reason(tmp_path: Path) -> None
     traces = sample_traces(c.model, gaussian_nll, c.data, wild, seed=0)
     with pytest.raises(llc.Unusable, match="diverged"):
         llc.summarise(traces, burn_in=10, d=4)
-    outcome = run_check(CHECK, _recorded(tmp_path, "wild", traces, wild, n=2_000, d=4))
+    outcome = run_check(CHECK, _recorded(tmp_path, "wild", traces, wild, n=2_000, d=4), DELTA)
     assert outcome.outcome == "inconclusive" and "diverged" in outcome.reason
     assert "lower the step size" in outcome.reason
 
@@ -71,15 +76,15 @@ def test_too_short_and_missing_estimates_say_what_is_needed(tmp_path: Path) -> N
     c = case("regular", 2_000, seed=2, d=4)
     short = llc.SGLDSettings(step_size=3e-4, gamma=0.1, chains=2, draws=40, burn_in=10)
     traces = sample_traces(c.model, gaussian_nll, c.data, short, seed=0)
-    outcome = run_check(CHECK, _recorded(tmp_path, "short", traces, short, n=2_000, d=4))
+    outcome = run_check(CHECK, _recorded(tmp_path, "short", traces, short, n=2_000, d=4), DELTA)
     assert outcome.outcome == "inconclusive"
     assert "30 draws after a burn-in of 10" in outcome.reason and "≥ 50" in outcome.reason
     one = make_run(tmp_path, "one", samples=llc.run_samples(traces[:1]),
                    config={"llc": llc.run_config(short, n=2_000, d=4)})
-    assert "1 chain(s)" in run_check(CHECK, one).reason
+    assert "1 chain(s)" in run_check(CHECK, one, DELTA).reason
     bare = make_run(tmp_path, "bare", metrics={"loss": [1.0, 0.5]})
-    assert "no LLC estimate" in run_check(CHECK, bare).reason
-    assert run_check(CHECK, bare).outcome == "inconclusive"
+    assert "no LLC estimate" in run_check(CHECK, bare, DELTA).reason
+    assert run_check(CHECK, bare, DELTA).outcome == "inconclusive"
 
 
 def test_estimate_from_a_runs_snapshot_or_inconclusive_without_one(tmp_path: Path) -> None:

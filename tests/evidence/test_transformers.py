@@ -12,6 +12,7 @@ import pytest
 
 from experiments import REFERENCE
 from pipeline.evidence import llc
+from pipeline.evidence.checks import Bound
 from pipeline.evidence.evaluate import applies, run_check
 from pipeline.evidence.models import Run
 from pipeline.evidence.runs import load_run
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.torch
 SGD = "pipeline.evidence.checks.sgd:"
 CHUNG = ("strong_convexity", "bounded_second_moment", "step_size_schedule")
 REGULARITY = "pipeline.evidence.checks.llc:regularity"
+DELTA = Bound(parameters={"δ": 0.3})  # bic_regular's tolerance
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,7 @@ def test_sgd_chung_does_not_apply_to_a_transformer_run(name: str, runs: dict[str
 
 def test_a_transformer_is_not_regular(runs: dict[str, Run]) -> None:
     """Modular addition memorised: λ̂ is positive, the chains mix, and λ̂ ≪ d/2."""
-    outcome = run_check(REGULARITY, runs["modular_addition"])
+    outcome = run_check(REGULARITY, runs["modular_addition"], DELTA)
     assert outcome.outcome == "fails", outcome.reason
     assert outcome.value is not None and 0 < outcome.value < 0.01 * outcome.threshold
     assert outcome.details["r_hat"] < llc.MAX_R_HAT and outcome.plot is not None
@@ -80,7 +82,7 @@ def test_a_transformer_is_not_regular(runs: dict[str, Run]) -> None:
 def test_an_unconverged_transformer_is_inconclusive(runs: dict[str, Run]) -> None:
     """The test-sized in-context regression run has not reached a minimum: SGLD finds lower
     loss nearby, and the check says so instead of reporting a negative λ̂."""
-    outcome = run_check(REGULARITY, runs["icl_regression"])
+    outcome = run_check(REGULARITY, runs["icl_regression"], DELTA)
     assert outcome.outcome == "inconclusive"
     assert "not a local minimum" in outcome.reason or "not mixed" in outcome.reason
 
