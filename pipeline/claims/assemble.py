@@ -19,7 +19,12 @@ import textwrap
 from pipeline.claims.models import Claim
 from pipeline.errors import InputError
 from pipeline.lean.models import CheckRequest, Policy
-from pipeline.lean.syntax import COMMAND_KEYWORDS, starts_command, tokens
+from pipeline.lean.syntax import (
+    COMMAND_KEYWORDS,
+    blank_comments_and_strings,
+    starts_command,
+    tokens,
+)
 from pipeline.models import Frozen
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_']*$")
@@ -56,12 +61,55 @@ def _indented(text: str, prefix: str = "    ") -> str:
     return textwrap.indent(textwrap.dedent(text).strip("\n"), prefix)
 
 
+_LEVEL_NAME = re.compile(r"[^\W\d][\w']*")
+_LEVEL_WORDS = frozenset({"max", "imax"})
+_LEVEL_AT = re.compile(r"(?<![\w.'])(?:Sort|Type)(?:\s*(\()|\s+([^\W\d][\w']*))|\.\{")
+
+
+def _level_group_end(text: str, start: int, close: str) -> int:
+    depth, k = 0, start
+    while k < len(text):
+        if text[k] in "({":
+            depth += 1
+        elif text[k] in ")}":
+            depth -= 1
+            if depth == 0 and text[k] == close:
+                return k
+        k += 1
+    return len(text)
+
+
+def statement_universes(statement: str) -> list[str]:
+    """The universe variables a pinned statement names, in order of first use: the level of
+    ``Sort u``/``Type u``/``Sort (max u v)`` and the explicit levels of ``c.{u, v}``. The
+    claim's Lean files declare them (``universe u v``), so a statement may use universe
+    variables while ``autoImplicit`` stays off for everything else; ``Sort _``/``Type _``
+    need no name."""
+    text = blank_comments_and_strings(statement)
+    found: list[str] = []
+    for m in _LEVEL_AT.finditer(text):
+        if m.group(0) == ".{":
+            inner = text[m.end():_level_group_end(text, m.end() - 1, "}")]
+        elif m.group(1):
+            inner = text[m.start(1):_level_group_end(text, m.start(1), ")")]
+        else:
+            inner = m.group(2)
+        for name in _LEVEL_NAME.findall(inner):
+            if name not in _LEVEL_WORDS and name != "_" and name not in found:
+                found.append(name)
+    return found
+
+
 def _header(claim: Claim) -> list[str]:
-    """Imports and opens; ``autoImplicit`` off so that a misspelt name in a statement is an
-    error instead of a silently universally quantified variable."""
+    """Imports, opens and the statement's universe variables; ``autoImplicit`` off so that a
+    misspelt name in a statement is an error instead of a silently universally quantified
+    variable."""
     lines = [f"import {claim.lean.module}"]
     if claim.lean.opens:
         lines.append("open " + " ".join(claim.lean.opens))
+    universes = statement_universes(claim.lean.statement)
+    if universes:
+        lines.append("universe " + " ".join(universes))
     lines.append("set_option autoImplicit false")
     return lines
 
@@ -126,4 +174,4 @@ def statement_check(claim: Claim) -> tuple[CheckRequest, StatementLines]:
 
 __all__ = ["COMMAND_KEYWORDS", "PINNED_STATEMENT", "SUBMISSION_THEOREM", "StatementLines", "assemble_proof",
            "claim_header", "proof_violations",
-           "statement_check"]
+           "statement_check", "statement_universes"]

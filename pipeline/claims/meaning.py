@@ -8,7 +8,13 @@ each claim (after ``Formal/`` is built):
 * **meaning**: the digest of that type and of the ``ConstantInfo`` of every project constant
   it reaches (definitions with their bodies, instances, structures; theorems by their type)
   equals the ``[lean.meaning]`` pin of the registry, and the changed constants are named;
-* **witness**: the witness applies the theorem to closed arguments for every binder;
+* **premises**: the theorem's premises as the kernel sees them (``let``s instantiated, the
+  project's definitions in the conclusion unfolded: :mod:`pipeline.lean.olean.premises`); every
+  one whose type is a proposition is a hypothesis, named ``h_…`` and listed in the registry's
+  ``[[hypotheses]]`` (this supersedes the source-text binder rule of
+  :mod:`pipeline.claims.consistency` whenever the compiled environment is read);
+* **witness**: the witness applies the theorem to closed arguments, at closed universe
+  levels, for every one of those premises;
 * **axioms**: nothing in the claim's module scope declares an axiom or reaches one outside
   the allowlist.
 """
@@ -16,6 +22,7 @@ each claim (after ``Formal/`` is built):
 from __future__ import annotations
 
 from pipeline.claims.assemble import PINNED_STATEMENT
+from pipeline.claims.library import HYPOTHESIS_NAME
 from pipeline.claims.models import STATEMENT_KEY, Claim, Issue
 from pipeline.lean.models import DEFAULT_AXIOMS, CheckResult
 from pipeline.lean.olean.audit import (
@@ -26,6 +33,7 @@ from pipeline.lean.olean.audit import (
     witness_applies,
 )
 from pipeline.lean.olean.environment import ProjectEnvironment
+from pipeline.lean.olean.premises import Premise, PremiseError, Telescope, premises
 from pipeline.models import Frozen
 
 
@@ -36,10 +44,15 @@ class MeaningFacts(Frozen):
     meaning_pinned: bool = False
     witness_applies: bool = False
     axioms_clean: bool = False
+    premises_read: bool = False
+    """The kernel's premises were computed (then they, not the source text, decide the binders)."""
+    premises_registered: bool = False
+    """Every hypothesis among them is named ``h_…`` and in the registry, and vice versa."""
 
     @property
     def sound(self) -> bool:
-        return self.statement_equal and self.meaning_pinned and self.witness_applies and self.axioms_clean
+        return (self.statement_equal and self.meaning_pinned and self.witness_applies and self.axioms_clean
+                and self.premises_registered)
 
 
 def meaning_pins(env: ProjectEnvironment, declaration: str) -> dict[str, str]:
@@ -78,9 +91,13 @@ def meaning_issues(claim: Claim, env: ProjectEnvironment, result: CheckResult, f
         add("lean.statement", "the claim's check file was not audited, so the statement could not be "
                               "compared with the compiled theorem")
     elif not statement_equal:
+        universes = located.constant.level_params
+        detail = (f"; universe parameters compare by position ({lean.declaration} has "
+                  f"{', '.join(universes)}): a renamed universe is the same statement, one instantiated "
+                  "differently (`Type u` as `Type`) is not" if universes else "")
         add("lean.statement", f"the type of {lean.declaration} is not the pinned statement as Lean "
                               "elaborates it (they differ as expressions, even if Lean unifies them); "
-                              "state the theorem exactly as pinned")
+                              f"state the theorem exactly as pinned{detail}")
 
     # meaning: the pinned digest of the statement and of every project constant it reaches
     now = {STATEMENT_KEY: current.statement, **current.constants}
@@ -95,17 +112,89 @@ def meaning_issues(claim: Claim, env: ProjectEnvironment, result: CheckResult, f
                             f"environment: {what}{' …' if len(changed) > 8 else ''}; if intended, review "
                             f"the claim and run `sequent claims pin {claim.id}`")
 
-    # witness
-    why = witness_applies(env, lean.witness, lean.declaration)
+    # premises, as the kernel sees them
+    telescope: Telescope | None = None
+    try:
+        telescope = premises(env, lean.declaration, env.library)
+    except PremiseError as exc:
+        add("lean.declaration", f"the premises of {lean.declaration} could not be computed from the "
+                                f"compiled environment ({exc}), so hidden hypotheses cannot be ruled out")
+    found = premise_issues(claim, telescope) if telescope is not None else []
+    for field, message in found:
+        add(field, message)
+
+    # witness: every premise discharged with closed terms
+    arity = len(telescope.premises) if telescope is not None else None
+    why = witness_applies(env, lean.witness, lean.declaration, arity)
     if why is not None:
-        add("lean.witness", f"the witness does not show the hypotheses can all hold: {why}")
+        detail = ""
+        if telescope is not None and any(p.unfolded for p in telescope.premises):
+            detail = (f" (its premises as the kernel sees them{_reached(telescope.premises)}: "
+                      + ", ".join(_shown(p) for p in telescope.premises) + ")")
+        add("lean.witness", f"the witness does not show the hypotheses can all hold: {why}{detail}")
 
     # axioms in the claim's module scope
     bad = [i for module in scope for i in audits.get(module, [])]
     for i in bad:
         add("lean.module", f"environment audit: {i.message}")
     return issues, MeaningFacts(statement_equal=statement_equal, meaning_pinned=meaning_pinned,
-                                witness_applies=why is None, axioms_clean=not bad)
+                                witness_applies=why is None, axioms_clean=not bad,
+                                premises_read=telescope is not None,
+                                premises_registered=telescope is not None and not found)
 
 
-__all__ = ["MeaningFacts", "meaning_issues", "meaning_pins", "module_audits"]
+def _shown(p: Premise) -> str:
+    return f"{p.name} : {p.type}"
+
+
+def _reached(found: tuple[Premise, ...]) -> str:
+    """`` after instantiating the `let` and unfolding A, B`` for premises found by reduction."""
+    steps: list[str] = []
+    for p in found:
+        steps += [s for s in p.unfolded if s not in steps]
+    if not steps:
+        return ""
+    parts = (["instantiating the `let`"] if "let" in steps else [])
+    names = [s for s in steps if s != "let"]
+    if names:
+        parts.append("unfolding " + ", ".join(names))
+    return " after " + " and ".join(parts)
+
+
+def premise_issues(claim: Claim, telescope: Telescope) -> list[tuple[str, str]]:
+    """The binder rule on the kernel's premises: each hypothesis (a premise whose type is a
+    proposition, or a binder named ``h_…``) is named ``h_…`` and in ``[[hypotheses]]``, and
+    each ``[[hypotheses]]`` binder is one of them. ``(field, message)`` pairs; for premises
+    of the type as written the messages are those of the source-text rule."""
+    declaration = claim.lean.declaration
+    found: list[tuple[str, str]] = []
+    registry = [h.binder for h in claim.hypotheses]
+    hypotheses = [p for p in telescope.premises if p.proposition or HYPOTHESIS_NAME.match(p.name)]
+    named: list[str] = []
+    for p in hypotheses:
+        if not HYPOTHESIS_NAME.match(p.name):
+            found.append(("lean.declaration", (
+                f"the premise `{_shown(p)}` of {declaration}{_reached((p,))} is a hypothesis (its type is a "
+                "proposition) but is not named `h_…`, so no [[hypotheses]] entry can cover it: state it as "
+                f"a binder `(h_<what it assumes> : {p.type})` of the theorem (or name it `h_…` where it is "
+                "bound) and add a [[hypotheses]] entry with its check or justification")))
+        elif p.name not in named:
+            named.append(p.name)
+            if p.name not in registry:
+                where = (f" (the premise `{_shown(p)}`, which the kernel finds{_reached((p,))})"
+                         if p.unfolded else "")
+                found.append(("hypotheses", (f"the Lean hypothesis {p.name} of {declaration}{where} is missing "
+                                             "from the registry (add a [[hypotheses]] entry for it)")))
+    seen: set[str] = set()
+    for i, binder in enumerate(registry):
+        if binder in seen:
+            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
+        seen.add(binder)
+        if binder not in named:
+            known = ", ".join(named) or "none"
+            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
+                                                     f"{declaration} in Lean (its h_ binders: {known})")))
+    return found
+
+
+__all__ = ["MeaningFacts", "meaning_issues", "meaning_pins", "module_audits", "premise_issues"]

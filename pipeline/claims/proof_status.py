@@ -162,6 +162,9 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
             if result.accepted and env is not None:
                 scope = [m.name for m in library.scope(claim.lean.module)]
                 env_found, facts_env = meaning_issues(claim, env, result, file, audits, scope)
+                if facts_env.premises_read:  # the kernel's premises decide the binders, not the text
+                    found = [i for i in found if i.message not in fact.binder_messages]
+                    fact = fact.model_copy(update={"binders_match": True, "binder_messages": ()})
                 found += env_found
             proved = (verdict.stated and verdict.proves and verdict.witness and fact.sound
                       and facts_env is not None and facts_env.sound)

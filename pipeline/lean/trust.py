@@ -74,7 +74,7 @@ class EnvironmentAuditor:
 
     def project(self, modules: Iterable[str]) -> ProjectEnvironment:
         """The built project modules (every part), decoded once per file version."""
-        env = ProjectEnvironment(self.core)
+        env = ProjectEnvironment(self.core, self.library)
         for module in modules:
             olean = self.build_dir / Path(*module.split(".")).with_suffix(".olean")
             private = Path(str(olean) + ".private")

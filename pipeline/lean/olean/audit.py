@@ -215,10 +215,13 @@ def changed_constants(pinned: dict[str, str], actual: dict[str, str]) -> list[st
 
 
 # -- witness ---------------------------------------------------------------------------------
-def witness_applies(env: ProjectEnvironment, witness: str, theorem: str) -> str | None:
+def witness_applies(env: ProjectEnvironment, witness: str, theorem: str, arity: int | None = None) -> str | None:
     """``None`` when ``witness``'s proof applies ``theorem`` to closed arguments with every
-    binder of the theorem supplied; otherwise why not. The search looks through the witness's
-    own body and the auxiliary proofs Lean split off from it."""
+    binder of the theorem supplied, at closed universe levels; otherwise why not. ``arity``:
+    how many binders to supply (default: the leading ``∀``-binders of the type as written; the
+    claims pass the kernel's premises, :func:`pipeline.lean.olean.premises.premises`). The
+    search looks through the witness's own body and the auxiliary proofs Lean split off from
+    it."""
     w = env.get(witness)
     t = env.get(theorem)
     if w is None:
@@ -227,24 +230,46 @@ def witness_applies(env: ProjectEnvironment, witness: str, theorem: str) -> str 
         return f"the compiled library has no {theorem}"
     if w.constant.kind is not Kind.theorem or w.constant.value is None:
         return f"{witness} is a {w.constant.kind.value}, not a theorem with a proof"
-    arity = len(t.decoder.binders(t.constant.type))
+    if arity is None:
+        arity = len(t.decoder.binders(t.constant.type))
     bodies = [(w.decoder, w.constant.value)]
     bodies += [(loc.decoder, loc.constant.value) for n, loc in env.constants.items()
                if loc.constant.value is not None and is_auxiliary_of(n, user_name(witness))]
-    partial = False
+    partial = polymorphic = False
     for decoder, root in bodies:
         for node in _applications_of(decoder, root, theorem):
-            _head, args = decoder.app_spine(node)
+            head, args = decoder.app_spine(node)
             if len(args) < arity:
                 partial = True
                 continue
             if all(not decoder.loose_bvars(a) and not decoder.has_fvar_or_mvar(a) for a in args[:arity]):
-                return None
+                if _levels_closed(decoder, head):
+                    return None
+                polymorphic = True
             partial = True
+    if polymorphic:
+        return (f"{witness} applies {theorem} at a universe level that is a variable: instantiate "
+                f"every universe of {theorem} with a concrete level (e.g. `Type`, `Prop`)")
     if partial:
         return (f"{witness} mentions {theorem} but never applies it to closed arguments for all "
                 f"{arity} of its binders: some hypothesis is left open")
     return f"{witness} does not apply {theorem}"
+
+
+def _levels_closed(decoder: Decoder, const_ptr: int) -> bool:
+    """Whether the universe levels of a constant node hold no parameter or metavariable."""
+    _tag, _subs, others, _ = decoder.expr_children(const_ptr)
+    stack = list(decoder.items(others[1]))
+    while stack:
+        ptr = stack.pop()
+        if ptr & 1:
+            continue
+        tag, fields, _ = decoder.region.ctor(ptr)
+        if tag in (4, 5):   # Level.param, Level.mvar
+            return False
+        if tag in (1, 2, 3):
+            stack.extend(fields[:1 if tag == 1 else 2])
+    return True
 
 
 def _applications_of(decoder: Decoder, root: int, theorem: str) -> list[int]:

@@ -147,8 +147,11 @@ class Located:
 class ProjectEnvironment:
     """The project's compiled modules (all parts), indexed by constant name."""
 
-    def __init__(self, core: CoreIndex) -> None:
+    def __init__(self, core: CoreIndex, library: Path | None = None) -> None:
         self.core = core
+        self.library = library
+        """The installed core library the ``core`` index was built from (its terms are read
+        from there where a rule needs them: :mod:`pipeline.lean.olean.premises`)."""
         self.constants: dict[str, Located] = {}
         self.modules: dict[str, ModuleData] = {}
         self.decoders: dict[str, Decoder] = {}
