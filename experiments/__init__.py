@@ -17,7 +17,9 @@ from experiments import debate as _debate
 from experiments import ensemble as _ensemble
 from experiments import icl_regression as _icl_regression
 from experiments import llc_validation as _llc_validation
+from experiments import mentor as _mentor
 from experiments import modular_addition as _modular_addition
+from experiments import prover_estimator as _prover_estimator
 from experiments import sgd as _sgd
 
 Experiment = Callable[..., Path]
@@ -34,5 +36,7 @@ REFERENCE: dict[str, Experiment] = {
     "modular_addition": _modular_addition.modular_addition,
     "llc_regression": _llc_validation.llc_regression,
 }
+    "mentor": _mentor.mentor,
+    "prover_estimator": _prover_estimator.prover_estimator,
 
 __all__ = ["REFERENCE", "Experiment"]

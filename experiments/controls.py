@@ -74,11 +74,12 @@ CONTROLS: dict[str, tuple[Control, Control]] = {
         _pair("debate:judge_leaf_accuracy", "debate", "weak_judge"),
         _pair("debate:honest_win_rate", "debate", "inverted_judge"),
         _pair("debate:exploitability", "debate", "weak_judge"),
-        _pair("debate:honest_always_wins", "debate", "weak_judge",
-              settings={"liar_win_tolerance": 0.05}),
+        _pair("debate:honest_always_wins", "debate", "weak_judge"),
+        _pair("debate:dishonesty_rate", "debate", "weak_judge",
+              parameters={"q": 0.05, "ε": 0.05}),
         _pair("debate:alternating_moves", "debate", "out_of_turn"),
         _pair("debate:depth_bound", "debate", "deep_tree", parameters={"d": 8.0}),
-        _pair("ensemble:agreement_implies_correct", "ensemble", "clones"),
+        _pair("ensemble:agreement_implies_correct", "mentor", "unrealizable"),
         _pair("ensemble:query_rate_sublinear", "ensemble", "frozen"),
         _pair("certificate:failure_independence", "certificate", "bursty"),
         _pair("certificate:same_distribution", "certificate", "shifted"),
@@ -103,5 +104,11 @@ def positive(check: str) -> Control:
 def negative(check: str) -> Control:
     return controls_for(check)[1]
 
+        _pair("certificate:trial_count", "certificate", "short",
+              parameters={"m": 1000.0, "j": 3.0}),
+        _pair("composition:leaf_error", "prover_estimator", "noisy_leaves",
+              parameters={"δ": 0.05}),
+        _pair("composition:root_error", "prover_estimator", "noisy_leaves",
+              parameters={"δ": 0.05}),
 
 __all__ = ["CONTROLS", "Control", "controls_for", "negative", "positive"]

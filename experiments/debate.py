@@ -10,10 +10,14 @@ observation ``z = (2b − 1)·s·u + N(0, I)`` of the disputed bit and rules.
 The judge is a logistic-regression classifier trained with SGD on labelled leaf
 observations (tracked with :class:`pipeline.tracking.Tracker`). The run records:
 
-* ``leaf_correct`` — the judge's accuracy on held-out leaves;
+* ``leaf_correct`` — the judge on every leaf of every tree debated (``h_judge_leaf`` is a
+  ∀ over the tree's leaves: one wrong leaf refutes it);
 * ``honest_win``   — debates against a liar who lies about a random leaf;
 * ``liar_win``     — debates against a best-responding liar, who knows the judge and
   lies about the leaf where the judge errs (exploitability);
+* ``dishonest_answer`` — the trained debater's answer to each root question: it answers
+  dishonestly exactly when the lie wins against the honest opponent (its best response
+  finds a leaf the judge misreads), the quantity ``debate_equilibrium`` bounds;
 * the transcripts of all those debates (``move_index``, ``move_exists``,
   ``move_claimant``: one entry per move, see :mod:`pipeline.evidence.checks.debate`).
 
@@ -24,7 +28,8 @@ disputed leaf in ``2·depth`` moves, the claimant first, so the tree is alternat
 ∃-root and has depth ``2·depth``: the protocol rules ``h_alternating`` and ``h_depth`` are
 checked on the transcripts.
 
-Variants: ``weak_judge`` (low signal: inaccurate and exploitable), ``inverted_judge``
+The reference judge sees a strong signal (s = 6), so it is right on every leaf the debates
+reach. Variants: ``weak_judge`` (low signal: inaccurate and exploitable), ``inverted_judge``
 (trained on flipped labels: the honest side loses), and two protocol bugs for the transcript
 checks: ``out_of_turn`` (in every 20th debate the claimant also takes the opponent's first
 challenge, so the second node is an ∃-node: not alternating) and ``deep_tree`` (a bit tree of
@@ -82,8 +87,8 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
     root = fresh_dir(out_dir)
     depth = 5 if variant == "deep_tree" else 4
     leaves = 2**depth
-    signal = {"weak_judge": 0.7}.get(variant, 3.0)
-    n_train, n_leaf_eval = 2048, 2000
+    signal = {"weak_judge": 0.7}.get(variant, 6.0)
+    n_train = 2048
     n_debates = 400 if quick else 2000
     steps = 300 if quick else 1500
     with seeded(seed):
@@ -108,11 +113,7 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             says: torch.Tensor = judge(z).squeeze(-1) > 0
             return says
 
-        eval_bits = torch.randint(0, 2, (n_leaf_eval,), generator=gen).float()
-        leaf_correct = (judge_says_one(_observe(eval_bits, signal, direction, gen))
-                        == eval_bits.bool()).float()
-
-        honest_win, liar_win = [], []
+        honest_win, liar_win, leaf_correct = [], [], []
         moves: list[tuple[int, int, int]] = []
         for i in range(n_debates):
             truth_high = bool(torch.rand((), generator=gen) < 0.5)
@@ -122,6 +123,7 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             bits[torch.randperm(leaves, generator=gen)[:count]] = 1.0
             obs = _observe(bits, signal, direction, gen)
             says_one = judge_says_one(obs)
+            leaf_correct.append((says_one == bits.bool()).numpy().astype(np.float64))
             # the liar must misstate one leaf whose true bit is (1 if truth_high else 0)
             lie_about = 1.0 if truth_high else 0.0
             candidates = torch.nonzero(bits == lie_about).squeeze(-1)
@@ -134,9 +136,10 @@ def debate(out_dir: Path | str, seed: int = 0, quick: bool = False,
             liar_win.append(float(bool(fooled.any())))
             target = candidates[fooled] if bool(fooled.any()) else candidates
             moves += _descend(int(target[0]), depth)
-        track.close(samples={"leaf_correct": leaf_correct.numpy(),
+        track.close(samples={"leaf_correct": np.concatenate(leaf_correct),
                              "honest_win": np.array(honest_win),
                              "liar_win": np.array(liar_win),
+                             "dishonest_answer": np.array(liar_win),
                              **transcript_samples(moves)})
     return root
 

@@ -9,8 +9,10 @@ the claim's parameters (estimating those bound to run quantities once per run), 
 distinct (check, binding) once, draw the plots, store the verdicts.
 
 :func:`application` decides what a claim's verdicts on one run mean: it *applies* when the
-proof is accepted and every empirical hypothesis holds — both its statistical verdict and,
-when one was recorded, its pytest verdict — and no conclusion check fails. When every
+proof is accepted, every empirical hypothesis holds — both its statistical verdict and,
+when one was recorded, its pytest verdict — every conclusion the claim checks holds on the
+run (a missing or inconclusive one leaves it "hypotheses hold; conclusion unverified") and
+no certified bound is vacuous ("hypotheses hold; certified bound vacuous"). When every
 hypothesis holds and a conclusion fails, that is a **soundness alarm**: the checks or the
 formalization are wrong.
 """
@@ -334,24 +336,36 @@ class Application(Frozen):
     """What a claim's verdicts on one run mean."""
 
     applies: bool
-    """Proved, every empirical hypothesis holds (statistical and pytest verdicts both), and
-    no conclusion check fails."""
+    """Proved, every empirical hypothesis holds (statistical and pytest verdicts both), every
+    conclusion the claim checks has a verdict that holds (none unverified, none failing), and
+    no certified bound is vacuous."""
+    hypotheses_hold: bool = False
+    """Every empirical hypothesis holds (whatever the proof and the conclusions say)."""
     via_proxy: tuple[str, ...] = ()
-    """Hypotheses that hold only through a proxy measurement."""
+    """Hypotheses (and conclusions) that hold only through a proxy measurement."""
     disagreements: tuple[str, ...] = ()
     """Hypotheses whose pytest and statistical verdicts disagree."""
     errors: tuple[str, ...] = ()
     """Hypotheses or conclusions whose check crashed."""
     alarms: tuple[str, ...] = ()
     """Soundness alarms: every hypothesis holds and these conclusions fail."""
+    unverified: tuple[str, ...] = ()
+    """Conclusions the claim checks that are not verified on this run: no verdict, an
+    inconclusive one, or a crashed check."""
+    vacuous: tuple[str, ...] = ()
+    """Conclusions whose certified bound, with the claim's numbers, says nothing."""
 
     @property
     def label(self) -> str:
         if self.alarms:
             return "soundness alarm"
-        if not self.applies:
-            return "does not apply"
-        return "applies through proxies" if self.via_proxy else "applies"
+        if self.applies:
+            return "applies through proxies" if self.via_proxy else "applies"
+        if self.hypotheses_hold and self.vacuous:
+            return "hypotheses hold; certified bound vacuous"
+        if self.hypotheses_hold and self.unverified:
+            return "hypotheses hold; conclusion unverified"
+        return "does not apply"
 
 
 def _latest(verdicts: Iterable[HypothesisVerdict]
@@ -367,17 +381,31 @@ def _latest(verdicts: Iterable[HypothesisVerdict]
 
 
 def application(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
-                required: Iterable[str] | None = None) -> Application:
+                required: Iterable[str] | None = None, *,
+                conclusions: Iterable[str] | None = None,
+                vacuous: Iterable[str] | None = None) -> Application:
     """See :class:`Application`. ``claim_status`` and ``required`` as in :func:`applies`;
-    ``verdicts`` in recorded order (the latest per binder and source counts)."""
+    ``verdicts`` in recorded order (the latest per binder and source counts).
+
+    ``conclusions`` names the conclusion checks the claim declares (each must hold for the
+    claim to apply); ``vacuous`` the conclusions whose certified bound says nothing. Both are
+    read from ``claim_status.claim`` when it has one (:func:`vacuous_conclusions`); without
+    a claim, the conclusions are those with a verdict and none is vacuous."""
     proved = claim_status if isinstance(claim_status, bool) else bool(
         getattr(claim_status, "proved", False))
+    verdicts = list(verdicts)
     hyps, concl = _latest(verdicts)
+    claim = getattr(claim_status, "claim", None)
     if required is None:
-        declared: Iterable[_Hypothesis] | None = getattr(
-            getattr(claim_status, "claim", None), "hypotheses", None)
+        declared: Iterable[_Hypothesis] | None = getattr(claim, "hypotheses", None)
         required = ([h.binder for h in declared if h.check and not h.assumed]
                     if declared is not None else sorted({b for b, _ in hyps}))
+    if conclusions is None:
+        declared_c = getattr(claim, "conclusions", None)
+        conclusions = ([c.name for c in declared_c] if declared_c is not None
+                       else list(concl))
+    if vacuous is None:
+        vacuous = vacuous_conclusions(claim, verdicts) if claim is not None else ()
     required = list(required)
     holds_all = True
     via_proxy, disagree, errors = [], [], []
@@ -393,15 +421,47 @@ def application(claim_status: Any, verdicts: Iterable[HypothesisVerdict],
             errors.append(binder)
         if stat is not None and stat.holds and stat.kind == "proxy":
             via_proxy.append(binder)
-    alarms = []
-    for name, v in concl.items():
-        if v.outcome == "error":
+    alarms, unverified, failing = [], [], []
+    for name in dict.fromkeys([*conclusions, *concl]):
+        v = concl.get(name)
+        if v is not None and v.outcome == "error":
             errors.append(name)
-        if v.outcome == "fails" and holds_all and required:
-            alarms.append(name)
-    return Application(applies=proved and holds_all and not alarms,
-                       via_proxy=tuple(via_proxy), disagreements=tuple(disagree),
-                       errors=tuple(errors), alarms=tuple(alarms))
+        if v is not None and v.outcome == "fails":
+            failing.append(name)
+            if holds_all and required:
+                alarms.append(name)
+        elif v is None or not v.holds:
+            unverified.append(name)
+        elif v.kind == "proxy":
+            via_proxy.append(name)
+    empty = tuple(dict.fromkeys(vacuous))
+    return Application(applies=proved and holds_all and not failing and not unverified
+                       and not empty,
+                       hypotheses_hold=holds_all, via_proxy=tuple(via_proxy),
+                       disagreements=tuple(disagree), errors=tuple(errors),
+                       alarms=tuple(alarms), unverified=tuple(unverified), vacuous=empty)
+
+
+def vacuous_conclusions(claim: Any, verdicts: Iterable[HypothesisVerdict]) -> list[str]:
+    """The conclusions of ``claim`` whose certified bound says nothing: the first value of
+    the ``guarantee`` filled in with the claim's numbers (overridden by those the
+    conclusion's verdict used) reaches ``vacuous_at_least``."""
+    table = {k: float(v) for k, v in (getattr(claim, "parameters", {}) or {}).items()
+             if isinstance(v, int | float) and not isinstance(v, bool)}
+    _hyps, concl = _latest(verdicts)
+    out = []
+    for c in getattr(claim, "conclusions", ()) or ():
+        if c.guarantee is None or c.vacuous_at_least is None:
+            continue
+        v = concl.get(c.name)
+        try:
+            _text, values = fill_guarantee(c.guarantee,
+                                           {**table, **(v.parameters if v is not None else {})})
+        except EvidenceError:
+            continue
+        if values and values[0] >= c.vacuous_at_least:
+            out.append(c.name)
+    return out
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]{1,200})\}")

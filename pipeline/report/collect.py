@@ -119,7 +119,8 @@ def _entry(settings: Settings, status: ClaimStatus, db: Database, runs: list[str
     proved = status.proved
     templates = {c.name: (c.guarantee, c.vacuous_at_least) for c in claim.conclusions
                  if c.guarantee}
-    evidence = run_evidence(hyps, per_run, proved=proved, plots=plots, guarantees=templates)
+    evidence = run_evidence(hyps, per_run, proved=proved, plots=plots, guarantees=templates,
+                            conclusions=[c.name for c in claim.conclusions])
     lean = claim.lean
     entry = ClaimEntry(
         id=claim.id,

@@ -121,6 +121,9 @@ class Guarantee(Frozen):
     text: str
     vacuous: bool = False
     """The bound says nothing (e.g. a probability bound ≥ 1)."""
+    parameters: str = ""
+    """The parameters the guarantee was evaluated with and how each was bound, e.g.
+    ``q = 0.05 (claim), ε = 0.05 (claim)``."""
 
 
 class RunEvidence(Frozen):
@@ -140,6 +143,13 @@ class RunEvidence(Frozen):
     """Hypotheses or conclusions whose check crashed (a defect of the check)."""
     alarms: tuple[str, ...] = ()
     """Conclusions that fail while every hypothesis holds: a soundness alarm."""
+    unverified: tuple[str, ...] = ()
+    """Conclusions the claim checks with no verdict that holds on this run."""
+    vacuous: tuple[str, ...] = ()
+    """Conclusions whose certified bound says nothing with the claim's numbers."""
+    label: str = ""
+    """What the claim's verdicts on this run mean (:attr:`Application.label`): "applies",
+    "hypotheses hold; conclusion unverified", "soundness alarm", ..."""
     guarantees: tuple[Guarantee, ...] = ()
     """The conclusions' guarantees with this run's parameter values filled in."""
 

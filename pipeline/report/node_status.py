@@ -14,6 +14,7 @@ Proved and fully proved come from :mod:`pipeline.claims.proof_status`; nothing i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from pipeline.errors import EvidenceError
@@ -29,13 +30,16 @@ def run_evidence(
     proved: bool,
     plots: Mapping[tuple[str, str], str] | None = None,
     guarantees: Mapping[str, tuple[str, float | None]] | None = None,
+    conclusions: Sequence[str] | None = None,
 ) -> list[RunEvidence]:
     """One :class:`RunEvidence` per run in ``per_run`` (``{run_id: latest verdict of each
     binder on that run}``) that has any verdict, in the order of ``per_run``.
 
     ``plots`` maps ``(run_id, binder)`` to the plot's path inside the site; ``guarantees``
     maps a conclusion's name to its guarantee template and the value at which it says
-    nothing, filled in with the parameters its verdict on each run used.
+    nothing, filled in with the parameters its verdict on each run used; ``conclusions``
+    names the claim's conclusion checks (default: those with a verdict). A run where a
+    conclusion is unverified or a certified bound is vacuous is not one the claim applies to.
     """
     plots = plots or {}
     order = {h.binder: i for i, h in enumerate(hypotheses)}
@@ -48,7 +52,9 @@ def run_evidence(
                                                  order.get(v.binder, len(order)), v.binder,
                                                  v.source))
         seen = {v.binder for v in verdicts}
-        found = application(proved, verdicts, required=empirical)
+        certified = _guarantees(verdicts, guarantees or {})
+        found = application(proved, verdicts, required=empirical, conclusions=conclusions,
+                            vacuous=[g.conclusion for g in certified if g.vacuous])
         result.append(
             RunEvidence(
                 run_id=run_id,
@@ -57,7 +63,8 @@ def run_evidence(
                 applies=bool(empirical) and found.applies,
                 via_proxy=found.via_proxy, disagreements=found.disagreements,
                 errors=found.errors, alarms=found.alarms,
-                guarantees=_guarantees(verdicts, guarantees or {}),
+                unverified=found.unverified, vacuous=found.vacuous, label=found.label,
+                guarantees=certified,
             )
         )
     return result
@@ -76,7 +83,11 @@ def _guarantees(verdicts: Sequence[HypothesisVerdict],
             continue
         seeds = f" ({len(v.seeds)} seeds)" if len(v.seeds) > 1 else ""
         vacuous = vacuous_at is not None and bool(values) and values[0] >= vacuous_at
-        out.append(Guarantee(conclusion=v.binder, text=text + seeds, vacuous=vacuous))
+        bound = ", ".join(f"{name} = {value:.4g} ({v.provenance.get(name, 'claim')})"
+                          for name, value in sorted(v.parameters.items())
+                          if name in set(re.findall(r"[^\W\d][\w']*", template)))
+        out.append(Guarantee(conclusion=v.binder, text=text + seeds, vacuous=vacuous,
+                             parameters=bound))
     return tuple(out)
 
 

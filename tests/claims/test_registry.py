@@ -26,6 +26,7 @@ CONTRACT_CHECKS = {
     "pipeline.evidence.checks.sgd:initial_radius", "pipeline.evidence.checks.composition:leaf_error",
     "pipeline.evidence.checks.llc:regularity",
     "pipeline.evidence.checks.debate:alternating_moves", "pipeline.evidence.checks.debate:depth_bound",
+    "pipeline.evidence.checks.certificate:trial_count",
 }
 
 

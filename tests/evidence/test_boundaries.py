@@ -98,11 +98,12 @@ def test_rate_exactly_at_a_clopper_pearson_threshold(tmp_path: Path, threads: in
     outcomes = np.array([1.0] * k + [0.0] * (n - k))
     with blas(threads):
         ci = stats.proportion_ci(k, n)
-    for threshold in ulps(ci.low):   # accuracy ≥ threshold with the lower bound on it: holds
-        run = make_run(tmp_path, "lo", samples={"leaf_correct": outcomes})
+    for threshold in ulps(ci.low):   # win rate ≥ 1 − q with the lower bound on it: holds
+        run = make_run(tmp_path, "lo", samples={"honest_win": outcomes})
         with blas(threads):
-            out = run_check(P + "debate:judge_leaf_accuracy", run,
-                            Bound(settings={"leaf_accuracy": threshold, "detectable_margin": 0.3}))
+            out = run_check(P + "debate:honest_win_rate", run,
+                            Bound(parameters={"q": 1 - threshold},
+                                  settings={"detectable_margin": 0.3}))
         assert out.outcome == "holds"
     for threshold in ulps(ci.high):  # liar rate ≤ ε with the upper bound on it: holds
         run = make_run(tmp_path, "hi", samples={"liar_win": outcomes})
@@ -170,7 +171,7 @@ def test_power_based_minimum_sample_size(tmp_path: Path, threshold: float, margi
                                          low: int, high: int) -> None:
     n = stats.proportion_sample_size(threshold, margin)
     assert low <= n <= high
-    few = make_run(tmp_path, samples={"leaf_correct": np.ones(n - 1)})
-    out = run_check(P + "debate:judge_leaf_accuracy", few,
-                    Bound(settings={"leaf_accuracy": threshold, "detectable_margin": margin}))
+    few = make_run(tmp_path, samples={"honest_win": np.ones(n - 1)})
+    out = run_check(P + "debate:honest_win_rate", few,
+                    Bound(parameters={"q": 1 - threshold}, settings={"detectable_margin": margin}))
     assert out.outcome == "inconclusive" and f"at least {n}" in out.reason

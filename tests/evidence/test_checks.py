@@ -110,8 +110,6 @@ def test_step_size_formula_wins_over_the_logged_lr(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("check", "column", "p", "outcome"), [
-    ("debate:judge_leaf_accuracy", "leaf_correct", 0.97, "holds"),
-    ("debate:judge_leaf_accuracy", "leaf_correct", 0.8, "fails"),
     ("debate:honest_win_rate", "honest_win", 0.7, "holds"),
     ("debate:honest_win_rate", "honest_win", 0.3, "fails"),
     ("debate:exploitability", "liar_win", 0.02, "holds"),
@@ -125,8 +123,25 @@ def test_rate_checks(tmp_path: Path, check: str, column: str, p: float, outcome:
 
 
 def test_rate_check_near_threshold_is_inconclusive(tmp_path: Path) -> None:
-    run = make_run(tmp_path, samples={"leaf_correct": [1.0] * 180 + [0.0] * 20})  # exactly 0.9
-    assert run_check(P + "debate:judge_leaf_accuracy", run).outcome == "inconclusive"
+    run = make_run(tmp_path, samples={"honest_win": [1.0] * 180 + [0.0] * 20})  # exactly 0.9
+    out = run_check(P + "debate:honest_win_rate", run, Bound(parameters={"q": 0.1}))
+    assert out.outcome == "inconclusive"
+
+
+@pytest.mark.parametrize(("check", "column"), [("debate:judge_leaf_accuracy", "leaf_correct"),
+                                               ("debate:honest_always_wins", "liar_win")])
+def test_forall_checks_fail_on_one_counterexample(tmp_path: Path, check: str,
+                                                  column: str) -> None:
+    """∀ leaves / ∀ opponents: 1,499 good items and one counterexample fail (direct); all
+    good holds only as a proxy that states its certified bound and the items seen."""
+    good = 1.0 if column == "leaf_correct" else 0.0
+    items = np.full(1500, good)
+    assert run_check(P + check, make_run(tmp_path, "ok", samples={column: items})).outcome \
+        == "holds"
+    items[700] = 1.0 - good
+    out = run_check(P + check, make_run(tmp_path, "one", samples={column: items}))
+    assert out.outcome == "fails" and out.kind == "direct" and out.details["violations"] == 1
+    assert out.details["first_violation"] == 700
 
 
 def test_ensemble_checks(tmp_path: Path) -> None:
@@ -137,7 +152,7 @@ def test_ensemble_checks(tmp_path: Path) -> None:
     lin = (rng.random(n) < 0.3).astype(float)
     agree = 1 - sub
     good = make_run(tmp_path, "g", metrics={"queried": sub, "agree": agree,
-                                            "correct": np.where(agree == 1, bernoulli(0.99, n), 1.0)})
+                                            "correct": np.ones(n)})
     bad = make_run(tmp_path, "b", metrics={"queried": lin, "agree": 1 - lin,
                                            "correct": np.where(lin == 0, bernoulli(0.7, n), 1.0)})
     q = run_check(P + "ensemble:query_rate_sublinear", good)
@@ -177,7 +192,7 @@ def test_shuffled_drift_is_caught_by_the_trend_alone(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ bad input
 def test_missing_data_is_inconclusive_with_the_reason(tmp_path: Path) -> None:
     run = make_run(tmp_path, metrics={"loss": [1.0] * 50})
-    for check in ("sgd:strong_convexity", "sgd:bounded_second_moment", "debate:exploitability",
+    for check in ("sgd:strong_convexity", "debate:exploitability",
                   "ensemble:query_rate_sublinear", "conformal:exchangeability"):
         out = run_check(P + check, run)
         assert out.outcome == "inconclusive" and ("no " in out.reason or "snapshots" in out.reason)
@@ -216,7 +231,8 @@ def test_a_run_that_sets_its_own_thresholds_is_ignored_with_a_warning(tmp_path: 
 
 def test_bad_setting_from_a_claim_is_inconclusive(tmp_path: Path) -> None:
     run = make_run(tmp_path, samples={"leaf_correct": bernoulli(0.9, 100)})
-    out = run_check(P + "debate:judge_leaf_accuracy", run, Bound(settings={"leaf_accuracy": 2.0}))
+    out = run_check(P + "debate:judge_leaf_accuracy", run,
+                    Bound(settings={"detectable_margin": 2.0}))
     assert out.outcome == "inconclusive" and "outside" in out.reason
 
 
@@ -253,7 +269,10 @@ def test_every_contract_check_exists() -> None:
              f"{P}debate:alternating_moves", f"{P}debate:depth_bound",
              f"{P}ensemble:agreement_implies_correct", f"{P}ensemble:query_rate_sublinear",
              f"{P}certificate:failure_independence", f"{P}certificate:same_distribution",
-             f"{P}conformal:exchangeability", f"{P}llc:regularity"}
+             f"{P}conformal:exchangeability", f"{P}llc:regularity",
+             f"{P}debate:dishonesty_rate", f"{P}ensemble:query_count",
+             f"{P}certificate:trial_count", f"{P}certificate:block_pass_rate",
+             f"{P}composition:root_error"}
     assert names == set(all_checks())
     for name in names:
         assert callable(resolve_check(name))

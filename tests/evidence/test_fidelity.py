@@ -87,7 +87,7 @@ def test_a_deliberately_wrong_check_raises_the_soundness_alarm(tmp_path: Path) -
     targets = [Target(claim_id="debate_tree", binder="h_judge_leaf",
                       check="tests.evidence.test_fidelity:wrong_check"),
                Target(claim_id="debate_tree", binder="honest_wins", role="conclusion",
-                      check=P + "debate:honest_always_wins", settings={"liar_win_tolerance": 0.05})]
+                      check=P + "debate:honest_always_wins")]
     verdicts = evaluate(run, targets)
     assert [v.outcome for v in verdicts] == ["holds", "fails"]
     assert soundness_alarms(verdicts) == [("debate_tree", run.id, "honest_wins")]
@@ -95,6 +95,9 @@ def test_a_deliberately_wrong_check_raises_the_soundness_alarm(tmp_path: Path) -
 
 # ------------------------------------------------------------- the old false "applies"
 def test_debate_tree_with_a_92_percent_judge_no_longer_applies(tmp_path: Path) -> None:
+    """A judge 92 % right on the leaves used to pass h_judge_leaf (an accuracy bar of 0.9);
+    the hypothesis is a ∀ over the leaves, so its wrong leaves are counterexamples: fails,
+    direct, and the claim does not apply (no alarm: a hypothesis is false)."""
     protocol = [(i, int(i % 2 == 0), int(i % 2 == 0)) for i in range(8)] * 2000  # rules kept
     make_run(tmp_path, samples={"leaf_correct": bernoulli(0.92, 4000, seed=1),
                                 "liar_win": bernoulli(0.48, 2000, seed=2),
@@ -102,19 +105,12 @@ def test_debate_tree_with_a_92_percent_judge_no_longer_applies(tmp_path: Path) -
     settings = Settings.load(REPO, state_dir=tmp_path / "state")
     verdicts = check_run(settings, registry(), tmp_path / "run", "debate_tree", plots=False)
     by = {v.binder: v for v in verdicts}
-    assert by["h_judge_leaf"].outcome == "holds" and by["h_judge_leaf"].kind == "proxy"
-    assert "every leaf" in (by["h_judge_leaf"].not_covered or "")
+    assert by["h_judge_leaf"].outcome == "fails" and by["h_judge_leaf"].kind == "direct"
+    assert "counterexample" in by["h_judge_leaf"].reason
     assert by["honest_wins"].role == "conclusion" and by["honest_wins"].outcome == "fails"
     assert all(by[b].outcome == "holds" for b in ("h_alternating", "h_depth"))
     result = application(True, verdicts, required=["h_judge_leaf", "h_alternating", "h_depth"])
-    assert not result.applies and result.alarms == ("honest_wins",)
-    env = {**os.environ, "SEQUENT_STATE_DIR": str(tmp_path / "state"), "COLUMNS": "200",
-           "PYTHONPATH": str(REPO)}  # this checkout's pipeline, not an installed one
-    res = subprocess.run([sys.executable, "-m", "pipeline", "hypotheses", "check", "--run",
-                          str(tmp_path / "run"), "--claim", "debate_tree", "--no-plots",
-                          "--project", str(REPO)], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, timeout=300, check=False)
-    assert res.returncode == 1 and "SOUNDNESS ALARM" in res.stderr + res.stdout
+    assert not result.applies and result.alarms == () and result.label == "does not apply"
 
 
 def chung_run(tmp_path: Path, name: str, schedule: str, mu: float = 0.5, t0: float = 0.0,
@@ -328,4 +324,7 @@ def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> Non
         update={"parameters": {"j": 0.0}, "seeds": (1, 2, 3)})
     (ev,) = run_evidence(hyps, {"r": [verdict("h_a", "holds"), concl]}, proved=True,
                          guarantees={"p_fail": ("P(pass) ≤ {1/2^j}", 1.0)})
-    assert ev.applies and ev.guarantees[0].text == "P(pass) ≤ 1 (3 seeds)" and ev.guarantees[0].vacuous
+    assert ev.guarantees[0].text == "P(pass) ≤ 1 (3 seeds)" and ev.guarantees[0].vacuous
+    assert not ev.applies and ev.vacuous == ("p_fail",)  # a vacuous bound certifies nothing
+    assert ev.label == "hypotheses hold; certified bound vacuous"
+    assert ev.guarantees[0].parameters == "j = 0 (claim)"

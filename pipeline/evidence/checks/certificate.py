@@ -17,7 +17,13 @@ from pipeline.evidence.checks import (
     hypothesis_check,
     need,
 )
-from pipeline.evidence.models import CheckOutcome, PlotData, PlotSeries, Run
+from pipeline.evidence.models import (
+    CheckOutcome,
+    ConfidenceInterval,
+    PlotData,
+    PlotSeries,
+    Run,
+)
 
 MAX_LAG = 10
 SIGNIFICANCE = Setting(0.01, 1e-12, 0.5, "level of the test that makes the check fail")
@@ -117,4 +123,78 @@ def same_distribution(run: Run, ctx: Context) -> CheckOutcome:
                       what="certification vs deployment", statistic="KS distance")
 
 
-__all__ = ["failure_independence", "same_distribution", "two_sample"]
+def _rate_m_j(ctx: Context) -> tuple[int, int]:
+    m, j = ctx.param("m"), ctx.param("j")
+    if m < 1 or j < 0 or m != round(m) or j != round(j):
+        raise NotApplicable(f"m = {m:g} and j = {j:g} must be whole numbers, m ≥ 1")
+    return int(m), int(j)
+
+
+def _certified(k: int, n: int, m: int, j: int) -> str:
+    """What the run certifies: the theorem's statement and the exact binomial one."""
+    from pipeline.evidence.checks.proportion import zero_count_bound
+
+    if k:
+        return f"{k} failures in {n} trials: no zero-failure certificate is issued"
+    return (f"0 failures in {n} ≥ j·m = {j * m} trials certify an unsafe rate below 1/m = "
+            f"{1 / m:.4g} with confidence 1 − 2^−{j} = {1 - 2.0**-j:.4g} (the theorem); the "
+            f"exact one-sided Clopper–Pearson bound is {zero_count_bound(n):.4g} at 95 %")
+
+
+@hypothesis_check(statistic="logged trials against j·m (h_trials: j·m ≤ n)",
+                  needs="0/1 sample failure (one per trial); claim parameters m, j",
+                  parameters=("m", "j"))
+def trial_count(run: Run, ctx: Context) -> CheckOutcome:
+    """At least j·m trials were run: the number of logged trial outcomes, an exact count."""
+    m, j = _rate_m_j(ctx)
+    fail = need(run, "failure", "failures", binary=True)
+    n, k = int(fail.shape[0]), int(fail.sum())
+    ci = ConfidenceInterval(low=float(n), high=float(n), method="exact (a count)")
+    ok = n >= j * m
+    return CheckOutcome(
+        outcome="holds" if ok else "fails", statistic="logged trials", value=float(n),
+        threshold=float(j * m), ci=ci, n=n, details={"failures": k},
+        reason=(f"{n} trials logged, {'at least' if ok else 'fewer than'} j·m = {j}·{m} = "
+                f"{j * m}; {_certified(k, n, m, j) if ok else 'nothing is certified'}"))
+
+
+@hypothesis_check(statistic="share of all-pass blocks of m trials (conclusion: a block passes "
+                            "with probability ≤ 1/2 when the unsafe rate is ≥ 1/m)",
+                  needs="0/1 sample failure in time order; claim parameters m, j",
+                  parameters=("m", "j"), kind="proxy",
+                  not_covered="the theorem's 2^−j for j blocks is the product of the per-block "
+                              "1/2 under independence, which h_independent tests")
+def block_pass_rate(run: Run, ctx: Context) -> CheckOutcome:
+    """Conclusion of zero_failure_certificate in its own probability space: when the unsafe
+    rate is at least 1/m, a block of m trials passes with probability at most 1/2 (so j
+    blocks with at most 2^−j). Measured on the run's disjoint blocks of m trials, when the
+    run's rate is shown ≥ 1/m; on a run whose rate is not (a zero-failure run: what it
+    certifies is stated) the conclusion says nothing testable."""
+    m, j = _rate_m_j(ctx)
+    fail = need(run, "failure", "failures", binary=True)
+    n, k = int(fail.shape[0]), int(fail.sum())
+    rate_ci = stats.proportion_ci(k, n)
+    certified = _certified(k, n, m, j)
+    if stats.decide(rate_ci, 1 / m, ">=") != "holds":
+        return CheckOutcome(
+            outcome="inconclusive", statistic="all-pass blocks", n=n, threshold=0.5,
+            details={"failures": k, "rate_low": rate_ci.low},
+            reason=f"the run's unsafe rate is not shown ≥ 1/m = {1 / m:.4g} (95 % CI "
+                   f"[{rate_ci.low:.3g}, {rate_ci.high:.3g}]): the conclusion is about such "
+                   f"systems and cannot be measured here; {certified}")
+    blocks = n // m
+    if blocks < 1:
+        raise NotApplicable(f"{n} trials hold no block of m = {m}")
+    passed = int(np.sum(fail[:blocks * m].reshape(blocks, m).sum(axis=1) == 0))
+    ci = stats.proportion_ci(passed, blocks)
+    outcome = stats.at_most(ci, 0.5)
+    return CheckOutcome(
+        outcome=outcome, statistic="all-pass blocks", value=passed / blocks, threshold=0.5,
+        ci=ci, n=blocks, details={"failures": k, "blocks": blocks, "passed_blocks": passed},
+        reason=f"{passed} of {blocks} blocks of m = {m} trials passed (95 % CI [{ci.low:.3g}, "
+               f"{ci.high:.3g}]) at an unsafe rate ≥ 1/m (CI [{rate_ci.low:.3g}, "
+               f"{rate_ci.high:.3g}]); the theorem says at most 1/2 of such blocks pass")
+
+
+__all__ = ["block_pass_rate", "failure_independence", "same_distribution",
+           "trial_count", "two_sample"]

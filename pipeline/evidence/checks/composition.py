@@ -6,6 +6,7 @@ import numpy as np
 
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, NotApplicable, downsample, hypothesis_check, need
+from pipeline.evidence.checks.proportion import forall_outcome, zero_count_bound
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
 
@@ -34,13 +35,50 @@ def leaf_error(run: Run, ctx: Context) -> CheckOutcome:
            f"{over} of {err.shape[0]} leaves are further than δ = {delta:g} from the exact "
            f"value (largest error {worst:.4g} at leaf {k})")
     x, y = downsample(np.arange(err.shape[0], dtype=float), err)
-    return CheckOutcome(
+    out = CheckOutcome(
         outcome=outcome, statistic="max |estimate − exact|", value=worst, threshold=delta,
         ci=ci, n=int(err.shape[0]), reason=why, details={"leaves_over": over},
         plot=PlotData(title="Leaf estimation error", xlabel="leaf", ylabel="|estimate − exact|",
                       hlines=(("δ", delta),),
                       series=(PlotSeries(label="leaves", x=x, y=y, style="scatter"),)),
     )
+    if outcome != "holds":
+        return out
+    bound = zero_count_bound(int(err.shape[0]))
+    return out.model_copy(update={
+        "kind": "proxy",
+        "not_covered": f"h_leaf_error is about every leaf of the argument; the run shows the "
+                       f"{err.shape[0]} leaves it logged, not leaves it did not log (95 % "
+                       f"bound on the rate of leaves beyond δ: {bound:.3g})"})
 
 
-__all__ = ["leaf_error"]
+@hypothesis_check(
+    statistic="arguments whose root estimate is further than δ from the exact root value",
+    needs="paired samples root_estimate and root_exact (one per argument); claim parameter δ",
+    parameters=("δ",),
+)
+def root_error(run: Run, ctx: Context) -> CheckOutcome:
+    """Conclusion of prover_estimator_composition: absDiff(c.eval estimate, c.eval exact) ≤ δ
+    for every logged argument; one beyond δ is a counterexample."""
+    delta = ctx.param("δ")
+    est = need(run, "root_estimate", min_n=1)
+    exact = need(run, "root_exact", min_n=1)
+    if est.shape != exact.shape:
+        raise NotApplicable(f"root_estimate has {est.shape[0]} values, root_exact "
+                            f"{exact.shape[0]}: they must be paired by argument")
+    err = np.abs(est - exact)
+    out = forall_outcome((err > delta + stats.numeric_tolerance(delta)).astype(float),
+                         statistic="arguments with root error beyond δ", items="arguments",
+                         what=f"have a root error beyond δ = {delta:g}",
+                         not_seen="the conclusion holds for every argument; the run shows the "
+                                  "arguments it logged")
+    x, y = downsample(np.arange(err.shape[0], dtype=float), err)
+    return out.model_copy(update={
+        "value": float(err.max()), "threshold": delta,
+        "details": {**out.details, "largest_root_error": float(err.max())},
+        "plot": PlotData(title="Root estimation error", xlabel="argument",
+                         ylabel="|estimate − exact| at the root", hlines=(("δ", delta),),
+                         series=(PlotSeries(label="arguments", x=x, y=y, style="scatter"),))})
+
+
+__all__ = ["leaf_error", "root_error"]

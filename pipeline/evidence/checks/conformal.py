@@ -9,8 +9,14 @@ import numpy as np
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, Setting, downsample, hypothesis_check, need
 from pipeline.evidence.checks.certificate import TWO_SAMPLE_SETTINGS, two_sample
-from pipeline.evidence.checks.proportion import MARGIN, rate_outcome
-from pipeline.evidence.models import CheckOutcome, PlotData, PlotSeries, Run
+from pipeline.evidence.checks.proportion import MARGIN
+from pipeline.evidence.models import (
+    CheckOutcome,
+    ConfidenceInterval,
+    PlotData,
+    PlotSeries,
+    Run,
+)
 
 
 @hypothesis_check(statistic="KS distance calibration vs test, and Spearman trend of test scores",
@@ -50,26 +56,74 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
     })
 
 
-@hypothesis_check(statistic="empirical coverage of the split-conformal interval against 1 − α",
+@hypothesis_check(statistic="covered test points against the exact law of split-conformal "
+                            "coverage (beta-binomial over calibration draws)",
                   needs="samples calibration_scores and test_scores; claim parameter α",
-                  parameters=("α",), settings={"detectable_margin": MARGIN})
+                  parameters=("α",), settings={"detectable_margin": MARGIN}, version="2")
 def coverage(run: Run, ctx: Context) -> CheckOutcome:
-    """Conclusion of split conformal prediction: test points are covered with probability
-    ≥ 1 − α, the interval's quantile being the ⌈(1 − α)(n + 1)⌉-th calibration score."""
+    """Conclusion of split conformal prediction, tested in its own probability space.
+
+    The guarantee P(cover) ≥ 1 − α is marginal over calibration sets. Given n calibration
+    scores and the ⌈(1 − α)(n + 1)⌉ = k-th as threshold, the coverage of one calibration
+    draw is itself random, Beta(k, n + 1 − k) for exchangeable continuous scores (ties only
+    raise it), so the number X of m test points covered follows the beta-binomial law
+    BB(m, k, n + 1 − k) on a valid run. The check fails when P(X ≤ x) < 2.5 % under that law
+    (a false alarm on at most 2.5 % of valid runs, whatever n and m), and holds otherwise,
+    with enough points that a coverage ``detectable_margin`` below 1 − α would be seen."""
+    from scipy import stats as sps
+
     alpha = ctx.param("α")
     cal = np.sort(need(run, "calibration_scores", min_n=20))
     test = need(run, "test_scores", min_n=20)
-    n = cal.shape[0]
-    k = math.ceil((1 - alpha) * (n + 1))
+    n, m = int(cal.shape[0]), int(test.shape[0])
+    k = math.ceil((1 - alpha) * (n + 1) - stats.numeric_tolerance(1.0))
     if not 1 <= k <= n:
-        return CheckOutcome(outcome="inconclusive", statistic="coverage", n=int(test.shape[0]),
+        return CheckOutcome(outcome="inconclusive", statistic="coverage", n=m,
                             reason=f"with α = {alpha:g} and {n} calibration scores the quantile "
                                    f"index {k} is outside 1..{n} (the interval is unbounded)")
+    margin = ctx.setting("detectable_margin")
+    needed = stats.proportion_sample_size(1 - alpha, margin)
+    if min(n, m) < needed:
+        return CheckOutcome(outcome="inconclusive", statistic="coverage", n=m,
+                            details={"needed": needed},
+                            reason=f"{n} calibration and {m} test scores; telling a coverage "
+                                   f"{margin:g} below 1 − α = {1 - alpha:g} from a valid run "
+                                   f"needs at least {needed} of each")
     q_hat = float(cal[k - 1])
-    covered = (test <= q_hat).astype(float)
-    return rate_outcome(covered, statistic="coverage", threshold=1 - alpha,
-                        direction="at_least", margin=ctx.setting("detectable_margin"),
-                        meaning=f"test scores within the conformal quantile {q_hat:.4g}")
+    covered = int(np.sum(test <= q_hat))
+    law = sps.betabinom(m, k, n + 1 - k)
+    p_low = float(law.cdf(covered))
+    tail = (1 - stats.LEVEL) / 2
+    low_q, high_q = float(law.ppf(tail)), float(law.ppf(1 - tail))
+    rate = covered / m
+    ci = ConfidenceInterval(low=low_q / m, high=high_q / m, level=stats.LEVEL,
+                            method=f"beta-binomial acceptance range BB({m}, {k}, {n + 1 - k})")
+    shown = (f"{covered}/{m} = {rate:.4f} test points covered by the {k}-th of {n} "
+             f"calibration scores ({q_hat:.4g}); a valid run covers at least {low_q:.0f} with "
+             f"probability {1 - tail:.1%} (exact law over calibration draws, "
+             f"P(X ≤ {covered}) = {p_low:.3g})")
+    failed = stats.significant(p_low, tail)
+    return CheckOutcome(
+        outcome="fails" if failed else "holds", statistic="coverage", value=rate,
+        threshold=1 - alpha, ci=ci, n=m,
+        reason=(f"{shown}: fewer than the guarantee allows" if failed else
+                f"{shown}: consistent with coverage ≥ 1 − α = {1 - alpha:g} over calibration "
+                "draws"),
+        details={"covered": covered, "calibration": n, "k": k, "p_value": p_low,
+                 "expected_coverage": k / (n + 1), "law": f"betabinom({m}, {k}, {n + 1 - k})"},
+        plot=PlotData(title="Coverage against its exact law", xlabel="test points covered",
+                      ylabel="probability under a valid run",
+                      hlines=(), series=(_law_series(law, low_q, high_q, covered),)),
+    )
+
+
+def _law_series(law: object, low_q: float, high_q: float, covered: int) -> PlotSeries:
+    span = max(high_q - low_q, 1.0)
+    xs = np.arange(max(0, math.floor(min(low_q, covered) - span)),
+                   math.ceil(max(high_q, covered) + span) + 1)
+    ys = law.pmf(xs)  # type: ignore[attr-defined]
+    x, y = downsample(xs.astype(float), np.asarray(ys, dtype=float))
+    return PlotSeries(label=f"beta-binomial law (observed: {covered})", x=x, y=y, style="step")
 
 
 __all__ = ["coverage", "exchangeability"]

@@ -1,5 +1,6 @@
-"""Hypotheses of the ensemble that asks a mentor for help: agreement implies correctness,
-and the number of queries grows sublinearly."""
+"""Hypotheses and conclusions of the agent that asks a mentor for help: agreement implies
+correctness (realizability, a ∀ over agreed answers), the number of queries is at most
+|H| − 1 (a count), and the number of queries grows sublinearly."""
 
 from __future__ import annotations
 
@@ -9,33 +10,100 @@ import numpy as np
 
 from pipeline.evidence import stats
 from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, need
-from pipeline.evidence.checks.proportion import MARGIN, rate_outcome
+from pipeline.evidence.checks.proportion import MARGIN, forall_outcome
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
+REALIZABILITY_NOT_SEEN = (
+    "realizability (the mentor's policy is one of the candidates) is not observed itself; "
+    "its observable consequences are: no answer given without asking is wrong, and the "
+    "candidates consistent with every mentor answer never run out. Inputs the stream did "
+    "not show are not seen")
 
-@hypothesis_check(statistic="P(correct | members agree)",
-                  needs="0/1 columns agree and correct; claim setting "
-                        "agreement_accuracy (0.95)",
-                  settings={"agreement_accuracy": Setting(0.95, 0.0, 1.0),
-                            "detectable_margin": MARGIN},
-                  kind="proxy",
-                  not_covered="the theorem assumes realizability (the mentor is one of the "
-                              "hypotheses); agreement accuracy is an observable consequence")
+
+@hypothesis_check(statistic="answers given without asking that were wrong (h_realizable: "
+                            "the mentor is one of the candidates)",
+                  needs="0/1 columns agree and correct (per step); optional column "
+                        "version_space (candidates still consistent with the mentor)",
+                  settings={"detectable_margin": MARGIN}, version="2")
 def agreement_implies_correct(run: Run, ctx: Context) -> CheckOutcome:
-    """When every ensemble member agrees, the shared answer is correct (w.p. ≥ 1 − δ)."""
+    """Realizability, through its consequences: when every candidate still consistent with
+    the mentor's answers agrees, they agree with the mentor. One agreed answer that is wrong
+    (or a step at which no candidate is consistent any more) refutes it — the mentor is not
+    among the candidates; none certifies a bound on the rate of wrong agreed answers."""
     agree = need(run, "agree", binary=True)
     correct = need(run, "correct", binary=True)
     if agree.shape != correct.shape:
         raise NotApplicable(f"'agree' has {agree.shape[0]} values, 'correct' "
                             f"{correct.shape[0]}: they must be paired")
-    threshold = ctx.setting("agreement_accuracy")
-    outcome = rate_outcome(correct[agree == 1.0], statistic="accuracy when members agree",
-                           threshold=threshold, direction="at_least",
-                           margin=ctx.setting("detectable_margin"),
-                           meaning="answers given without asking for help were correct",
-                           serial=True)
+    space = run.column("version_space")
+    if space is not None and space.shape == agree.shape and np.isfinite(space).all():
+        empty = np.flatnonzero(space < 0.5)
+        if empty.size:
+            return CheckOutcome(
+                outcome="fails", statistic="steps with no consistent candidate", n=int(
+                    space.shape[0]), value=float(empty.size), threshold=0.0,
+                details={"first_empty_step": int(empty[0]), "violations": int(empty.size)},
+                reason=f"from step {int(empty[0])} no candidate agrees with every mentor "
+                       "answer: the mentor is not one of the candidates (a counterexample "
+                       "to realizability)")
+    wrong = (agree == 1.0) & (correct == 0.0)
+    outcome = forall_outcome(wrong[agree == 1.0].astype(float),
+                             statistic="answers given without asking that were wrong",
+                             items="agreed answers", what="are wrong",
+                             not_seen=REALIZABILITY_NOT_SEEN,
+                             margin=ctx.setting("detectable_margin"))
+    if outcome.outcome == "fails":
+        first = int(np.flatnonzero(wrong)[0])
+        outcome = outcome.model_copy(update={
+            "reason": outcome.reason + f" — at step {first} every candidate agreed and the "
+                                       "mentor answered otherwise, so the mentor is not among "
+                                       "them",
+            "details": {**outcome.details, "first_step": first}})
     return outcome.model_copy(update={"details": {**outcome.details,
                                                   "agreement_rate": float(agree.mean())}})
+
+
+@hypothesis_check(statistic="help queries against |H| − 1 (conclusion: at most |H| − 1 "
+                            "queries, however long the stream)",
+                  needs="0/1 per-step column queried; per-step column version_space (the "
+                        "candidates consistent before the step: its first value is |H|)",
+                  version="1")
+def query_count(run: Run, ctx: Context) -> CheckOutcome:
+    """Conclusion of mentor_queries: the agent asks at most |H| − 1 times. A count, exact:
+    more queries than |H| − 1 fail it, at most that many hold (every step of the stream is
+    logged, so nothing is left unseen). |H| is bound exactly by the log: the number of
+    candidates consistent before the first step."""
+    queried = need(run, "queried", binary=True)
+    space = need(run, "version_space")
+    size = float(space[0])
+    if size < 1 or size != round(size) or space.shape != queried.shape:
+        raise NotApplicable(f"version_space must count the candidates at every step (a whole "
+                            f"number ≥ 1, one per step); its first value is {size:g}")
+    total = int(queried.sum())
+    limit = size - 1
+    cum = np.cumsum(queried)
+    over = np.flatnonzero(cum > limit)
+    ci = ConfidenceInterval(low=float(total), high=float(total), method="exact (a count)")
+    idx = np.unique(np.geomspace(1, queried.shape[0], min(queried.shape[0], 400))
+                    .astype(np.int64)) - 1
+    plot = PlotData(title="Help queries", xlabel="step", ylabel="queries so far",
+                    hlines=((f"|H| − 1 = {limit:g}", limit),),
+                    series=(PlotSeries(label="Q(T)", x=tuple((idx + 1.0).tolist()),
+                                       y=tuple(cum[idx].astype(float).tolist())),))
+    if over.size:
+        return CheckOutcome(outcome="fails", statistic="help queries", value=float(total),
+                            threshold=limit, ci=ci, n=int(queried.shape[0]), plot=plot,
+                            details={"queries": total, "exceeded_at_step": int(over[0]),
+                                     "H_size": size,
+                                     "H_size_provenance": "exact: version_space at step 0"},
+                            reason=f"{total} queries in {queried.shape[0]} steps, more than "
+                                   f"|H| − 1 = {limit:g} (exceeded at step {int(over[0])})")
+    return CheckOutcome(outcome="holds", statistic="help queries", value=float(total),
+                        threshold=limit, ci=ci, n=int(queried.shape[0]), plot=plot,
+                        details={"queries": total, "H_size": size,
+                                 "H_size_provenance": "exact: version_space at step 0"},
+                        reason=f"{total} queries in {queried.shape[0]} steps, at most "
+                               f"|H| − 1 = {limit:g}")
 
 
 @hypothesis_check(statistic="query-growth exponent α (Q(T) ~ T^α)",
@@ -102,4 +170,4 @@ def query_rate_sublinear(run: Run, ctx: Context) -> CheckOutcome:
                         **common)
 
 
-__all__ = ["agreement_implies_correct", "query_rate_sublinear"]
+__all__ = ["agreement_implies_correct", "query_count", "query_rate_sublinear"]
