@@ -77,6 +77,9 @@ class StaticFacts(Frozen):
     module_found: bool = False
     declaration_found: bool = False
     binders_match: bool = False
+    binder_messages: tuple[str, ...] = ()
+    """The binder rule's messages: read from source text, superseded by the rule on the
+    kernel's premises (:func:`pipeline.claims.meaning.premise_issues`) where that one runs."""
     definitions_match: bool = False
     witness_applies: bool = False
 
@@ -151,6 +154,7 @@ def static_issues(claim: Claim, library: LeanLibrary, file: str) -> tuple[list[I
         found += binders_found + definitions_found + witness_found
         facts = StaticFacts(module_found=True, declaration_found=True,
                             binders_match=binders_match and decl.kind in THEOREM_KINDS,
+                            binder_messages=tuple(message for _field, message in binders_found),
                             definitions_match=definitions_match, witness_applies=witness_applies)
     issues = [Issue(file=file, field=field, message=message, claim_id=claim.id)
               for field, message in found]
