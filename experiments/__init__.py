@@ -28,6 +28,7 @@ Experiment = Callable[..., Path]
 REFERENCE: dict[str, Experiment] = {
     "sgd_quadratic": _sgd.sgd_quadratic,
     "sgd_logistic": _sgd.sgd_logistic,
+    "sgd_noise": _sgd.sgd_noise,
     "debate": _debate.debate,
     "ensemble": _ensemble.ensemble,
     "certificate": _certificate.certificate,
@@ -35,8 +36,8 @@ REFERENCE: dict[str, Experiment] = {
     "icl_regression": _icl_regression.icl_regression,
     "modular_addition": _modular_addition.modular_addition,
     "llc_regression": _llc_validation.llc_regression,
-}
     "mentor": _mentor.mentor,
     "prover_estimator": _prover_estimator.prover_estimator,
+}
 
 __all__ = ["REFERENCE", "Experiment"]

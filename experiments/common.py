@@ -48,16 +48,19 @@ def check_variant(variant: str, allowed: tuple[str, ...], experiment: str) -> No
 
 def train_step(opt: torch.optim.Optimizer, track: Tracker, loss: torch.Tensor, *,
                after_backward: Callable[[], None] | None = None,
-               metrics: Callable[[], dict[str, float]] | None = None) -> None:
+               metrics: Callable[[], dict[str, float]] | None = None,
+               after_step: Callable[[], object] | None = None) -> None:
     """One tracked optimisation step on ``loss`` (built by a forward pass): clear the
     gradients, differentiate, run ``after_backward`` (a snapshot of the fresh gradient),
     record the step with the ``metrics`` it returns (the tracker reads the gradient before
-    the update), then update."""
+    the update), run ``after_step`` (a gradient clip the tracker did not see), then update."""
     opt.zero_grad()
     loss.backward()
     if after_backward is not None:
         after_backward()
     track.step(loss, **(metrics() if metrics is not None else {}))
+    if after_step is not None:
+        after_step()
     opt.step()
 
 

@@ -32,10 +32,27 @@ class Control:
     """What the claim would bind: a number (binding ``claim``), or the name of an estimator
     that serves the ``exact`` binding (a deterministic logged quantity of the run)."""
     settings: Mapping[str, float] = field(default_factory=dict)
+    seeds: int = 1
+    """More than 1: the control is a run group of seeds 0 … seeds − 1 (a check of an
+    expectation over training noise reads it across seeds)."""
 
     def run(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Path:
-        """Run the control experiment; returns its run directory."""
-        return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
+        """Run the control experiment; returns its run directory (a run group's directory,
+        one ``seed<k>`` run inside per seed, when ``seeds`` > 1)."""
+        if self.seeds == 1:
+            return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
+        root = Path(out_dir)
+        for k in range(seed, seed + self.seeds):
+            REFERENCE[self.experiment](root / f"seed{k}", k, quick, variant=self.variant)
+        return root
+
+    def load(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Run:
+        """Run the control experiment and load it (as a run group when ``seeds`` > 1)."""
+        from pipeline.evidence.groups import load_group
+        from pipeline.evidence.runs import load_run
+
+        path = self.run(out_dir, seed, quick)
+        return load_group(path) if self.seeds > 1 else load_run(path)
 
     def bound(self, run: Run) -> Bound:
         """The claim-side binding of the check on ``run``: numbers as claim constants,
@@ -54,12 +71,13 @@ class Control:
 def _pair(check: str, experiment: str, negative: str, neg_experiment: str | None = None, *,
           positive: str = "reference", parameters: Mapping[str, float | str] | None = None,
           neg_parameters: Mapping[str, float | str] | None = None,
-          settings: Mapping[str, float] | None = None) -> tuple[Control, Control]:
+          settings: Mapping[str, float] | None = None, seeds: int = 1
+          ) -> tuple[Control, Control]:
     return (Control(P + check, experiment, positive, "holds", dict(parameters or {}),
-                    dict(settings or {})),
+                    dict(settings or {}), seeds),
             Control(P + check, neg_experiment or experiment, negative, "fails",
                     dict(neg_parameters if neg_parameters is not None else parameters or {}),
-                    dict(settings or {})))
+                    dict(settings or {}), seeds))
 
 
 CONTROLS: dict[str, tuple[Control, Control]] = {
@@ -69,7 +87,10 @@ CONTROLS: dict[str, tuple[Control, Control]] = {
               parameters={"lam": "step_size_rate"}, neg_parameters={"lam": 0.1}),
         _pair("sgd:step_size_exact", "sgd_logistic", "reference", positive="chung",
               parameters={"lam": "step_size_rate"}),
-        _pair("sgd:bounded_second_moment", "sgd_quadratic", "divergent"),
+        # sgd_chung's own binding: G² = 4, a claim constant; 12 seeds, E‖gₜ‖² at every t
+        _pair("sgd:bounded_second_moment", "sgd_noise", "spike", positive="gaussian",
+              parameters={"G2": 4.0}, seeds=12),
+        _pair("sgd:plain_update", "sgd_logistic", "adam", positive="chung"),
         _pair("sgd:step_size_schedule", "sgd_logistic", "constant_lr"),
         _pair("debate:judge_leaf_accuracy", "debate", "weak_judge"),
         _pair("debate:honest_win_rate", "debate", "inverted_judge"),
@@ -83,6 +104,12 @@ CONTROLS: dict[str, tuple[Control, Control]] = {
         _pair("ensemble:query_rate_sublinear", "ensemble", "frozen"),
         _pair("certificate:failure_independence", "certificate", "bursty"),
         _pair("certificate:same_distribution", "certificate", "shifted"),
+        _pair("certificate:trial_count", "certificate", "short",
+              parameters={"m": 1000.0, "j": 3.0}),
+        _pair("composition:leaf_error", "prover_estimator", "noisy_leaves",
+              parameters={"δ": 0.05}),
+        _pair("composition:root_error", "prover_estimator", "noisy_leaves",
+              parameters={"δ": 0.05}),
         _pair("conformal:exchangeability", "conformal", "drift"),
         _pair("llc:regularity", "llc_regression", "singular", parameters={"δ": 0.3}),
     )
@@ -104,11 +131,5 @@ def positive(check: str) -> Control:
 def negative(check: str) -> Control:
     return controls_for(check)[1]
 
-        _pair("certificate:trial_count", "certificate", "short",
-              parameters={"m": 1000.0, "j": 3.0}),
-        _pair("composition:leaf_error", "prover_estimator", "noisy_leaves",
-              parameters={"δ": 0.05}),
-        _pair("composition:root_error", "prover_estimator", "noisy_leaves",
-              parameters={"δ": 0.05}),
 
 __all__ = ["CONTROLS", "Control", "controls_for", "negative", "positive"]

@@ -6,7 +6,17 @@ hypothesis each by construction:
 * ``divergent``    — a constant step above 2/L (the gradient second moment blows up);
 * ``nonconvex``    — a double-well objective started at its concave saddle;
 * ``chung``        — ηₜ = 1/(μt) exactly, the step size of the theorem's h_step_size
-  (logistic only: its gradients are bounded, so the large first steps do not diverge).
+  (logistic only: its gradients are bounded, so the large first steps do not diverge);
+* ``mislabelled_lr`` — the config declares ``lr_schedule = "1/(mu*t)"`` but the optimiser
+  runs at 0.05 every step (what was logged beats what was declared);
+* ``adam``, ``momentum``, ``weight_decay``, ``clipping`` — the ``chung`` run labelled plain SGD
+  but updated by Adam, SGD with momentum 0.9, SGD with weight decay 0.01, or SGD whose
+  gradient is clipped to norm 0.05 after the tracker logged it (h_update fails on each).
+
+:func:`sgd_noise` is linear regression with label noise of a chosen law, for the gradient
+second moment: ``gaussian`` (E‖gₜ‖² bounded, light tail), ``heavy`` (Student t with 1.5
+degrees of freedom: infinite variance, E‖gₜ‖² = ∞), ``spike`` (a corrupted batch at t = 7 in
+every seed, whose features are 8× too large: E‖g₇‖² ≈ 8× the claim's G² = 4).
 
 Least-squares runs record the optimum w* (sample ``w_star``, the ridge solution), and the
 double-well runs the minimiser they settle in, so strong convexity is checked against the
@@ -26,7 +36,12 @@ from experiments.common import check_variant, fresh_dir, seeded, train_step
 from pipeline.tracking import Tracker
 
 VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
-LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung")  # bounded gradients
+MISLABELLED = ("mislabelled_lr", "adam", "momentum", "weight_decay", "clipping")
+"""Variants of the ``chung`` run whose declared config says plain SGD with ηₜ = 1/(μt)."""
+LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung", *MISLABELLED)
+NOISE_VARIANTS = ("gaussian", "heavy", "spike")
+SPIKE = 8.0
+"""The feature scale of the ``spike`` variant's corrupted batch at t = 7."""
 DTYPE = torch.float64
 
 
@@ -75,7 +90,8 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
     kind = "nonconvex" if variant == "nonconvex" else problem
     n, d, lam, batch = 1024, 8, 0.1 if problem == "quadratic" else 0.05, 16
     steps = {"reference": 2000 if quick else 8000, "constant_lr": 2000 if quick else 8000,
-             "chung": 2000 if quick else 8000, "divergent": 150, "nonconvex": 2000}[variant]
+             "chung": 2000 if quick else 8000, "divergent": 150, "nonconvex": 2000,
+             **dict.fromkeys(MISLABELLED, 300 if quick else 2000)}[variant]
     snapshots = 30
     with seeded(seed):
         x, y = _problem(seed + 1000, n, d, problem)
@@ -92,9 +108,10 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         if variant == "reference":
             config |= {"mu": mu, "t0": t0, "lr_schedule": "1/(mu*(t+t0))"}
             schedule = lambda t: 1.0 / (mu * (t + t0))
-        elif variant == "chung":
-            config |= {"mu": mu, "lr_schedule": "1/(mu*t)"}
-            schedule = lambda t: 1.0 / (mu * t)
+        elif variant == "chung" or variant in MISLABELLED:
+            config |= {"mu": mu, "lr_schedule": "1/(mu*t)", "optimizer": "SGD"}
+            schedule = (lambda t: 0.05) if variant == "mislabelled_lr" else \
+                (lambda t: 1.0 / (mu * t))
         elif variant == "constant_lr":
             eta = 0.5 / lip
             config |= {"mu": mu, "eta": eta, "lr_schedule": "eta"}
@@ -106,7 +123,13 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         else:
             config |= {"mu": 0.1}  # the (false) strong-convexity claim under test
             schedule = lambda t: 0.004
-        opt = torch.optim.SGD([theta], lr=schedule(1))
+        opt: torch.optim.Optimizer = {
+            "adam": lambda: torch.optim.Adam([theta], lr=schedule(1)),
+            "momentum": lambda: torch.optim.SGD([theta], lr=schedule(1), momentum=0.9),
+            "weight_decay": lambda: torch.optim.SGD([theta], lr=schedule(1), weight_decay=0.01),
+        }.get(variant, lambda: torch.optim.SGD([theta], lr=schedule(1)))()
+        clip = (lambda: torch.nn.utils.clip_grad_norm_([theta], 0.05)) \
+            if variant == "clipping" else None
         every = max(1, steps // snapshots)
         gen = torch.Generator().manual_seed(seed)
         w_star = None
@@ -114,7 +137,8 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
             w_star = torch.linalg.solve(x.T @ x / n + lam * torch.eye(d, dtype=DTYPE),
                                         x.T @ y / n)
         with Tracker(root, [theta], opt, config=config, seed=seed, kind="sgd",
-                     source=f"experiment:sgd_{problem}") as track:
+                     source=f"experiment:sgd_{problem}",
+                     update_check_every=10 if variant in MISLABELLED else 100) as track:
             for t in range(1, steps + 1):
                 if t % every == 0 or t == 1:
                     opt.zero_grad()
@@ -123,7 +147,8 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
                 for group in opt.param_groups:
                     group["lr"] = schedule(t)
                 idx = torch.randint(0, n, (batch,), generator=gen)
-                train_step(opt, track, _loss(kind, theta, x[idx], y[idx], lam))
+                train_step(opt, track, _loss(kind, theta, x[idx], y[idx], lam),
+                           after_step=clip)
             if kind == "nonconvex":  # the minimiser of the double well the run settles in
                 w_star = torch.where(theta.detach() >= 0, 1.0, -1.0).to(DTYPE)
             if w_star is not None:
@@ -143,4 +168,49 @@ def sgd_logistic(out_dir: Path | str, seed: int = 0, quick: bool = False,
     return run_sgd(out_dir, seed, quick, problem="logistic", variant=variant)
 
 
-__all__ = ["VARIANTS", "run_sgd", "sgd_logistic", "sgd_quadratic"]
+def sgd_noise(out_dir: Path | str, seed: int = 0, quick: bool = False,
+              variant: str = "gaussian") -> Path:
+    """Least squares (d = 4, ridge 0.1) by mini-batch SGD with ηₜ = 1/(μ(t + t₀)), the labels'
+    noise of the variant's law; 200 steps (quick) or 1,000, every step's ‖gₜ‖² logged."""
+    check_variant(variant, NOISE_VARIANTS, "sgd_noise")
+    root = fresh_dir(out_dir)
+    n, d, lam, batch, steps = 512, 4, 0.1, 8, 200 if quick else 1000
+    with seeded(seed):
+        g = torch.Generator().manual_seed(1000)  # one problem; the seed draws the batches
+        x = torch.randn(n, d, generator=g, dtype=DTYPE) * 0.5
+        w_true = torch.randn(d, generator=g, dtype=DTYPE) * 0.5
+        gen = torch.Generator().manual_seed(seed)
+        if variant == "heavy":
+            law = torch.distributions.StudentT(torch.tensor(1.5, dtype=DTYPE))
+            noise = law.sample((n,)) * 0.5
+        else:
+            noise = torch.randn(n, generator=g, dtype=DTYPE) * 0.5
+        y = x @ w_true + noise
+        mu, lip = _curvature("quadratic", x, lam)
+        t0 = lip / mu
+        theta = torch.nn.Parameter(torch.zeros(d, dtype=DTYPE))
+        opt = torch.optim.SGD([theta], lr=1.0 / (mu * (1 + t0)))
+        config: dict[str, object] = {"problem": "quadratic", "n": n, "d": d, "lambda": lam,
+                                     "batch_size": batch, "steps": steps, "mu": mu, "t0": t0,
+                                     "lr_schedule": "1/(mu*(t+t0))", "variant": variant,
+                                     "quick": quick}
+        with Tracker(root, [theta], opt, config=config, seed=seed, kind="sgd",
+                     source="experiment:sgd_noise", update_check_every=0) as track:
+            for t in range(1, steps + 1):
+                for group in opt.param_groups:
+                    group["lr"] = 1.0 / (mu * (t + t0))
+                if variant == "heavy":  # fresh heavy-tailed label noise for every draw
+                    idx = torch.randint(0, n, (batch,), generator=gen)
+                    yb = x[idx] @ w_true + law.sample((batch,)) * 0.5
+                    xb = x[idx]
+                else:
+                    idx = torch.randint(0, n, (batch,), generator=gen)
+                    xb, yb = x[idx], y[idx]
+                    if variant == "spike" and t == 7:  # one corrupted batch, the same in
+                        xb, yb = x[:batch] * SPIKE, y[:batch]  # every seed: wrong scale
+                train_step(opt, track, _loss("quadratic", theta, xb, yb, lam))
+    return root
+
+
+__all__ = ["MISLABELLED", "NOISE_VARIANTS", "VARIANTS", "run_sgd", "sgd_logistic", "sgd_noise",
+           "sgd_quadratic"]

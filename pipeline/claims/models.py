@@ -354,7 +354,7 @@ class Claim(Frozen):
         derived = {n: v.names() & set(value) for n, v in value.items() if isinstance(v, Derived)}
         for name, uses in derived.items():
             if name in uses:
-                raise ValueError(f"{name!r} is derived from itself")
+                raise ValueError(f"parameter {name!r} is derived from itself")
         seen: set[str] = set()
         while len(seen) < len(derived):  # every derived entry must resolve (no cycle)
             ready = {n for n, uses in derived.items() if n not in seen and not (uses & (

@@ -16,6 +16,15 @@ Per step it records ``loss``, ``lr`` (of the first parameter group), ``grad_norm
 plus any extra scalars passed as keywords. Every ``snapshot_every`` steps it saves the
 flattened parameters and gradient.
 
+Every ``update_check_every`` steps it also *probes the update*: it keeps the parameters, the
+gradient it logged and the lr, and at the next step compares the update the optimiser made
+with the plain SGD update −ηₜgₜ (samples ``update_probe_step``, ``update_residual`` =
+‖Δw + ηₜgₜ‖/‖ηₜgₜ‖, ``update_rounding`` — what rounding in the parameters' precision alone
+can leave —, and the optimiser as the tracker saw it: ``update_plain_sgd`` — 1 for
+``torch.optim.SGD`` without Nesterov —, ``update_momentum`` (SGD's momentum, Adam's β₁) and
+``update_weight_decay``; the optimiser's class in the provenance notes). Adam, momentum,
+weight decay and clipping after the hook all show there, whatever the config declares.
+
 A step gathers the loss and the squared gradient norm as cheaply as the device allows
 (:mod:`pipeline.evidence.step_buffer`: no host synchronisation on an accelerator, nothing that
 outlives the step); every ``flush_every`` steps the pending rows are appended to
@@ -25,6 +34,7 @@ outlives the step); every ``flush_every`` steps the pending rows are appended to
 from __future__ import annotations
 
 import json
+import math
 import platform
 import socket
 import subprocess
@@ -62,12 +72,14 @@ class Tracker:
         flush_every: int = 256,
         source: str = "tracking",
         snapshot_projection: Projection | None = None,
+        update_check_every: int = 100,
     ) -> None:
         """``snapshot_projection`` reduces each snapshot to ``dim`` numbers (a seeded
         CountSketch or coordinate subset, :mod:`pipeline.evidence.projection`), recorded in
         ``config["snapshot_projection"]``: bounded memory and disk for large models."""
-        if snapshot_every < 0 or flush_every < 1:
-            raise InputError("snapshot_every must be >= 0 and flush_every >= 1")
+        if snapshot_every < 0 or flush_every < 1 or update_check_every < 0:
+            raise InputError("snapshot_every and update_check_every must be >= 0 and "
+                             "flush_every >= 1")
         self.root = Path(run_dir)
         self._params = [
             p for p in (model.parameters() if isinstance(model, torch.nn.Module) else model)
@@ -79,6 +91,9 @@ class Tracker:
             config = {**(config or {}), "snapshot_projection": snapshot_projection.model_dump()
                       | {"parameters": sum(p.numel() for p in self._params)}}
         self._snapshot_every = snapshot_every
+        self._update_every = update_check_every
+        self._probe: tuple[int, list[torch.Tensor], list[torch.Tensor], float] | None = None
+        self._probes: dict[str, list[float]] = {k: [] for k in PROBE_COLUMNS}
         self._flush_every = flush_every
         self._step = 0
         self._closed = False
@@ -95,7 +110,7 @@ class Tracker:
             kind=kind,
             config=_jsonable_config(config or {}),
             seed=seed,
-            provenance=_provenance(source),
+            provenance=_provenance(source, optimizer),
             path=self.root,
         )
         try:
@@ -117,9 +132,14 @@ class Tracker:
                 raise InputError(f"Tracker.step(loss): loss must be a scalar, got shape "
                                  f"{tuple(loss.shape)}")
             loss = loss.reshape(())
+        if self._probe is not None:
+            self._finish_probe()
         any_grad = self._stats.record(loss)
         self._pending += 1
-        self._lr.append(self._current_lr())
+        lr = self._current_lr()
+        self._lr.append(lr)
+        if self._update_every and (self._step + 1) % self._update_every == 0 and any_grad:
+            self._start_probe(lr)
         if scalars or self._extra:
             self._extra.append({k: v.detach() if isinstance(v, torch.Tensor) else v
                                 for k, v in scalars.items()})
@@ -170,6 +190,44 @@ class Tracker:
     def steps(self) -> int:
         return self._step
 
+    # ---------------------------------------------------------------- the update probe
+    def _start_probe(self, lr: float) -> None:
+        """Keep wₜ, the gradient the hook logged and ηₜ, to compare with wₜ₊₁ next step."""
+        with torch.no_grad():
+            params = [p.detach().clone() for p in self._params]
+            grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().clone()
+                     for p in self._params]
+        self._probe = (self._step + 1, params, grads, lr)
+
+    def _finish_probe(self) -> None:
+        """‖Δw + ηₜgₜ‖/‖ηₜgₜ‖ for the probed step, and the optimiser's settings then."""
+        if self._probe is None:
+            return
+        step, params, grads, lr = self._probe
+        self._probe = None
+        with torch.no_grad():
+            diff = sum(float(torch.sum(((p.detach().double() - w.double())
+                                        + lr * g.double()) ** 2))
+                       for p, w, g in zip(self._params, params, grads, strict=True))
+            size = sum(float(torch.sum((lr * g.double()) ** 2)) for g in grads)
+            # what rounding alone can leave: the update is made in the parameters' precision
+            ulp = sum((torch.finfo(p.dtype).eps if p.is_floating_point() else 0.0) ** 2
+                      * float(torch.sum(p.detach().double() ** 2)) for p in self._params)
+        residual = math.sqrt(diff) / math.sqrt(size) if size > 0 else math.nan
+        rounding = 4 * math.sqrt(ulp) / math.sqrt(size) if size > 0 else math.nan
+        opt = self._optimizer
+        group = opt.param_groups[0] if opt is not None and opt.param_groups else {}
+        betas = group.get("betas")
+        momentum = group.get("momentum", betas[0] if isinstance(betas, tuple) and betas else 0.0)
+        plain = type(opt) is torch.optim.SGD and not group.get("nesterov", False)
+        row = {"update_probe_step": float(step), "update_residual": residual,
+               "update_rounding": rounding,
+               "update_plain_sgd": 1.0 if plain else 0.0,
+               "update_momentum": float(momentum or 0.0),
+               "update_weight_decay": float(group.get("weight_decay", 0.0) or 0.0)}
+        for key, value in row.items():
+            self._probes[key].append(value)
+
     # ---------------------------------------------------------------- flushing and closing
     def flush(self) -> None:
         """Copy pending rows to the host and append them to ``metrics.jsonl``."""
@@ -206,6 +264,9 @@ class Tracker:
         """Flush, write ``metrics.npz`` (and ``samples.npz``) and finalise ``run.json``."""
         if self._closed:
             return self._run
+        self._finish_probe()
+        if self._probes["update_probe_step"]:
+            samples = {**self._probes, **(samples or {})}
         self.flush()
         self._closed = True
         metrics = {k: np.concatenate(chunks) for k, chunks in self._chunks.items()}
@@ -272,8 +333,11 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _provenance(source: str) -> Provenance:
+def _provenance(source: str, optimizer: torch.optim.Optimizer | None) -> Provenance:
+    kind = type(optimizer)
     return Provenance(
+        notes=(f"optimizer: {kind.__module__}.{kind.__qualname__} (seen by the tracker)",)
+        if optimizer is not None else (),
         source=source,
         created_at=datetime.now(UTC),
         host=socket.gethostname(),
@@ -284,4 +348,8 @@ def _provenance(source: str) -> Provenance:
     )
 
 
-__all__ = ["Tracker"]
+PROBE_COLUMNS = ("update_probe_step", "update_residual", "update_rounding", "update_plain_sgd",
+                 "update_momentum", "update_weight_decay")
+"""The samples of the update probe (see the module docstring)."""
+
+__all__ = ["PROBE_COLUMNS", "Tracker"]

@@ -16,7 +16,8 @@ CONTRACT_IDS = {"debate_tree", "debate_equilibrium", "mentor_queries", "zero_fai
                 "bic_regular"}
 CONTRACT_CHECKS = {
     "pipeline.evidence.checks.sgd:strong_convexity", "pipeline.evidence.checks.sgd:bounded_second_moment",
-    "pipeline.evidence.checks.sgd:step_size_exact", "pipeline.evidence.checks.debate:judge_leaf_accuracy",
+    "pipeline.evidence.checks.sgd:step_size_exact", "pipeline.evidence.checks.sgd:plain_update",
+    "pipeline.evidence.checks.debate:judge_leaf_accuracy",
     "pipeline.evidence.checks.debate:honest_win_rate", "pipeline.evidence.checks.debate:exploitability",
     "pipeline.evidence.checks.ensemble:agreement_implies_correct",
     "pipeline.evidence.checks.ensemble:query_rate_sublinear",

@@ -42,7 +42,7 @@ def test_show(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     for text in ("sgd_chung: SGD on a strongly convex objective", "Formal.SGD.sgd_convergence_rate",
                  "(h_step_size : ∀ t : Nat, 1 ≤ t → η t = 1 / (lam * t))",
-                 "pipeline.evidence.checks.sgd:step_size_exact", "lam = estimate step_size_rate",
+                 "pipeline.evidence.checks.sgd:step_size_exact", "lam = exact: estimate step_size_rate",
                  "distance_rate: pipeline.evidence.checks.sgd:distance_rate", "Formal.rateN"):
         assert text in out, text
     code, out, _ = sequent(capsys, "claims", "show", "sgd_chung", "--json", "--project", str(root))

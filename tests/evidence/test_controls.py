@@ -18,26 +18,28 @@ pytestmark = [pytest.mark.torch, pytest.mark.heavy]
 
 
 @pytest.fixture(scope="module")
-def control_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Run]:
+def control_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, int], Run]:
     root = tmp_path_factory.mktemp("controls")
-    runs: dict[tuple[str, str], Run] = {}
+    runs: dict[tuple[str, str, int], Run] = {}
     for pair in CONTROLS.values():
         for control in pair:
-            key = (control.experiment, control.variant)
+            key = (control.experiment, control.variant, control.seeds)
             if key not in runs:
-                runs[key] = load_run(control.run(root / f"{key[0]}-{key[1]}", seed=0, quick=True))
+                runs[key] = control.load(root / f"{key[0]}-{key[1]}-{key[2]}", seed=0,
+                                         quick=True)
     return runs
 
 
 @pytest.mark.parametrize("check", sorted(CONTROLS))
-def test_check_separates_its_controls(check: str, control_runs: dict[tuple[str, str], Run]) -> None:
+def test_check_separates_its_controls(check: str,
+                                      control_runs: dict[tuple[str, str, int], Run]) -> None:
     positive, negative = CONTROLS[check]
-    pos_run = control_runs[(positive.experiment, positive.variant)]
-    neg_run = control_runs[(negative.experiment, negative.variant)]
+    pos_run = control_runs[(positive.experiment, positive.variant, positive.seeds)]
+    neg_run = control_runs[(negative.experiment, negative.variant, negative.seeds)]
     pos = run_check(check, pos_run, positive.bound(pos_run))
     neg = run_check(check, neg_run, negative.bound(neg_run))
     assert (pos.outcome, neg.outcome) == ("holds", "fails"), (pos.reason, neg.reason)
-    assert pos.seeds == (0,) and pos.reason and neg.reason
+    assert pos.seeds == tuple(range(positive.seeds)) and pos.reason and neg.reason
 
 
 def test_every_reference_experiment_is_deterministic(tmp_path: Path) -> None:

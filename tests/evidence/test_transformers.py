@@ -20,7 +20,7 @@ from pipeline.evidence.runs import load_run
 pytestmark = pytest.mark.torch
 
 SGD = "pipeline.evidence.checks.sgd:"
-CHUNG = ("strong_convexity", "bounded_second_moment", "step_size_schedule")
+CHUNG = ("strong_convexity", "bounded_second_moment", "step_size_schedule", "plain_update")
 REGULARITY = "pipeline.evidence.checks.llc:regularity"
 DELTA = Bound(parameters={"δ": 0.3})  # bic_regular's tolerance
 
@@ -60,6 +60,8 @@ def test_sgd_chung_does_not_apply_to_a_transformer_run(name: str, runs: dict[str
     outcomes = {c: run_check(SGD + c, runs[name]) for c in CHUNG}
     assert outcomes["step_size_schedule"].outcome == "fails"
     assert "constant step size" in outcomes["step_size_schedule"].reason
+    assert outcomes["plain_update"].outcome == "fails"  # AdamW, as the tracker saw it
+    assert "AdamW" in outcomes["plain_update"].reason
     assert not all(o.outcome == "holds" for o in outcomes.values())
     from pipeline.evidence.evaluate import Target, evaluate
 
