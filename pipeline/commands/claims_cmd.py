@@ -16,7 +16,7 @@ from rich.markup import escape
 from pipeline.claims.approval import approve_claim
 from pipeline.claims.graph import to_dot, to_payload
 from pipeline.claims.meaning import meaning_pins
-from pipeline.claims.models import STATEMENT_KEY, Estimate, Issue
+from pipeline.claims.models import STATEMENT_KEY, Derived, Estimate, Issue
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
