@@ -54,7 +54,12 @@ class Provenance:
             raise PolicyConfigError(
                 f"the build-provenance key {path} lies inside the project {settings.project_root}: "
                 "a checkout could then supply it; set SEQUENT_PROVENANCE_KEY to a path outside it")
-        return cls(_read_or_create_key(path))
+        try:
+            return cls(_read_or_create_key(path))
+        except OSError as exc:
+            raise PolicyConfigError(
+                f"the build-provenance key {path} cannot be created or read ({exc.strerror or exc}); "
+                "set SEQUENT_PROVENANCE_KEY to a writable path outside the project") from exc
 
     def mac(self, *fields: object) -> str:
         payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
@@ -74,8 +79,6 @@ def _read_or_create_key(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return _create_key(path)
-    except OSError as exc:
-        raise PolicyConfigError(f"the build-provenance key {path} cannot be read: {exc}") from exc
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):

@@ -133,3 +133,11 @@ def test_an_artifact_entry_without_a_valid_mac_is_not_restored(tmp_path: Path) -
     # an entry another key signed is replaced by this build, not kept
     store.store("k" * 64, built, _result("c"))
     assert store.restore("k" * 64, out2) is not None
+
+
+def test_an_unwritable_key_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    settings = _settings(tmp_path / "proj", tmp_path, provenance_key=blocked / "sequent" / "provenance.key")
+    with pytest.raises(PolicyConfigError, match="SEQUENT_PROVENANCE_KEY"):
+        Provenance.load(settings)
