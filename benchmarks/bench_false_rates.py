@@ -34,9 +34,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--own-seeds", type=int, default=100,
                         help="seeds per control of the own-binding table (0: skip it)")
+    parser.add_argument("--llc-seeds", type=int, default=10,
+                        help="seeds per real-SGLD control of llc:regularity (≈ 20 s each on "
+                             "one core; 0: skip them)")
     args = parser.parse_args()
-    if args.seeds < 1 or args.own_seeds < 0:
-        raise SystemExit("--seeds must be at least 1 and --own-seeds at least 0")
+    if args.seeds < 1 or args.own_seeds < 0 or args.llc_seeds < 0:
+        raise SystemExit("--seeds must be at least 1, --own-seeds and --llc-seeds at least 0")
     start = time.perf_counter()
     missed = []
     print(f"{'check':<36} {'false holds':>11} {'false fails':>11} {'pos holds':>9} "
@@ -63,9 +66,52 @@ def main() -> None:
     print(f"{args.seeds} seeds per control, {time.perf_counter() - start:.1f} s")
     if args.own_seeds:
         missed += own_binding(args.own_seeds)
+    if args.llc_seeds:
+        missed += llc_sgld(args.llc_seeds)
     if missed:
         print("above the 5 % false-holds target: " + ", ".join(missed))
         sys.exit(1)
+
+
+def llc_sgld(seeds: int) -> list[str]:
+    """llc:regularity on real SGLD runs under bic_regular's own δ (read from the claim): the
+    negative λ = 0.9·d/2 (``singular_90``) and the positive inside the tolerance
+    (``near_regular``, d/2 − λ = 1/4 < δ), ``llc_regression`` at quick settings per seed."""
+    import tempfile
+    from pathlib import Path
+
+    from experiments.llc_validation import llc_regression
+    from pipeline.claims.registry import load_registry
+    from pipeline.evidence.checks import Bound
+    from pipeline.evidence.runs import load_run
+    from pipeline.settings import Settings
+
+    root = Path(__file__).resolve().parents[1]
+    delta = load_registry(Settings.load(root)).get("bic_regular").parameters["δ"]
+    assert isinstance(delta, float | int)
+    bound = Bound(parameters={"δ": float(delta)})
+    start = time.perf_counter()
+    print(f"\nllc:regularity, real SGLD (n = 10⁴, 16 chains × 3000 draws), claim's δ = {delta}")
+    missed = []
+    for variant, what, expected in (("singular_90", "λ = 0.9·d/2 (d = 10)", "not holds"),
+                                     ("near_regular", "λ = d/2 − 1/4 (d = 9)", "holds")):
+        counts = {"holds": 0, "fails": 0, "inconclusive": 0, "error": 0}
+        for seed in range(seeds):
+            with tempfile.TemporaryDirectory() as tmp:
+                run = load_run(llc_regression(Path(tmp) / "r", seed=seed, quick=True,
+                                              variant=variant))
+            counts[run_check(CHECK_LLC, run, bound).outcome] += 1
+        rate = {k: v / seeds for k, v in counts.items()}
+        if expected == "not holds" and rate["holds"] > 0.05:
+            missed.append(f"llc:regularity ({what})")
+        print(f"{'llc:regularity':<28} {'δ = ' + str(delta) + ' (claim)':<20} "
+              f"{rate['holds']:>6.0%} {rate['fails']:>6.0%} {rate['inconclusive']:>6.0%}  "
+              f"{'' if expected == 'not holds' else '[must hold] '}{what}")
+    print(f"{seeds} seeds per control, {time.perf_counter() - start:.1f} s")
+    return missed
+
+
+CHECK_LLC = "pipeline.evidence.checks.llc:regularity"
 
 
 def own_binding(seeds: int) -> list[str]:

@@ -31,6 +31,9 @@ P = "pipeline.evidence.checks."
 SECOND = P + "sgd:bounded_second_moment"
 STEP = P + "sgd:step_size_exact"
 UPDATE = P + "sgd:plain_update"
+REGULARITY = P + "llc:regularity"
+DELTA = 0.3
+"""bic_regular's δ, a claim constant: h_regular is |λ − d/2| ≤ δ."""
 G2 = 4.0
 """sgd_chung's G², a claim constant."""
 Maker = Callable[[int], tuple[Run, Target]]
@@ -166,6 +169,29 @@ def _update(variant: str) -> Maker:
     return make
 
 
+def llc_traces(seed: int, centre: float, *, d: int, n: int = 10_000) -> Run:
+    """16 SGLD-like chains of 400 draws whose mean is ``centre``: chain means spread with sd
+    0.25 and draws with sd 1 around them, as in the real runs of ``llc_regression``'s mixed
+    variants (``config["llc"]`` as the sampler records it, γ = 1)."""
+    from pipeline.evidence import llc
+
+    rng = np.random.default_rng(seed)
+    means = centre + 0.25 * rng.standard_normal(16)
+    traces = means[:, None] + rng.standard_normal((16, 400))
+    settings = llc.SGLDSettings(step_size=1e-4, gamma=1.0, chains=16, draws=400, burn_in=0)
+    return Run(id=f"llc-{seed}", kind="llc", seed=seed,
+               provenance=Provenance(source="synthetic LLC traces"),
+               samples=llc.run_samples(traces), config={"llc": llc.run_config(settings, n=n, d=d)})
+
+
+def _regularity(centre_below_half: float, d: int = 10) -> Maker:
+    def make(seed: int) -> tuple[Run, Target]:
+        return (llc_traces(seed, d / 2 - centre_below_half, d=d),
+                Target(claim_id="bic_regular", binder="h_regular", check=REGULARITY,
+                       parameters={"δ": DELTA}, provenance={"δ": "claim"}))
+    return make
+
+
 OWN_BINDING: tuple[BindingControl, ...] = (
     BindingControl(SECOND, "infinite variance (Student t, 1.5 dof; 12 seeds × 200 steps)",
                    "G² = 4 (claim)", _heavy),
@@ -191,7 +217,13 @@ OWN_BINDING: tuple[BindingControl, ...] = (
         ("clipping", "clipping after the hook"))),
     BindingControl(UPDATE, "positive: torch.optim.SGD (PyTorch, 60 steps)", "none",
                    _update("sgd"), "holds"),
+    BindingControl(REGULARITY, "at the threshold: λ̂ centred at d/2 − δ − 0.02, no finite-n "
+                   "bias (d = 10)", "δ = 0.3 (claim)", _regularity(DELTA + 0.02)),
+    BindingControl(REGULARITY, "λ = 0.9·d/2 with its finite-n target (−0.118 at n = 10⁴)",
+                   "δ = 0.3 (claim)", _regularity(0.5 + 0.1175)),
+    BindingControl(REGULARITY, "positive: λ̂ centred at d/2 (d = 10)", "δ = 0.3 (claim)",
+                   _regularity(0.0), "holds"),
 )
 
 
-__all__ = ["OWN_BINDING", "BindingControl", "tiny_sgd"]
+__all__ = ["OWN_BINDING", "BindingControl", "llc_traces", "tiny_sgd"]
