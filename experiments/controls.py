@@ -38,12 +38,12 @@ class Control:
 
     def run(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Path:
         """Run the control experiment; returns its run directory (a run group's directory,
-        one ``seed<k>`` run inside per seed, when ``seeds`` > 1)."""
+        one ``seed<kkkk>`` run inside per seed, when ``seeds`` > 1)."""
         if self.seeds == 1:
             return REFERENCE[self.experiment](out_dir, seed, quick, variant=self.variant)
         root = Path(out_dir)
-        for k in range(seed, seed + self.seeds):
-            REFERENCE[self.experiment](root / f"seed{k}", k, quick, variant=self.variant)
+        for k in range(seed, seed + self.seeds):  # zero-padded: the group lists them in order
+            REFERENCE[self.experiment](root / f"seed{k:04d}", k, quick, variant=self.variant)
         return root
 
     def load(self, out_dir: Path | str, seed: int = 0, quick: bool = False) -> Run:
