@@ -163,8 +163,15 @@ def experiment_case(settings: Settings, registry: Registry, claim: Claim,
                                           f"crashed: {type(exc).__name__}: {exc}"))])
         verdicts = evaluate(run, targets_of(registry, claim.id))
     required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
-    result = application(True, verdicts, required)
+    result = application(True, verdicts, required,
+                         conclusions=[c.name for c in claim.conclusions],
+                         vacuous=vacuous_conclusions(claim, verdicts))
     findings: list[tuple[Severity, str]] = []
+    if result.vacuous:
+        findings.append((Severity.warning, (
+            f"claim {claim.id}: the certified bound of {', '.join(result.vacuous)} says nothing "
+            f"with the claim's numbers (reference experiment {label}): the claim certifies "
+            "nothing there")))
     if result.alarms:
         failing = "; ".join(_reason(verdicts, c) for c in result.alarms)
         findings.append((Severity.error, (
