@@ -32,6 +32,7 @@ from pipeline.lean.olean.decode import Decoder, ModuleData
 from pipeline.lean.olean.environment import CoreIndex, ProjectEnvironment, build_core_index
 from pipeline.lean.olean.reach import citation_path, render_path
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
+from pipeline.lean.olean.structural import structural_issues
 
 CHECKED_MODULE = "«checked file»"
 
@@ -109,6 +110,7 @@ class EnvironmentAuditor:
         try:
             env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
+            found += structural_issues(env, CHECKED_MODULE, self.library)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
             found += citation_issues(env, [c.name for c in env.declared_in(CHECKED_MODULE)], uncitable)
@@ -148,6 +150,7 @@ class EnvironmentAuditor:
         try:
             env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
+            found += structural_issues(env, CHECKED_MODULE, self.library)
         except (SequentError, RecursionError, MemoryError, ValueError, IndexError):
             return None
         owner: dict[str, int] = {}
