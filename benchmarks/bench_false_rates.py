@@ -17,6 +17,12 @@ held out on calibration seeds, λ exact from the logged lr), where the hypothesi
 every admissible parameter value or at the bound value, at the threshold and on dependent
 data, through the evaluation path of ``sequent hypotheses check``; its positives give the
 false-"fails" rate. Target: false "holds" ≤ 5 %.
+
+A third table (``--alarm-seeds``, default 200) runs ``experiments.valid_runs.VALID``: for
+every conclusion check, valid runs drawn in the conclusion's own probability space at the
+worst case its guarantee allows; a "fails" there is a false soundness alarm (target ≤ 5 %).
+``--conformal-runs`` (default 100) also runs the project's own conformal experiment (quick,
+seeds 0…) through conformal_coverage's hypotheses and conclusion and counts the alarms.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=100)
     parser.add_argument("--own-seeds", type=int, default=100,
                         help="seeds per control of the own-binding table (0: skip it)")
+    parser.add_argument("--alarm-seeds", type=int, default=200,
+                        help="valid runs per conclusion check (0: skip the alarm table)")
+    parser.add_argument("--conformal-runs", type=int, default=100,
+                        help="runs of the real conformal experiment for its alarm rate")
     parser.add_argument("--llc-seeds", type=int, default=10,
                         help="seeds per real-SGLD control of llc:regularity (≈ 20 s each on "
                              "one core; 0: skip them)")
@@ -66,11 +76,64 @@ def main() -> None:
     print(f"{args.seeds} seeds per control, {time.perf_counter() - start:.1f} s")
     if args.own_seeds:
         missed += own_binding(args.own_seeds)
+    if args.alarm_seeds:
+        missed += false_alarms(args.alarm_seeds, args.conformal_runs)
     if args.llc_seeds:
         missed += llc_sgld(args.llc_seeds)
     if missed:
         print("above the 5 % false-holds target: " + ", ".join(missed))
         sys.exit(1)
+
+
+def false_alarms(seeds: int, conformal_runs: int) -> list[str]:
+    """Every conclusion check on valid runs (its hypotheses hold by construction): the rate
+    of "fails", i.e. of false soundness alarms; and the alarm rate of conformal_coverage on
+    the project's own conformal experiment, through the claim's own targets."""
+    import tempfile
+    from pathlib import Path
+
+    from experiments import REFERENCE
+    from experiments.valid_runs import VALID
+    from pipeline.claims.registry import load_registry
+    from pipeline.evidence.evaluate import application, evaluate, targets_of
+    from pipeline.evidence.runs import load_run
+    from pipeline.settings import Settings
+
+    start = time.perf_counter()
+    missed = []
+    print(f"\nconclusion checks on valid runs (a fails is a false soundness alarm)\n"
+          f"{'check':<30} {'claim':<30} {'fails':>6} {'holds':>6} {'incon.':>6}  valid run")
+    for check, row in VALID.items():
+        counts = {"holds": 0, "fails": 0, "inconclusive": 0, "error": 0}
+        for seed in range(seeds):
+            run, bound = row.make(seed)
+            counts[run_check(check, run, bound).outcome] += 1
+        rate = {k: v / seeds for k, v in counts.items()}
+        if rate["fails"] > 0.05 or counts["error"]:
+            missed.append(f"{check} (false alarms {rate['fails']:.0%}, {counts['error']} errors)")
+        print(f"{check.removeprefix('pipeline.evidence.checks.'):<30} {row.claim_id:<30} "
+              f"{rate['fails']:>6.1%} {rate['holds']:>6.0%} {rate['inconclusive']:>6.0%}  "
+              f"{row.what}")
+    print(f"{seeds} valid runs per check, {time.perf_counter() - start:.1f} s")
+    if conformal_runs:
+        start = time.perf_counter()
+        registry = load_registry(Settings.load(Path(__file__).resolve().parents[1]))
+        targets = targets_of(registry, "conformal_coverage")
+        alarms = applies = 0
+        for seed in range(conformal_runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                run = load_run(REFERENCE["conformal"](Path(tmp) / "r", seed, True))
+            result = application(True, evaluate(run, targets), ["h_exchangeable"],
+                                 conclusions=["coverage"])
+            alarms += bool(result.alarms)
+            applies += result.applies
+        if alarms / conformal_runs > 0.05:
+            missed.append(f"conformal experiment ({alarms} alarms in {conformal_runs})")
+        print(f"conformal experiment (quick, seeds 0–{conformal_runs - 1}), conformal_coverage's "
+              f"own targets: soundness alarm on {alarms}/{conformal_runs} = "
+              f"{alarms / conformal_runs:.1%}, applies on {applies}/{conformal_runs}; "
+              f"{time.perf_counter() - start:.1f} s")
+    return missed
 
 
 def llc_sgld(seeds: int) -> list[str]:

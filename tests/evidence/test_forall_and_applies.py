@@ -199,3 +199,23 @@ def test_what_a_zero_failure_run_certifies_and_j_times_m_trials() -> None:
     assert short.outcome == "fails"
     block = run_check(P + "certificate:block_pass_rate", run_of(failure=np.zeros(3000)), bound)
     assert block.outcome == "inconclusive" and "certify" in block.reason
+
+
+def test_the_report_labels_a_run_whose_conclusion_is_unverified() -> None:
+    from pipeline.report.models import HypothesisRow
+    from pipeline.report.node_status import run_evidence
+
+    hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
+    held = HypothesisVerdict(claim_id="c", binder="h_a", check="m:a", run_id="r",
+                             outcome="holds", statistic="s", reason="r")
+    (ev,) = run_evidence(hyps, {"r": [held]}, proved=True, conclusions=["rate"])
+    assert not ev.applies and ev.unverified == ("rate",)
+    assert ev.label == "hypotheses hold; conclusion unverified"
+    concl = held.model_copy(update={"binder": "rate", "role": "conclusion",
+                                    "parameters": {"q": 0.05, "ε": 0.05},
+                                    "provenance": {"q": "claim", "ε": "claim"}})
+    (ev,) = run_evidence(hyps, {"r": [held, concl]}, proved=True, conclusions=["rate"],
+                         guarantees={"rate": ("P(dishonest) ≤ {(q+ε)/(1-q)}", 1.0)})
+    assert ev.applies and ev.label == "applies" and not ev.guarantees[0].vacuous
+    assert ev.guarantees[0].text == "P(dishonest) ≤ 0.1053"
+    assert ev.guarantees[0].parameters == "q = 0.05 (claim), ε = 0.05 (claim)"
