@@ -83,8 +83,11 @@ def _pair(check: str, experiment: str, negative: str, neg_experiment: str | None
 CONTROLS: dict[str, tuple[Control, Control]] = {
     pair[0].check: pair
     for pair in (
+        # sgd_chung's own binding on both sides: λ exact from the logged lr, G² = 4
         _pair("sgd:strong_convexity", "sgd_quadratic", "nonconvex",
-              parameters={"lam": "step_size_rate"}, neg_parameters={"lam": 0.1}),
+              parameters={"lam": "step_size_rate"}),
+        _pair("sgd:initial_radius", "sgd_logistic", "far_start", positive="chung",
+              parameters={"lam": "step_size_rate", "G2": 4.0}),
         _pair("sgd:step_size_exact", "sgd_logistic", "reference", positive="chung",
               parameters={"lam": "step_size_rate"}),
         # sgd_chung's own binding: G² = 4, a claim constant; 12 seeds, E‖gₜ‖² at every t

@@ -9,6 +9,8 @@ hypothesis each by construction:
   (logistic only: its gradients are bounded, so the large first steps do not diverge);
 * ``mislabelled_lr`` — the config declares ``lr_schedule = "1/(mu*t)"`` but the optimiser
   runs at 0.05 every step (what was logged beats what was declared);
+* ``far_start``   — the ``chung`` run started at w₁ = 30·1, outside the radius 4G²/λ² of
+  sgd_chung's own binding (h_init fails);
 * ``adam``, ``momentum``, ``weight_decay``, ``clipping`` — the ``chung`` run labelled plain SGD
   but updated by Adam, SGD with momentum 0.9, SGD with weight decay 0.01, or SGD whose
   gradient is clipped to norm 0.05 after the tracker logged it (h_update fails on each).
@@ -43,8 +45,11 @@ from pipeline.tracking import Tracker
 VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
 MISLABELLED = ("mislabelled_lr", "adam", "momentum", "weight_decay", "clipping")
 """Variants of the ``chung`` run whose declared config says plain SGD with ηₜ = 1/(μt)."""
-LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung", *MISLABELLED)
+LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung", "far_start", *MISLABELLED)
 NOISE_VARIANTS = ("gaussian", "heavy", "spike")
+FAR_START = 30.0
+"""Every coordinate of the ``far_start`` variant's first iterate: e₁ ≈ 8·30² = 7,200 >
+4G²/λ² = 6,400 at sgd_chung's G² = 4 and λ = μ = 0.05."""
 SPIKE = 8.0
 """The feature scale of the ``spike`` variant's corrupted batch at t = 7."""
 DTYPE = torch.float64
@@ -96,6 +101,7 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
     n, d, lam, batch = 1024, 8, 0.1 if problem == "quadratic" else 0.05, 16
     steps = {"reference": 2000 if quick else 8000, "constant_lr": 2000 if quick else 8000,
              "chung": 2000 if quick else 8000, "divergent": 150, "nonconvex": 2000,
+             "far_start": 300 if quick else 2000,
              **dict.fromkeys(MISLABELLED, 300 if quick else 2000)}[variant]
     snapshots = 30
     with seeded(seed):
@@ -105,7 +111,8 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         mu, lip = _curvature(kind, x, lam)
         theta = torch.nn.Parameter(
             torch.full((d,), 0.01, dtype=DTYPE) + 0.01 * torch.randn(d, dtype=DTYPE)
-            if kind == "nonconvex" else torch.zeros(d, dtype=DTYPE))
+            if kind == "nonconvex" else torch.full((d,), FAR_START if variant == "far_start"
+                                                    else 0.0, dtype=DTYPE))
         t0 = lip / mu if mu > 0 else 0.0
         config: dict[str, object] = {"problem": kind, "n": n, "d": d, "lambda": lam,
                                      "batch_size": batch, "steps": steps, "L": lip,
@@ -113,7 +120,7 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         if variant == "reference":
             config |= {"mu": mu, "t0": t0, "lr_schedule": "1/(mu*(t+t0))"}
             schedule = lambda t: 1.0 / (mu * (t + t0))
-        elif variant == "chung" or variant in MISLABELLED:
+        elif variant in ("chung", "far_start") or variant in MISLABELLED:
             config |= {"mu": mu, "lr_schedule": "1/(mu*t)", "optimizer": "SGD"}
             schedule = (lambda t: 0.05) if variant == "mislabelled_lr" else \
                 (lambda t: 1.0 / (mu * t))
