@@ -106,10 +106,11 @@ def test_derived_parameters_are_functions_of_claim_constants(tmp_path: Path) -> 
 
 
 def test_verdicts_say_where_each_parameter_came_from(tmp_path: Path) -> None:
-    """sgd_chung on its own reference run: λ exact from the logged lr, G² the claim's 4."""
+    """sgd_chung on a 1/(μt) run (started far out: 300 steps): λ exact from the logged lr,
+    G² the claim's 4."""
     from experiments.sgd import sgd_logistic
 
-    run_dir = sgd_logistic(tmp_path / "run", 0, True, variant="chung")
+    run_dir = sgd_logistic(tmp_path / "run", 0, True, variant="far_start")
     settings = chung_project(tmp_path / "project")
     by = {v.binder: v for v in check_run(settings, load_registry(settings), run_dir,
                                          "sgd_chung", plots=False, store=False)}
@@ -117,6 +118,8 @@ def test_verdicts_say_where_each_parameter_came_from(tmp_path: Path) -> None:
     assert by["h_step_size"].outcome == "holds"
     assert by["h_bounded_second_moment"].provenance == {"G2": "claim"}
     assert by["h_update"].outcome == "holds" and by["h_update"].kind == "proxy"
+    assert by["h_init"].outcome == "fails" and by["h_init"].provenance == {
+        "lam": by["h_step_size"].provenance["lam"], "G2": "claim"}
     # one run: E‖gₜ‖² at each t needs seeds; a time average never stands in for it
     assert by["h_bounded_second_moment"].outcome == "inconclusive"
     assert "run group" in by["h_bounded_second_moment"].reason
