@@ -92,7 +92,7 @@ class Tracker:
                       | {"parameters": sum(p.numel() for p in self._params)}}
         self._snapshot_every = snapshot_every
         self._update_every = update_check_every
-        self._probe: tuple[int, list[torch.Tensor], list[torch.Tensor], float] | None = None
+        self._probe: tuple[int, list[torch.Tensor], list[torch.Tensor]] | None = None
         self._probes: dict[str, list[float]] = {k: [] for k in PROBE_COLUMNS}
         self._flush_every = flush_every
         self._step = 0
@@ -138,8 +138,9 @@ class Tracker:
         self._pending += 1
         lr = self._current_lr()
         self._lr.append(lr)
-        if self._update_every and (self._step + 1) % self._update_every == 0 and any_grad:
-            self._start_probe(lr)
+        if self._update_every and (self._step + 1) % self._update_every == 0 and any_grad \
+                and self._optimizer is not None:
+            self._start_probe()
         if scalars or self._extra:
             self._extra.append({k: v.detach() if isinstance(v, torch.Tensor) else v
                                 for k, v in scalars.items()})
@@ -191,40 +192,49 @@ class Tracker:
         return self._step
 
     # ---------------------------------------------------------------- the update probe
-    def _start_probe(self, lr: float) -> None:
-        """Keep wₜ, the gradient the hook logged and ηₜ, to compare with wₜ₊₁ next step."""
+    def _start_probe(self) -> None:
+        """Keep wₜ, the gradient the hook logged and each parameter's ηₜ (its group's lr), to
+        compare with wₜ₊₁ next step."""
+        group_lr: dict[int, float] = {}
+        for group in self._optimizer.param_groups if self._optimizer is not None else ():
+            lr = group.get("lr", math.nan)
+            for p in group["params"]:
+                group_lr[id(p)] = float(lr.item() if isinstance(lr, torch.Tensor) else lr)
         with torch.no_grad():
             params = [p.detach().clone() for p in self._params]
             grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().clone()
-                     for p in self._params]
-        self._probe = (self._step + 1, params, grads, lr)
+                     * group_lr.get(id(p), math.nan) for p in self._params]
+        self._probe = (self._step + 1, params, grads)
 
     def _finish_probe(self) -> None:
         """‖Δw + ηₜgₜ‖/‖ηₜgₜ‖ for the probed step, and the optimiser's settings then."""
         if self._probe is None:
             return
-        step, params, grads, lr = self._probe
+        step, params, steps = self._probe  # steps: ηₜgₜ per parameter
         self._probe = None
         with torch.no_grad():
-            diff = sum(float(torch.sum(((p.detach().double() - w.double())
-                                        + lr * g.double()) ** 2))
-                       for p, w, g in zip(self._params, params, grads, strict=True))
-            size = sum(float(torch.sum((lr * g.double()) ** 2)) for g in grads)
+            diff = sum(float(torch.sum(((p.detach().double() - w.double()) + g.double()) ** 2))
+                       for p, w, g in zip(self._params, params, steps, strict=True))
+            size = sum(float(torch.sum(g.double() ** 2)) for g in steps)
             # what rounding alone can leave: the update is made in the parameters' precision
             ulp = sum((torch.finfo(p.dtype).eps if p.is_floating_point() else 0.0) ** 2
                       * float(torch.sum(p.detach().double() ** 2)) for p in self._params)
         residual = math.sqrt(diff) / math.sqrt(size) if size > 0 else math.nan
         rounding = 4 * math.sqrt(ulp) / math.sqrt(size) if size > 0 else math.nan
         opt = self._optimizer
-        group = opt.param_groups[0] if opt is not None and opt.param_groups else {}
-        betas = group.get("betas")
-        momentum = group.get("momentum", betas[0] if isinstance(betas, tuple) and betas else 0.0)
-        plain = type(opt) is torch.optim.SGD and not group.get("nesterov", False)
+        groups = opt.param_groups if opt is not None else []
+
+        def largest(key: str) -> float:  # over the parameter groups; Adam's β₁ is a momentum
+            values = [g.get(key, (g.get("betas") or (0.0,))[0] if key == "momentum" else 0.0)
+                      for g in groups]
+            return max((float(v or 0.0) for v in values), default=0.0)
+
+        plain = type(opt) is torch.optim.SGD and not any(g.get("nesterov") for g in groups)
         row = {"update_probe_step": float(step), "update_residual": residual,
                "update_rounding": rounding,
                "update_plain_sgd": 1.0 if plain else 0.0,
-               "update_momentum": float(momentum or 0.0),
-               "update_weight_decay": float(group.get("weight_decay", 0.0) or 0.0)}
+               "update_momentum": largest("momentum"),
+               "update_weight_decay": largest("weight_decay")}
         for key, value in row.items():
             self._probes[key].append(value)
 

@@ -225,3 +225,27 @@ def test_clipping_before_the_hook_is_seen_as_a_cap() -> None:
     assert out.outcome == "fails" and "clipped before the hook" in out.reason
     free = Run(id="free", metrics={"grad_norm": rng.exponential(1.0, 500)}, samples=probes)
     assert run_check(P + "sgd:plain_update", free).outcome == "holds"
+
+
+def test_the_probe_follows_each_parameter_group_and_needs_the_optimiser(tmp_path: Path) -> None:
+    """Plain SGD with two parameter groups at different lr holds; a tracker that was not given
+    the optimiser cannot say what the update was (inconclusive, never holds)."""
+    import torch
+
+    from pipeline.tracking import Tracker
+
+    gen = torch.Generator().manual_seed(0)
+    a = torch.nn.Parameter(torch.randn(3, generator=gen, dtype=torch.float64))
+    b = torch.nn.Parameter(torch.randn(2, generator=gen, dtype=torch.float64))
+    opt = torch.optim.SGD([{"params": [a], "lr": 0.1}, {"params": [b], "lr": 0.01}])
+    for name, given in (("groups", opt), ("blind", None)):
+        with Tracker(tmp_path / name, [a, b], given, update_check_every=3) as track:
+            for _ in range(12):
+                opt.zero_grad()
+                loss = (a**2).sum() + (b**4).sum() + 0.1 * torch.randn(1, generator=gen,
+                                                                        dtype=torch.float64)
+                loss.sum().backward()
+                track.step(loss.sum())
+                opt.step()
+        out = run_check(P + "sgd:plain_update", load_run(tmp_path / name))
+        assert out.outcome == ("holds" if given is not None else "inconclusive"), out.reason
