@@ -151,7 +151,7 @@ def _reached(found: tuple[Premise, ...]) -> str:
     """`` after instantiating the `let` and unfolding A, B`` for premises found by reduction."""
     steps: list[str] = []
     for p in found:
-        steps += [s for s in p.unfolded if s not in steps]
+        steps += [s for s in p.through if s not in steps]
     if not steps:
         return ""
     parts = (["instantiating the `let`"] if "let" in steps else [])

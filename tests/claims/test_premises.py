@@ -81,6 +81,17 @@ theorem cell_claim (a b : Cell) : a < b := by
   intro h1 h2; omega
 theorem cell_claim_nonvacuous : (⟨6⟩ : Cell) < ⟨0⟩ := cell_claim ⟨6⟩ ⟨0⟩
 
+-- behind core combinators, and a negation that stays a conclusion
+theorem id_claim : ∀ n : Nat, id ((fun k => k > 5 → k < 3 → k = 42) ∘ id <| n) := by
+  intro n h1 h2; omega
+theorem not_claim : ∀ n : Nat, ¬ n < 0 := fun n => Nat.not_lt_zero n
+
+-- behind a match on a literal
+@[expose] def Hide : Nat → Prop
+  | 0 => ∀ n : Nat, n > 5 → n < 3 → n = 42
+  | _ => True
+theorem match_claim : Hide 0 := by intro n h1 h2; omega
+
 -- done right: the hidden hypothesis is named, registered and witnessed
 @[expose] def Positive (n : Nat) : Prop := ∀ (h_pos : 0 < n), 1 ≤ n
 theorem positive_claim : ∀ n, Positive n := fun _ h => h
@@ -329,6 +340,15 @@ def test_the_premises_are_read_from_the_compiled_terms(checked: Checked) -> None
         ("α", "Type u", 1, False), ("inst", "LE α", 3, False),
         ("h_refl", "∀ (x : α), x ≤ x", 0, True), ("x", "α", 0, False)]
     assert tel.conclusion == "x ≤ x" and tel.universes == ("u",)
+    tel = premises(env, "Formal.Gen.id_claim", env.library)
+    assert [(p.name, p.proposition) for p in tel.premises] == [("n", False), ("a✝", True), ("a✝", True)]
+    assert tel.premises[1].type.endswith("> 5") and tel.premises[2].type.endswith("< 3")
+    assert tel.premises[1].unfolded[:2] == ("id", "Function.comp")
+    tel = premises(env, "Formal.Gen.not_claim", env.library)
+    assert [p.name for p in tel.premises] == ["n"] and tel.conclusion == "¬(n < 0)"
+    tel = premises(env, "Formal.Gen.match_claim", env.library)
+    assert [(p.name, p.type, p.proposition) for p in tel.premises] == [
+        ("n", "Nat", False), ("a✝", "n > 5", True), ("a✝", "n < 3", True)]
     tel = premises(env, "Formal.Gen.positive_claim", env.library)
     assert [(p.name, p.proposition, p.unfolded) for p in tel.premises] == [
         ("n", False, ()), ("h_pos", True, ("Formal.Gen.Positive",))]

@@ -8,9 +8,12 @@ in its body. :func:`premises` computes the telescope the way the kernel reduces 
 * **zeta** — ``let x := v; b`` is ``b[v/x]``;
 * **beta** — ``(fun x => b) a`` is ``b[a/x]``;
 * **delta** — a *project* definition applied in head position is replaced by its body (with
-  its universe parameters instantiated); a core definition is unfolded only where an
-  instance-implicit argument of it mentions a project constant (``a < b`` through a project
-  ``LT`` instance), so core connectives such as ``¬`` stay what they are;
+  its universe parameters instantiated); a core definition is unfolded only where it merely
+  passes its arguments on (``id``, ``Function.comp``, ``outParam``: :func:`_combinator`) or
+  where an instance-implicit argument of it mentions a project constant (``a < b`` through a
+  project ``LT`` instance), so core connectives such as ``¬`` stay what they are;
+* **iota** — a recursor (what a ``match`` compiles to) on a constructor or a ``Nat`` literal
+  is the matching rule;
 * **proj** — a projection of a constructor application is the field;
 
 and then collects the ``∀``-binders, classifying each: a binder whose type is a proposition
@@ -26,6 +29,7 @@ definitions it unfolds; every walk is bounded (:data:`FUEL`) and fails closed
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -281,6 +285,15 @@ def core_constants(library: Path, githash: str) -> CoreConstants:
 
 
 # -- the kernel's reductions -------------------------------------------------------------------
+NAT_OPS: dict[str, Callable[[int, int], int | bool]] = {
+    "Nat.add": lambda a, b: a + b, "Nat.sub": lambda a, b: max(a - b, 0), "Nat.mul": lambda a, b: a * b,
+    "Nat.div": lambda a, b: a // b if b else 0, "Nat.mod": lambda a, b: a % b if b else a,
+    "Nat.pow": lambda a, b: a ** b, "Nat.gcd": math.gcd, "Nat.beq": lambda a, b: a == b,
+    "Nat.ble": lambda a, b: a <= b, "Nat.land": lambda a, b: a & b, "Nat.lor": lambda a, b: a | b,
+    "Nat.xor": lambda a, b: a ^ b,
+}
+"""The ``Nat`` operations the kernel computes on literals (GMP-accelerated in Lean's kernel)."""
+
 @dataclass(frozen=True, slots=True)
 class Info:
     """What reduction and inference need of one constant."""
@@ -293,6 +306,8 @@ class Info:
     project: bool
     scalars: tuple[int, ...]
     names: tuple[str, ...]
+    rules: tuple[Expr, ...] = ()
+    """Recursors: the right-hand sides of their rules, in constructor order."""
 
 
 class Kernel:
@@ -332,8 +347,9 @@ class Kernel:
             self.infos[name] = None
             return None
         value = reader.expr(const.value) if const.value is not None and const.kind is Kind.definition else None
+        rules = tuple(reader.expr(r) for r in const.extra) if const.kind is Kind.recursor else ()
         out = Info(name, const.kind, const.level_params, reader.expr(const.type), value, project,
-                   const.scalars, const.names)
+                   const.scalars, const.names, rules)
         self.infos[name] = out
         return out
 
@@ -460,6 +476,11 @@ class Kernel:
                     return e
                 e = app(field_, *args)
                 continue
+            if head.tag == CONST:
+                reduced = self.iota(head, args) or self.nat_literal(head, args)
+                if reduced is not None:
+                    e = reduced
+                    continue
             if head.tag == CONST and (unfold is None or unfold(head, args)):
                 body = self.unfold(head)
                 if body is not None:
@@ -468,6 +489,77 @@ class Kernel:
                     e = app(body, *args)
                     continue
             return e
+
+    def nat_value(self, e: Expr) -> int | None:
+        e = self.whnf(e)
+        if e.tag == LIT and e.num == 0 and isinstance(e.value, int):
+            return e.value
+        head, args = spine(e)
+        if head.tag == CONST and head.name == "Nat.zero" and not args:
+            return 0
+        if head.tag == CONST and head.name == "Nat.succ" and len(args) == 1:
+            inner = self.nat_value(args[0])
+            return None if inner is None else inner + 1
+        return None
+
+    def nat_literal(self, head: Expr, args: list[Expr]) -> Expr | None:
+        """The kernel's arithmetic on ``Nat`` literals (``Nat.add 2 3`` is ``5``, ``Nat.beq 0 0``
+        is ``true``), which the compiled definitions reach through ``decide`` and ``match``."""
+        op = NAT_OPS.get(head.name)
+        if op is None or len(args) != 2:
+            return None
+        a, b = self.nat_value(args[0]), self.nat_value(args[1])
+        if a is None or b is None or (head.name == "Nat.pow" and b > 4096):
+            return None
+        out = op(a, b)
+        if isinstance(out, bool):
+            return _mk(CONST, name="Bool.true" if out else "Bool.false")
+        return _mk(LIT, num=0, value=out)
+
+    def iota(self, head: Expr, args: list[Expr]) -> Expr | None:
+        """A recursor (of one inductive type, one motive) applied to a constructor or a ``Nat``
+        literal: the matching rule's right-hand side applied (the kernel's iota reduction). The
+        major premise is reduced with every definition unfolded: it is a value, not a
+        statement."""
+        info = self.info(head.name)
+        if info is None or info.kind is not Kind.recursor or len(info.names) != 1:
+            return None
+        params, indices, motives, minors = info.scalars[:4]
+        major_at = params + motives + minors + indices
+        if motives != 1 or len(args) <= major_at:
+            return None
+        major = self.whnf(args[major_at])
+        if len(info.scalars) > 4 and info.scalars[4]:   # K-like (Eq): the constructor from the type
+            major = self.k_constructor(info, major) or major
+        if major.tag == LIT and major.num == 0 and isinstance(major.value, int):
+            n = major.value
+            major = (_mk(CONST, name="Nat.zero") if n == 0
+                     else app(_mk(CONST, name="Nat.succ"), _mk(LIT, num=0, value=n - 1)))
+        ctor_head, ctor_args = spine(major)
+        ctor = self.info(ctor_head.name) if ctor_head.tag == CONST else None
+        if ctor is None or ctor.kind is not Kind.constructor or ctor.names[:1] != info.names[:1]:
+            return None
+        index, ctor_params, fields = ctor.scalars[:3]
+        if index >= len(info.rules) or len(ctor_args) != ctor_params + fields:
+            return None
+        rhs = self.instantiate_levels(info.rules[index], info.params, head.levels)
+        return app(rhs, *args[:params + motives + minors], *ctor_args[ctor_params:], *args[major_at + 1:])
+
+    def k_constructor(self, rec: Info, major: Expr) -> Expr | None:
+        """For a recursor with K (``Eq.rec``): the major premise's only constructor, built from
+        its type's parameters, when that constructor has the very same type (``h : a = a``)."""
+        t = self.whnf(self.infer(major))
+        head, args = spine(t)
+        induct = self.info(head.name) if head.tag == CONST else None
+        if induct is None or induct.kind is not Kind.inductive or len(induct.names) != 1:
+            return None
+        ctor = self.info(induct.names[0])
+        if ctor is None or ctor.scalars[2] != 0:
+            return None
+        built = app(_mk(CONST, name=ctor.name, levels=head.levels), *args[:induct.scalars[0]])
+        if not same(self.whnf(self.infer(built)), t, self):
+            return None
+        return built
 
     def project(self, p: Expr, unfold: Callable[[Expr, list[Expr]], bool] | None,
                 unfolded: list[str] | None) -> Expr | None:
@@ -574,6 +666,9 @@ class Premise:
     unfolded: tuple[str, ...] = ()
     """What was reduced to reach it: ``let`` and the definitions unfolded (empty: a binder of
     the type as written)."""
+    through: tuple[str, ...] = ()
+    """The part of ``unfolded`` a reader needs: ``let`` and the project's definitions (all of
+    ``unfolded`` when it holds none of them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,7 +725,7 @@ def _telescope(kernel: Kernel, declaration: str, type_: Expr, universes: tuple[s
         info = kernel.info(head.name)
         if info is None or info.value is None:
             return False
-        if info.project:
+        if info.project or _combinator(kernel, info.value):
             return True
         # a core definition through a project instance: `a < b` with a project `LT` instance
         t = info.type
@@ -652,13 +747,51 @@ def _telescope(kernel: Kernel, declaration: str, type_: Expr, universes: tuple[s
             break
         binder_type = t.sub[0]
         x = kernel.fresh(display_name(t.name), binder_type)
+        through = tuple(n for n in unfolded if n == "let" or ((i := kernel.info(n)) is not None and i.project))
         found.append(Premise(name=display_name(t.name), raw_name=t.name,
                              type=render(kernel, binder_type), binder_info=t.num,
-                             proposition=kernel.is_prop(binder_type), unfolded=tuple(unfolded)))
+                             proposition=kernel.is_prop(binder_type), unfolded=tuple(unfolded),
+                             through=through or tuple(unfolded)))
         shown.append(x)
         t = kernel.instantiate(t.sub[1], x)
     return Telescope(declaration=declaration, premises=tuple(found), conclusion=render(kernel, t),
                      universes=universes)
+
+
+def same(a: Expr, b: Expr, kernel: Kernel) -> bool:
+    """Structural equality, arguments compared after weak head normalisation (enough for the
+    index of ``a = a`` on literals; never used to accept anything, only to reduce)."""
+    kernel.tick()
+    if a is b:
+        return True
+    a, b = kernel.whnf(a), kernel.whnf(b)
+    if a.tag != b.tag or a.name != b.name or a.num != b.num or a.value != b.value or a.levels != b.levels:
+        return False
+    return len(a.sub) == len(b.sub) and all(same(x, y, kernel) for x, y in zip(a.sub, b.sub, strict=True))
+
+
+def _combinator(kernel: Kernel, value: Expr) -> bool:
+    """Whether a definition only passes its arguments on or matches on them: its body, under
+    its ``fun``s, applies one of its parameters (``id``, ``inline``, ``outParam``,
+    ``Function.comp``, ``flip``, ``letFun``) or a recursor (``Nat.casesOn``, ``Nat.rec`` after
+    a ``match``). Unfolding one adds no logical content, so a premise cannot hide behind it;
+    ``Not``, ``Ne``, ``Function.Injective`` (whose bodies are ``∀``s) stay what the conclusion
+    says."""
+    for _ in range(4):   # through auxiliary definitions (`dite` -> `Decidable.casesOn` -> `Decidable.rec`)
+        while value.tag == LAM:
+            value = value.sub[1]
+        head, _args = spine(value)
+        if head.tag == BVAR:
+            return True
+        info = kernel.info(head.name) if head.tag == CONST else None
+        if info is None:
+            return False
+        if info.kind is Kind.recursor:
+            return True
+        if info.value is None:
+            return False
+        value = info.value
+    return False
 
 
 def _uses_bvar(e: Expr, index: int) -> bool:
