@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -25,15 +26,15 @@ from typing import Self
 import pytest
 
 from pipeline.claims.assemble import assemble_proof, statement_check, statement_universes
-from pipeline.claims.meaning import meaning_pins
-from pipeline.claims.models import STATEMENT_KEY
+from pipeline.claims.meaning import meaning_pins, premise_issues
+from pipeline.claims.models import STATEMENT_KEY, Claim
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
-from pipeline.lean.olean.premises import premises
+from pipeline.lean.olean.premises import Premise, Telescope, premises
 from pipeline.settings import Settings
 from tests.claims.test_lean import cli
 from tests.conftest import make_settings, needs_lean
@@ -242,11 +243,31 @@ def test_the_statement_universes_are_declared_by_the_claims_files() -> None:
     assert "\nuniverse u\n" in assemble_proof(claim, "by intros; assumption").source
 
 
-def load_registry_claim(text: str) -> object:
-    import tomllib
-
-    from pipeline.claims.models import Claim
+def load_registry_claim(text: str) -> Claim:
     return Claim.model_validate({**tomllib.loads(text), "path": Path("x.toml")})
+
+
+def _premise(name: str, type_: str, prop: bool, unfolded: tuple[str, ...] = ()) -> Premise:
+    return Premise(name=name, raw_name=name, type=type_, binder_info=0, proposition=prop,
+                   unfolded=unfolded, through=unfolded)
+
+
+def test_the_premise_rule_names_what_the_kernel_finds() -> None:
+    tel = Telescope("Formal.Gen.t", (
+        _premise("n", "Nat", False), _premise("h_big", "n > 5", True, ("let",)),
+        _premise("a✝", "n < 3", True, ("Formal.Gen.InRange",)), _premise("h_ok", "n ≠ 4", True)), "n = 42")
+    claim = load_registry_claim(_claim("t", "t", "∀ n, T n", hypotheses=("h_ok", "h_ok", "h_gone")))
+    found = premise_issues(claim, tel)
+    assert [f for f, _m in found] == ["hypotheses", "lean.declaration", "hypotheses[1].binder",
+                                      "hypotheses[2].binder"]
+    assert "h_big of Formal.Gen.t (the premise `h_big : n > 5`, which the kernel finds after instantiating the " \
+           "`let`) is missing" in found[0][1]
+    assert "the premise `a✝ : n < 3` of Formal.Gen.t after unfolding Formal.Gen.InRange is a hypothesis" in found[1][1]
+    assert found[2][1] == "h_ok is listed twice"
+    assert found[3][1] == "h_gone is not a hypothesis of Formal.Gen.t in Lean (its h_ binders: h_big, h_ok)"
+    # registered and named: nothing to say; a variable is never a hypothesis
+    fine = load_registry_claim(_claim("t", "t", "∀ n, T n", hypotheses=("h_big", "h_ok")))
+    assert premise_issues(fine, Telescope("Formal.Gen.t", tel.premises[:2] + tel.premises[3:], "n = 42")) == []
 
 
 # -- with Lean -----------------------------------------------------------------------------------
