@@ -914,7 +914,10 @@ def render(kernel: Kernel, e: Expr) -> str:
             return f"{atom(x.sub[0], ctx)}.{x.num + 1}"
         return "?"
 
-    return go(e, [])
+    try:
+        return go(e, [])
+    except RecursionError:   # a very deep term: printed shortened, never a reason to fail
+        return "…"
 
 
 __all__ = ["FUEL", "CoreConstants", "Expr", "Kernel", "Premise", "PremiseError", "Telescope", "core_constants",
