@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pipeline.commands.context import ProjectOption, app_context, terminal
 from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.evidence.models import HypothesisVerdict
 
 hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs, experiments.",
                              no_args_is_help=True)
@@ -80,9 +83,10 @@ def check(
              _STYLE[v.outcome] + (" [dim](proxy)[/]" if v.kind == "proxy" else ""),
              "" if v.value is None else f"{v.value:.4g}",
              "" if v.ci is None else f"[{v.ci.low:.4g}, {v.ci.high:.4g}] {v.ci.method}",
-             str(v.n), v.reason] for v in verdicts]
+             str(v.n), v.reason, _bound(v)] for v in verdicts]
     term.table(f"Hypotheses on run {verdicts[0].run_id if verdicts else target}",
-               ["claim", "hypothesis", "outcome", "statistic", "95% CI", "n", "reason"], rows)
+               ["claim", "hypothesis", "outcome", "statistic", "95% CI", "n", "reason",
+                "parameters (binding)"], rows)
     for v in verdicts:
         if v.details.get("warnings"):
             term.warn(f"{v.claim_id} {v.binder}: {v.details['warnings']}")
@@ -98,6 +102,13 @@ def check(
         raise typer.Exit(1)
 
 
+def _bound(verdict: HypothesisVerdict) -> str:
+    """The theorem variables a verdict used and where each came from (its provenance)."""
+    return "; ".join(f"{name} = {value:.4g} ({verdict.provenance.get(name, 'claim')})"
+                     for name, value in sorted(verdict.parameters.items())
+                     if name in verdict.provenance)
+
+
 @hypotheses_app.command("list")
 def list_checks() -> None:
     """List the built-in hypothesis checks and what each needs from a run."""
@@ -110,8 +121,10 @@ def list_checks() -> None:
                [[s.name, s.kind, s.statistic, s.needs, ", ".join(s.parameters),
                  ", ".join(f"{k} ({v.default:g})" for k, v in s.settings.items())]
                 for s in all_checks().values()])
-    term.table("Estimators (claim [parameters] { estimate = ... })", ["name", "what"],
-               [[e.name, e.description] for e in ESTIMATORS.values()])
+    term.table("Estimators (claim [parameters] { estimate = ..., binding = ... })",
+               ["name", "what", "bindings"],
+               [[e.name, e.description, ", ".join(sorted(e.bindings))]
+                for e in ESTIMATORS.values()])
 
 
 @hypotheses_app.command("import")

@@ -389,7 +389,7 @@ def plain_update(run: Run, ctx: Context) -> CheckOutcome:
     statistic = "max relative update residual beyond rounding"
     excess = np.where(np.isfinite(residual), residual - slack, 0.0)
     k = int(np.argmax(excess)) if n else 0
-    value = float(excess[k]) if n else 0.0
+    value = max(float(excess[k]), 0.0) if n else 0.0
     ci = ConfidenceInterval(low=value, high=value, method="exact")
     common = {"statistic": statistic, "threshold": tol, "n": n, "ci": ci, "value": value,
               "details": {"probes": n, "worst_probe_step": int(probe_t[k]) if n else 0}}
