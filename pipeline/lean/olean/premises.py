@@ -58,6 +58,8 @@ from pipeline.lean.olean.region import Region, module_parts
 
 FUEL = 20_000
 """Reduction and inference steps one computation may take before it gives up (fails closed)."""
+VALUE_FUEL = 2_000
+"""Of those, the steps one value inspected by a ``match`` may take (then the match stays stuck)."""
 
 
 class PremiseError(EnvironmentError_):
@@ -490,8 +492,25 @@ class Kernel:
                     continue
             return e
 
+    def value_whnf(self, e: Expr) -> Expr | None:
+        """``e`` (a value a ``match`` or literal arithmetic inspects) in weak head normal form,
+        on its own budget: a value too long to compute leaves the match stuck (``None``), it does
+        not use up the statement's fuel."""
+        budget = min(self.fuel, VALUE_FUEL)
+        rest = self.fuel - budget
+        self.fuel = budget
+        try:
+            return self.whnf(e)
+        except PremiseError:
+            return None
+        finally:
+            self.fuel = rest + max(self.fuel, 0)
+
     def nat_value(self, e: Expr) -> int | None:
-        e = self.whnf(e)
+        reduced = self.value_whnf(e)
+        if reduced is None:
+            return None
+        e = reduced
         if e.tag == LIT and e.num == 0 and isinstance(e.value, int):
             return e.value
         head, args = spine(e)
@@ -528,9 +547,15 @@ class Kernel:
         major_at = params + motives + minors + indices
         if motives != 1 or len(args) <= major_at:
             return None
-        major = self.whnf(args[major_at])
+        reduced = self.value_whnf(args[major_at])
+        if reduced is None:
+            return None
+        major = reduced
         if len(info.scalars) > 4 and info.scalars[4]:   # K-like (Eq): the constructor from the type
-            major = self.k_constructor(info, major) or major
+            try:
+                major = self.k_constructor(info, major) or major
+            except PremiseError:
+                return None
         if major.tag == LIT and major.num == 0 and isinstance(major.value, int):
             n = major.value
             major = (_mk(CONST, name="Nat.zero") if n == 0
