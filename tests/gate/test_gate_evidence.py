@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
@@ -48,8 +49,9 @@ def wrong_claim(root: Path, references: list[str]) -> None:
 
 
 def alarm_run(root: Path, name: str, liar: float = 0.5) -> None:
-    """Judge accurate (the wrong hypothesis check holds); the liar wins ``liar`` of debates."""
-    make_run(root / "runs", name, samples={"leaf_correct": bernoulli(0.97, 2000, seed=1),
+    """Judge right on every leaf (the wrong hypothesis check holds: h_judge_leaf is a ∀);
+    the liar wins ``liar`` of debates."""
+    make_run(root / "runs", name, samples={"leaf_correct": np.ones(2000),
                                            "liar_win": bernoulli(liar, 400, seed=2)})
 
 
@@ -90,7 +92,7 @@ def test_a_reference_group_is_checked_as_a_group(tmp_path: Path) -> None:
     settings = project(tmp_path, ["runs/group"])
     for seed in (1, 2):
         make_run(settings.project_root / "runs" / "group", f"s{seed}", seed=seed,
-                 samples={"leaf_correct": bernoulli(0.97, 1000, seed=seed),
+                 samples={"leaf_correct": np.ones(1000),
                           "liar_win": bernoulli(0.5, 200, seed=10 + seed)})
     case = by_name(evidence_cases(settings, ""))["doubling: reference run runs/group"]
     assert case.status is Status.failed and "group:group" in case.findings[0].message
