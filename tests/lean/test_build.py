@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +12,8 @@ from typing import TypeVar
 
 import pytest
 
-from pipeline.lean.build import BuildReport, build_project, olean_path
+from pipeline.lean.build import BuildReport, build_project, discover, olean_path
+from pipeline.lean.buildplan import plan
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
@@ -41,15 +44,18 @@ def test_two_module_build_import_and_incremental(project: Path) -> None:
     formal.mkdir()
     (formal / "Basic.lean").write_text(BASIC)
     (formal / "Uses.lean").write_text(USES)
-    (project / "Formal.lean").write_text("module\npublic import Formal.Basic\npublic import Formal.Uses\n")
+    # two imports on one line, as Lean allows (issue 25: once read as one, then refused as a crash)
+    (project / "Formal.lean").write_text("module\npublic import Formal.Basic public import Formal.Uses\n")
     settings = make_settings(project)
+    assert discover(settings)["Formal"].imports == ("Formal.Basic", "Formal.Uses")
     with Checker(settings) as checker:
         first = build_project(settings, checker)
         assert first.ok, [m.result.diagnostics() for m in first.failures() if m.result]
         assert set(first.rebuilt) == {"Formal", "Formal.Basic", "Formal.Uses"}
         assert (settings.build_dir / "Formal" / "Uses.olean").is_file()
 
-        ok = checker.check_source("theorem again : Safe 3 := safe_three (by decide)\n", ["Formal.Uses"])
+        ok = checker.check_source("import Formal.Basic import Formal.Uses\n"
+                                  "theorem again : Safe 3 := safe_three (by decide)\n")
         assert ok.accepted, ok.diagnostics()
         assert ("Formal.Basic" in dict(checker.import_hashes(["Formal.Uses"])))
 
@@ -184,3 +190,38 @@ def test_a_tampered_artifact_fails_the_audit_and_is_compiled_again(tmp_path: Pat
     by_name = {m.module: m for m in report.modules}
     result = by_name["Formal.Basic"].result
     assert result is not None and result.accepted and not result.cached
+
+
+def test_a_build_folder_this_pipeline_did_not_make_is_rebuilt_and_never_imported(tmp_path: Path) -> None:
+    """Issue 25, item 1: a build of other sources copied into the build folder, its manifest's
+    fingerprints recomputed for this checkout's sources (anyone can compute them), and an
+    ``.olean`` dropped in under a new name: none of it counts as built."""
+    store = tmp_path / "artifacts"
+    first = _checkout(tmp_path / "a", store)
+    with Checker(first) as checker:
+        assert build_project(first, checker).ok
+    second = _checkout(tmp_path / "b", store)
+    (second.formal_path / "Uses.lean").write_text(USES.replace(":= h_small", ":= sorry"))
+    shutil.copytree(first.build_dir, second.build_dir)
+    shutil.copy(olean_path(first, "Formal.Uses"), second.build_dir / "Formal" / "Evil.olean")
+    manifest = json.loads((second.build_dir / "manifest.json").read_text())
+    _dirty, prints = plan(discover(second), {})
+    for module, entry in manifest.items():
+        entry["fingerprint"] = prints[module]
+    (second.build_dir / "manifest.json").write_text(json.dumps(manifest))
+
+    with Checker(second) as checker:
+        assert set(checker.trusted_manifest()) == {"Formal.Basic"}  # same source, built and signed here
+        refused = checker.check_source(AGAIN, ["Formal.Uses"])
+        assert not refused.accepted and not refused.cached
+        assert "import Formal.Uses" in refused.diagnostics() and "not built by this pipeline" in refused.diagnostics()
+        evil = checker.check_source("theorem e : True := trivial\n", ["Formal.Evil"])
+        assert not evil.accepted and "import Formal.Evil" in evil.diagnostics()
+
+        report = build_project(second, checker)
+        by_name = {m.module: m for m in report.modules}
+        assert by_name["Formal.Basic"].up_to_date
+        uses = by_name["Formal.Uses"]
+        assert not uses.up_to_date and uses.result is not None and not uses.result.accepted
+        assert "sorry" in uses.result.diagnostics()
+        assert not olean_path(second, "Formal.Uses").exists()  # the copied build is gone
