@@ -248,20 +248,23 @@ def _committed_state_cases(settings: Settings, head_settings: Settings, prefix: 
     gate never reads them: an exported head gets its own state folder; but a checkout of it
     would be refused, see ``provenance.refuse_tracked_state``)."""
     root = settings.project_root.resolve()
-    if not settings.state.is_relative_to(root):
-        return []
-    relative = settings.state.relative_to(root)
-    committed = head_settings.project_root / relative
-    files = sorted(p.relative_to(head_settings.project_root).as_posix()
-                   for p in committed.rglob("*") if p.is_file()) if committed.is_dir() else []
-    if not files:
+    folders = {Path(".sequent")}  # the default place, for whoever checks the branch out
+    if settings.state.is_relative_to(root):
+        folders.add(settings.state.relative_to(root))
+    for relative in sorted(folders):
+        committed = head_settings.project_root / relative
+        files = sorted(p.relative_to(head_settings.project_root).as_posix()
+                       for p in committed.rglob("*") if p.is_file()) if committed.is_dir() else []
+        if files:
+            break
+    else:
         return []
     shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
     return [GateCase(suite="build", name=f"{relative.as_posix()}/ not committed", check="state", findings=(
         Finding(severity=Severity.error, location=Location(file=repo_path(prefix, relative.as_posix())),
                 message=(f"the commit tracks {len(files)} file(s) under the pipeline's state folder "
-                         f"({shown}): build artifacts and results there would be trusted by a checkout "
-                         f"of it; untrack them (`git rm -r --cached {relative.as_posix()}`)")),))]
+                         f"({shown}); the gate never reads them, and every check refuses a checkout that "
+                         f"tracks them: untrack them (`git rm -r --cached {relative.as_posix()}`)")),))]
 
 
 def _broken_build_case(message: str, settings: Settings, prefix: str) -> GateCase:
