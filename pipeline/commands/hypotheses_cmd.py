@@ -110,12 +110,23 @@ def _bound(verdict: HypothesisVerdict) -> str:
 
 
 @hypotheses_app.command("list")
-def list_checks() -> None:
+def list_checks(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
     """List the built-in hypothesis checks and what each needs from a run."""
     from pipeline.evidence.checks import all_checks
     from pipeline.evidence.estimators import ESTIMATORS
 
     term = terminal()
+    if json_out:
+        term.json({
+            "checks": [{"name": s.name, "kind": s.kind, "statistic": s.statistic, "needs": s.needs,
+                        "variables": list(s.parameters),
+                        "settings": {k: v.default for k, v in s.settings.items()}}
+                       for s in all_checks().values()],
+            "estimators": [{"name": e.name, "description": e.description} for e in ESTIMATORS.values()],
+        })
+        return
     term.table("Hypothesis checks", ["check", "kind", "statistic", "needs", "variables",
                                      "settings (default)"],
                [[s.name, s.kind, s.statistic, s.needs, ", ".join(s.parameters),

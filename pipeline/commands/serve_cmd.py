@@ -9,6 +9,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -81,7 +82,9 @@ def serve(
         f"serving {settings.project_root} on http://{host}:{port} "
         f"({config.workers} check worker(s); database {settings.db_url.split('://')[0]})"
     )
-    app = create_app(settings, config)
+    from pipeline.agents.config import AgentConfig
+
+    app = create_app(settings, config, AgentConfig.from_env())
     mount_report(app, settings, checker=lambda: app.state.core.checker(), db=lambda: app.state.core.db)
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
 
@@ -112,20 +115,43 @@ def worker(
         term.info(f"stopping after {core.workers.processed} job(s)")
 
 
+MCP_STARTUP_TIMEOUT_S = 60
+"""The server answers ``initialize`` at once (the engine warms in the background); 60 s covers a
+loaded machine's Python start-up and database migration (measured: docs/performance.md)."""
+MCP_TOOL_TIMEOUT_S = 600
+"""A cold first call waits for the project's build (108-134 s from nothing built, measured) and
+``submit_proof`` waits up to 120 s for its verdict by default; 600 s covers both with margin."""
+
+
 def mcp_config(client: str, project: Path) -> str:
-    """The client's configuration entry that starts ``sequent mcp`` for ``project``."""
+    """The client's configuration entry that starts ``sequent mcp`` for ``project``, with
+    timeouts that fit the measured cold and warm latencies (docs/performance.md)."""
     import json
     import shutil
     import sys
 
-    exe = shutil.which("sequent")
+    running = Path(sys.argv[0])
+    exe = (str(running.absolute()) if running.name == "sequent" and running.is_file()
+           else shutil.which("sequent"))
     command, prefix = (exe, []) if exe else (sys.executable, ["-m", "pipeline"])
     args = [*prefix, "mcp", "--project", str(project)]
     if client == "codex":  # ~/.codex/config.toml
         return (f"[mcp_servers.sequent]\ncommand = {json.dumps(command)}\n"
-                f"args = [{', '.join(json.dumps(a) for a in args)}]\n")
-    # Claude Code (.mcp.json in the project), Claude Desktop, Cursor: the same JSON shape
+                f"args = [{', '.join(json.dumps(a) for a in args)}]\n"
+                f"startup_timeout_sec = {MCP_STARTUP_TIMEOUT_S}\n"
+                f"tool_timeout_sec = {MCP_TOOL_TIMEOUT_S}\n")
+    # Claude Code (.mcp.json in the project), Claude Desktop, Cursor: the same JSON shape; their
+    # timeouts are not per server (Claude Code: MCP_TIMEOUT / MCP_TOOL_TIMEOUT, see mcp_timeouts_note)
     return json.dumps({"mcpServers": {"sequent": {"command": command, "args": args}}}, indent=2) + "\n"
+
+
+def mcp_timeouts_note(client: str) -> str | None:
+    if client == "codex":
+        return None
+    return (f"Claude Code reads its MCP timeouts from the environment: set MCP_TIMEOUT="
+            f"{MCP_STARTUP_TIMEOUT_S * 1000} and MCP_TOOL_TIMEOUT={MCP_TOOL_TIMEOUT_S * 1000} (milliseconds), "
+            "e.g. in the \"env\" of .claude/settings.json; a cold first call can take minutes "
+            "(docs/performance.md)")
 
 
 def mcp(
@@ -147,7 +173,11 @@ def mcp(
     if print_config:
         if client not in ("claude", "codex"):
             raise InputError(f"unknown MCP client {client!r} (claude or codex)")
-        terminal().raw(mcp_config(client, settings.project_root))
+        term = terminal()
+        term.raw(mcp_config(client, settings.project_root))
+        note = mcp_timeouts_note(client)
+        if note:
+            term.info(note)
         return
     agents = AgentConfig.from_env()
     with ServiceCore(settings, _config(workers=workers)) as core:
@@ -210,6 +240,33 @@ def token_revoke(
     with _store(project) as core:
         info = core.tokens.revoke(name)
     terminal().info(f"revoked {info.id} ({info.name})")
+
+
+@submissions_app.command("list")
+def submissions_list(
+    claim: str | None = typer.Option(None, "--claim", help="Only this claim's submissions."),
+    agent: str | None = typer.Option(None, "--agent", help="Only this agent's."),
+    verdict: str | None = typer.Option(None, "--verdict",
+                                       help="accepted, rejected, error (or queued, running)."),
+    since: datetime | None = typer.Option(None, "--since", help="Created at or after (ISO 8601)."),
+    limit: int = typer.Option(50, "--limit", min=1, max=500, help="At most this many (a page)."),
+    cursor: str | None = typer.Option(None, "--cursor", help="The previous page's next_cursor."),
+    json_out: bool = typer.Option(False, "--json", help="Print the page as JSON (with next_cursor)."),
+    project: Path | None = ProjectOption,
+) -> None:
+    """List submissions (API, MCP), newest first, with filters and pagination."""
+    term = terminal()
+    with _store(project) as core:
+        page = core.list_submissions(claim_id=claim, agent=agent, verdict=verdict, since=since,
+                                     limit=limit, cursor=cursor)
+    if json_out:
+        term.json(page)
+        return
+    term.table(f"{len(page.items)} submission(s)", ["id", "claim", "agent", "channel", "status", "created"],
+               [[v.id, v.claim_id, v.agent, v.channel or "-", v.status,
+                 v.created_at.strftime("%Y-%m-%d %H:%M:%S")] for v in page.items])
+    if page.next_cursor:
+        term.info(f"more: --cursor {page.next_cursor}")
 
 
 @submissions_app.command("show")

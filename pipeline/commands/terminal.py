@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 
 class Terminal:
@@ -41,9 +42,19 @@ class Terminal:
         self.out.print(text, markup=False, highlight=False)
 
     def table(self, title: str, columns: list[str], rows: list[list[str]]) -> None:
+        """A table on a terminal (long cells wrap, nothing is cut); elsewhere (a pipe, a file)
+        tab-separated lines under a header line, every cell in full."""
+        if not self.out.is_terminal:
+            def cell(text: str) -> str:  # the cell as it would read: markup applied, escapes gone
+                return Text.from_markup(text).plain.replace("\t", " ").replace("\n", " ")
+
+            lines = ["\t".join(cell(c) for c in columns), *("\t".join(cell(c) for c in row) for row in rows)]
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+            return
         table = Table(title=title)
         for col in columns:
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for row in rows:
             table.add_row(*row)
         self.out.print(table)
@@ -53,7 +64,7 @@ class Terminal:
         if isinstance(payload, BaseModel):
             text = payload.model_dump_json(indent=2, by_alias=False)
         else:
-            text = json.dumps(_jsonable(payload), indent=2)
+            text = json.dumps(_jsonable(payload), indent=2, ensure_ascii=False)
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
 

@@ -22,7 +22,14 @@ from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
-from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
+from pipeline.report.models import (
+    ClaimEntry,
+    HypothesisRow,
+    PlotRef,
+    ReportData,
+    RunInfo,
+    SubmissionRef,
+)
 from pipeline.report.node_status import node_status, run_evidence
 from pipeline.settings import Settings
 from pipeline.store.db import Database
@@ -77,7 +84,7 @@ def collect(
     ordered_runs = [r for r in runs if r.id in seen_runs]
     ordered_runs += [RunInfo(id=r) for r in seen_runs if r not in known]
     return ReportData(
-        project=settings.project_root.name,
+        project=project_name(settings),
         generated_at=now or datetime.now(UTC),
         git_commit=_git_commit(settings),
         claims=tuple(entries),
@@ -150,8 +157,52 @@ def _entry(settings: Settings, status: ClaimStatus, db: Database, runs: list[str
         sessions=tuple(sessions_for(db, claim.id)),
         attempts=tuple(attempts_for(db, claim.id)),
         review=latest_review(db, claim.id),
+        submissions=_submissions(db, claim.id),
     )
     return entry, refs
+
+
+def _submissions(db: Database, claim_id: str) -> tuple[SubmissionRef, ...]:
+    """The service's submissions of the claim (API and MCP), newest first; none where the
+    database has no service tables (a report made before any server ran)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pipeline.service.tables import SubmissionRow
+
+    try:
+        with db.session() as session:
+            rows = session.scalars(select(SubmissionRow).where(SubmissionRow.claim_id == claim_id)
+                                   .order_by(SubmissionRow.id.desc()).limit(200))
+            return tuple(SubmissionRef(id=r.id, agent=r.agent, channel=r.channel, status=r.status,
+                                       created_at=r.created_at, finished_at=r.finished_at) for r in rows)
+    except SQLAlchemyError:
+        return ()
+
+
+def project_name(settings: Settings) -> str:
+    """The project's name from its configuration: ``[tool.sequent] name`` or ``[project] name``
+    in ``pyproject.toml``, else the Lake ``package`` in ``lakefile.lean``; the folder's name
+    only when none says."""
+    import re
+    import tomllib
+
+    root = settings.project_root
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    for name in (data.get("tool", {}).get("sequent", {}).get("name"), data.get("project", {}).get("name")):
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    try:
+        lakefile = (root / "lakefile.lean").read_text(encoding="utf-8")
+    except OSError:
+        lakefile = ""
+    found = re.search(r"^\s*package\s+(?:«([^»]+)»|([A-Za-z_][\w.']*))", lakefile, re.MULTILINE)
+    if found:
+        return found.group(1) or found.group(2)
+    return root.resolve().name
 
 
 def _verdicts(

@@ -168,6 +168,19 @@ class RunInfo(RecordedRun):
         return f"{origin} · {self.id[:8]}" if origin else self.id
 
 
+class SubmissionRef(Frozen):
+    """One proof submitted through the service (HTTP API or MCP) for a claim."""
+
+    id: str
+    agent: str
+    channel: str
+    """``http``, ``mcp`` or ``cli``."""
+    status: str
+    """``queued``, ``running``, ``accepted``, ``rejected`` or ``error``."""
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
 class ClaimEntry(Frozen):
     """One claim, as its page and its graph node show it."""
 
@@ -198,6 +211,8 @@ class ClaimEntry(Frozen):
     sessions: tuple[DraftSession, ...] = ()
     attempts: tuple[Attempt, ...] = ()
     review: ClaimReview | None = None
+    submissions: tuple[SubmissionRef, ...] = ()
+    """The service's submissions for this claim (API and MCP), newest first."""
 
     def evidence_on(self, run_id: str) -> RunEvidence | None:
         return next((r for r in self.runs if r.run_id == run_id), None)
@@ -259,5 +274,6 @@ __all__ = [
     "ReportData",
     "RunEvidence",
     "RunInfo",
+    "SubmissionRef",
     "VerdictRow",
 ]

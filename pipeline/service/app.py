@@ -15,12 +15,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from pipeline.agents.config import AgentConfig
 from pipeline.errors import SequentError
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
 from pipeline.service.core import ServiceCore, package_version
 from pipeline.service.middleware import BodyGuard
-from pipeline.service.routes import checks, claims, health, submissions
+from pipeline.service.routes import checks, claims, health, iterate, submissions
 from pipeline.settings import Settings
 
 API_DESCRIPTION = """\
@@ -30,7 +31,8 @@ itself, checks it under the trust policy and records the verdict. Writes need a 
 """
 
 
-def create_app(settings: Settings, config: ServiceConfig) -> FastAPI:
+def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | None = None) -> FastAPI:
+    """``agents``: the providers' settings for ``/v1/review`` (built by the command)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,8 +50,9 @@ def create_app(settings: Settings, config: ServiceConfig) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.agents = agents
     handlers.install(app)
-    for module in (submissions, claims, checks, health):
+    for module in (submissions, claims, checks, iterate, health):
         app.include_router(module.router)
     app.add_middleware(BodyGuard, max_bytes=config.max_body_bytes)
     _document_claim_ids(app)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Self
 
@@ -23,15 +25,19 @@ from pipeline.agents.models import ClaimReview, Family
 from pipeline.claims.iterate import (
     MinimalHypotheses,
     minimal_hypotheses,
+    place_messages,
     proof_position,
+    relocate,
+    render,
     snippet_request,
 )
 from pipeline.claims.proof_status import evaluate
-from pipeline.errors import EnvironmentError_, InputError, LeanError, SequentError
+from pipeline.errors import EnvironmentError_, InputError, LeanError, NotFoundError, SequentError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
+from pipeline.lean.olean.lookup import CATALOG_FILE, DeclarationInfo, Lookup, SearchResult
 from pipeline.service.adhoc_checks import CHECK_POLICY, AdhocChecks
 from pipeline.service.claim_responses import (
     RegistryCache,
@@ -45,6 +51,9 @@ from pipeline.service.errors import Busy, Conflict
 from pipeline.service.export import ExportRequest, export_submission
 from pipeline.service.migrate import upgrade
 from pipeline.service.models import (
+    Attempt,
+    CheckedProof,
+    CheckedSnippet,
     CheckIn,
     CheckOut,
     ClaimSummary,
@@ -56,6 +65,7 @@ from pipeline.service.models import (
     ProofGoals,
     SubmissionAccepted,
     SubmissionIn,
+    SubmissionPage,
     SubmissionView,
 )
 from pipeline.service.queue import JobQueue
@@ -136,6 +146,10 @@ class ServiceCore:
         """Set once the engine is up and the project's modules are built."""
         self._preparing: threading.Thread | None = None
         self.prepare_error: str | None = None
+        self.phase = "not started"
+        """What the engine is doing now (``GET /v1/health``, MCP progress messages)."""
+        self._phase_since = time.monotonic()
+        self._lookup: Lookup | None = None
         self.library: dict[str, LibraryStatus] = {}
         """Each claim's status in the project's library (empty until evaluated)."""
 
@@ -150,11 +164,24 @@ class ServiceCore:
         else:
             self._prepare()
 
+    def _set_phase(self, phase: str) -> None:
+        self.phase, self._phase_since = phase, time.monotonic()
+
+    def progress_message(self) -> str:
+        """One line on what a waiting call waits for (MCP progress notifications)."""
+        if self.prepare_error:
+            return f"the Lean engine could not start: {self.prepare_error}"
+        if not self.ready.is_set() and self._preparing is not None:
+            return f"waiting for the Lean engine: {self.phase} ({time.monotonic() - self._phase_since:.0f} s)"
+        return "Lean is checking"
+
     def _prepare(self) -> None:
         try:
+            self._set_phase("starting the Lean engine")
             checker = self.checker()
             report = None
             if self.settings.formal_path.is_dir():
+                self._set_phase(f"building {self.settings.formal_dir}/")
                 report = build_project(self.settings, checker)
                 for failed in report.failures():
                     log.warning("module %s does not build; submissions importing it will be rejected",
@@ -165,6 +192,12 @@ class ServiceCore:
             return
         self.ready.set()
         self.workers.start()
+        self._set_phase("warming the search index")
+        try:  # search and declaration answer in milliseconds from the first call
+            self.lookup().warm()
+        except Exception:  # search stays available (made on first call); the service is unaffected
+            log.exception("warming the search index failed")
+        self._set_phase("ready")
         if self.config.claim_status and report is not None:
             self._evaluate_library(checker, report)
 
@@ -230,6 +263,16 @@ class ServiceCore:
     def submission(self, submission_id: str) -> SubmissionView:
         return self.submissions.get(submission_id)
 
+    def list_submissions(self, *, claim_id: str | None = None, agent: str | None = None,
+                         verdict: str | None = None, since: datetime | None = None, limit: int = 50,
+                         cursor: str | None = None) -> SubmissionPage:
+        """Submissions newest first, filtered by claim, agent, verdict (or status) and creation
+        time; ``cursor``: the previous page's ``next_cursor``."""
+        if claim_id is not None:
+            self.registry.claim(claim_id)  # an unknown claim is a 404, not an empty page
+        return self.submissions.page(claim_id=claim_id, agent=agent, status=verdict, since=since,
+                                     limit=limit, before=cursor)
+
     def wait(self, submission_id: str, timeout_s: float) -> SubmissionView:
         return self.submissions.wait(submission_id, timeout_s)
 
@@ -240,16 +283,22 @@ class ServiceCore:
             return checks.run(draft, token_id=token_id)
 
     # ---- iteration path: resident Lean workers, nothing recorded (docs/lean-backends.md) --
-    def check_proof(self, claim_id: str, proof: str, *, ready_wait_s: float = READY_WAIT_S
-                    ) -> CheckResult:
+    def check_proof(self, claim_id: str, proof: str, *, ready_wait_s: float = READY_WAIT_S,
+                    include_file: bool = False) -> CheckedProof:
         """Check a proof of a claim in the file a submission would get, under the submission
-        policy, without recording it (iteration path: Lean's diagnostics, no axiom audit)."""
-        request = self.submissions.prepare(self.registry.claim(claim_id), proof)
+        policy, without recording it (iteration path: Lean's diagnostics, no axiom audit).
+        Positions are placed in the proof sent; ``include_file``: the assembled file too."""
+        claim = self.registry.claim(claim_id)
+        request = self.submissions.prepare(claim, proof)
         with self._adhoc_slot(ready_wait_s):
-            return self._iterate(request)
+            result = self._iterate(request)
+        placed = relocate(result, request, proof, claim.lean.statement)
+        return CheckedProof(claim_id=claim_id, verdict=result.verdict.value, summary=result.summary(),
+                            diagnostics=render(placed), messages=placed,
+                            file=request.source if include_file else None, result=result)
 
     def multi_attempt(self, claim_id: str, proofs: list[str], *, ready_wait_s: float = READY_WAIT_S
-                      ) -> list[CheckResult]:
+                      ) -> list[Attempt]:
         """Several candidate proofs of one claim, each checked as :meth:`check_proof` does."""
         if not proofs:
             raise InputError("give at least one proof")
@@ -258,25 +307,35 @@ class ServiceCore:
         claim = self.registry.claim(claim_id)
         requests = [self.submissions.prepare(claim, p) for p in proofs]  # all valid, or none run
         with self._adhoc_slot(ready_wait_s):
-            return [self._iterate(r) for r in requests]
+            results = [self._iterate(r) for r in requests]
+        attempts = []
+        for i, (proof, request, result) in enumerate(zip(proofs, requests, results, strict=True)):
+            placed = relocate(result, request, proof, claim.lean.statement)
+            attempts.append(Attempt(index=i, verdict=result.verdict.value, summary=result.summary(),
+                                    diagnostics=render(placed), messages=placed))
+        return attempts
 
     def check_lean(self, snippet: str, claim_id: str | None = None, *,
-                   ready_wait_s: float = READY_WAIT_S) -> CheckResult:
+                   ready_wait_s: float = READY_WAIT_S) -> CheckedSnippet:
         """An arbitrary snippet (lemmas, examples...) under the trust policy, after the claim's
-        imports and opens when a claim is named."""
+        imports and opens when a claim is named. Positions are placed in the snippet sent."""
         size = len(snippet.encode("utf-8"))
         if size > self.config.max_check_bytes:
             raise InputError(f"the snippet is {size} bytes; the limit is {self.config.max_check_bytes} bytes")
         claim = self.registry.claim(claim_id) if claim_id else None
         request = snippet_request(claim, snippet, CHECK_POLICY)
         with self._adhoc_slot(ready_wait_s):
-            return self._iterate(request)
+            result = self._iterate(request)
+        placed = relocate(result, request, snippet)
+        return CheckedSnippet(verdict=result.verdict.value, summary=result.summary(),
+                              diagnostics=render(placed), messages=placed, result=result)
 
     def goal_state(self, claim_id: str, proof: str, line: int, *,
                    ready_wait_s: float = READY_WAIT_S) -> ProofGoals:
-        """The goals before and after ``line`` (1-based, within ``proof``) of a proof attempt
-        (``sorry`` allowed: an attempt is usually unfinished)."""
-        request = self.submissions.prepare(self.registry.claim(claim_id), proof)
+        """The goals before and after ``line`` (from 1, within ``proof`` as sent) of a proof
+        attempt (``sorry`` allowed: an attempt is usually unfinished)."""
+        claim = self.registry.claim(claim_id)
+        request = self.submissions.prepare(claim, proof)
         at = proof_position(request, proof, line)
         text = request.source.split("\n")[at - 1]
         first = len(text) - len(text.lstrip())
@@ -284,10 +343,10 @@ class ServiceCore:
             checker = self.checker()
             before = checker.goals(request.source, at, first, imports=request.imports)
             after = checker.goals(request.source, at, len(text.rstrip()), imports=request.imports)
-        diagnostics = "\n".join(
-            f"{m.location()}: {m.severity.value}: {m.text}" for m in after.messages)
+        placed = place_messages(after.messages, request, proof, claim.lean.statement)
         return ProofGoals(claim_id=claim_id, line=line, text=text, goals_before=before.goals,
-                          goals_after=after.goals, term_goal=after.term_goal, diagnostics=diagnostics)
+                          goals_after=after.goals, term_goal=after.term_goal, diagnostics=render(placed),
+                          messages=placed)
 
     def minimal_hypotheses(self, claim_id: str, proof: str, *,
                            ready_wait_s: float = READY_WAIT_S) -> MinimalHypotheses:
@@ -334,6 +393,38 @@ class ServiceCore:
         finally:
             self._adhoc_slots.release()
 
+    # ---- search and declarations: the compiled environment, no Lean process ---------------
+    def lookup(self) -> Lookup:
+        """Search over core and the project (``pipeline.lean.olean.lookup``), made on first use
+        (the core catalog is built once per Lean install, then read from its cache)."""
+        checker = self.checker()
+        with self._checker_lock:
+            if self._lookup is None:
+                index_path = checker.backend.core_index_path
+                self._lookup = Lookup(checker.backend.library_dir, index_path.with_name(CATALOG_FILE),
+                                      checker.auditor.core.githash, self.settings.build_dir,
+                                      self.settings.project_root)
+            return self._lookup
+
+    def search(self, query: str, mentions: list[str] | None = None, limit: int = 20) -> SearchResult:
+        """Constants by name (substring) and by type shape (constants the type mentions)."""
+        if len(query) > 200 or any(len(m) > 200 for m in mentions or ()):
+            raise InputError("a query or a mentioned name is at most 200 characters")
+        if not query.strip() and not mentions:
+            raise InputError("give a name to search for, or constants the type mentions (or both)")
+        if not 1 <= limit <= 200:
+            raise InputError("limit must be between 1 and 200")
+        return self.lookup().search(query, mentions or (), limit)
+
+    def declaration(self, name: str) -> DeclarationInfo:
+        """A constant's type, docstring and source location (project, then core)."""
+        if not name.strip() or len(name) > 300:
+            raise InputError("give a constant's full name (at most 300 characters)")
+        found = self.lookup().declaration(name.strip())
+        if found is None:
+            raise NotFoundError(f"no constant {name!r} in the core library or the project's built modules")
+        return found
+
     def claims(self) -> list[ClaimSummary]:
         return [
             claim_summary(c, self.submissions.proof_status(c.id), self.library.get(c.id))
@@ -366,9 +457,17 @@ class ServiceCore:
                 agent=row.agent,
                 source=row.source,
                 statement=row.statement,
+                proof=row.proof,
             )
+        try:
+            pinned = self.registry.claim(req.claim_id)
+        except SequentError:  # the claim left the registry: export the accepted file alone
+            pinned = None
+        if pinned is not None and pinned.lean.statement == req.statement:
+            req = req.model_copy(update={"module": pinned.lean.module, "declaration": pinned.lean.declaration})
         done = export_submission(self.settings, req)
-        return ExportView(submission_id=submission_id, branch=done.branch, commit=done.commit, path=done.path)
+        return ExportView(submission_id=submission_id, branch=done.branch, commit=done.commit, path=done.path,
+                          mode=done.mode)
 
     def health(self) -> Health:
         with self._checker_lock:
@@ -382,6 +481,7 @@ class ServiceCore:
             lean_backend=backend,
             lean_ready=self.ready.is_set(),
             lean_error=self.prepare_error,
+            phase=self.phase,
         )
 
 

@@ -1,20 +1,36 @@
 """Export an accepted submission as a commit on a review branch, for a human to merge.
 
-The commit adds ``<formal_dir>/Submissions/<claim>_<id>.lean`` (exactly the file Lean
-accepted) on top of ``HEAD`` and is written through a temporary index, so the user's
-checked-out branch, index and working tree are never touched. The branch
-``sequent/review/<id>`` is created with a compare-and-swap on a missing ref; exporting
-the same submission again returns the existing commit.
+The commit **replaces the proof of the claim's declaration in its module** (the module as
+``HEAD`` holds it): the declaration's header (everything before ``:=``) is kept to the byte,
+so its type and the claim's meaning pin are unchanged, and its body becomes::
+
+    := by
+      revert <the binders before the colon>   -- the goal is now the pinned statement
+      <the submitted tactics>                 -- or `exact <the submitted term>`
+
+so the exported branch passes the gate as it stands: no new theorem, the claim's declaration
+proved by the submitted proof. Where the declaration cannot be rewritten so (it is not found
+in its module, or has an anonymous binder before the colon) the commit adds
+``<formal_dir>/Submissions/<claim>_<id>.lean`` (exactly the file Lean accepted) instead, and
+``mode`` says so. The commit is written through a temporary index, so the user's checked-out
+branch, index and working tree are never touched. The branch ``sequent/review/<id>`` is created
+with a compare-and-swap on a missing ref; exporting the same submission again returns the
+existing commit.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
+import textwrap
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 import git
 
+from pipeline.claims.library import binders
 from pipeline.errors import GateError
+from pipeline.lean.syntax import blank_comments_and_strings, declarations
 from pipeline.models import Frozen
 from pipeline.service.errors import Conflict
 from pipeline.settings import Settings
@@ -29,12 +45,93 @@ class ExportRequest(Frozen):
     agent: str
     source: str
     statement: str
+    module: str | None = None
+    """The claim's Lean module and declaration: the proof replaces the declaration's there."""
+    declaration: str | None = None
+    proof: str | None = None
+    """The proof as submitted (a ``by`` block or a term)."""
+
+
+ExportMode = Literal["module", "file"]
 
 
 class Exported(Frozen):
     branch: str
     commit: str
     path: str
+    mode: ExportMode = "file"
+    """``module``: the claim's declaration's proof replaced in its module; ``file``: the
+    accepted file added under ``Submissions/`` (see the module docstring)."""
+
+
+def _before_colon(signature: str) -> str | None:
+    """The bracketed binder groups of a declaration signature (``theorem t (x : T) : Q``)."""
+    blanked = blank_comments_and_strings(signature)
+    m = re.search(r"\b(?:theorem|lemma)\s+\S+", blanked)
+    if m is None:
+        return None
+    i, depth, start = m.end(), 0, m.end()
+    pairs = {"(": ")", "{": "}", "[": "]", "⦃": "⦄"}
+    while i < len(blanked):
+        ch = blanked[i]
+        if ch in pairs:
+            depth += 1
+        elif ch in pairs.values():
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            return signature[start:i]
+        i += 1
+    return None
+
+
+def _tactics(proof: str) -> list[str]:
+    """The submitted proof as tactic lines that run on the pinned statement's goal."""
+    body = proof.strip("\n")
+    stripped = body.lstrip()
+    if stripped.startswith("by") and (len(stripped) == 2 or not (stripped[2].isalnum() or stripped[2] in "_'")):
+        rest = stripped[2:]
+        first, _, more = rest.partition("\n")
+        lines = ([first.strip()] if first.strip() else []) + textwrap.dedent(more).split("\n")
+        return [ln for ln in lines if ln.strip() or ln == ""]
+    lines = body.split("\n")
+    return ["exact " + lines[0].lstrip(), *("  " + ln for ln in lines[1:])]
+
+
+def replaced_module(module_text: str, declaration: str, proof: str) -> str | None:
+    """``module_text`` with ``declaration``'s proof replaced by ``proof`` (module docstring);
+    None when that cannot be done faithfully."""
+    found = next((d for d in declarations(module_text) if d.name == declaration), None)
+    if found is None or found.kind not in ("theorem", "lemma"):
+        return None
+    groups = _before_colon(found.signature)
+    if groups is None:
+        return None
+    names = [b.name for b in binders(f"theorem t {groups} : True")] if groups.strip() else []
+    if any(not n or n == "_" for n in names):
+        return None
+    lines = module_text.split("\n")
+    text = "\n".join(lines[found.line - 1:found.end_line])
+    blanked = blank_comments_and_strings(text)
+    at = _top_level_assign(blanked)
+    if at is None:
+        return None
+    indent = "  "
+    body = [f"{indent}revert {' '.join(names)}"] if names else []
+    body += [(indent + ln) if ln.strip() else "" for ln in _tactics(proof)]
+    new = text[:at].rstrip() + " := by\n" + "\n".join(body).rstrip()
+    return "\n".join([*lines[:found.line - 1], new, *lines[found.end_line:]])
+
+
+def _top_level_assign(blanked: str) -> int | None:
+    depth = 0
+    for i, ch in enumerate(blanked):
+        if ch in "([{⦃":
+            depth += 1
+        elif ch in ")]}⦄":
+            depth -= 1
+        elif ch == ":" and depth == 0 and blanked[i + 1:i + 2] == "=":
+            return i
+    return None
 
 
 def review_branch(submission_id: str) -> str:
@@ -73,6 +170,7 @@ def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
         raise GateError("the repository is bare; export needs a working repository")
     root = Path(repo.working_tree_dir)
     path = export_path(settings, root, req.claim_id, req.submission_id)
+    content, mode = req.source, "file"
     branch = review_branch(req.submission_id)
     ref = f"refs/heads/{branch}"
     existing = _resolve(repo, ref)
@@ -81,6 +179,15 @@ def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
     head = _resolve(repo, "HEAD")
     if head is None:
         raise Conflict("the repository has no commit yet; commit something before exporting")
+    if req.module and req.declaration and req.proof:
+        module_path = _module_path(settings, root, req.module)
+        try:
+            original = repo.git.show(f"{head}:{module_path}", strip_newline_in_stdout=False)
+        except git.GitCommandError:
+            original = None
+        replaced = replaced_module(original, req.declaration, req.proof) if original is not None else None
+        if replaced is not None:
+            content, mode, path = replaced, "module", module_path
     identity = {
         "GIT_AUTHOR_NAME": f"{req.agent} (via Sequent)"[:200],
         "GIT_AUTHOR_EMAIL": "sequent@localhost",
@@ -90,14 +197,17 @@ def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
     with tempfile.TemporaryDirectory(prefix="sequent-export-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **identity}
         blob_file = Path(tmp) / "proof.lean"
-        blob_file.write_text(req.source, encoding="utf-8")
+        blob_file.write_text(content, encoding="utf-8")
         blob = repo.git.hash_object("-w", str(blob_file))
         repo.git.read_tree(head, env=env)
         repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
         tree = repo.git.write_tree(env=env)
+        what = (f"replaces the proof of {req.declaration} in {path}" if mode == "module"
+                else f"adds the accepted file {path}")
         message = (
             f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})\n\n"
             f"Submitted by {req.agent}; checked by Lean under the submission trust policy.\n"
+            f"This commit {what}.\n"
             f"Statement: {req.statement}\n"
         )
         commit = repo.git.commit_tree(tree, "-p", head, "-m", message, env=env)
@@ -108,7 +218,15 @@ def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
         if existing is None:
             raise
         return _existing(repo, existing, branch, path, req)
-    return Exported(branch=branch, commit=commit, path=path)
+    return Exported(branch=branch, commit=commit, path=path, mode=mode)
+
+
+def _module_path(settings: Settings, root: Path, module: str) -> str:
+    source = settings.project_root.resolve() / Path(*module.split(".")).with_suffix(".lean")
+    try:
+        return source.relative_to(root.resolve()).as_posix()
+    except ValueError as exc:
+        raise GateError(f"{source} is not inside the repository at {root}") from exc
 
 
 def _resolve(repo: git.Repo, ref: str) -> str | None:
@@ -119,13 +237,19 @@ def _resolve(repo: git.Repo, ref: str) -> str | None:
 
 
 def _existing(repo: git.Repo, commit: str, branch: str, path: str, req: ExportRequest) -> Exported:
-    try:
+    """The branch an earlier export made: it must be that export (one commit, its message)."""
+    changed = [p for p in repo.git.diff_tree("--no-commit-id", "--name-only", "-r", commit).split("\n") if p]
+    marker = f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})"
+    message = repo.commit(commit).message
+    text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+    if len(changed) != 1 or not text.startswith(marker):
+        raise Conflict(f"branch {branch} exists with a different commit")
+    if changed[0] == path:
         content = repo.git.show(f"{commit}:{path}", strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
-        raise Conflict(f"branch {branch} exists and does not hold {path}") from exc
-    if content != req.source:
-        raise Conflict(f"branch {branch} exists with a different {path}")
-    return Exported(branch=branch, commit=commit, path=path)
+        if content != req.source:
+            raise Conflict(f"branch {branch} exists with a different {path}")
+        return Exported(branch=branch, commit=commit, path=path, mode="file")
+    return Exported(branch=branch, commit=commit, path=changed[0], mode="module")
 
 
-__all__ = ["ExportRequest", "Exported", "export_path", "export_submission", "review_branch"]
+__all__ = ["ExportRequest", "Exported", "export_path", "export_submission", "replaced_module", "review_branch"]

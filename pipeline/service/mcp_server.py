@@ -6,18 +6,24 @@ Tools: ``check_proof`` (check a proof of a claim without submitting it), ``submi
 recorded): ``check_lean`` (a snippet under the claim's imports), ``goal_state`` (the goals
 around a line of an attempt), ``multi_attempt`` (several candidates side by side),
 ``minimal_hypotheses`` (which named hypotheses a proof needs) and ``review`` (the cross-family
-faithfulness review). The server runs over a local pipe for the user who
+faithfulness review); ``search`` and ``declaration`` (constants of core and the project, from
+the compiled environment); ``list_submissions``. The server runs over a local pipe for the user who
 started it, so it needs no token and has no rate limit; submissions are recorded with
 channel ``mcp``. Package errors become tool errors with their message.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Annotated, ParamSpec, TypeVar
 
-from mcp.server.mcpserver import MCPServer
+import anyio.from_thread
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field, ValidationError
 
@@ -25,17 +31,22 @@ from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import ClaimReview, Family
 from pipeline.claims.iterate import MinimalHypotheses
 from pipeline.errors import SequentError
-from pipeline.lean.models import CheckResult
-from pipeline.models import Frozen
+from pipeline.lean.olean.lookup import DeclarationInfo, SearchResult
 from pipeline.service.core import ServiceCore, package_version
 from pipeline.service.models import (
+    Attempt,
+    CheckedProof,
+    CheckedSnippet,
     ClaimSummary,
     ClaimView,
     HypothesisView,
     ProofGoals,
     SubmissionIn,
+    SubmissionPage,
     SubmissionView,
 )
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,35 +62,47 @@ fine there); multi_attempt checks several candidates at once; check_lean checks 
 lemma or an #check-free example under the claim's imports. Iteration checks take ~0.1-1 s
 once a worker holds the claim's imports. Only submit_proof records a verdict (compiled and
 audited). minimal_hypotheses tells which h_… hypotheses an accepted proof really uses; review
-asks a model of the other family whether the statement is faithful to the claim.
+asks a model of the other family whether the statement is faithful to the claim. search finds
+lemmas by name or by the constants their type mentions; declaration shows a constant's type,
+docstring and source. Positions in answers count in the text you sent (proof:line:col; lines
+from 1, columns from 0).
 """
 
 
-class CheckedProof(Frozen):
-    claim_id: str
-    verdict: str
-    summary: str
-    diagnostics: str
-    result: CheckResult
+PROGRESS_EVERY_S = 2.0
+"""A call that takes longer than this reports progress every as often (when the client asked
+for progress with a progressToken)."""
 
 
-class CheckedSnippet(Frozen):
-    verdict: str
-    summary: str
-    diagnostics: str
-    result: CheckResult
+def _with_progress(ctx: Context, work: Callable[[], R], describe: Callable[[], str]) -> R:
+    """Run ``work`` (in a thread of its own) while this tool's worker thread sends an MCP
+    progress notification every :data:`PROGRESS_EVERY_S` seconds: elapsed seconds and what it
+    waits for (the engine's phase, the submission's state)."""
+    done: list[R] = []
+    failed: list[BaseException] = []
 
+    def run() -> None:
+        try:
+            done.append(work())
+        except Exception as exc:  # noqa: BLE001 - re-raised in the tool's thread
+            failed.append(exc)
 
-class Attempt(Frozen):
-    index: int
-    verdict: str
-    summary: str
-    diagnostics: str
-
-
-def _checked(claim_id: str, result: CheckResult) -> CheckedProof:
-    return CheckedProof(claim_id=claim_id, verdict=result.verdict.value, summary=result.summary(),
-                        diagnostics=result.diagnostics(), result=result)
+    thread = threading.Thread(target=run, name="sequent-mcp-call", daemon=True)
+    started = time.monotonic()
+    thread.start()
+    while True:
+        thread.join(PROGRESS_EVERY_S)
+        if not thread.is_alive():
+            break
+        try:
+            anyio.from_thread.run(ctx.report_progress, round(time.monotonic() - started, 1), None, describe())
+        except Exception:  # a client that went away: the work still finishes
+            log.debug("progress notification failed", exc_info=True)
+    if failed:
+        raise failed[0]
+    if not done:
+        raise ToolError("the call was interrupted")
+    return done[0]
 
 
 def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -125,44 +148,50 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
 
     @server.tool()
     @_tool_errors
-    def check_proof(claim_id: str, proof: str) -> CheckedProof:
+    def check_proof(claim_id: str, proof: str, ctx: Context, include_file: bool = False) -> CheckedProof:
         """Check a proof of the claim's pinned statement under the trust policy, without
-        recording it. Returns Lean's verdict and messages."""
+        recording it. Returns Lean's verdict and messages, placed in the proof you sent
+        (`proof:line:col`, lines from 1, columns from 0); include_file=true also returns the
+        Lean file the server assembled."""
         sub = SubmissionIn(claim_id=claim_id, proof=proof, agent="mcp-client")
-        return _checked(claim_id, core.check_proof(sub.claim_id, sub.proof, ready_wait_s=ready_wait))
+        return _with_progress(ctx, lambda: core.check_proof(
+            sub.claim_id, sub.proof, ready_wait_s=ready_wait, include_file=include_file), core.progress_message)
 
     @server.tool()
     @_tool_errors
-    def multi_attempt(claim_id: str, proofs: list[str]) -> list[Attempt]:
+    def multi_attempt(claim_id: str, proofs: list[str], ctx: Context) -> list[Attempt]:
         """Check several candidate proofs of the claim's pinned statement (as check_proof does),
         results side by side in the order given. Nothing is recorded."""
-        results = core.multi_attempt(claim_id, proofs, ready_wait_s=ready_wait)
-        return [Attempt(index=i, verdict=r.verdict.value, summary=r.summary(), diagnostics=r.diagnostics())
-                for i, r in enumerate(results)]
+        return _with_progress(ctx, lambda: core.multi_attempt(claim_id, proofs, ready_wait_s=ready_wait),
+                              core.progress_message)
 
     @server.tool()
     @_tool_errors
-    def check_lean(source: str, claim_id: str | None = None) -> CheckedSnippet:
+    def check_lean(source: str, ctx: Context, claim_id: str | None = None) -> CheckedSnippet:
         """Check an arbitrary Lean snippet (helper lemmas, examples) under the trust policy;
-        with claim_id, after the claim's imports and opens. Never counts as a proof."""
-        result = core.check_lean(source, claim_id, ready_wait_s=ready_wait)
-        return CheckedSnippet(verdict=result.verdict.value, summary=result.summary(),
-                              diagnostics=result.diagnostics(), result=result)
+        with claim_id, after the claim's imports and opens. Never counts as a proof. Positions
+        count in the snippet you sent."""
+        return _with_progress(ctx, lambda: core.check_lean(source, claim_id, ready_wait_s=ready_wait),
+                              core.progress_message)
 
     @server.tool()
     @_tool_errors
-    def goal_state(claim_id: str, proof: str, line: Annotated[int, Field(ge=1)]) -> ProofGoals:
-        """The goals before and after a line (1-based, counted within the proof) of a proof
+    def goal_state(claim_id: str, proof: str, line: Annotated[int, Field(ge=1)], ctx: Context) -> ProofGoals:
+        """The goals before and after a line (from 1, counted in the proof you send) of a proof
         attempt of the claim's pinned statement; `sorry` may stand for unfinished parts."""
-        return core.goal_state(claim_id, proof, line, ready_wait_s=ready_wait)
+        return _with_progress(ctx, lambda: core.goal_state(claim_id, proof, line, ready_wait_s=ready_wait),
+                              core.progress_message)
 
     @server.tool()
     @_tool_errors
-    def minimal_hypotheses(claim_id: str, proof: str) -> MinimalHypotheses:
-        """Which of the claim's named hypotheses (h_…) the proof needs: each is dropped from
-        the pinned statement in turn and the proof re-checked. needed=false means the proof
-        also proves the statement without it, so it needs no empirical test."""
-        return core.minimal_hypotheses(claim_id, proof, ready_wait_s=ready_wait)
+    def minimal_hypotheses(claim_id: str, proof: str, ctx: Context) -> MinimalHypotheses:
+        """Which of the claim's named hypotheses (h_…) the proof needs: each keeps its binder
+        but its type is weakened to True in turn, and the proof re-checked (intro still works).
+        needed=false: the proof also proves the weaker statement, so the hypothesis needs no
+        empirical test; needed=true: the proof fails inside the proof without it; needed=null:
+        unknown (see note). decided_by says how each answer was decided."""
+        return _with_progress(ctx, lambda: core.minimal_hypotheses(claim_id, proof, ready_wait_s=ready_wait),
+                              core.progress_message)
 
     @server.tool()
     @_tool_errors
@@ -178,6 +207,7 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
     def submit_proof(
         claim_id: str,
         proof: str,
+        ctx: Context,
         agent: str = "mcp-client",
         wait_s: Annotated[float, Field(ge=0)] = 120.0,
     ) -> SubmissionView:
@@ -186,7 +216,40 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         running if it takes longer: poll get_submission)."""
         sub = SubmissionIn(claim_id=claim_id, proof=proof, agent=agent)
         accepted = core.submit(sub, token_id=None, channel="mcp")
-        return core.wait(accepted.id, min(wait_s, max_wait))
+
+        def state() -> str:
+            return f"submission {accepted.id} is {core.submission(accepted.id).status}; {core.progress_message()}"
+
+        return _with_progress(ctx, lambda: core.wait(accepted.id, min(wait_s, max_wait)), state)
+
+    @server.tool()
+    @_tool_errors
+    def search(query: str = "", mentions: list[str] | None = None,
+               limit: Annotated[int, Field(ge=1, le=200)] = 20) -> SearchResult:
+        """Find constants of the core library and of the project, in milliseconds: by name
+        (query: a substring, e.g. "add_comm") and by type shape (mentions: constants the type
+        must mention, full names like "Nat.succ" or last components like "le"). Best first:
+        exact names, prefixes, the project's before core's."""
+        return core.search(query, mentions, limit)
+
+    @server.tool()
+    @_tool_errors
+    def declaration(name: str) -> DeclarationInfo:
+        """A constant's type (as the kernel holds it), docstring and source location (project
+        constants: file, line from 1, column from 0; core constants: module only)."""
+        return core.declaration(name)
+
+    @server.tool()
+    @_tool_errors
+    def list_submissions(claim_id: str | None = None, agent: str | None = None,
+                         verdict: str | None = None, since: datetime | None = None,
+                         limit: Annotated[int, Field(ge=1, le=500)] = 50,
+                         cursor: str | None = None) -> SubmissionPage:
+        """Submissions newest first, filtered by claim, agent, verdict (accepted, rejected,
+        error, queued, running) and creation time (ISO 8601); pass next_cursor as cursor for
+        the next page."""
+        return core.list_submissions(claim_id=claim_id, agent=agent, verdict=verdict, since=since,
+                                     limit=limit, cursor=cursor)
 
     @server.tool()
     @_tool_errors
@@ -202,4 +265,4 @@ def serve_stdio(core: ServiceCore, agents: AgentConfig) -> None:
     build_server(core, agents).run("stdio")
 
 
-__all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]
+__all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]  # models: re-exported

@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from pipeline.agents.models import Family
+from pipeline.claims.iterate import TextMessage, relocate, render
+from pipeline.errors import SequentError
 from pipeline.evidence.models import HypothesisVerdict
-from pipeline.lean.models import CheckResult, Message, Reason, Verdict, Violation
+from pipeline.lean.models import CheckRequest, CheckResult, Message, Reason, Verdict, Violation
 from pipeline.models import Frozen
 
 SubmissionState = Literal["queued", "running", "accepted", "rejected", "error"]
@@ -42,6 +45,82 @@ class SubmissionIn(Frozen):
     agent: Text = Field(min_length=1, max_length=200, description="Who wrote the proof.")
 
 
+ClaimIdField = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+SUBMISSION_ID_PATTERN = r"^[0-9a-f]{28}$"
+"""A submission id: 12 hex digits of milliseconds, then 16 random hex digits (``ids.new_id``)."""
+
+
+class ProofIn(Frozen):
+    """A proof attempt of a claim's pinned statement (``check_proof``, ``minimal_hypotheses``)."""
+
+    claim_id: str = ClaimIdField
+    proof: Text = Field(min_length=1, description="A tactic block starting with `by`, or a term.")
+    include_file: bool = Field(default=False, description="Also return the Lean file the server assembled.")
+
+
+class AttemptsIn(Frozen):
+    """Several candidate proofs of one claim (``multi_attempt``)."""
+
+    claim_id: str = ClaimIdField
+    proofs: list[Text] = Field(min_length=1, max_length=64)
+
+
+class SnippetIn(Frozen):
+    """An arbitrary Lean snippet, after a claim's imports and opens when one is named (``check_lean``)."""
+
+    source: Text = Field(min_length=1)
+    claim_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class GoalStateIn(Frozen):
+    """A line of a proof attempt whose goals to show (``goal_state``)."""
+
+    claim_id: str = ClaimIdField
+    proof: Text = Field(min_length=1)
+    line: int = Field(ge=1, description="Line of the proof, counted from 1 in the text sent.")
+
+
+class ReviewIn(Frozen):
+    """A cross-family faithfulness review of a claim's statement (``review``)."""
+
+    claim_id: str = ClaimIdField
+    drafter_family: Family
+    statement: Text | None = None
+    replay: bool = False
+
+
+class CheckedProof(Frozen):
+    """A checked proof attempt (iteration path: nothing recorded). ``messages`` and
+    ``diagnostics`` place every message in the text sent (``proof:line:col``, lines from 1,
+    columns from 0); ``result`` keeps Lean's own positions in the assembled ``file``."""
+
+    claim_id: str
+    verdict: str
+    summary: str
+    diagnostics: str
+    messages: tuple[TextMessage, ...] = ()
+    file: str | None = None
+    """The assembled Lean file (only when asked for with ``include_file``)."""
+    result: CheckResult
+
+
+class CheckedSnippet(Frozen):
+    verdict: str
+    summary: str
+    diagnostics: str
+    """Messages placed in the snippet sent (``proof:line:col`` counts in the snippet)."""
+    messages: tuple[TextMessage, ...] = ()
+    result: CheckResult
+
+
+class Attempt(Frozen):
+    index: int
+    verdict: str
+    summary: str
+    diagnostics: str
+    messages: tuple[TextMessage, ...] = ()
+
+
 class SubmissionAccepted(Frozen):
     """Answer to a submission: it is persisted and queued."""
 
@@ -59,8 +138,14 @@ class SubmissionView(Frozen):
     verdict: Verdict | None = None
     reasons: tuple[Reason, ...] = ()
     messages: tuple[Message, ...] = ()
+    """Lean's messages, at positions of the assembled file (``Submission.lean``)."""
     violations: tuple[Violation, ...] = ()
     diagnostics: str = ""
+    """Every message placed in the proof sent (``proof:line:col``; lines from 1, columns from 0)."""
+    proof_messages: tuple[TextMessage, ...] = ()
+    """The same messages, structured, placed in the proof sent."""
+    channel: str | None = None
+    """How it came in: ``http``, ``mcp`` or ``cli``."""
     statement: str
     proof: str
     error: str | None = None
@@ -86,20 +171,22 @@ class CheckOut(Frozen):
 
 
 class ProofGoals(Frozen):
-    """The proof state around one line of a proof attempt (MCP ``goal_state``)."""
+    """The proof state around one line of a proof attempt (``goal_state``)."""
 
     claim_id: str
     line: int
-    """1-based line within the proof."""
+    """Line within the proof sent, from 1."""
     text: str
-    """That line of the assembled file."""
+    """That line of the proof."""
     goals_before: tuple[str, ...]
     """Goals at the line's first character: what its tactic must work on."""
     goals_after: tuple[str, ...]
     """Goals at the line's end: what is left after its tactic (empty: closed)."""
     term_goal: str | None = None
     diagnostics: str = ""
-    """Lean's messages for the whole attempt (``line:col: severity: text``)."""
+    """Lean's messages for the whole attempt, placed in the proof (``proof:line:col: severity:
+    text``; lines from 1, columns from 0)."""
+    messages: tuple[TextMessage, ...] = ()
 
 
 class HypothesisView(Frozen):
@@ -156,11 +243,22 @@ class ClaimView(Frozen):
     hypotheses: tuple[HypothesisView, ...] = ()
 
 
+class SubmissionPage(Frozen):
+    """One page of submissions, newest first; ``next_cursor`` fetches the next (``None``: last)."""
+
+    items: tuple[SubmissionView, ...]
+    next_cursor: str | None = None
+
+
 class ExportView(Frozen):
     submission_id: str
     branch: str
     commit: str
     path: str
+    """The file the commit changes: the claim's module (``mode="module"``) or the added file."""
+    mode: Literal["module", "file"] = "file"
+    """``module``: the proof replaces the claim's declaration's proof in its module, so merging
+    the branch passes the gate as it stands; ``file``: the accepted file is added alone."""
 
 
 class TokenInfo(Frozen):
@@ -190,6 +288,9 @@ class Health(Frozen):
     lean_ready: bool = False
     """The engine is up and the project's modules are built; queued checks are running."""
     lean_error: str | None = None
+    phase: str = "not started"
+    """What the engine is doing (poll it while it starts): ``starting the Lean engine``,
+    ``building Formal/``, ``warming the search index``, ``ready``."""
 
 
 class ErrorBody(Frozen):
@@ -214,7 +315,15 @@ def submission_view_from(
     error: str | None,
     created_at: datetime,
     finished_at: datetime | None,
+    source: str | None = None,
+    channel: str | None = None,
 ) -> SubmissionView:
+    placed: tuple[TextMessage, ...] = ()
+    if result is not None and source is not None:
+        try:
+            placed = relocate(result, CheckRequest(source=source), proof, statement)
+        except SequentError:  # a proof not found in its file (never for a file assemble_proof built)
+            placed = ()
     return SubmissionView(
         id=id,
         claim_id=claim_id,
@@ -224,7 +333,9 @@ def submission_view_from(
         reasons=result.reasons if result else (),
         messages=result.messages if result else (),
         violations=result.violations if result else (),
-        diagnostics=result.diagnostics() if result else "",
+        diagnostics=(render(placed) if placed else result.diagnostics()) if result else "",
+        proof_messages=placed,
+        channel=channel,
         statement=statement,
         proof=proof,
         error=error,
@@ -237,20 +348,30 @@ def submission_view_from(
 
 
 __all__ = [
+    "SUBMISSION_ID_PATTERN",
+    "Attempt",
+    "AttemptsIn",
     "CheckIn",
     "CheckOut",
+    "CheckedProof",
+    "CheckedSnippet",
     "ClaimSummary",
     "ClaimView",
     "ErrorBody",
     "ExportView",
+    "GoalStateIn",
     "Health",
     "HypothesisView",
     "LibraryStatus",
     "NewToken",
     "ProofGoals",
+    "ProofIn",
     "ProofStatus",
+    "ReviewIn",
+    "SnippetIn",
     "SubmissionAccepted",
     "SubmissionIn",
+    "SubmissionPage",
     "SubmissionState",
     "SubmissionView",
     "TokenInfo",

@@ -8,8 +8,10 @@ The Lean file is always built by the server from the claim's pinned statement
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
 
@@ -22,8 +24,10 @@ from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import TooLarge
 from pipeline.service.ids import new_id, sha256
 from pipeline.service.models import (
+    SUBMISSION_ID_PATTERN,
     ProofStatus,
     SubmissionAccepted,
+    SubmissionPage,
     SubmissionView,
     submission_view_from,
 )
@@ -110,11 +114,39 @@ class SubmissionStore:
 
     # ---- read ---------------------------------------------------------------------------
     def get(self, submission_id: str) -> SubmissionView:
+        check_id(submission_id)
         with self._db.session() as session:
-            row = session.get(SubmissionRow, submission_id) if len(submission_id) <= 32 else None
+            row = session.get(SubmissionRow, submission_id)
             if row is None:
                 raise NotFoundError(f"no submission {submission_id!r}")
             return _view(row)
+
+    def page(self, *, claim_id: str | None = None, agent: str | None = None, status: str | None = None,
+             since: datetime | None = None, limit: int = 50, before: str | None = None) -> SubmissionPage:
+        """Submissions newest first, filtered; ``before``: the ``next_cursor`` of the page before."""
+        known = (*SubmissionStatus.open, *SubmissionStatus.final)
+        if status is not None and status not in known:
+            raise InputError(f"unknown verdict/status {status!r} (one of {', '.join(known)})")
+        if before is not None:
+            check_id(before, "cursor")
+        if not 1 <= limit <= 500:
+            raise InputError("limit must be between 1 and 500")
+        query = select(SubmissionRow).order_by(SubmissionRow.id.desc()).limit(limit + 1)
+        if claim_id is not None:
+            query = query.where(SubmissionRow.claim_id == claim_id)
+        if agent is not None:
+            query = query.where(SubmissionRow.agent == agent)
+        if status is not None:
+            query = query.where(SubmissionRow.status == status)
+        if since is not None:  # a time without a zone is read as UTC
+            query = query.where(SubmissionRow.created_at >= (
+                since if since.tzinfo is not None else since.replace(tzinfo=UTC)))
+        if before is not None:
+            query = query.where(SubmissionRow.id < before)
+        with self._db.session() as session:
+            rows = list(session.scalars(query))
+            views = tuple(_view(r) for r in rows[:limit])
+        return SubmissionPage(items=views, next_cursor=views[-1].id if len(rows) > limit else None)
 
     def wait(self, submission_id: str, timeout_s: float, *, poll_s: float = 0.1) -> SubmissionView:
         """The submission once it has a verdict, or as it is after ``timeout_s``."""
@@ -197,6 +229,15 @@ class SubmissionStore:
         return bool(changed == 1)
 
 
+_ID = re.compile(SUBMISSION_ID_PATTERN)
+
+
+def check_id(submission_id: str, what: str = "submission id") -> None:
+    """A malformed id is bad input (422), not a missing submission (404)."""
+    if not _ID.match(submission_id):
+        raise InputError(f"{submission_id[:80]!r} is not a {what} (28 hexadecimal digits)")
+
+
 def _view(row: SubmissionRow) -> SubmissionView:
     result = CheckResult.model_validate(row.result) if row.result is not None else None
     return submission_view_from(
@@ -210,10 +251,13 @@ def _view(row: SubmissionRow) -> SubmissionView:
         error=row.error,
         created_at=row.created_at,
         finished_at=row.finished_at,
+        source=row.source,
+        channel=row.channel,
     )
 
 
 __all__ = [
     "SUBMISSION_POLICY",
     "SubmissionStore",
+    "check_id",
 ]

@@ -34,8 +34,10 @@ def test_user_errors_are_clean_messages(service_settings: Settings, tmp_path: Pa
     settings = with_db(service_settings, tmp_path)
     env, root = service_env(settings), settings.project_root
     for args, needle in (
-        (["submissions", "show", "0123abcd"], "no submission"),
-        (["submissions", "export", "0123abcd"], "no submission"),
+        (["submissions", "show", "0123abcd"], "not a submission id"),
+        (["submissions", "show", "0" * 28], "no submission"),
+        (["submissions", "export", "0123abcd"], "not a submission id"),
+        (["submissions", "list", "--verdict", "maybe"], "unknown verdict"),
         (["token", "revoke", "nobody"], "no token"),
     ):
         out = run_cli(args, env, root)
@@ -47,3 +49,30 @@ def test_user_errors_are_clean_messages(service_settings: Settings, tmp_path: Pa
         port = busy.getsockname()[1]
         out = run_cli(["serve", "--port", str(port)], env, root)
     assert out.returncode == 2 and "already in use" in out.stderr
+
+
+def test_submissions_list_pages_through_what_the_service_recorded(service_settings: Settings,
+                                                                 tmp_path: Path) -> None:
+    from pipeline.service.config import ServiceConfig
+    from pipeline.service.core import ServiceCore
+    from pipeline.service.models import SubmissionIn
+
+    settings = with_db(service_settings, tmp_path)
+    env, root = service_env(settings), settings.project_root
+    with ServiceCore(settings, ServiceConfig(workers=0)) as core:  # accepted and queued, no Lean
+        claim = core.claims()[0].id
+        ids = [core.submit(SubmissionIn(claim_id=claim, proof=f"by\n  sorry -- {i}", agent=agent),
+                           token_id=None, channel="mcp").id
+               for i, agent in enumerate(["ann", "bob", "ann"])]
+    page = run_cli(["submissions", "list", "--agent", "ann", "--limit", "1", "--json"], env, root)
+    assert page.returncode == 0, page.stderr
+    first = json.loads(page.stdout)
+    assert [v["id"] for v in first["items"]] == [ids[2]] and first["next_cursor"] == ids[2]
+    rest = json.loads(run_cli(["submissions", "list", "--agent", "ann", "--cursor", first["next_cursor"],
+                               "--json"], env, root).stdout)
+    assert [v["id"] for v in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+    table = run_cli(["submissions", "list", "--claim", claim], env, root)  # piped: tab-separated, whole
+    lines = table.stdout.strip().split("\n")
+    assert lines[0].split("\t")[:3] == ["id", "claim", "agent"] and len(lines) == 4
+    assert all(len(line.split("\t")[0]) == 28 for line in lines[1:])  # ids never cut
+    assert {line.split("\t")[3] for line in lines[1:]} == {"mcp"}

@@ -8,7 +8,10 @@ Conventions of the docs (so that every command shown is a command tested):
   (``<<'EOF'`` … ``EOF``) belongs to its command;
 * a trailing ``# exits N`` says the command is meant to exit with ``N`` (default 0);
 * a trailing ``# background`` starts a long-running command (a server); it is stopped when
-  the walkthrough ends.
+  the walkthrough ends;
+* an output line that reports a position (``proof:4:2: error: …``, ``Formal/X.lean:7:3: …``)
+  is compared: the command's real output must contain it (up to the first `` …``), so the
+  positions a walkthrough prints stay the ones the pipeline prints.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(\S*)")
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 _EXITS = re.compile(r"\s+#\s*exits\s+(\d+)\s*$")
 _BACKGROUND = re.compile(r"\s+#\s*background\s*$")
+_POSITION = re.compile(r"^\S+:\d+:\d+: (?:error|warning|information|policy)\b")
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Command:
     """1-based line of the ``$`` in the document."""
     expected_exit: int = 0
     background: bool = False
+    positions: tuple[str, ...] = ()
+    """Output lines shown after the command that report a position (compared)."""
 
 
 def commands(markdown: str) -> list[Command]:
@@ -83,8 +89,14 @@ def commands(markdown: str) -> list[Command]:
                         break
                 else:
                     raise ValueError(f"line {start + 1}: here-document {tag} is never closed")
+            shown: list[str] = []
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("$ ") and not _FENCE.match(lines[j]):
+                if _POSITION.match(lines[j]):
+                    shown.append(lines[j].split(" …", 1)[0].rstrip())
+                j += 1
             out.append(Command(text="\n".join(parts), line=start + 1, expected_exit=expected,
-                               background=bool(background)))
+                               background=bool(background), positions=tuple(shown)))
         i += 1
     if in_console:
         raise ValueError("a ```console block is never closed")
@@ -100,12 +112,18 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == self.command.expected_exit
+        return self.exit_code == self.command.expected_exit and not self.missing
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Position lines the document shows that the real output does not contain."""
+        return tuple(p for p in self.command.positions if p not in self.output)
 
     def describe(self) -> str:
         tail = self.output[-3000:]
+        missing = "".join(f"\nshown but not printed: {p}" for p in self.missing)
         return (f"line {self.command.line}: `{self.command.text}` exited {self.exit_code}, "
-                f"expected {self.command.expected_exit}\n{tail}")
+                f"expected {self.command.expected_exit}{missing}\n{tail}")
 
 
 class Session:

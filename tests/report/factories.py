@@ -49,7 +49,14 @@ def sample_data(tmp: Path) -> ReportData:
     from pipeline.evidence.plots import render
     from pipeline.lean.models import CheckResult, Message, Position, Reason, Severity, Verdict
     from pipeline.report import paths
-    from pipeline.report.models import ClaimEntry, HypothesisRow, PlotRef, ReportData, RunInfo
+    from pipeline.report.models import (
+        ClaimEntry,
+        HypothesisRow,
+        PlotRef,
+        ReportData,
+        RunInfo,
+        SubmissionRef,
+    )
     from pipeline.report.node_status import node_status, run_evidence
 
     png = render(
@@ -120,7 +127,11 @@ def sample_data(tmp: Path) -> ReportData:
                    status=node_status(pinned=True, proved=True, fully_proved=True,
                                       hypotheses=hyps, runs=runs),
                    check=accepted, witness_check=accepted, runs=tuple(runs),
-                   sessions=(session,), attempts=attempts, review=review),
+                   sessions=(session,), attempts=attempts, review=review,
+                   submissions=(SubmissionRef(id="0190a1b2c3d4e5f60718293a4b5c", agent="claude-agent",
+                                              channel="mcp", status="accepted",
+                                              created_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+                                              finished_at=datetime(2026, 12, 1, 9, 31, tzinfo=UTC)),)),
         ClaimEntry(id="debate_equilibrium", title="Equilibrium", statement="s", argument="a",
                    depends_on=("debate_tree",),
                    status=node_status(pinned=True, proved=False, fully_proved=False,

@@ -64,6 +64,11 @@ def test_claim_page_shows_verdicts_intervals_plots_attempts_and_review(site_dir:
     assert 'Used by: <a href="debate_equilibrium.html">' in html
     assert "No data for this claim's hypotheses in 1 other run(s)" in html
     assert html.count('class="run"') == 2  # run-a and run-b get tables, run-c does not
+    # the API and MCP submissions of the claim: verdict, agent, channel, time
+    assert 'data-submission="0190a1b2c3d4e5f60718293a4b5c"' in html and "claude-agent" in html
+    assert "Submissions (API and MCP)" in html
+    other = (site_dir / "claims" / "debate_equilibrium.html").read_text()
+    assert "No proof of this claim has been submitted through the API or MCP." in other
 
 
 def test_a_dependency_that_is_not_a_claim_is_named_not_linked(site_dir: Path) -> None:

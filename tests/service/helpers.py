@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipeline.service.ids import new_id, sha256
 from pipeline.service.queue import JobQueue
 from pipeline.service.tables import SubmissionRow, SubmissionStatus, utcnow
@@ -23,3 +25,16 @@ def queued_submission(db: Database, proof: str = "by decide", *, token_id: str |
         session.flush()
         JobQueue.enqueue(session, sid, now)
     return sid
+
+
+BAYES = "bayes_surprise"
+BAYES_BINDERS = "ξ μ w k h_prior_weight h_dominance h_truth_deterministic h_probabilities"
+
+
+def bayes_proof(project_root: Path) -> str:
+    """A genuine proof of the ``bayes_surprise`` claim that does not cite the claim's own
+    declaration: the library's proof body, after ``intro`` of the pinned statement's binders."""
+    source = (project_root / "Formal" / "Bayes.lean").read_text(encoding="utf-8")
+    head = "surprises ξ ≤ k := by\n"
+    body = source[source.index(head) + len(head):].split("\n\n", 1)[0]
+    return f"by\n  intro {BAYES_BINDERS}\n{body}"

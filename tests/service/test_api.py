@@ -14,6 +14,7 @@ from pipeline.service.config import ServiceConfig
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import Live, new_token, start_live, with_db
+from tests.service.helpers import BAYES, BAYES_BINDERS, bayes_proof
 
 pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
@@ -55,8 +56,8 @@ def _count(live: Live, table: str) -> int:
 
 
 def test_a_correct_proof_is_accepted_and_can_be_exported(live: Live) -> None:
-    claim = _claim(live.settings)
-    sub = _submit(live, claim.id, f"by\n  exact {claim.lean.declaration}")
+    claim = load_registry(live.settings).get(BAYES)
+    sub = _submit(live, claim.id, bayes_proof(live.settings.project_root))  # not citing its declaration
     view = live.wait_verdict(str(sub["id"]))
     assert view["status"] == "accepted" and view["verdict"] == "accepted", view
     assert view["statement"] == claim.lean.statement
@@ -71,11 +72,19 @@ def test_a_correct_proof_is_accepted_and_can_be_exported(live: Live) -> None:
         assert again.json() == r.json()
         claims = {c["id"]: c for c in http.get("/v1/claims").json()}
     out = r.json()
+    # the export lands (issue 27, item 5): the proof replaces the declaration's own in its
+    # module (no new theorem, no new file), and the module still compiles with it
+    assert out["mode"] == "module" and out["path"] == "Formal/Bayes.lean", out
     committed = repo.git.show(f"{out['branch']}:{out['path']}", strip_newline_in_stdout=False)
-    assert committed == _source(live, str(sub["id"]))  # exactly the file Lean accepted
-    assert "theorem sequent_submission :" in committed and claim.lean.declaration in committed
+    assert "sequent_submission" not in committed
+    assert f"  revert {BAYES_BINDERS}\n  intro {BAYES_BINDERS}\n" in committed
+    assert set(repo.commit(out["branch"]).stats.files) == {"Formal/Bayes.lean"}
     assert repo.head.commit.hexsha == head and repo.git.status("--porcelain") == status
     assert claims[claim.id]["proof"]["latest_accepted"] == sub["id"]
+    with live.client() as http:
+        compiled = http.post("/v1/check", headers=live.auth,
+                             json={"source": committed, "file_name": "Bayes.lean"}).json()
+    assert compiled["result"]["verdict"] == "accepted", compiled["diagnostics"]
 
 
 def test_sorry_is_rejected(live: Live) -> None:
@@ -172,7 +181,15 @@ def test_bad_input_gets_a_json_4xx(live: Live) -> None:
         ("POST", "/v1/submissions",
          b'{"claim_id": "%s", "proof": "by trivial -- %s", "agent": "a"}'
          % (claim.id.encode(), b"y" * 9000), json_h, 413, "too_large"),
-        ("GET", "/v1/submissions/0123456789abcdef", None, {}, 404, "not_found"),
+        ("GET", "/v1/submissions/" + "0" * 28, None, {}, 404, "not_found"),
+        ("GET", "/v1/submissions/0123456789abcdef", None, {}, 422, "invalid_input"),  # malformed id
+        ("GET", "/v1/submissions?verdict=maybe", None, {}, 422, "invalid_input"),
+        ("GET", "/v1/submissions?cursor=zz", None, {}, 422, "invalid_input"),
+        ("GET", "/v1/submissions?claim=no_such_claim", None, {}, 404, "not_found"),
+        ("POST", "/v1/goal_state", b'{"claim_id": "%s", "proof": "by simp", "line": 0}' % claim.id.encode(),
+         json_h, 422, "invalid_input"),
+        ("POST", "/v1/check_proof", b'{"claim_id": "%s", "proof": "by simp\\n#eval 1"}' % claim.id.encode(),
+         json_h, 422, "invalid_input"),
         ("GET", "/v1/submissions/not-hex!", None, {}, 422, "invalid_input"),
         ("GET", "/v1/submissions/0123?wait=-1", None, {}, 422, "invalid_input"),
         ("GET", "/v1/claims/no_such_claim", None, {}, 404, "not_found"),
@@ -261,3 +278,89 @@ def test_claims_show_their_status_in_the_library(live: Live) -> None:
     # a submission `exact <declaration>` was accepted above: the declaration proves the
     # pinned statement, so the library must agree that the statement is stated
     assert view["library"]["stated"] is True
+
+
+def test_the_iteration_routes_answer_as_the_mcp_tools_do(live: Live) -> None:
+    """check_proof, multi_attempt, check_lean, goal_state and minimal_hypotheses over HTTP, with
+    the MCP tools' models; positions count in the text sent (``proof:line:col``, lines from 1,
+    columns from 0), never in the file the server assembled."""
+    claim = load_registry(live.settings).get(BAYES)
+    good = bayes_proof(live.settings.project_root)  # not citing the claim's own declaration
+    wrong = "by\n  exact nope"
+    with live.client() as http:
+        checked = http.post("/v1/check_proof", headers=live.auth,
+                            json={"claim_id": claim.id, "proof": wrong, "include_file": True})
+        assert checked.status_code == 200, checked.text
+        out = checked.json()
+        assert out["verdict"] == "rejected" and "proof:2:8: error:" in out["diagnostics"], out
+        assert "Submission.lean" not in out["diagnostics"] and "unused variable" not in out["diagnostics"]
+        assert out["messages"][0]["where"] == "proof" and out["messages"][0]["line"] == 2
+        assert out["file"].rstrip().endswith(wrong) and out["file"].startswith("import ")
+        assert http.post("/v1/check_proof", json={"claim_id": claim.id, "proof": good}).status_code == 401
+
+        attempts = http.post("/v1/multi_attempt", headers=live.auth,
+                             json={"claim_id": claim.id, "proofs": [good, "by\n  sorry"]}).json()
+        assert [a["verdict"] for a in attempts] == ["accepted", "rejected"], attempts
+
+        info = http.post("/v1/check_lean", headers=live.auth,
+                         json={"claim_id": claim.id, "source": f"#check @{claim.lean.declaration}"}).json()
+        short = claim.lean.declaration.rsplit(".", 1)[-1]
+        assert f"proof:1:0: information: {short} : ∀" in info["diagnostics"], info  # #check's output
+
+        goals = http.post("/v1/goal_state", headers=live.auth,
+                          json={"claim_id": claim.id, "proof": good, "line": 2}).json()
+        assert goals["goals_before"][0].startswith("⊢ ∀") and goals["text"] == f"  intro {BAYES_BINDERS}"
+        assert "h_prior_weight : 1 / 2 ^ k ≤ w" in goals["goals_after"][0], goals
+
+        minimal = http.post("/v1/minimal_hypotheses", headers=live.auth,
+                            json={"claim_id": claim.id, "proof": good}).json()
+        assert minimal["proof_verdict"] == "accepted" and "True" in minimal["method"]
+        assert [h["binder"] for h in minimal["hypotheses"]] == [h.binder for h in claim.hypotheses]
+        # the proof opens with `intro` of every binder: each answer is decided, none by default
+        assert all(h["decided_by"] != "undecided" for h in minimal["hypotheses"]), minimal
+        assert all(h["needed"] is (h["decided_by"] == "weakened_rejected_in_proof")
+                   for h in minimal["hypotheses"]), minimal
+
+
+def test_submissions_can_be_listed_with_filters_and_pages(live: Live) -> None:
+    claim = _claim(live.settings)
+    ids = [str(_submit(live, claim.id, "by\n  sorry", agent="lister")["id"]) for _ in range(3)]
+    with live.client() as http:
+        first = http.get("/v1/submissions", params={"agent": "lister", "limit": 2}).json()
+        assert [v["id"] for v in first["items"]] == ids[::-1][:2] and first["next_cursor"] == ids[1]
+        rest = http.get("/v1/submissions", params={"agent": "lister", "cursor": first["next_cursor"]}).json()
+        assert [v["id"] for v in rest["items"]] == [ids[0]] and rest["next_cursor"] is None
+        assert all(v["channel"] == "http" for v in first["items"])
+        mine = http.get("/v1/submissions", params={"claim": claim.id, "agent": "lister",
+                                                   "since": "2000-01-01T00:00:00"}).json()
+        assert len(mine["items"]) == 3
+        later = http.get("/v1/submissions", params={"since": "2999-01-01T00:00:00Z"}).json()
+        assert later["items"] == []
+        live.wait_verdict(ids[-1])
+        rejected = http.get("/v1/submissions", params={"agent": "lister", "verdict": "rejected"}).json()
+        assert ids[-1] in [v["id"] for v in rejected["items"]]
+        assert all(v["status"] == "rejected" for v in rejected["items"])
+
+
+def test_search_and_declaration_read_the_compiled_environment(live: Live) -> None:
+    claim = _claim(live.settings)
+    with live.client() as http:
+        by_name = http.get("/v1/search", params={"q": "add_comm"}).json()
+        assert "Nat.add_comm" in [h["name"] for h in by_name["hits"]], by_name
+        shaped = http.get("/v1/search", params={"q": "succ_le", "mentions": ["Nat.succ", "le"]}).json()
+        assert "Nat.succ_le_succ" in [h["name"] for h in shaped["hits"]], shaped
+        assert all(h["origin"] == "core" for h in shaped["hits"])
+        own = http.get("/v1/search", params={"q": claim.lean.declaration.rsplit(".", 1)[-1]}).json()
+        assert own["hits"][0]["origin"] == "project", own
+
+        mine = http.get(f"/v1/declarations/{claim.lean.declaration}").json()
+        assert mine["origin"] == "project" and mine["module"] == claim.lean.module, mine
+        assert mine["file"] == claim.lean.module.replace(".", "/") + ".lean" and mine["line"] >= 1
+        source = (live.settings.project_root / mine["file"]).read_text().split("\n")
+        assert claim.lean.declaration.rsplit(".", 1)[-1] in "\n".join(source[mine["line"] - 1:mine["end_line"]])
+        core = http.get("/v1/declarations/Nat.add_comm").json()
+        assert core["origin"] == "core" and core["kind"] == "theorem" and "HAdd.hAdd" in core["type"], core
+        assert core["module"].startswith("Init.") and core["docstring"] is None
+
+        assert http.get("/v1/declarations/No.Such.constant").status_code == 404
+        assert http.get("/v1/search").status_code == 422

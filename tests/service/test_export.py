@@ -74,3 +74,51 @@ def test_export_in_a_repository_without_commits(project: Path) -> None:
     subprocess.run(["git", "init", "-q", str(project)], check=True)
     with pytest.raises(Conflict, match="no commit"):
         export_submission(make_settings(project), _req())
+
+
+MODULE = """module
+
+public import Init
+
+namespace Formal.Demo
+
+/-- A demo theorem. -/
+theorem demo_thm (n : Nat) {m : Nat}
+    (h_eq : n = m) : m = n := by
+  -- the library's own proof
+  exact h_eq.symm
+
+theorem after : True := trivial
+
+end Formal.Demo
+"""
+
+
+def test_export_replaces_the_proof_of_the_claims_declaration_in_its_module(project: Path) -> None:
+    repo = _repo(project)
+    (project / "Formal" / "Demo.lean").write_text(MODULE)
+    repo.git.add(A=True)
+    repo.git.commit("-m", "module", env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                                         "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"})
+    proof = "by\n  intro n m h_eq\n  subst h_eq\n  rfl"
+    req = _req().model_copy(update={"module": "Formal.Demo", "declaration": "Formal.Demo.demo_thm",
+                                    "proof": proof})
+    done = export_submission(make_settings(project), req)
+    assert done.mode == "module" and done.path == "Formal/Demo.lean"
+    exported = repo.git.show(f"{done.branch}:{done.path}", strip_newline_in_stdout=False)
+    assert exported == MODULE.replace(
+        "    (h_eq : n = m) : m = n := by\n  -- the library's own proof\n  exact h_eq.symm\n",
+        "    (h_eq : n = m) : m = n := by\n  revert n m h_eq\n  intro n m h_eq\n  subst h_eq\n  rfl\n")
+    assert set(repo.commit(done.branch).stats.files) == {"Formal/Demo.lean"}  # no new theorem, no new file
+    assert export_submission(make_settings(project), req) == done  # idempotent
+
+    term = _req(sid="0190abd").model_copy(update={
+        "module": "Formal.Demo", "declaration": "Formal.Demo.demo_thm",
+        "proof": "fun n m h_eq =>\n  h_eq.symm"})
+    as_term = export_submission(make_settings(project), term)
+    assert "  revert n m h_eq\n  exact fun n m h_eq =>\n      h_eq.symm\n" in repo.git.show(
+        f"{as_term.branch}:{as_term.path}", strip_newline_in_stdout=False)
+
+    missing = _req(sid="0190abe").model_copy(update={
+        "module": "Formal.Demo", "declaration": "Formal.Demo.nope", "proof": proof})
+    assert export_submission(make_settings(project), missing).mode == "file"  # not found: the file alone

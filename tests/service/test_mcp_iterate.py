@@ -16,9 +16,11 @@ from mcp import Client, StdioServerParameters
 from pipeline.agents.models import other_family
 from pipeline.agents.providers.replay import ReplayProvider
 from pipeline.claims.registry import load_registry
+from pipeline.service.mcp_server import PROGRESS_EVERY_S
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import with_db
+from tests.service.helpers import BAYES, bayes_proof
 from tests.service.process import CLI, service_env
 from tests.service.test_mcp import _structured
 
@@ -31,14 +33,14 @@ def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) 
     # the first tool call may wait for the project's build (minutes on a loaded machine)
     settings = with_db(service_settings, tmp_path).model_copy(update={"lean_timeout_s": 1500.0})
     registry = load_registry(settings)
-    claim = next(c for c in registry.claims if c.id == "bayes_surprise")
+    claim = next(c for c in registry.claims if c.id == BAYES)
     params = StdioServerParameters(
         command=sys.executable,
         args=["-c", CLI, "mcp", "--workers", "0", "--project", str(settings.project_root)],
         env=service_env(settings, claim_status=False),
         cwd=str(settings.project_root),
     )
-    good = f"by\n  exact {claim.lean.declaration}"
+    good = bayes_proof(settings.project_root)  # the library's own proof, not citing the declaration
 
     async def session() -> None:
         async with Client(params, read_timeout_seconds=900) as client:
@@ -47,8 +49,18 @@ def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) 
 
             # -- check_lean: a helper lemma under the claim's imports and opens -------------------
             lemma = "theorem helper (l : List Rat) : listProd (l ++ []) = listProd l := by simp"
-            ok = _structured(await client.call_tool("check_lean", {"source": lemma, "claim_id": claim.id}))
+            progress: list[tuple[float, str | None]] = []
+
+            async def on_progress(value: float, total: float | None, message: str | None) -> None:
+                progress.append((value, message))
+
+            started = time.monotonic()  # the first call waits for the engine and the build
+            ok = _structured(await client.call_tool("check_lean", {"source": lemma, "claim_id": claim.id},
+                                                    progress_callback=on_progress))
             assert ok["verdict"] == "accepted", ok
+            if time.monotonic() - started > 3 * PROGRESS_EVERY_S:  # a slow call says what it waits for
+                assert progress and all(m for _, m in progress), progress
+                assert [v for v, _ in progress] == sorted(v for v, _ in progress)
             assert ok["result"]["backend"].endswith("+resident")
             alone = _structured(await client.call_tool("check_lean", {"source": lemma}))  # no imports
             assert alone["verdict"] == "rejected" and "listProd" in alone["diagnostics"]
@@ -75,17 +87,31 @@ def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) 
             assert "hw : 1 / 2 ^ k ≤ w" in after and after.rstrip().endswith("⊢ surprises ξ ≤ k")
             assert "sorry" in goals["diagnostics"]
             closed = _structured(await client.call_tool(
-                "goal_state", {"claim_id": claim.id, "proof": good, "line": 2}))
-            assert closed["goals_before"] and closed["goals_after"] == []
-            outside = await client.call_tool("goal_state", {"claim_id": claim.id, "proof": good, "line": 9})
+                "goal_state", {"claim_id": claim.id, "proof": good, "line": len(good.split("\n"))}))
+            assert closed["goals_before"] and closed["goals_after"] == []  # the last `grind` closes it
+            outside = await client.call_tool("goal_state", {"claim_id": claim.id, "proof": good, "line": 99})
             assert outside.is_error and "outside the proof" in outside.content[0].text
 
-            # -- minimal_hypotheses: the declaration uses every hypothesis ------------------------
+            # -- minimal_hypotheses: a proof that opens with `intro` of every binder ------------
             minimal = _structured(await client.call_tool(
                 "minimal_hypotheses", {"claim_id": claim.id, "proof": good}))
-            assert minimal["proof_verdict"] == "accepted"
+            assert minimal["proof_verdict"] == "accepted" and "weakened to True" in minimal["method"]
             assert [h["binder"] for h in minimal["hypotheses"]] == [h.binder for h in claim.hypotheses]
-            assert all(h["needed"] is True for h in minimal["hypotheses"]), minimal
+            assert all(h["decided_by"] != "undecided" for h in minimal["hypotheses"]), minimal
+            # -- positions count in the proof sent, never in the assembled Submission.lean ------
+            diag = _structured(await client.call_tool(
+                "check_proof", {"claim_id": claim.id, "proof": "by\n  intro ξ\n  exact nope"}))
+            assert "proof:3:8: error" in diag["diagnostics"] and "Submission.lean" not in diag["diagnostics"]
+
+            # -- search and declaration: the compiled environment, no Lean process -------------
+            found = _structured(await client.call_tool("search", {"query": "succ_le_succ"}))
+            assert "Nat.succ_le_succ" in [h["name"] for h in found["hits"]]
+            decl = _structured(await client.call_tool("declaration", {"name": claim.lean.declaration}))
+            assert decl["origin"] == "project" and decl["file"] == "Formal/Bayes.lean" and decl["line"] > 1
+            missing = await client.call_tool("declaration", {"name": "No.such"})
+            assert missing.is_error and "no constant" in missing.content[0].text
+            listed = _structured(await client.call_tool("list_submissions", {"claim_id": claim.id}))
+            assert listed["items"] == [] and listed["next_cursor"] is None  # nothing recorded
 
             # -- review: the recorded reviewer of the other family --------------------------------
             reviewer = ReplayProvider.for_claim(REVIEWED).reviewer()

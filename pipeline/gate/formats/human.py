@@ -26,18 +26,10 @@ _STYLE = {
 _SEVERITY_STYLE = {Severity.error: "red", Severity.warning: "yellow", Severity.notice: "cyan"}
 
 
-def human_renderable(report: GateReport) -> RenderableType:
+def human_renderable(report: GateReport, *, verbose: bool = False) -> RenderableType:
+    """Findings first, then the checks that did not pass; the passing checks are counted, and
+    listed only with ``verbose``."""
     parts: list[RenderableType] = [Text(comparison(report), style="dim")]
-
-    checks = Table(title="Checks", title_justify="left", show_lines=False)
-    for col in ("", "Suite", "Check", "Details"):
-        checks.add_column(col, overflow="fold")
-    for case in report.cases:
-        detail = case_detail(case)
-        checks.add_row(
-            STATUS_ICON[case.status], case.suite, case.name, Text(detail, style=_STYLE[case.status])
-        )
-    parts.append(checks)
 
     findings = report.findings()
     if findings:
@@ -48,6 +40,23 @@ def human_renderable(report: GateReport) -> RenderableType:
             line.append(finding.message, style=_SEVERITY_STYLE[finding.severity])
             line.append(f"  [{case.name}]", style="dim")
             parts.append(line)
+
+    shown = [c for c in report.cases if verbose or c.status is not Status.passed]
+    passed = sum(1 for c in report.cases if c.status is Status.passed)
+    if shown:
+        title = "Checks" if verbose else "Checks that did not pass"
+        checks = Table(title=title, title_justify="left", show_lines=False)
+        for col in ("", "Suite", "Check", "Details"):
+            checks.add_column(col, overflow="fold")
+        for case in shown:
+            detail = case_detail(case)
+            checks.add_row(
+                STATUS_ICON[case.status], case.suite, case.name, Text(detail, style=_STYLE[case.status])
+            )
+        parts.append(checks)
+    if not verbose and passed:
+        parts.append(Text(f"{STATUS_ICON[Status.passed]} {passed} check(s) passed (--verbose lists them)",
+                          style=_STYLE[Status.passed]))
 
     if report.base is not None and (report.claim_changes or report.declaration_changes):
         changes = Table(title="Changes against the base", title_justify="left")
@@ -67,11 +76,11 @@ def human_renderable(report: GateReport) -> RenderableType:
     return Group(*parts)
 
 
-def human_text(report: GateReport, width: int = 120) -> str:
+def human_text(report: GateReport, width: int = 120, *, verbose: bool = False) -> str:
     """The human summary as plain text (for ``--output``)."""
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
-    console.print(human_renderable(report))
+    console.print(human_renderable(report, verbose=verbose))
     return buffer.getvalue()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Annotated
 
 import anyio
@@ -10,13 +11,35 @@ from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from pipeline.service.deps import Core, Token
-from pipeline.service.models import ExportView, SubmissionAccepted, SubmissionIn, SubmissionView
+from pipeline.service.models import (
+    SUBMISSION_ID_PATTERN,
+    ExportView,
+    SubmissionAccepted,
+    SubmissionIn,
+    SubmissionPage,
+    SubmissionView,
+)
 from pipeline.service.routes.responses import errors
 from pipeline.service.tables import SubmissionStatus
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
-SubmissionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+SubmissionId = Annotated[str, Path(min_length=1, max_length=64, pattern=SUBMISSION_ID_PATTERN)]
+
+
+@router.get("", responses=errors(404), summary="Submissions, newest first, filtered and paged")
+def list_submissions(
+    core: Core,
+    claim: Annotated[str | None, Query(max_length=200, description="Only this claim's")] = None,
+    agent: Annotated[str | None, Query(max_length=200, description="Only this agent's")] = None,
+    verdict: Annotated[str | None, Query(
+        description="accepted, rejected, error (or the open states queued, running)")] = None,
+    since: Annotated[datetime | None, Query(description="Created at or after (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
+) -> SubmissionPage:
+    return core.list_submissions(claim_id=claim, agent=agent, verdict=verdict, since=since, limit=limit,
+                                 cursor=cursor)
 
 
 @router.post(
