@@ -48,6 +48,7 @@ class Terminal:
             def cell(text: str) -> str:  # the cell as it would read: markup applied, escapes gone
                 return Text.from_markup(text).plain.replace("\t", " ").replace("\n", " ")
 
+            self.info(title)  # the title for a reader, on stderr; stdout holds only the rows
             lines = ["\t".join(cell(c) for c in columns), *("\t".join(cell(c) for c in row) for row in rows)]
             sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()

@@ -29,8 +29,11 @@ def sequent(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def test_list(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = sequent(capsys, "claims", "list", "--project", str(root))
-    assert code == 0 and "9 claims" in out and "debate_tree" in out
+    code, out, err = sequent(capsys, "claims", "list", "--project", str(root))
+    assert code == 0 and "9 claims" in err and "debate_tree" in out
+    rows = out.strip().split("\n")  # not a terminal: a header and one tab-separated row per claim
+    assert rows[0].split("\t")[0] == "id" and len(rows) == 10
+    assert "debate_tree" in [r.split("\t")[0] for r in rows]  # ids whole, never cut
     code, out, _ = sequent(capsys, "claims", "list", "--json", "--project", str(root))
     data = json.loads(out)
     assert code == 0 and [c["id"] for c in data][:2] == ["bayes_surprise", "bic_regular"]

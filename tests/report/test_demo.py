@@ -21,7 +21,7 @@ def test_demo_runs_every_stage_and_writes_the_report(demo_run: DemoRun) -> None:
     result = demo_run.result
     assert result.returncode == 0, result.stdout + result.stderr
     for stage in STAGES:
-        assert f"│ {stage}" in result.stdout
+        assert f"\n{stage}\t" in result.stdout  # piped: a tab-separated row per stage
     assert "FAILED" not in result.stdout and "Traceback" not in result.stderr
     assert "2 claims: 2 proved, 2 fully proved" in result.stdout
     assert "debate_equilibrium: accepted after 2 Lean attempt(s)" in result.stdout

@@ -15,6 +15,7 @@ from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import start_live, with_db
 from tests.service.process import ServerProcess, service_env
+from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -31,13 +32,13 @@ def test_sigkill_during_a_check_then_restart_completes_the_job(
     service_settings: Settings, tmp_path: Path
 ) -> None:
     settings = with_db(service_settings, tmp_path)
-    claim = load_registry(settings).claims[0]
+    claim = load_registry(settings).get(EQUILIBRIUM)
     live = start_live(settings, tmp_path, workers=1, claim_status=False)
     try:
         live.server.wait_ready(timeout=1800)
         with live.client() as http:
             r = http.post("/v1/submissions", headers=live.auth, json={
-                "claim_id": claim.id, "proof": f"by\n  -- durability\n  exact {claim.lean.declaration}",
+                "claim_id": claim.id, "proof": f"{EQUILIBRIUM_PROOF}\n  -- durability",
                 "agent": "durability"})
             assert r.status_code == 202
             sid = r.json()["id"]

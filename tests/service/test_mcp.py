@@ -16,6 +16,7 @@ from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import with_db
 from tests.service.process import CLI, service_env
+from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -31,7 +32,7 @@ def _structured(result: Any) -> Any:
 def test_mcp_tools_over_stdio(service_settings: Settings, tmp_path: Path) -> None:
     settings = with_db(service_settings, tmp_path)
     registry = load_registry(settings)
-    claim = registry.claims[0]
+    claim = registry.get(EQUILIBRIUM)
     params = StdioServerParameters(
         command=sys.executable,
         args=["-c", CLI, "mcp", "--workers", "1", "--project", str(settings.project_root)],
@@ -54,7 +55,7 @@ def test_mcp_tools_over_stdio(service_settings: Settings, tmp_path: Path) -> Non
             hyps = _structured(await client.call_tool("hypothesis_status", {"claim_id": claim.id}))
             assert [h["binder"] for h in hyps] == [h.binder for h in claim.hypotheses]
 
-            proof = f"by\n  exact {claim.lean.declaration}"
+            proof = EQUILIBRIUM_PROOF  # citing claim.lean.declaration is rejected (test_self_citation)
             checked = _structured(await client.call_tool(
                 "check_proof", {"claim_id": claim.id, "proof": proof}))
             assert checked["verdict"] == "accepted", checked

@@ -15,6 +15,7 @@ from tests.conftest import needs_lean
 from tests.postgres import PostgresCluster
 from tests.service.fixtures import start_live
 from tests.service.process import CLI, service_env
+from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -24,7 +25,7 @@ def test_a_worker_process_checks_jobs_accepted_by_the_server(
 ) -> None:
     with postgres.fresh_database() as url:
         settings = service_settings.model_copy(update={"database_url": url})
-        claim = load_registry(settings).claims[0]
+        claim = load_registry(settings).get(EQUILIBRIUM)
         live = start_live(settings, tmp_path, workers=0, claim_status=False)
         log = (tmp_path / "worker.log").open("wb")
         worker = subprocess.Popen(
@@ -35,7 +36,7 @@ def test_a_worker_process_checks_jobs_accepted_by_the_server(
         try:
             with live.client() as http:
                 ids = {}
-                for name, proof in (("good", f"by\n  -- pg\n  exact {claim.lean.declaration}"),
+                for name, proof in (("good", f"{EQUILIBRIUM_PROOF}\n  -- pg"),
                                     ("sorry", "by\n  sorry")):
                     r = http.post("/v1/submissions", headers=live.auth,
                                   json={"claim_id": claim.id, "proof": proof, "agent": "pg"})
