@@ -193,6 +193,10 @@ def split_held_out(run: Run, seeds: frozenset[int]) -> tuple[Run | None, Run | N
     cal = [m for m in run.members if m.seed in seeds]
     rest = [m for m in run.members if m.seed not in seeds]
     why = ""
+    shared = {run_digest(m) for m in cal} & {run_digest(m) for m in rest}
+    if shared:  # the same draws under another seed number are not held out
+        return None, None, ("a calibration run and a tested run hold the same data (a copy "
+                            "under another seed): the estimate would be tested on its own sample")
     if not cal:
         why = f"the group holds none of the calibration seeds {sorted(seeds)}"
     elif not rest:

@@ -139,6 +139,11 @@ def test_a_held_out_estimate_never_sees_the_seeds_it_is_tested_on() -> None:
     # a single run that is one of the calibration seeds is refused
     (alone,) = evaluate(group.members[2], [target])
     assert alone.outcome == "inconclusive" and "is one of the calibration seeds" in alone.reason
+    # a copy of a calibration run under another seed number is not held out
+    copied = pool_runs([*group.members[:4], group.members[0].model_copy(update={"seed": 10}),
+                        *group.members[5:]], group_id="copied")
+    (verdict,) = evaluate(copied, [target])
+    assert verdict.outcome == "inconclusive" and "same data" in verdict.reason
     # negative control under the held-out binding: infinite variance fails at every G²
     heavy = group_of((rng.standard_t(1.5, (10, 200, 4)) ** 2).sum(-1))
     (verdict,) = evaluate(heavy, [target])
