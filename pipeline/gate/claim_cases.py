@@ -70,10 +70,19 @@ def head_claim_pins(settings: Settings, prefix: str) -> dict[str, ClaimPin]:
 
 
 def base_claim_pins(repo: GitRepository, sha: str, settings: Settings, prefix: str) -> dict[str, ClaimPin]:
+    """The registry at commit ``sha``, read from its git objects."""
+    return base_registry(repo, sha, settings, prefix)[0]
+
+
+def base_registry(
+    repo: GitRepository, sha: str, settings: Settings, prefix: str
+) -> tuple[dict[str, ClaimPin], dict[str, str]]:
     """The registry at commit ``sha``, read from its git objects (through a scratch folder,
-    since the registry parser reads files)."""
+    since the registry parser reads files), and its claim files that do not load with this
+    version of the pipeline (repository path -> why)."""
     blobs = repo.files(sha, repo_path(prefix, settings.claims_dir), ".toml")
     pins: dict[str, ClaimPin] = {}
+    unreadable: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="sequent-gate-base-") as tmp:
         root = Path(tmp)
         base_settings = settings.model_copy(update={"project_root": root, "state_dir": root / ".sequent"})
@@ -83,10 +92,12 @@ def base_claim_pins(repo: GitRepository, sha: str, settings: Settings, prefix: s
                 continue  # the registry is claims/*.toml, not nested folders
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-            claim, _issues = parse_claim(base_settings, target)
-            if claim is not None and claim.id not in pins:
+            claim, issues = parse_claim(base_settings, target)
+            if claim is None:
+                unreadable[path] = "; ".join(f"{i.field}: {i.message}" for i in issues)[:300]
+            elif claim.id not in pins:
                 pins[claim.id] = pin_of(claim, base_settings, prefix)
-    return pins
+    return pins, unreadable
 
 
 # ---- claims checks ----------------------------------------------------------------------------
@@ -249,6 +260,7 @@ def _unevaluated(message: str, location: Location | None = None) -> GateCase:
 
 __all__ = [
     "base_claim_pins",
+    "base_registry",
     "claim_cases",
     "head_claim_pins",
     "pin_of",

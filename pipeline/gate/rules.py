@@ -161,6 +161,22 @@ def weakening_case(claim: ClaimPin, base_claim: ClaimPin | None) -> GateCase:
     return _changes_case(claim, base_claim, meaning=False)
 
 
+def unreadable_base_case(unreadable: Mapping[str, str], head_claims: Mapping[str, ClaimPin]) -> GateCase:
+    """Base claim files this version of the pipeline cannot load (a format change): what they
+    certified cannot be compared with the head, so a person must (a warning, never silence)."""
+    findings: list[Finding] = []
+    for file, why in sorted(unreadable.items()):
+        claims = [c for c in head_claims.values() if c.file == file]
+        for claim in claims:
+            findings.append(Finding(
+                severity=Severity.warning, location=claim.location,
+                message=(f"claim {claim.claim_id}: its entry on the base ({file}) does not load with "
+                         f"this version of the pipeline ({why}), so what it certified there cannot be "
+                         "compared with what it certifies now: review the change by hand")))
+    return GateCase(suite=SUITE, name="base registry comparable", check="base_registry",
+                    findings=tuple(findings))
+
+
 def review_case(change: ClaimChange) -> GateCase:
     """A registry change a person has to look at (never fails the gate by itself)."""
     if change.change is ChangeKind.added:
@@ -255,6 +271,7 @@ def change_cases(
     declaration_changes: Sequence[DeclarationChange],
     claim_changes: Sequence[ClaimChange],
     new_theorem: NewTheoremPolicy,
+    unreadable_base: Mapping[str, str] | None = None,
 ) -> list[GateCase]:
     cases = [
         pinned_statement_case(claim, base_claims.get(claim_id), base_index, head_index)
@@ -265,6 +282,8 @@ def change_cases(
         base_claim = base_claims.get(claim_id) or previous.get(claim_id)
         cases += [meaning_case(claim, base_claim), weakening_case(claim, base_claim)]
     cases += [review_case(change) for change in claim_changes]
+    if unreadable_base:
+        cases.append(unreadable_base_case(unreadable_base, head_claims))
     cases.append(new_theorem_case(declaration_changes, list(head_claims.values()), new_theorem))
     cases.append(elaboration_case(declaration_changes, head_index, base_index))
     return cases
@@ -310,5 +329,6 @@ __all__ = [
     "new_theorem_case",
     "pinned_statement_case",
     "review_case",
+    "unreadable_base_case",
     "weakening_case",
 ]

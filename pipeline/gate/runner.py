@@ -27,7 +27,7 @@ from pipeline.gate.changes import (
     diff_declarations,
     index_declarations,
 )
-from pipeline.gate.claim_cases import base_claim_pins, claim_cases, head_claim_pins
+from pipeline.gate.claim_cases import base_registry, claim_cases, head_claim_pins
 from pipeline.gate.config import load_gate_config
 from pipeline.gate.evidence import Experiments, evidence_cases
 from pipeline.gate.findings import result_findings
@@ -229,7 +229,7 @@ def _changes(
     cases: list[GateCase] = []
     declaration_changes = diff_declarations(base_index, head_index)
     head_claims = head_claim_pins(head_settings, prefix)
-    base_claims = base_claim_pins(repo, base_sha, settings, prefix)
+    base_claims, unreadable_base = base_registry(repo, base_sha, settings, prefix)
     claim_changes = diff_claims(base_claims, head_claims)
     cases += change_cases(
         base_claims=base_claims,
@@ -239,6 +239,7 @@ def _changes(
         declaration_changes=declaration_changes,
         claim_changes=claim_changes,
         new_theorem=new_theorem,
+        unreadable_base=unreadable_base,
     )
     return cases, declaration_changes, claim_changes
 

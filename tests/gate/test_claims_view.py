@@ -123,6 +123,28 @@ def test_registry_entries_from_the_working_tree_and_from_git_objects(git_project
     assert head["doubling"].fields["lean.statement"] == old["doubling"].fields["lean.statement"]
 
 
+def test_a_base_entry_this_version_cannot_load_is_reported_not_skipped(git_project) -> None:
+    """A registry format change must not make the base's entry vanish (and the head's look new,
+    with nothing to compare): the unreadable base file is named, and the gate warns."""
+    from pipeline.gate.claim_cases import base_registry
+    from pipeline.gate.rules import unreadable_base_case
+
+    shutil.copytree(FIXTURE, git_project.root, dirs_exist_ok=True)
+    git_project.replace("claims/doubling.toml", 'depends_on = []', 'depends_on = []\nproved = true')
+    base = git_project.commit("an entry with a field this version does not know")
+    git_project.replace("claims/doubling.toml", 'depends_on = []\nproved = true', 'depends_on = []')
+    settings = Settings.load(git_project.root)
+    with GitRepository(git_project.root) as repo:
+        pins, unreadable = base_registry(repo, base, settings, "")
+    assert pins == {} and set(unreadable) == {"claims/doubling.toml"}
+    assert "proved" in unreadable["claims/doubling.toml"]
+    case = unreadable_base_case(unreadable, head_claim_pins(settings, ""))
+    assert case.status is Status.warned
+    (finding,) = case.findings
+    assert "claim doubling: its entry on the base (claims/doubling.toml) does not load" in finding.message
+    assert "review the change by hand" in finding.message
+
+
 def test_fields_use_the_toml_names(tmp_path: Path) -> None:
     from pipeline.gate.claim_cases import pin_of
 
