@@ -13,6 +13,8 @@ from pipeline.commands.context import ProjectOption, app_context, terminal
 from pipeline.errors import InputError
 
 if TYPE_CHECKING:
+    from pipeline.claims.registry import Registry
+    from pipeline.commands.terminal import Terminal
     from pipeline.evidence.models import HypothesisVerdict
 
 hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs, experiments.",
@@ -90,6 +92,8 @@ def check(
     for v in verdicts:
         if v.details.get("warnings"):
             term.warn(f"{v.claim_id} {v.binder}: {v.details['warnings']}")
+    if registry is not None:
+        _labels(term, verdicts, registry)
     if json_out is not None:
         payload = [v.model_dump(mode="json") for v in verdicts]
         try:
@@ -100,6 +104,26 @@ def check(
         term.info(f"wrote {json_out}")
     if alarms:
         raise typer.Exit(1)
+
+
+def _labels(term: Terminal, verdicts: list[HypothesisVerdict], registry: Registry) -> None:
+    """What each claim's verdicts on the run mean, on the evidence alone (the proof is
+    ``sequent claims``' part): applies, or why not — a conclusion unverified, a certified
+    bound vacuous, a hypothesis that does not hold."""
+    from pipeline.evidence.evaluate import application, vacuous_conclusions
+
+    by_claim: dict[str, list[HypothesisVerdict]] = {}
+    for v in verdicts:
+        by_claim.setdefault(v.claim_id, []).append(v)
+    for claim_id, group in by_claim.items():
+        claim = registry.get(claim_id)
+        result = application(True, group,
+                             [h.binder for h in claim.hypotheses if h.check and not h.assumed],
+                             conclusions=[c.name for c in claim.conclusions],
+                             vacuous=vacuous_conclusions(claim, group))
+        which = (*result.vacuous, *result.unverified) if result.hypotheses_hold else ()
+        term.info(f"{claim_id} on the evidence: {result.label}"
+                  + (f" ({', '.join(which)})" if which else ""))
 
 
 def _bound(verdict: HypothesisVerdict) -> str:

@@ -54,3 +54,19 @@ def test_import_then_check(tmp_path: Path) -> None:
     res = sequent("hypotheses", "check", "--run", "imported", "--check",
                   P + "sgd:step_size_schedule", "--no-plots", cwd=tmp_path)
     assert res.returncode == 0 and "fails" in res.stdout and "constant" in res.stdout
+
+
+def test_check_says_what_each_claims_evidence_means(tmp_path: Path) -> None:
+    """Issue 26 F: with every hypothesis holding, a claim whose conclusion is not verified
+    on the run is not "applies" and the command says why."""
+    repo = Path(__file__).resolve().parents[2]
+    protocol = [(i, int(i % 2 == 0), int(i % 2 == 0)) for i in range(8)] * 100
+    from experiments.debate import transcript_samples
+
+    make_run(tmp_path, samples={"leaf_correct": np.ones(1600), **transcript_samples(protocol)})
+    res = sequent("hypotheses", "check", "--run", "run", "--claim", "debate_tree", "--no-plots",
+                  "--project", str(repo), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    out = " ".join((res.stdout + res.stderr).split())
+    assert "debate_tree on the evidence: hypotheses hold; conclusion unverified (honest_wins)" \
+        in out, out
