@@ -530,4 +530,5 @@ def soundness_alarms(verdicts: Sequence[HypothesisVerdict], registry: Any = None
 
 
 __all__ = ["Application", "EstimateSource", "Target", "application", "applies", "check_run", "evaluate",
-           "fill_guarantee", "run_check", "soundness_alarms", "split_held_out", "targets_of"]
+           "fill_guarantee", "run_check", "soundness_alarms", "split_held_out", "targets_of",
+           "vacuous_conclusions"]
