@@ -95,6 +95,19 @@ def _one(items: str) -> str:
     return {"leaves": "leaf"}.get(items, items.removesuffix("s"))
 
 
+def _forall_plot(violating: FloatArray, statistic: str, items: str) -> PlotData | None:
+    """Counterexamples found against the items seen (a ∀ holds only on a flat zero line)."""
+    n = int(violating.shape[0])
+    if n == 0:
+        return None
+    running = np.cumsum(violating > 0.5).astype(float)
+    idx = np.unique(np.linspace(0, n - 1, min(n, 1500)).astype(np.int64))
+    return PlotData(title=statistic.capitalize(), xlabel=f"{items} seen",
+                    ylabel="counterexamples so far", hlines=(("∀: none", 0.0),),
+                    series=(PlotSeries(label="counterexamples", x=tuple((idx + 1.0).tolist()),
+                                       y=tuple(running[idx].tolist()), style="step"),))
+
+
 def forall_outcome(violating: FloatArray, *, statistic: str, items: str, what: str,
                    not_seen: str, margin: float = DEFAULT_MARGIN,
                    threshold: float = 0.0) -> CheckOutcome:
@@ -109,8 +122,10 @@ def forall_outcome(violating: FloatArray, *, statistic: str, items: str, what: s
     Fewer items: ``inconclusive`` with the number needed."""
     n = int(violating.shape[0])
     bad = np.flatnonzero(violating > 0.5)
+    plot = _forall_plot(violating, statistic, items)
     if bad.size:
         return CheckOutcome(
+            plot=plot,
             outcome="fails", statistic=statistic, value=float(bad.size), threshold=threshold,
             n=n, details={"violations": int(bad.size), "first_violation": int(bad[0]),
                           "items_seen": n},
@@ -129,6 +144,7 @@ def forall_outcome(violating: FloatArray, *, statistic: str, items: str, what: s
     certified = (f"it certifies only a rate of counterexamples ≤ {bound:.3g} at 95 % ({n} "
                  f"{items} seen)")
     return CheckOutcome(
+        plot=plot,
         outcome="holds", statistic=statistic, value=0.0, threshold=threshold, n=n, ci=ci,
         kind="proxy", not_covered=f"{not_seen}; {certified}",
         details={"violations": 0, "items_seen": n, "violation_rate_bound": bound},
