@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     Defaults to ``$XDG_STATE_HOME/sequent/provenance.key`` (``~/.local/state/…``): outside
     every checkout, so a tree under check cannot supply it. Machines that share an artifact
     store or a result database may share one key file."""
+    lean_replay: bool = True
+    """Replay every compiled module and accepted check in a fresh Lean process (its constants
+    sent again to the kernel from the ``.olean`` files, as ``lean4checker`` does;
+    pipeline/lean/replay.py). Costs one Lean run per build of a module and per accepted check;
+    off only for a development loop that trusts the compiling process's kernel."""
     max_file_bytes: int = 1_048_576
     """Largest Lean file accepted for checking."""
     database_url: str | None = None

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ from pipeline.lean.batch import (
 from pipeline.lean.cache import ResultCache, cache_key
 from pipeline.lean.interpret import lean_stderr, parse_messages, reasons_for
 from pipeline.lean.models import (
+    AuditIssue,
     CheckRequest,
     CheckResult,
     EnvironmentAudit,
@@ -59,6 +61,8 @@ from pipeline.lean.models import (
 from pipeline.lean.policy import scan
 from pipeline.lean.process import RawRun
 from pipeline.lean.provenance import Provenance, parts_digest, refuse_tracked_state
+from pipeline.lean.replay import REPLAY_FILE, ReplayResult, read_result, replay_source
+from pipeline.lean.replay import plan as replay_plan
 from pipeline.lean.resident import Goal, ResidentPool
 from pipeline.lean.syntax import blank_comments_and_strings, imports
 from pipeline.lean.trust import EnvironmentAuditor
@@ -66,11 +70,12 @@ from pipeline.settings import Settings
 from pipeline.store.db import Database
 
 MANIFEST = "manifest.json"
-AUDIT_VERSION = "env-audit-1"
+AUDIT_VERSION = "env-audit-2"
 """Part of every cache key: results from before (or from another version of) the audit are
 never reused."""
 _AUDIT_REASONS = {"declares_axiom": Reason.axiom, "axiom": Reason.axiom, "added": Reason.forbidden,
-                  "unknown_constant": Reason.crash, "unreadable": Reason.crash, "cites_target": Reason.forbidden}
+                  "unknown_constant": Reason.crash, "unreadable": Reason.crash, "cites_target": Reason.forbidden,
+                  "replay": Reason.forbidden, "replay_unfinished": Reason.crash}
 BATCH_ROUNDS = 3
 """Compiles of one batch at most: each round drops the members Lean rejected."""
 BATCH_MEMBER_S = 2.0
@@ -265,6 +270,7 @@ class Checker:
         closure = self.project_closure(imports(members[0].source))
         single = Path(first.file_name).stem
         decided: dict[int, CheckResult] = {}
+        staged: Path | None = None
         todo = list(members)
         for _round in range(BATCH_ROUNDS):
             if len(todo) < 2:
@@ -308,7 +314,15 @@ class Checker:
                 for k, audit in enumerate(audits):
                     if audit is not None:
                         decided[todo[k].position] = self._member_result(todo[k], batch, k, where, audit, 0, started)
+                if any(r.accepted for r in decided.values()) and self.settings.lean_replay:
+                    staged = self._stage(produced)
             break
+        if staged is not None:  # the batch file replayed once; if it fails, each is checked alone
+            replayed = self._replay_staged(staged)
+            decided = {i: (r.model_copy(update={"environment": r.environment.model_copy(
+                               update={"replayed": replayed.replayed})}) if r.environment is not None else r)
+                       if r.accepted else r
+                       for i, r in decided.items() if replayed.ok or not r.accepted}
         return decided
 
     def _member_result(self, member: _Member, batch: BatchFile, k: int, where: Attribution,
@@ -343,6 +357,7 @@ class Checker:
         if untrusted is not None:
             return untrusted
         timeout = self.settings.lean_timeout_s
+        staged: Path | None = None
         with self.backend.session(timeout) as session:
             target = session.workdir / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -358,9 +373,11 @@ class Checker:
                 audit = self.auditor.audit_file(produced, self.project_closure(imports(source)), policy)
                 reasons = self._audit_reasons(audit)
                 if not reasons:
-                    keep_parts(produced, olean_out)
+                    staged = self._stage(produced)
             elif not reasons:
                 reasons = [Reason.crash]
+        if staged is not None and audit is not None:  # a module is kept only once replayed
+            audit, reasons = self._replay_audit(staged, audit, keep=olean_out)
         return self._result(Verdict.accepted if not reasons else Verdict.rejected, reasons, messages,
                             request, key, started, raw_stderr=raw.stderr, audit=audit)
 
@@ -464,6 +481,7 @@ class Checker:
         timeout = self._limit(request)
         out_rel = Path("out") / Path(request.file_name).with_suffix(".olean")
         audit: EnvironmentAudit | None = None
+        staged: Path | None = None
         with self.backend.session(timeout) as session:
             (session.workdir / request.file_name).write_text(source, encoding="utf-8")
             (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
@@ -477,13 +495,72 @@ class Checker:
                                                     request.policy, request.expected_declarations,
                                                     request.uncitable)
                     reasons = self._audit_reasons(audit)
+                    if not reasons:
+                        staged = self._stage(produced)
                 else:
                     reasons = [Reason.crash]
+        if staged is not None and audit is not None:  # accepted only once replayed
+            audit, reasons = self._replay_audit(staged, audit)
         verdict = Verdict.accepted if not reasons else Verdict.rejected
         axioms = (tuple(sorted({a for d in audit.declarations for a in d.axioms}))
                   if audit is not None else None)
         return self._result(verdict, reasons, messages, request, key, started, axioms=axioms,
                             raw_stderr=raw.stderr, audit=audit)
+
+    # -- replay (pipeline.lean.replay) ----------------------------------------------------------
+    def replay(self, olean: Path) -> ReplayResult:
+        """Replay a compiled module (``olean`` and its parts) in a fresh Lean process: its
+        constants sent again to the kernel (``lean4checker``'s check)."""
+        plan = replay_plan(olean)
+        timeout = self.settings.lean_timeout_s
+        with self.backend.session(timeout) as session:
+            folder = session.workdir / "replayed"
+            folder.mkdir(parents=True, exist_ok=True)
+            paths = []
+            for part in plan.parts:
+                shutil.copyfile(part, folder / part.name)
+                paths.append(str(folder / part.name))
+            (session.workdir / REPLAY_FILE).write_text(replay_source(plan, paths), encoding="utf-8")
+            (session.workdir / "out").mkdir(parents=True, exist_ok=True)
+            raw = session.run(self.backend.compile_args(REPLAY_FILE, "out/SequentReplay.olean"), timeout)
+        if raw.timed_out or raw.out_of_memory:
+            return ReplayResult(False, 0, "the replay did not finish (time or memory limit)", finished=False)
+        return read_result(raw.stdout, plan)
+
+    def _stage(self, produced: Path) -> Path:
+        """A copy of a compiled file's parts outside its Lean session, for the replay."""
+        target = Path(tempfile.mkdtemp(prefix="sequent-replay-")) / produced.name
+        keep_parts(produced, target)
+        return target
+
+    def _replay_staged(self, staged: Path) -> ReplayResult:
+        try:
+            return self.replay(staged)
+        finally:
+            shutil.rmtree(staged.parent, ignore_errors=True)
+
+    def _replay_audit(self, staged: Path, audit: EnvironmentAudit, *, keep: Path | None = None
+                      ) -> tuple[EnvironmentAudit, list[Reason]]:
+        """The audit with the replay's verdict (off with ``SEQUENT_LEAN_REPLAY=false``); a
+        replayed module's parts are then kept at ``keep``."""
+        if not self.settings.lean_replay:
+            if keep is not None:
+                keep_parts(staged, keep)
+            shutil.rmtree(staged.parent, ignore_errors=True)
+            return audit, self._audit_reasons(audit)
+        try:
+            result = self.replay(staged)
+            if result.ok:
+                audit = audit.model_copy(update={"replayed": result.replayed})
+                if keep is not None:
+                    keep_parts(staged, keep)
+            else:
+                issue = AuditIssue(rule="replay" if result.finished else "replay_unfinished", declaration="",
+                                   message=f"replayed in a fresh kernel: {result.message}")
+                audit = audit.model_copy(update={"issues": (*audit.issues, issue)})
+        finally:
+            shutil.rmtree(staged.parent, ignore_errors=True)
+        return audit, self._audit_reasons(audit)
 
     def _refused(self, violations: Sequence[Violation], request: CheckRequest, key: str,
                  started: float) -> CheckResult:

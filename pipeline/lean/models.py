@@ -130,6 +130,9 @@ class EnvironmentAudit(Frozen):
     lean_githash: str
     declarations: tuple[DeclarationFact, ...] = ()
     issues: tuple[AuditIssue, ...] = ()
+    replayed: int | None = None
+    """How many constants a fresh kernel re-checked from the compiled files
+    (pipeline/lean/replay.py); ``None`` when the file was not replayed."""
 
     def declaration(self, name: str) -> DeclarationFact | None:
         """The declaration ``name`` (a private one found by the name it was written with)."""

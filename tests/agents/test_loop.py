@@ -207,6 +207,30 @@ def test_unpinned_statement_is_drafted_too(
     assert outcome.review is None and outcome.review_error is not None
 
 
+def test_a_draft_that_cites_its_own_target_is_rejected(
+    env: tuple[Settings, Checker], db: Database, tmp_path: Path, config: AgentConfig
+) -> None:
+    """Issue 25, item 4: the loop's proof may not cite the claim's declaration (decided on the
+    compiled proof term); the model is told why and repairs."""
+    settings, checker = env
+    toy = load_registry(settings).get("toy_budget")
+    claim = toy.model_copy(update={"lean": toy.lean.model_copy(
+        update={"statement": "∀ (n : Nat), 0 < Nat.succ n", "declaration": "Nat.succ_pos"})})
+    recording = write_recording(tmp_path, [
+        ("argument", ARGUMENT),
+        ("proof", "```lean\nby\n  intro n\n  exact Nat.succ_pos n\n```"),
+        ("repair", "```lean\nby\n  intro n\n  omega\n```"),
+    ])
+
+    outcome = draft_claim(settings, checker, claim, ReplayProvider.from_file(recording),
+                          rounds=3, config=config, db=db)
+
+    assert [a.outcome for a in outcome.lean_attempts] == ["rejected", "accepted"], outcome.lean_attempts
+    cited = outcome.lean_attempts[0].check
+    assert cited is not None and "the proof uses Nat.succ_pos" in cited.diagnostics(), cited
+    assert outcome.status == "accepted"
+
+
 def test_provider_failure_marks_the_session_failed(
     env: tuple[Settings, Checker], db: Database, keys: None, config: AgentConfig
 ) -> None:

@@ -1,0 +1,239 @@
+"""Replay: a compiled module's constants sent to a fresh kernel, from its ``.olean`` files.
+
+What ``lean4checker`` does with core's ``Lean.Environment.replay``: a new Lean process imports
+the module's imports, reads the module's compiled constants (``readModuleDataParts``: every
+part, the private one holding proofs) and adds them one by one with the kernel's own
+``Kernel.Environment.addDecl`` — definitions, theorems, opaques and axioms checked, inductive
+types re-declared (the kernel regenerates their constructors and recursors, which must equal the
+stored ones). A file the kernel did not check — forged, edited, stale, written with the kernel
+check skipped — is then rejected by the kernel itself.
+
+Core's ``Lean.Environment.replay`` cannot run in the embedded (wasm) Lean: the interpreter lacks
+the compiled code of the library's private helpers (``Unknown constant
+`…Raw₀.expand.go``` for ``HashMap.insert``, ``Lean.Elab.Command.liftCoreM._redArg``; measured, see
+docs/lean-backends.md). The replay file therefore carries its own loop, written with only what
+the interpreter can run: kernel externs (``addDecl``, ``readModuleDataParts``), array indexing
+and structural recursion. The order is computed here (every constant after those it uses, from
+:mod:`pipeline.lean.olean`), as ``Environment.replay`` does by its depth-first walk.
+
+Trusted: the imported modules (core: the shipped library; project modules: replayed when they
+were built), and the kernel of this Lean build (the known 4.28 kernel bugs are covered by the
+structural checks, :mod:`pipeline.lean.olean.structural`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.lean.olean.decode import Decoder, Kind
+from pipeline.lean.olean.region import Region, module_parts
+
+REPLAY_FILE = "SequentReplay.lean"
+_DONE = re.compile(r"SEQUENT-REPLAY-DONE (\d+) of (\d+)")
+_FAIL = re.compile(r"SEQUENT-REPLAY-FAIL (.*)")
+
+_PROGRAM = r"""
+namespace SequentReplay
+open Lean
+
+def nameStr : Name → String
+  | .anonymous => ""
+  | .str p s => let q := nameStr p; if q.isEmpty then s else q ++ "." ++ s
+  | .num p k => nameStr p ++ "." ++ toString k
+
+def findIn (cs : Array ConstantInfo) (n : Name) : Nat → Option ConstantInfo
+  | 0 => none
+  | i + 1 => let c := cs[cs.size - (i + 1)]!; if c.name == n then some c else findIn cs n i
+
+def ctorsOf (cs : Array ConstantInfo) : List Name → Except String (List Constructor)
+  | [] => .ok []
+  | c :: rest => match findIn cs c cs.size with
+    | some cc => match ctorsOf cs rest with
+      | .ok r => .ok ({ name := cc.name, type := cc.type } :: r)
+      | .error e => .error e
+    | none => .error ("the constructor " ++ nameStr c ++ " is missing")
+
+def typesOf (cs : Array ConstantInfo) : List Name → Except String (List InductiveType)
+  | [] => .ok []
+  | n :: rest => match findIn cs n cs.size with
+    | some (.inductInfo ii) => match ctorsOf cs ii.ctors, typesOf cs rest with
+      | .ok cts, .ok r => .ok ({ name := ii.name, type := ii.type, ctors := cts } :: r)
+      | .error e, _ => .error e
+      | _, .error e => .error e
+    | _ => .error ("the inductive type " ++ nameStr n ++ " is missing")
+
+def sameRules : List RecursorRule → List RecursorRule → Bool
+  | [], [] => true
+  | a :: as, b :: bs => a.ctor == b.ctor && a.nfields == b.nfields && a.rhs == b.rhs && sameRules as bs
+  | _, _ => false
+
+def same (a b : ConstantInfo) : Bool :=
+  a.type == b.type && a.levelParams == b.levelParams &&
+  match a, b with
+  | .ctorInfo x, .ctorInfo y => x.induct == y.induct && x.cidx == y.cidx && x.numParams == y.numParams
+      && x.numFields == y.numFields && x.isUnsafe == y.isUnsafe
+  | .recInfo x, .recInfo y => x.numParams == y.numParams && x.numIndices == y.numIndices
+      && x.numMotives == y.numMotives && x.numMinors == y.numMinors && x.k == y.k
+      && x.isUnsafe == y.isUnsafe && sameRules x.rules y.rules
+  | _, _ => false
+
+def step (cs : Array ConstantInfo) (kenv : Kernel.Environment) (ci : ConstantInfo) :
+    Except String Kernel.Environment :=
+  let add (d : Declaration) : Except String Kernel.Environment :=
+    match kenv.addDecl {} d with
+    | .ok e => .ok e
+    | .error _ => .error ("the kernel rejects " ++ nameStr ci.name)
+  match ci with
+  | .defnInfo v => add (.defnDecl v)
+  | .thmInfo v => add (.thmDecl v)
+  | .axiomInfo v => add (.axiomDecl v)
+  | .opaqueInfo v => add (.opaqueDecl v)
+  | .quotInfo _ => add .quotDecl
+  | .inductInfo v =>
+    if (kenv.find? v.name).isSome then .ok kenv else
+    match typesOf cs v.all with
+    | .ok types => add (.inductDecl v.levelParams v.numParams types v.isUnsafe)
+    | .error e => .error e
+  | .ctorInfo _ | .recInfo _ =>
+    match kenv.find? ci.name with
+    | some gen => if same gen ci then .ok kenv
+        else .error (nameStr ci.name ++ " differs from what the kernel generates for its inductive type")
+    | none => .error (nameStr ci.name ++ " is not generated by any inductive type of the module")
+
+def run (cs : Array ConstantInfo) (order : List Nat) (kenv : Kernel.Environment) (done : Nat) :
+    Except String Nat :=
+  match order with
+  | [] => .ok done
+  | i :: rest =>
+    if h : i < cs.size then
+      match step cs kenv (cs[i]'h) with
+      | .ok e => run cs rest e (done + 1)
+      | .error m => .error m
+    else .error "bad index"
+
+end SequentReplay
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayPlan:
+    """What one replay needs: the module's parts, its imports, the order of its constants."""
+
+    parts: tuple[Path, ...]
+    imports: tuple[str, ...]
+    order: tuple[int, ...]
+    """Indices into the module's constants (last part's ``ModuleData``), dependencies first;
+    constructors and recursors after their inductive type."""
+    constants: int
+
+
+def plan(olean: Path) -> ReplayPlan:
+    """The replay plan of a compiled module (its parts beside ``olean``)."""
+    parts = module_parts(olean)
+    decoder = Decoder(Region(parts))
+    data = decoder.module_data()
+    consts = data.constants
+    index = {c.name: i for i, c in enumerate(consts)}
+    deps: list[list[int]] = []
+    for c in consts:
+        used = set(decoder.referenced(c))
+        if c.kind is Kind.inductive:  # added with its constructors: what their types use
+            for ctor in c.names:
+                if ctor in index:
+                    used |= decoder.constants_in(consts[index[ctor]].type)
+            used -= set(c.names)
+        elif c.kind in (Kind.constructor, Kind.recursor):  # generated by their inductive type
+            used |= set(c.names)
+        deps.append(sorted(index[n] for n in used if n in index and n != c.name))
+    # as Lean's own replay: unsafe and partial constants are not sent to the kernel (no safe
+    # constant may use one, which the kernel checks for each constant it does add)
+    skipped = {i for i, c in enumerate(consts)
+               if c.is_unsafe or (c.kind is Kind.definition and c.scalars[:1] == (2,))}
+    order = tuple(i for i in _topological(deps) if i not in skipped)
+    return ReplayPlan(parts=tuple(parts), imports=data.imports, order=order, constants=len(consts))
+
+
+def _topological(deps: list[list[int]]) -> list[int]:
+    """Every index after its dependencies (iterative DFS; cycles, as in a mutual block, are
+    broken in declaration order: the kernel adds a mutual block at its first member)."""
+    state = [0] * len(deps)  # 0 new, 1 open, 2 done
+    out: list[int] = []
+    for start in range(len(deps)):
+        if state[start]:
+            continue
+        stack: list[tuple[int, int]] = [(start, 0)]
+        state[start] = 1
+        while stack:
+            node, k = stack.pop()
+            if k < len(deps[node]):
+                stack.append((node, k + 1))
+                nxt = deps[node][k]
+                if state[nxt] == 0:
+                    state[nxt] = 1
+                    stack.append((nxt, 0))
+                continue
+            state[node] = 2
+            out.append(node)
+    return out
+
+
+def replay_source(plan_: ReplayPlan, olean_paths: Sequence[str]) -> str:
+    """The Lean file that replays the module (its parts at ``olean_paths`` as the replaying
+    process sees them)."""
+    imports = [m for m in plan_.imports if m != "Init"]
+    header = "".join(f"import {m}\n" for m in ["Lean.Elab.Command", *imports])
+    paths = ", ".join(json.dumps(p) for p in olean_paths)
+    order = ", ".join(str(i) for i in plan_.order)
+    return (header + _PROGRAM
+            + "\nopen Lean in\nrun_cmd do\n"
+            + f"  let parts ← (readModuleDataParts #[{paths}] : IO _)\n"
+            + "  if h : 0 < parts.size then\n"
+            + "    let mod := (parts[parts.size - 1]'(by omega)).1\n"
+            + "    let kenv := (← getEnv).toKernelEnv\n"
+            + f"    match SequentReplay.run mod.constants [{order}] kenv 0 with\n"
+            + "    | .ok k => IO.println (\"SEQUENT-REPLAY-DONE \" ++ toString k ++ \" of \" ++ toString mod.constants.size)\n"
+            + "    | .error m => IO.println (\"SEQUENT-REPLAY-FAIL \" ++ m)\n"
+            + "  else IO.println \"SEQUENT-REPLAY-FAIL the module has no parts\"\n")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayResult:
+    ok: bool
+    replayed: int
+    message: str
+    finished: bool = True
+    """False when the replay gave no verdict (a crash, a limit, a file Lean could not run)."""
+
+
+def read_result(stdout: str, plan_: ReplayPlan) -> ReplayResult:
+    """The replay's verdict from Lean's ``--json`` output; anything but a complete
+    ``SEQUENT-REPLAY-DONE`` is a failure, with Lean's own error when there is one."""
+    errors: list[str] = []
+    for line in stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        text = str(msg.get("data", ""))
+        done, fail = _DONE.search(text), _FAIL.search(text)
+        if fail:
+            return ReplayResult(False, 0, fail.group(1).strip())
+        if done:
+            replayed, total = int(done.group(1)), int(done.group(2))
+            if total != plan_.constants or replayed != len(plan_.order):
+                return ReplayResult(False, replayed, f"replayed {replayed} of {total} constants, "
+                                                     f"expected {len(plan_.order)} of {plan_.constants}")
+            return ReplayResult(True, replayed, f"the kernel re-checked all {replayed} constants")
+        if msg.get("severity") == "error":
+            errors.append(text.strip())
+    return ReplayResult(False, 0, "the replay did not run: " + ("; ".join(errors)[:500] or "no verdict printed"),
+                        finished=False)
+
+
+__all__ = ["REPLAY_FILE", "ReplayPlan", "ReplayResult", "plan", "read_result", "replay_source"]
