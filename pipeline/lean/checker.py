@@ -696,7 +696,9 @@ class Checker:
         if Reason.crash in reasons:
             msgs.append(Message.model_validate(
                 {"severity": Severity.error, "kind": "crash",
-                 "data": f"Lean crashed: {tail}" if tail else "Lean stopped without a message"}))
+                 "data": f"Lean crashed: {tail}" if tail else
+                 "Lean crashed: the process ended without an answer and wrote nothing on stderr "
+                 "(Node's own warnings aside)"}))
         elif tail and Reason.error in reasons and not any(m.severity is Severity.error for m in msgs):
             msgs.append(Message.model_validate({"severity": Severity.error, "kind": "stderr", "data": tail}))
         return CheckResult(
