@@ -175,7 +175,7 @@ def test_clean_branch_passes(project, capsys) -> None:
     assert claim_cases == {
         check: Status.passed
         for check in ("statement", "sorry", "trust", "witness", "consistency", "pinned_statement",
-                      "meaning", "statement_review")
+                      "meaning", "weakening", "statement_review")
     }
     (change,) = report.declaration_changes
     assert (change.name, change.change, change.statement_changed) == (
