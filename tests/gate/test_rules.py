@@ -217,3 +217,9 @@ def test_renaming_a_claim_keeps_what_it_certified() -> None:
         claim_changes=diff_claims({"doubling": _claim()}, {"doubling2": renamed}), new_theorem="warn")
     meaning = next(c for c in cases if c.check == "meaning")
     assert meaning.status is Status.failed and meaning.claim_id == "doubling2"
+
+
+def test_white_space_in_the_pinned_text_does_not_cover_a_lean_statement_change() -> None:
+    head = LEAN.replace("double n = 2 * n", "double n ≥ n")
+    cases = _run(LEAN, head, _claim(), _claim(statement="∀ n, double n = 2 * n  \n"))
+    assert cases["pinned_statement"].status is Status.failed
