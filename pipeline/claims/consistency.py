@@ -67,8 +67,9 @@ class HypothesisChecks(Protocol):
     def spec(self, name: str) -> CheckShape | None:
         """The check named ``module:function``; :class:`EvidenceError` when there is none."""
 
-    def fill_guarantee(self, template: str, values: dict[str, float]) -> None:
-        """:class:`EvidenceError` when a formula of ``template`` cannot be evaluated."""
+    def fill_guarantee(self, template: str, values: dict[str, float]) -> list[float]:
+        """The values of the formulas of ``template``; :class:`EvidenceError` when one cannot
+        be evaluated."""
 
 
 class StaticFacts(Frozen):
@@ -338,9 +339,17 @@ def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[
             try:
                 sample = {k: float(v) if isinstance(v, int | float) else 1.0
                           for k, v in claim.parameters.items()}  # the claim's own numbers
-                checks.fill_guarantee(concl.guarantee, sample)
+                values = checks.fill_guarantee(concl.guarantee, sample)
             except EvidenceError as exc:
                 add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
+                continue
+            numbers = all(isinstance(v, int | float) for v in claim.parameters.values())
+            if numbers and values and concl.vacuous_at_least is not None \
+                    and values[0] >= concl.vacuous_at_least:
+                add(f"conclusions[{i}].guarantee",
+                    f"the certified bound is {values[0]:.4g} with the claim's numbers, at or "
+                    f"beyond {concl.vacuous_at_least:g}: it says nothing, and the claim can "
+                    "apply to no run", "warning")
     for name in claim.parameters:
         if name not in used:
             add(f"parameters.{name}", f"{name} is bound but no check or conclusion uses it",

@@ -36,11 +36,12 @@ class EvidenceChecks:
 
         return spec_of(resolve_check(name))
 
-    def fill_guarantee(self, template: str, values: dict[str, float]) -> None:
-        """:class:`EvidenceError` when a formula of ``template`` cannot be evaluated."""
+    def fill_guarantee(self, template: str, values: dict[str, float]) -> list[float]:
+        """The values of the formulas of ``template``; :class:`EvidenceError` when one cannot
+        be evaluated."""
         from pipeline.evidence.evaluate import fill_guarantee
 
-        fill_guarantee(template, values)
+        return fill_guarantee(template, values)[1]
 
 
 EVIDENCE_CHECKS = EvidenceChecks()

@@ -219,3 +219,15 @@ def test_the_report_labels_a_run_whose_conclusion_is_unverified() -> None:
     assert ev.applies and ev.label == "applies" and not ev.guarantees[0].vacuous
     assert ev.guarantees[0].text == "P(dishonest) ≤ 0.1053"
     assert ev.guarantees[0].parameters == "q = 0.05 (claim), ε = 0.05 (claim)"
+
+
+def test_claims_check_warns_of_a_vacuous_certified_bound() -> None:
+    from pipeline.claims.consistency import parameter_issues
+    from pipeline.evidence.catalog import EVIDENCE_CHECKS
+
+    vacuous = claim("debate_equilibrium", q=0.5, ε=0.1)
+    (issue,) = [i for i in parameter_issues(vacuous, "f", EVIDENCE_CHECKS)
+                if i.field == "conclusions[0].guarantee"]
+    assert issue.severity == "warning" and "1.2 with the claim's numbers" in issue.message
+    assert not [i for i in parameter_issues(claim("debate_equilibrium"), "f", EVIDENCE_CHECKS)
+                if i.field == "conclusions[0].guarantee"]
