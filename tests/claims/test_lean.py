@@ -19,6 +19,7 @@ from pipeline.lean.models import Reason
 from pipeline.settings import Settings
 from tests.claims.fixtures import BuiltLibrary, ProjectFactory, copy_sources, edit, project_settings
 from tests.conftest import needs_lean
+from tests.service.proofs import EQUILIBRIUM_PROOF
 
 pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
@@ -168,12 +169,17 @@ def test_check_exit_codes(project_copy: ProjectFactory, monkeypatch: pytest.Monk
 def test_assembled_proofs_are_checked_against_the_pinned_statement(built_library: BuiltLibrary) -> None:
     settings = built_library.settings
     claim = load_registry(settings).get("debate_equilibrium")
-    good = assemble_proof(claim, "by\n  intro p q ε v wH wD h1 h2 h3 h4 h5 h6\n"
-                                 "  exact dishonesty_bound p q ε v wH wD h1 h2 h3 h4 h5 h6")
+    good = assemble_proof(claim, EQUILIBRIUM_PROOF)
+    cites = assemble_proof(claim, "by\n  intro p q ε v wH wD h1 h2 h3 h4 h5 h6\n"
+                                  "  exact dishonesty_bound p q ε v wH wD h1 h2 h3 h4 h5 h6")
     wrong = assemble_proof(claim, "by\n  intros\n  trivial")
     cheat = assemble_proof(claim, "by\n  intros\n  sorry")
     with Checker(settings) as checker:
-        ok, bad, sorry = checker.check_many([good, wrong, cheat])
+        ok, cited, bad, sorry = checker.check_many([good, cites, wrong, cheat])
     assert ok.accepted, ok.diagnostics()
+    assert ok.environment is not None and ok.environment.replayed  # re-checked by a fresh kernel
+    # the claim's own declaration proves it, but a proof may not cite its own target (issue 25)
+    assert not cited.accepted and Reason.forbidden in cited.reasons
+    assert "the proof uses Formal.Equilibrium.dishonesty_bound" in cited.diagnostics()
     assert not bad.accepted and Reason.error in bad.reasons
     assert not sorry.accepted and Reason.sorry in sorry.reasons
