@@ -154,7 +154,8 @@ def class_parents(source: str) -> dict[str, list[Parent]]:
     return out
 
 
-def _is_core_class(name: str) -> bool:
+def is_core_class(name: str) -> bool:
+    """Whether ``name`` (as written or fully qualified) is one of :data:`CORE_CLASSES`."""
     short = name.rsplit(".", 1)[-1]
     return short in CORE_CLASSES and name in {short, f"Lean.{short}", f"Std.{short}"}
 
@@ -172,7 +173,7 @@ def core_path(cls: str, parents: dict[str, list[Parent]], new_types: set[str]) -
         for parent, args in parents.get(short, []):
             if any(a.rsplit(".", 1)[-1] in new_types for a in args):
                 continue  # about a type this file declares
-            if _is_core_class(parent):
+            if is_core_class(parent):
                 return [*trail, parent]
             found = walk(parent)
             if found:
@@ -297,7 +298,7 @@ def _deriving_problem(blanked: str, after_keyword: int, new_types: set[str],
     if not foreign:
         return None
     for cls in classes:
-        via = [cls] if _is_core_class(cls) else core_path(cls, parents, new_types)
+        via = [cls] if is_core_class(cls) else core_path(cls, parents, new_types)
         if via:
             how = f"the core class {via[-1]}" + (f" (through {' → '.join(via)})" if len(via) > 1 else "")
             return (f"`deriving instance {cls} for {', '.join(types)}` declares an instance of {how} for "
@@ -342,4 +343,4 @@ def _instance_problem(blanked: str, after_keyword: int, before: list[str], new_t
     return None
 
 
-__all__ = ["CORE_CLASSES", "FORBIDDEN", "METAPROGRAMMING", "class_parents", "core_path", "scan"]
+__all__ = ["CORE_CLASSES", "FORBIDDEN", "METAPROGRAMMING", "class_parents", "core_path", "is_core_class", "scan"]

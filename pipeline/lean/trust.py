@@ -30,9 +30,11 @@ from pipeline.lean.olean.audit import (
 )
 from pipeline.lean.olean.decode import Decoder, ModuleData
 from pipeline.lean.olean.environment import CoreIndex, ProjectEnvironment, build_core_index
+from pipeline.lean.olean.instances import core_instance_issues
 from pipeline.lean.olean.reach import citation_path, render_path
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
 from pipeline.lean.olean.structural import structural_issues
+from pipeline.lean.policy import is_core_class
 
 CHECKED_MODULE = "«checked file»"
 
@@ -111,6 +113,8 @@ class EnvironmentAuditor:
             env, decoder = self._with_checked(olean, project_modules)
             found, reached = audit_module(env, CHECKED_MODULE, policy.allowed_axioms)
             found += structural_issues(env, CHECKED_MODULE, self.library)
+            if not policy.trusted_tooling:  # instances of core classes, through parents too
+                found += core_instance_issues(env, CHECKED_MODULE, decoder, is_core_class)
             if expected is not None:
                 found += added_constants(env, CHECKED_MODULE, expected)
             found += citation_issues(env, [c.name for c in env.declared_in(CHECKED_MODULE)], uncitable)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import CheckRequest, EnvironmentAudit, Policy, Reason
+from pipeline.lean.models import CheckRequest, EnvironmentAudit, Policy, Reason, user_name
 from tests.conftest import make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
@@ -85,6 +85,15 @@ CASES: tuple[Case, ...] = (
          Reason.forbidden),
     Case("instance-ofnat", "instance hijack",
          "instance : OfNat Bool 2 := ⟨true⟩\ntheorem t : (2 : Bool) = true := rfl\n", Reason.forbidden),
+    # issue 25, item 5: the core class reached through a parent, or derived
+    Case("class-extends-core", "instance hijack",
+         "noncomputable section\nclass P extends LE Nat\ninstance instP : P where\n  le _ _ := True\nend\n",
+         Reason.forbidden, "core_instance"),
+    Case("class-extends-core-twice", "instance hijack",
+         "noncomputable section\nclass Q (α : Type) extends LE α\nclass P extends Q Nat\n"
+         "instance instP : P where\n  le _ _ := True\nend\n", Reason.forbidden, "core_instance"),
+    Case("deriving-core-instance", "instance hijack", "deriving instance BEq for Nat\n", Reason.forbidden),
+    Case("decide-native", "native code", "theorem t : 10 < 20 := by decide +native\n", Reason.forbidden, "axiom"),
     # submissions: only the expected theorem may be added
     Case("submission-extra-theorem", "added declarations",
          "theorem sequent_submission : 1 = 1 := rfl\ntheorem extra : 2 = 2 := rfl\n", Reason.forbidden,
@@ -140,7 +149,8 @@ def compile_and_audit(checker: Checker, case: Case, name: str) -> EnvironmentAud
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.env is not None and c.id in {
     "raw-string-escape", "sorry-in-raw-string-shadow", "native-decide", "submission-hidden-axiom",
-    "submission-extra-def", "axiom-unused"}], ids=lambda c: c.id)
+    "submission-extra-def", "axiom-unused", "class-extends-core", "class-extends-core-twice"}],
+    ids=lambda c: c.id)
 def test_the_environment_alone_rejects(checker: Checker, case: Case) -> None:
     audit = compile_and_audit(checker, case, "Bypass")
     assert case.env in {i.rule for i in audit.issues}, audit.issues
@@ -152,3 +162,22 @@ def test_a_clean_file_passes_the_audit(checker: Checker) -> None:
     assert ok.accepted, ok.diagnostics()
     assert ok.environment is not None and not ok.environment.issues
     assert ok.axioms is not None and "Classical.choice" in ok.axioms
+
+
+def test_native_evaluation_is_named_by_the_audit_too(checker: Checker) -> None:
+    """With the policy bypassed, ``decide +native`` reaches ``Lean.ofReduceBool``: the audit's
+    message says plainly that the proof ran native code instead of the kernel."""
+    case = next(c for c in CASES if c.id == "decide-native")
+    audit = compile_and_audit(checker, case, "Native")
+    issues = [i for i in audit.issues if i.rule == "axiom"]  # the theorem and its auxiliary
+    assert issues and all("Lean.ofReduceBool" in i.message and "native code" in i.message for i in issues)
+
+
+def test_the_audit_names_the_parent_path_of_a_core_instance(checker: Checker) -> None:
+    """With the policy bypassed, an instance of a class whose parent's parent is ``LE`` is
+    found in Lean's instance table and named with the path (issue 25, item 5)."""
+    case = next(c for c in CASES if c.id == "class-extends-core-twice")
+    audit = compile_and_audit(checker, case, "Parents")
+    [issue] = [i for i in audit.issues if i.rule == "core_instance"]
+    assert user_name(issue.declaration) == "instP"
+    assert issue.message.startswith("instP is an instance of P, which extends the core class LE (P → Q → LE)")

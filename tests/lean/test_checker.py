@@ -211,3 +211,69 @@ def _cmd(p: psutil.Process) -> list[str]:
         return p.cmdline()
     except psutil.Error:
         return []
+
+
+LEGITIMATE = r"""import Init.Data.List.Basic import Init.Data.Nat.Basic
+/- import Fake -/ -- axiom hidden : False
+noncomputable section
+
+def fib : Nat → Nat
+  | 0 => 0
+  | 1 => 1
+  | n + 2 => fib n + fib (n + 1)
+
+theorem fib_five : fib 5 = 5 := by decide
+
+theorem lin (a b : Nat) (h_lt : a < b) : a + 1 ≤ b := by omega
+
+def sumTo : Nat → Nat
+  | 0 => 0
+  | n + 1 => (n + 1) + sumTo n
+
+theorem sumTo_two : sumTo 2 = 3 := by simp [sumTo]
+
+theorem by_contra (p : Prop) (h_nn : ¬¬p) : p := Classical.byContradiction h_nn
+
+def texts : List String := ["import X", "-/ sorry /-", "\"", "axiom a : False", r"\", r#"a " b"#]
+def chars : List Char := ['"', '\'', '\\', 'a']
+
+theorem texts_length : texts.length = 6 := rfl
+
+def withWhere (n : Nat) : Nat := go n + 1
+where
+  go : Nat → Nat
+    | 0 => 0
+    | k + 1 => go k
+
+theorem withWhere_zero : withWhere 0 = 1 := by simp [withWhere, withWhere.go]
+
+class Sized (α : Type) [LE α] where
+  size : α → Nat
+
+instance : Sized Nat := ⟨fun n => n⟩
+
+class Ordered (α : Type) extends LE α where
+  refl : ∀ a : α, a ≤ a
+
+structure Pt where
+  x : Nat
+
+instance : LE Pt := ⟨fun a b => a.x ≤ b.x⟩
+
+instance : Ordered Pt where
+  le a b := a.x ≤ b.x
+  refl a := Nat.le_refl a.x
+
+end
+"""
+
+
+def test_a_legitimate_corpus_is_accepted(checker: Checker) -> None:
+    """Issue 25: what a proof ordinarily uses passes the policy, Lean and the audit: decide,
+    omega, structural recursion, Classical.byContradiction, simp, tricky string and char
+    literals (``"import X"``, a comment opener in a string), ``where`` auxiliaries, several
+    imports on one line, a class with an instance-implicit parameter and one extending a core
+    class, instantiated for the file's own type."""
+    r = checker.check_source(LEGITIMATE)
+    assert r.accepted, r.diagnostics()
+    assert r.environment is not None and not r.environment.issues
