@@ -14,8 +14,12 @@ model at its optimum. The Bayesian information criterion `BIC = n L_n(ŵ) + (d/2
 model is *regular* (non-degenerate Fisher information, `λ = d/2`); a singular model such as a
 neural network has `λ < d/2`, and there BIC overcounts the complexity by `(d/2 − λ) log n`.
 
+Exact regularity, `λ = d/2`, is an equality of reals that no finite run can confirm, so the
+theorem takes a tolerance instead: `|λ − d/2| ≤ δ`, which an LLC estimate can test, and pays
+for it with a `δ · log n` term in the conclusion (unbounded in `n`: the tolerance is not free).
+
 The logarithm is kept as a number `logn n` (core Lean has no real logarithm); the theorem
-holds for any values it takes.
+holds for any non-negative values it takes.
 -/
 
 public section
