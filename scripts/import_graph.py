@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lean",),
     ("claims",),
     ("evidence", "agents"),
+    ("ab",),
     ("tracking", "service", "gate"),
     ("experiments",),
     ("report",),

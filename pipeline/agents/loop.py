@@ -116,9 +116,11 @@ def draft_claim(
     config: AgentConfig,
     db: Database,
     progress: Progress | None = None,
+    review: bool = True,
 ) -> DraftOutcome:
     """:func:`draft` for a claim already loaded (or one being formalised, whose statement
-    is not pinned yet: then the model drafts the statement too)."""
+    is not pinned yet: then the model drafts the statement too). ``review=False`` skips the
+    cross-family review (an A/B variant with the reviewer off)."""
     if rounds < 1:
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     owned: list[Provider] = []
@@ -127,7 +129,7 @@ def draft_claim(
         owned.append(provider)
     run = _DraftRun(settings, checker, claim, provider, rounds, config, db, progress)
     try:
-        return run.execute(reviewer)
+        return run.execute(reviewer, review=review)
     finally:
         for p in (*owned, *run.owned):
             p.close()
@@ -159,7 +161,7 @@ class _DraftRun:
         self.started = time.monotonic()
 
     # -- the session --------------------------------------------------------------------
-    def execute(self, reviewer: Provider | None) -> DraftOutcome:
+    def execute(self, reviewer: Provider | None, *, review: bool = True) -> DraftOutcome:
         store.start_session(
             self.db, session_id=self.session_id, claim_id=self.claim.id,
             provider=self.provider.name, family=self.provider.family,
@@ -175,10 +177,10 @@ class _DraftRun:
                          error=str(exc) if failed else type(exc).__name__)
             raise
         self._finish(status, argument)
-        review, review_error = None, None
-        if proof is not None:
-            review, review_error = self._review(proof.statement, reviewer)
-        return self._outcome(status, argument, proof, review, review_error)
+        judged, review_error = None, None
+        if proof is not None and review:
+            judged, review_error = self._review(proof.statement, reviewer)
+        return self._outcome(status, argument, proof, judged, review_error)
 
     def _argument(self) -> str:
         self.say("drafting the informal argument")

@@ -13,6 +13,7 @@ from types import ModuleType
 import typer
 
 from pipeline.commands import (
+    ab_cmd,
     build_cmd,
     check_cmd,
     claims_cmd,
@@ -40,6 +41,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     gate_cmd,
     report_cmd,
     demo_cmd,
+    ab_cmd,
 )
 
 

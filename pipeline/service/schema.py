@@ -11,13 +11,15 @@ from types import ModuleType
 
 from sqlalchemy import MetaData
 
+from pipeline.ab import tables as ab_tables
 from pipeline.agents import tables as agent_tables
 from pipeline.evidence import tables as evidence_tables
 from pipeline.lean import cache as lean_cache
 from pipeline.service import tables as service_tables
 from pipeline.store.db import Base
 
-TABLE_MODULES: tuple[ModuleType, ...] = (lean_cache, service_tables, evidence_tables, agent_tables)
+TABLE_MODULES: tuple[ModuleType, ...] = (lean_cache, service_tables, evidence_tables, agent_tables,
+                                          ab_tables)
 """Every module that defines tables."""
 
 METADATA: MetaData = Base.metadata

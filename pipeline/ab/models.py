@@ -1,0 +1,125 @@
+"""The boundary types of A/B tests: tasks, suites, variants, per-attempt records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.models import Frozen
+
+TaskKind = Literal["claim", "formal", "core"]
+VARIANT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def _digest(data: object) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class Task(Frozen):
+    """One pinned statement to prove. ``reference_proof`` is the hidden answer: it is never
+    part of a prompt (the drafter sees the statement and, for a project module, the module
+    with this declaration's proof removed)."""
+
+    id: str
+    """Stable: ``claim:<claim id>``, ``formal:<declaration>`` or ``core:<theorem>``."""
+    kind: TaskKind
+    module: str
+    """The module the assembled submission imports (``Init`` for core tasks)."""
+    declaration: str
+    """The target: a submission whose compiled proof reaches it is rejected (self-citation)."""
+    statement: str
+    opens: tuple[str, ...] = ()
+    difficulty: int | None = None
+    reference_proof: str = Field(default="", repr=False)
+
+    @property
+    def public_digest(self) -> str:
+        """What a drafter is asked to prove, hashed (with the reference proof's hash)."""
+        return _digest({"id": self.id, "module": self.module, "declaration": self.declaration,
+                        "statement": self.statement, "opens": list(self.opens),
+                        "proof": hashlib.sha256(self.reference_proof.encode()).hexdigest()})
+
+
+class Suite(Frozen):
+    name: str
+    version: str
+    tasks: tuple[Task, ...]
+
+    @property
+    def digest(self) -> str:
+        return _digest({"name": self.name, "version": self.version,
+                        "tasks": [t.public_digest for t in self.tasks]})
+
+    def get(self, task_id: str) -> Task:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+    def select(self, prefixes: tuple[str, ...]) -> Suite:
+        """The tasks whose id starts with one of ``prefixes`` (all when empty)."""
+        if not prefixes:
+            return self
+        kept = tuple(t for t in self.tasks if any(t.id.startswith(p) for p in prefixes))
+        return self.model_copy(update={"tasks": kept})
+
+
+class Variant(Frozen):
+    """A named configuration of the drafting pipeline."""
+
+    name: str = Field(pattern=VARIANT_NAME)
+    provider: Literal["anthropic", "openai", "replay"] = "replay"
+    model: str | None = None
+    prompt_set: str = "default"
+    """The prompt set's name; ``instructions`` (if any) are added to every system prompt."""
+    instructions: str = ""
+    skill_version: str | None = None
+    rounds: int = Field(default=4, ge=1, le=20)
+    """Attempt budget: Lean attempts per session (the first draft counts)."""
+    repair: bool = True
+    """False: one attempt only (no repair rounds, whatever ``rounds`` says)."""
+    reviewer: bool = True
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    tools: tuple[str, ...] = ()
+    """Tools the agent may call (recorded; the drafting loop itself calls none)."""
+    recordings_dir: str | None = None
+    """Replay: the folder of ``<task file name>.json`` recordings of this variant."""
+
+    @property
+    def attempts(self) -> int:
+        return self.rounds if self.repair else 1
+
+    @property
+    def digest(self) -> str:
+        return _digest(self.model_dump(mode="json"))
+
+
+AttemptVerdict = Literal["accepted", "exhausted", "repeated", "error"]
+
+
+class TrialRecord(Frozen):
+    """One (task, variant, seed) of a run."""
+
+    run_id: str
+    task_id: str
+    variant: str
+    seed: int
+    verdict: AttemptVerdict
+    success: bool
+    attempts: int
+    """Lean attempts made (to acceptance, when accepted)."""
+    lean_s: float
+    wall_s: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    reviewer_agrees: bool | None = None
+    """The cross-family reviewer judged the statement faithful (None: no review)."""
+    session_id: str | None = None
+    error: str | None = None
+
+
+__all__ = ["AttemptVerdict", "Suite", "Task", "TaskKind", "TrialRecord", "Variant"]
