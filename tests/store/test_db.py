@@ -17,7 +17,7 @@ def test_the_schema_lists_every_table_module_and_the_database_creates_their_tabl
     assert METADATA is Base.metadata
     owners = {module.__name__ for module in TABLE_MODULES}
     assert owners == {"pipeline.lean.cache", "pipeline.service.tables", "pipeline.evidence.tables",
-                      "pipeline.agents.tables"}
+                      "pipeline.agents.tables", "pipeline.ab.tables"}
     defined_in = {mapper.class_.__module__ for mapper in Base.registry.mappers}
     assert defined_in <= owners, f"tables outside pipeline/service/schema.py: {defined_in - owners}"
     db = Database(f"sqlite:///{tmp_path / 'state' / 'sequent.db'}")
