@@ -133,17 +133,19 @@ def bench_http(settings: Settings, folder: Path) -> tuple[float, list[Row]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-mcp", action="store_true")
     args = parser.parse_args()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with tempfile.TemporaryDirectory(prefix="sequent-latency-") as tmp:
         folder = Path(tmp)
-        init, mcp_rows = bench_mcp(fresh_project(folder / "mcp"))
         print(f"\nMeasured {when} on {platform.node()} ({platform.machine()}), a fresh copy of the project"
               " (nothing built; the Lean install shared).\n")
-        print(f"MCP `initialize`: {init:.2f} s\n")
-        print("| MCP tool | first call (cold) | second call (warm) |\n|---|---|---|")
-        for name, cold, warm in mcp_rows:
-            print(f"| `{name}` | {cold:.2f} s | {warm:.2f} s |")
+        if not args.skip_mcp:
+            init, mcp_rows = bench_mcp(fresh_project(folder / "mcp"))
+            print(f"MCP `initialize`: {init:.2f} s\n")
+            print("| MCP tool | first call (cold) | second call (warm) |\n|---|---|---|")
+            for name, cold, warm in mcp_rows:
+                print(f"| `{name}` | {cold:.2f} s | {warm:.2f} s |")
         if not args.skip_http:
             ready, http_rows = bench_http(fresh_project(folder / "http"), folder)
             print(f"\nHTTP: `sequent serve` ready (`lean_ready`) after {ready:.1f} s\n")
