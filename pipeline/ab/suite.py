@@ -108,10 +108,10 @@ def core_tasks(path: Path = CORE_TASKS) -> list[Task]:
 
 def project_tasks(settings: Settings) -> list[Task]:
     """The claims' tasks, then the other theorems of ``Formal/``, in file order."""
-    registry, _issues = read_registry(settings)
+    claim_list = read_registry(settings)[0].claims if settings.claims_path.is_dir() else ()
     proofs: dict[str, tuple[str, str, Path]] = {}
     formal: list[Task] = []
-    claimed = {c.lean.declaration for c in registry.claims}
+    claimed = {c.lean.declaration for c in claim_list}
     for path in sorted(settings.formal_path.rglob("*.lean")) if settings.formal_path.is_dir() else []:
         source = path.read_text(encoding="utf-8")
         opens = tuple(o for line in _OPEN.findall(blank_comments_and_strings(source))
@@ -137,7 +137,7 @@ def project_tasks(settings: Settings) -> list[Task]:
         Task(id=f"claim:{c.id}", kind="claim", module=c.lean.module, declaration=c.lean.declaration,
              statement=c.lean.statement, opens=c.lean.opens,
              reference_proof=proofs.get(c.lean.declaration, ("", "", None))[1])
-        for c in registry.claims
+        for c in claim_list
     ]
     return [*claims, *formal]
 

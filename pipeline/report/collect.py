@@ -22,6 +22,7 @@ from pipeline.evidence.store import latest_verdicts, recorded_runs
 from pipeline.lean.checker import Checker
 from pipeline.lean.syntax import blank_comments_and_strings, strip_comments
 from pipeline.report import paths
+from pipeline.report.ab_page import comparisons
 from pipeline.report.models import (
     ClaimEntry,
     HypothesisRow,
@@ -77,6 +78,7 @@ def collect(
                 if ev.run_id not in seen_runs:
                     seen_runs.append(ev.run_id)
             say(status.claim.id)
+        ab_runs = comparisons(database)
     finally:
         if db is None:
             database.close()
@@ -91,6 +93,7 @@ def collect(
         runs=tuple(ordered_runs),
         issues=tuple(_registry_issues(report)),
         plots=tuple(plots),
+        ab=ab_runs,
     )
 
 

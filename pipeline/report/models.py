@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from pipeline.ab.compare import Comparison
 from pipeline.agents.models import Attempt, ClaimReview
 from pipeline.agents.store import DraftSession
 from pipeline.evidence.models import HypothesisVerdict, RecordedRun
@@ -241,6 +242,8 @@ class ReportData(Frozen):
     """Registry-wide consistency problems."""
     plots: tuple[PlotRef, ...] = ()
     """Evidence PNGs to copy into the site."""
+    ab: tuple[Comparison, ...] = ()
+    """Every A/B run's comparison (the A/B page)."""
 
     def claim(self, claim_id: str) -> ClaimEntry | None:
         return next((c for c in self.claims if c.id == claim_id), None)

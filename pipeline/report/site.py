@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from pipeline.errors import InputError, NotFoundError
 from pipeline.report import paths
+from pipeline.report.ab_page import AB_PAGE, ab_chart, ab_plot
 from pipeline.report.graph import GraphNode, render_svg
 from pipeline.report.models import ClaimEntry, Level, ReportData
 from pipeline.report.plots import has_intervals, interval_chart
@@ -112,6 +113,7 @@ class Site:
         self._intervals = {
             paths.interval_plot(c.id): c for c in data.claims if has_intervals(c.runs)
         }
+        self._ab_plots = {ab_plot(r.run_id): r for r in data.ab if r.variants}
 
     # -- what exists -------------------------------------------------------------------------
     def paths(self) -> list[str]:
@@ -122,8 +124,12 @@ class Site:
             *self._claims,
             *self._runs,
             *self._intervals,
+            *([AB_PAGE, *self._ab_plots] if self.data.ab else []),
             *(name for name, src in self._plots.items() if src.is_file()),
         ]
+
+    def ab_plot(self, run_id: str) -> str:
+        return ab_plot(run_id)
 
     def interval_plot(self, claim: ClaimEntry) -> str | None:
         name = paths.interval_plot(claim.id)
@@ -143,6 +149,10 @@ class Site:
             return self._page("claim.html", path, claim=self._claims[path]).encode()
         if path in self._runs:
             return self._page("run.html", path, run_id=self._runs[path]).encode()
+        if path == AB_PAGE and self.data.ab:
+            return self._page("ab.html", path).encode()
+        if path in self._ab_plots:
+            return ab_chart(self._ab_plots[path])
         if path in self._intervals:
             c = self._intervals[path]
             return interval_chart(c.runs, title=c.id,
