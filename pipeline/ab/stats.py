@@ -136,8 +136,19 @@ def bootstrap_difference(
 # -- planning --------------------------------------------------------------------------------
 @cache
 def _reject_fixed(m: int, alpha: float) -> tuple[bool, ...]:
-    """For m discordant pairs: which counts b favouring B make the exact test reject."""
-    return tuple(m > 0 and float(sps.binomtest(b, m, 0.5).pvalue) <= alpha for b in range(m + 1))
+    """For m discordant pairs: which counts b favouring B make the exact test reject. Under
+    θ = 1/2 the two-sided exact p-value is ``min(1, 2·min(P(X ≤ b), P(X ≥ b)))`` (the same
+    value :func:`scipy.stats.binomtest` gives, since the null distribution is symmetric)."""
+    if m == 0:
+        return (False,)
+    b = np.arange(m + 1)
+    p = np.minimum(1.0, 2 * np.minimum(sps.binom.cdf(b, m, 0.5), sps.binom.sf(b - 1, m, 0.5)))
+    return tuple(bool(x) for x in p <= alpha * (1 + 1e-9))
+
+
+def _log_e_values(m: int) -> np.ndarray:
+    b = np.arange(m + 1)
+    return np.asarray(m * math.log(2) + gammaln(b + 1) + gammaln(m - b + 1) - gammaln(m + 2))
 
 
 @cache
@@ -148,14 +159,15 @@ def _sequential_crossed(m_max: int, theta: float, alpha: float) -> tuple[float, 
     alive[0] = 1.0
     crossed = [0.0]
     total = 0.0
+    bar = math.log(1 / alpha)
     for m in range(1, m_max + 1):
         nxt = np.zeros_like(alive)
         nxt[1:] += alive[:-1] * theta
         nxt[:-1] += alive[:-1] * (1 - theta)  # b stays, c grows
-        for b in range(m + 1):
-            if nxt[b] and e_value(b, m - b) >= 1 / alpha:
-                total += nxt[b]
-                nxt[b] = 0.0
+        hit = np.zeros_like(alive, dtype=bool)
+        hit[: m + 1] = _log_e_values(m) >= bar
+        total += float(nxt[hit].sum())
+        nxt[hit] = 0.0
         alive = nxt
         crossed.append(total)
     return tuple(crossed)
@@ -194,6 +206,9 @@ class Plan(Frozen):
     power: float
     pairs_sequential: int
     power_sequential: float
+    reached: bool
+    """False: even ``pairs`` (the search's limit) falls short of the target power."""
+    reached_sequential: bool
     assumption: str = ("outcomes of A and B independent given the rates; on tasks of mixed "
                        "difficulty A and B agree more often, which only raises the power")
 
@@ -225,7 +240,8 @@ def plan(p_a: float, p_b: float, *, alpha: float = ALPHA, target_power: float = 
     n, pw = _smallest(p_a, p_b, alpha, target_power, False, limit)
     ns, pws = _smallest(p_a, p_b, alpha, target_power, True, limit)
     return Plan(p_a=p_a, p_b=p_b, alpha=alpha, target_power=target_power, pairs=n, power=pw,
-                pairs_sequential=ns, power_sequential=pws)
+                pairs_sequential=ns, power_sequential=pws, reached=pw >= target_power,
+                reached_sequential=pws >= target_power)
 
 
 def _cross_table(m_max: int, alpha: float) -> np.ndarray:
@@ -233,8 +249,7 @@ def _cross_table(m_max: int, alpha: float) -> np.ndarray:
     (the same decision as :func:`sequential_stop`, tabulated)."""
     table = np.zeros((m_max + 1, m_max + 1), dtype=bool)
     for m in range(1, m_max + 1):
-        for b in range(m + 1):
-            table[m, b] = e_value(b, m - b) >= 1 / alpha
+        table[m, : m + 1] = _log_e_values(m) >= math.log(1 / alpha)
     return table
 
 

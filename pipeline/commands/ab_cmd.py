@@ -202,6 +202,8 @@ def plan_command(
     if json_out:
         term.json(found)
         return
+    if not (found.reached and found.reached_sequential):
+        term.warn(f"the target power is not reached within {found.pairs} pairs")
     term.text(f"exact paired test: {found.pairs} pairs (power {found.power:.3f}); "
               f"sequential (peek after every pair): {found.pairs_sequential} pairs at most "
               f"(power {found.power_sequential:.3f}); {found.assumption}")

@@ -74,6 +74,8 @@ def test_planner_power_is_exact_and_reaches_the_target() -> None:
     assert abs(hits / 200 - plan.power) < 0.09
     with pytest.raises(ValueError):
         stats.plan(0.5, 0.5)
+    tiny = stats.plan(0.5, 0.52, limit=500)
+    assert tiny.pairs == 500 and not tiny.reached and tiny.power < 0.8
 
 
 def test_validate_meets_both_figures_from_a_fixed_seed() -> None:
