@@ -4,7 +4,7 @@
    ``sequent serve`` (no check workers, so this measures persisting + answering 202);
    p50/p99 of the client-side latency.
 2. End to end: a server with ``--workers`` check workers takes ``--e2e`` distinct correct
-   proofs (each claim's own declaration, varied so no result is cached) from submission to
+   proofs (a genuine proof of debate_equilibrium, varied so no result is cached) from submission to
    recorded verdict; checks per minute.
 
     python benchmarks/bench_service.py [--record docs/performance.md]
@@ -35,6 +35,7 @@ _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
     sys.path.insert(0, str(_ROOT))
 from tests.service.process import ServerProcess, run_cli, service_env
+from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,14 +117,15 @@ def accept_latency(server: ServerProcess, secret: str, claim_id: str, clients: i
     }
 
 
-def end_to_end(server: ServerProcess, secret: str, proofs: list[tuple[str, str]]) -> dict[str, float]:
+def end_to_end(server: ServerProcess, secret: str, n: int) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {secret}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
         t0 = time.perf_counter()
         ids = []
-        for i, (claim_id, term) in enumerate(proofs):
+        for i in range(n):
             r = http.post("/v1/submissions", json={
-                "claim_id": claim_id, "proof": f"by\n  -- e2e {i} {time.time_ns()}\n  exact {term}",
+                "claim_id": EQUILIBRIUM,
+                "proof": EQUILIBRIUM_PROOF.replace("by\n", f"by\n  -- e2e {i} {time.time_ns()}\n", 1),
                 "agent": "bench-e2e"})
             r.raise_for_status()
             ids.append(r.json()["id"])
@@ -223,8 +225,7 @@ def main() -> None:
             server = ServerProcess(root, fresh, Path(tmp) / "e2e.log", workers=args.workers).start()
             try:
                 server.wait_ready(timeout=1800)
-                proofs = [(c.id, c.lean.declaration) for c in claims]
-                e2e = end_to_end(server, secret, [proofs[i % len(proofs)] for i in range(args.e2e)])
+                e2e = end_to_end(server, secret, args.e2e)
             finally:
                 server.stop()
             print(json.dumps({"end_to_end": e2e}, indent=2))
