@@ -83,3 +83,25 @@ def test_the_report_has_an_ab_page_with_table_matrix_and_plot(db: Database) -> N
     assert "ab.html" in index
     empty = Site(ReportData(project="p", generated_at=datetime.now(UTC), claims=()))
     assert AB_PAGE not in empty.paths()
+
+
+def test_early_stopping_decides_only_on_strong_evidence() -> None:
+    """The run's stopping rule is the compare's sequential verdict (Bonferroni over pairs)."""
+    from pipeline.ab.run import _decided
+
+    variants = [Variant(name="a", recordings_dir="x"), Variant(name="b", recordings_dir="x")]
+
+    def records(n: int, b_wins: int) -> list[TrialRecord]:
+        out = []
+        for i in range(n):
+            for name, ok in (("a", i >= b_wins), ("b", True)):
+                out.append(TrialRecord(run_id="r", task_id=f"t{i}", variant=name, seed=0,
+                                       verdict="accepted" if ok else "exhausted", success=ok,
+                                       attempts=1, lean_s=0.0, wall_s=0.0))
+        return out
+
+    assert not _decided(records(6, 6), variants, 0.05)  # e = 2^6/7 ≈ 9 < 20
+    assert _decided(records(8, 8), variants, 0.05)      # e = 2^8/9 ≈ 28 ≥ 20
+    assert not _decided(records(40, 0), variants, 0.05)  # no discordant pair
+    three = [*variants, Variant(name="c", recordings_dir="x")]
+    assert not _decided(records(8, 8), three, 0.05)  # 28 < 3/0.05 = 60
