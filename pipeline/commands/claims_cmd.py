@@ -235,7 +235,7 @@ def approve(
 ) -> None:
     """Approve what a claim certifies now, after a reviewed change that weakens or changes it:
     records the digest of its certified content (statement meaning, hypotheses and their
-    checks, conclusions, parameters, reference runs, dependencies) as [approval] in its TOML.
+    checks, conclusions, parameters, reference runs, dependencies) as the `\\[approval]` table in its TOML.
     The gate accepts the change only with this approval committed."""
     settings, term = app_context(project)
     result = approve_claim(settings, claim_id, by=by, reason=reason)
