@@ -24,6 +24,7 @@ from pipeline.lean.syntax import (
     Declaration,
     blank_comments_and_strings,
     declarations,
+    strip_comments,
 )
 from pipeline.settings import Settings
 
@@ -48,12 +49,67 @@ def _top_level_assign(blanked: str) -> int:
     return -1
 
 
-def split_declaration(decl: Declaration) -> tuple[str, str]:
-    """(statement as a closed ``∀`` type, proof text) of a theorem declaration."""
+_VARIABLE = re.compile(r"^variable\b(.*)$", re.MULTILINE)
+
+
+def section_binders(source: str, before_line: int) -> list[str]:
+    """The binder groups of the file's ``variable`` commands above ``before_line`` (a
+    declaration's statement includes those it mentions; taking them all may add an unused
+    hypothesis, which only weakens the statement to prove)."""
+    blanked = blank_comments_and_strings(source)
+    found: list[str] = []
+    for m in _VARIABLE.finditer(blanked):
+        if blanked.count("\n", 0, m.start()) + 1 < before_line:
+            found += _binder_groups(m.group(1))
+    return found
+
+
+def _used(groups: tuple[str, ...], text: str) -> list[str]:
+    """The ``variable`` groups a signature uses, as Lean includes them: a group whose names
+    occur in ``text``, and an instance group mentioning an included name."""
+    words = set(re.findall(r"[^\W\d][\w'?!]*", blank_comments_and_strings(text)))
+    kept: list[str] = []
+    for group in groups:
+        inner = group[1:-1]
+        if group.startswith("["):
+            mentioned = set(re.findall(r"[^\W\d][\w']*", inner.split(":")[-1]))
+            if mentioned & included(kept):
+                kept.append(group)
+        elif set(inner.split(":")[0].split()) & words:
+            kept.append(group)
+    return kept
+
+
+def included(groups: list[str]) -> set[str]:
+    return {n for g in groups if not g.startswith("[") for n in g[1:-1].split(":")[0].split()}
+
+
+def _binder_groups(text: str) -> list[str]:
+    groups, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{⦃":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in ")]}⦄":
+            depth -= 1
+            if depth == 0:
+                groups.append(text[start:i + 1])
+    return groups
+
+
+def split_declaration(decl: Declaration, context: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(statement as a closed ``∀`` type, proof text) of a theorem declaration; ``context``:
+    binder groups of ``variable`` commands in scope."""
     blanked = blank_comments_and_strings(decl.text)
-    cut = _top_level_assign(blanked)
+    cut, skipped = _top_level_assign(blanked), 0
+    while cut >= 0 and len(re.findall(r"(?<![\w.])let\b", blanked[:cut])) > skipped:
+        skipped += 1  # the `:=` of a `let` in the statement, not the proof's
+        nxt = _top_level_assign(blanked[cut + 2:])
+        cut = cut + 2 + nxt if nxt >= 0 else -1
     proof = _TRAILING_DOC.sub("", decl.text[cut + 2:]).strip() if cut >= 0 else ""
-    head = " ".join(blank_comments_and_strings(decl.text[:cut] if cut >= 0 else decl.text).split())
+    # comments removed, string literals and line breaks kept (a `let` ends at a line break)
+    head = strip_comments(decl.text[:cut] if cut >= 0 else decl.text).strip()
     m = re.search(rf"\b(?:theorem|lemma)\s+{re.escape(decl.short_name)}", head)
     rest = head[m.end():] if m else head
     binders: list[str] = []
@@ -76,6 +132,7 @@ def split_declaration(decl: Declaration) -> tuple[str, str]:
         i += 1
     else:
         raise ValueError(f"{decl.name}: the signature has no type")
+    binders = [*_used(context, " ".join([*binders, conclusion])), *binders]
     statement = f"∀ {' '.join(binders)}, {conclusion}" if binders else conclusion
     return statement, proof
 
@@ -121,7 +178,7 @@ def project_tasks(settings: Settings) -> list[Task]:
             if decl.kind not in THEOREM_KINDS or "private" in decl.modifiers:
                 continue
             try:
-                statement, proof = split_declaration(decl)
+                statement, proof = split_declaration(decl, tuple(section_binders(source, decl.line)))
             except ValueError:
                 continue
             proofs[decl.name] = (statement, proof, path)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ab.suite import core_tasks, shipped_suite, task_claim
+from pipeline.ab.models import Task
+from pipeline.ab.suite import core_tasks, project_tasks, shipped_suite, task_claim
 from pipeline.agents.loop import module_context
 from pipeline.agents.prompts import argument_prompt, proof_prompt
 from pipeline.claims.registry import load_registry
@@ -15,6 +16,7 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest
 from pipeline.lean.syntax import THEOREM_KINDS, declarations
 from pipeline.settings import Settings
+from tests.claims.fixtures import BuiltLibrary
 from tests.conftest import REPO, make_settings, needs_lean
 
 
@@ -105,4 +107,36 @@ def test_every_core_reference_proof_is_accepted_by_lean_and_a_wrong_one_is_not(
             CheckRequest(source=wrong, file_name="Swapped.lean"),
         ])
     assert not isinstance(good, Exception) and good.accepted, good
+    assert not isinstance(bad, Exception) and not bad.accepted
+
+
+@needs_lean
+@pytest.mark.lean
+@pytest.mark.heavy
+def test_every_project_task_states_its_declaration_exactly(built_library: BuiltLibrary) -> None:
+    """Each claim and Formal-theorem task's `∀` statement, elaborated with its imports and
+    opens, is proved by `@declaration` itself: the statement is the declaration's type (one
+    Lean run). Negative control: a weakened conclusion (`∨ True`) is not its type."""
+    settings = built_library.settings
+    tasks = project_tasks(settings)
+    assert tasks
+    modules = tuple(sorted({t.module for t in tasks}))
+
+    def file(statements: list[tuple[Task, str]]) -> str:
+        parts = ["set_option autoImplicit false", ""]
+        for i, (t, statement) in enumerate(statements):
+            if t.opens:
+                parts.append(f"open {' '.join(t.opens)} in")
+            parts += [f"theorem ab_check_{i} :", f"    {statement}", f"    := @{t.declaration}", ""]
+        return "\n".join(parts)
+
+    one = tasks[-1]
+    with Checker(settings) as checker:
+        good, bad = checker.check_batch([
+            CheckRequest(source=file([(t, t.statement) for t in tasks]), imports=modules,
+                         file_name="ProjectTasks.lean"),
+            CheckRequest(source=file([(one, f"({one.statement}) ∨ True")]), imports=(one.module,),
+                         file_name="Weakened.lean"),
+        ])
+    assert not isinstance(good, Exception) and good.accepted, good.diagnostics() if not isinstance(good, Exception) else good
     assert not isinstance(bad, Exception) and not bad.accepted
