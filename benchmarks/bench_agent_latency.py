@@ -125,6 +125,16 @@ def bench_http(settings: Settings, folder: Path) -> tuple[float, list[Row]]:
                     times.append(time.monotonic() - t0)
                 rows.append((label, times[0], times[1]))
                 print(f"http {label}: {times[0]:.2f} / {times[1]:.2f} s", file=sys.stderr)
+        # `sequent goals FILE:LINE:COL` finds the server through the state folder (its workers)
+        lines = (settings.project_root / "Formal" / "Bayes.lean").read_text(encoding="utf-8").split("\n")
+        at = next(i for i, text in enumerate(lines, 1) if text.rstrip().endswith(":= by")) + 1
+        times = []
+        for _ in range(2):
+            t0 = time.monotonic()
+            run_cli(["goals", f"Formal/Bayes.lean:{at}:2", "--json", "--no-build"], env,
+                    settings.project_root, timeout=1800).check_returncode()
+            times.append(time.monotonic() - t0)
+        rows.append(("sequent goals (CLI, server up)", times[0], times[1]))
     finally:
         server.stop()
     return ready, rows

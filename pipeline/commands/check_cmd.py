@@ -60,18 +60,26 @@ def goals(
                                    help="Where: line from 1, column from 0 (as Lean's messages)."),
     json_out: bool = typer.Option(False, "--json", help="Print the goals as JSON."),
     build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    server: bool = typer.Option(
+        True, "--server/--no-server",
+        help="Ask the project's running `sequent serve` (its warm Lean workers and its build of "
+             "Formal/) when one is up; else, or with --no-server, start a Lean worker here."),
     project: Path | None = ProjectOption,
 ) -> None:
     """Show the proof state (tactic goals, expected type) at a position of a Lean file."""
+    from pipeline.service.local import remote_goals
+
     settings, term = app_context(project)
     path, line, column = _position(position)
     source = read_text_checked(path, max_bytes=settings.max_file_bytes, root=settings.project_root)
     if line > source.count("\n") + 1:
         raise InputError(f"{path} has no line {line}")
-    with Checker(settings, warm=False) as checker:
-        if build and settings.formal_path.is_dir():
-            build_project(settings, checker)
-        goal = checker.goals(source, line, column)
+    goal = remote_goals(settings, source, line, column, timeout_s=settings.lean_timeout_s) if server else None
+    if goal is None:
+        with Checker(settings, warm=False) as checker:
+            if build and settings.formal_path.is_dir():
+                build_project(settings, checker)
+            goal = checker.goals(source, line, column)
     if json_out:
         term.json(goal)
         return

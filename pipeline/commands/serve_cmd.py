@@ -83,10 +83,22 @@ def serve(
         f"({config.workers} check worker(s); database {settings.db_url.split('://')[0]})"
     )
     from pipeline.agents.config import AgentConfig
+    from pipeline.service.local import (
+        loopback_url,
+        new_local_secret,
+        remove_server_file,
+        write_server_file,
+    )
 
-    app = create_app(settings, config, AgentConfig.from_env())
+    secret = new_local_secret()  # `sequent goals` on this machine uses this server's workers
+    app = create_app(settings, config, AgentConfig.from_env(), local_secret=secret)
     mount_report(app, settings, checker=lambda: app.state.core.checker(), db=lambda: app.state.core.db)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    if port:
+        write_server_file(settings, loopback_url(host, port), secret)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=10)
+    finally:
+        remove_server_file(settings, secret)
 
 
 def worker(

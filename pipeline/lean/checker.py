@@ -63,7 +63,7 @@ from pipeline.lean.process import RawRun
 from pipeline.lean.provenance import Provenance, parts_digest, refuse_tracked_state
 from pipeline.lean.replay import REPLAY_FILE, ReplayResult, read_result, replay_source
 from pipeline.lean.replay import plan as replay_plan
-from pipeline.lean.resident import Goal, ResidentPool
+from pipeline.lean.resident import Goal, ResidentPool, ResidentStats, split_header
 from pipeline.lean.syntax import blank_comments_and_strings, imports
 from pipeline.lean.trust import EnvironmentAuditor
 from pipeline.settings import Settings
@@ -117,6 +117,12 @@ def _with_imports(source: str, wanted: Sequence[str]) -> str:
         head, _, rest = source.partition("\n")
         return f"{head}\n{lines}{rest}"
     return lines + source
+
+
+def iteration_header(request: CheckRequest) -> str:
+    """The import header of the file an iteration check of ``request`` runs (the resident
+    worker's key, :mod:`pipeline.lean.resident`)."""
+    return split_header(_with_imports(request.source, request.imports))[0]
 
 
 OUTPUT_SUFFIXES = (".olean", ".olean.server", ".olean.private", ".ir", ".ilean")
@@ -441,6 +447,27 @@ class Checker:
         if violations:
             v = violations[0]
             raise InputError(f"line {v.line}:{v.column}: policy ({v.rule}): {v.message}")
+
+    def warm(self, requests: Sequence[CheckRequest], headers: int) -> int:
+        """Make the first iteration checks like ``requests`` fast: start a resident worker for
+        each of the ``headers`` import headers most requests share (while the pool has free
+        slots), and decode the audit's core index and the project modules those requests import
+        (the compiled-environment audit of an accepted attempt reads them). Returns how many
+        workers were started."""
+        by_header: dict[str, list[CheckRequest]] = {}
+        for request in requests:
+            by_header.setdefault(iteration_header(request), []).append(request)
+        chosen = sorted(by_header.items(), key=lambda kv: -len(kv[1]))[:headers]  # stable: ties in order
+        pool = self.resident()
+        started = sum(pool.prestart(head) for head, _ in chosen)
+        modules = list(dict.fromkeys(m for _, group in chosen for m in group[0].imports))
+        self.auditor.project(self.project_closure(modules))  # decodes the core index too
+        return started
+
+    def resident_stats(self) -> ResidentStats | None:
+        """The resident pool's counters (``None`` before its first use); starts nothing."""
+        with self._resident_lock:
+            return self._resident.stats() if self._resident is not None else None
 
     def resident(self) -> ResidentPool:
         """The resident worker pool, started on first use."""
@@ -768,4 +795,4 @@ def load_manifest(build_dir: Path) -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
-__all__ = ["Checker", "load_manifest", "read_text_checked"]
+__all__ = ["Checker", "iteration_header", "load_manifest", "read_text_checked"]

@@ -359,6 +359,22 @@ class ResidentPool:
             self._cond.notify_all()
         worker.close()
 
+    def prestart(self, header: str) -> bool:
+        """Start a worker holding ``header`` and leave it idle, so that the first check with
+        this header finds it warm (a server warms its claims' headers before it reports
+        ready). Nothing is started when an idle worker already holds ``header`` or when every
+        slot is taken (an idle worker of another header is never evicted for a guess).
+        Returns whether a worker was started."""
+        with self._cond:
+            if self._closed or self._slots >= self.max_workers or any(w.header == header for w in self._idle):
+                return False
+        with self.lease(header, self.ready_timeout_s) as (worker, fresh):
+            if fresh:  # the header alone: Lean imports it once, later checks keep it
+                run = worker.sync(header, self.ready_timeout_s)
+                if run.timed_out or run.crashed or run.out_of_memory:
+                    raise LeanCrashError("the resident Lean worker did not import the header", run.stderr)
+            return fresh
+
     def check(self, source: str, timeout_s: float) -> ResidentRun:
         """Lean's diagnostics for ``source`` from a worker holding its header. A worker that
         exits because Lean disagreed about where the header ends is retried once, fresh."""

@@ -31,8 +31,10 @@ itself, checks it under the trust policy and records the verdict. Writes need a 
 """
 
 
-def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | None = None) -> FastAPI:
-    """``agents``: the providers' settings for ``/v1/review`` (built by the command)."""
+def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | None = None,
+               *, local_secret: str | None = None) -> FastAPI:
+    """``agents``: the providers' settings for ``/v1/review`` (built by the command);
+    ``local_secret``: what authorizes ``/v1/goals`` for the CLI (``pipeline.service.local``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +53,7 @@ def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | 
         lifespan=lifespan,
     )
     app.state.agents = agents
+    app.state.local_secret = local_secret
     handlers.install(app)
     for module in (submissions, claims, checks, iterate, health):
         app.include_router(module.router)

@@ -54,6 +54,10 @@ class ServiceConfig(BaseSettings):
     claim_status: bool = True
     """Evaluate the claims' status in the project's library once at start (a few Lean
     checks, cached), shown as ``library`` by ``/v1/claims``."""
+    warm_headers: int = Field(default=1, ge=0, le=16)
+    """Resident Lean workers started before the server reports ready: one per import header
+    of the claims, the header most claims share first (at most the resident pool's size), so
+    that the first ``check_proof`` finds a warm worker; 0: none (each first call starts one)."""
     wait_max_s: float = Field(default=60.0, ge=0)
     """Longest ``?wait=`` a client may ask for on ``GET /v1/submissions/{id}``."""
 

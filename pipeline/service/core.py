@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import ClaimReview, Family
+from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.iterate import (
     MinimalHypotheses,
     minimal_hypotheses,
@@ -38,6 +39,7 @@ from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.lean.olean.lookup import CATALOG_FILE, DeclarationInfo, Lookup, SearchResult
+from pipeline.lean.resident import Goal
 from pipeline.service.adhoc_checks import CHECK_POLICY, AdhocChecks
 from pipeline.service.claim_responses import (
     RegistryCache,
@@ -186,6 +188,9 @@ class ServiceCore:
                 for failed in report.failures():
                     log.warning("module %s does not build; submissions importing it will be rejected",
                                 failed.module)
+            if self.config.warm_headers:
+                self._set_phase("starting Lean workers for the claims' imports")
+                self._warm_iteration(checker)
         except Exception as exc:  # reported by health; the API stays up for reads
             self.prepare_error = str(exc)
             log.exception("the Lean engine could not be prepared")
@@ -200,6 +205,18 @@ class ServiceCore:
         self._set_phase("ready")
         if self.config.claim_status and report is not None:
             self._evaluate_library(checker, report)
+
+    def _warm_iteration(self, checker: Checker) -> None:
+        """Before "ready": a resident worker for each of the ``warm_headers`` import headers
+        most claims share (a claim's proof file as ``check_proof`` assembles it), and the audit's
+        decoded core index and project modules, so that the first call pays for neither."""
+        try:
+            requests = [assemble_proof(claim, "by\n  sorry") for claim in self.registry.get().claims]
+            started = checker.warm(requests, self.config.warm_headers)
+        except Exception:  # the first call then starts its worker itself; the service is unaffected
+            log.exception("warming a resident Lean worker for the claims' imports failed")
+            return
+        log.info("warmed %d resident Lean worker(s) for the claims' imports", started)
 
     def _evaluate_library(self, checker: Checker, report: BuildReport) -> None:
         """The claims' status in the project's library, once, after the workers started.
@@ -329,6 +346,14 @@ class ServiceCore:
         placed = relocate(result, request, snippet)
         return CheckedSnippet(verdict=result.verdict.value, summary=result.summary(),
                               diagnostics=render(placed), messages=placed, result=result)
+
+    def goals_at(self, source: str, line: int, column: int, *, ready_wait_s: float = READY_WAIT_S) -> Goal:
+        """The proof state at (1-based ``line``, 0-based ``column``) of a Lean file, from a
+        resident worker (``sequent goals`` through a running server)."""
+        if line > source.count("\n") + 1:
+            raise InputError(f"the source has no line {line}")
+        with self._adhoc_slot(ready_wait_s):
+            return self.checker().goals(source, line, column)
 
     def goal_state(self, claim_id: str, proof: str, line: int, *,
                    ready_wait_s: float = READY_WAIT_S) -> ProofGoals:
@@ -471,8 +496,10 @@ class ServiceCore:
 
     def health(self) -> Health:
         with self._checker_lock:
-            backend = self._checker.backend.name if self._checker is not None else None
+            checker = self._checker
+        backend = checker.backend.name if checker is not None else None
         return Health(
+            resident=checker.resident_stats() if checker is not None else None,
             status="ok",
             version=package_version(),
             database=self.db.engine.dialect.name,

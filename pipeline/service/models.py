@@ -12,6 +12,7 @@ from pipeline.claims.iterate import TextMessage, relocate, render
 from pipeline.errors import SequentError
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.lean.models import CheckRequest, CheckResult, Message, Reason, Verdict, Violation
+from pipeline.lean.resident import ResidentStats
 from pipeline.models import Frozen
 
 SubmissionState = Literal["queued", "running", "accepted", "rejected", "error"]
@@ -78,6 +79,14 @@ class GoalStateIn(Frozen):
     claim_id: str = ClaimIdField
     proof: Text = Field(min_length=1)
     line: int = Field(ge=1, description="Line of the proof, counted from 1 in the text sent.")
+
+
+class GoalsAtIn(Frozen):
+    """A position of a Lean file whose proof state to show (``sequent goals`` through a server)."""
+
+    source: Text = Field(min_length=1)
+    line: int = Field(ge=1, description="Line, counted from 1.")
+    column: int = Field(ge=0, description="Column, counted from 0 (as Lean's messages).")
 
 
 class ReviewIn(Frozen):
@@ -290,7 +299,12 @@ class Health(Frozen):
     lean_error: str | None = None
     phase: str = "not started"
     """What the engine is doing (poll it while it starts): ``starting the Lean engine``,
-    ``building Formal/``, ``warming the search index``, ``ready``."""
+    ``building Formal/``, ``starting Lean workers for the claims' imports``, ``warming the
+    search index``, ``ready``."""
+    resident: ResidentStats | None = None
+    """The resident Lean workers of the iteration path (``check_proof``, ``goal_state``...):
+    alive, idle, started so far, checks run; ``None`` before the engine starts them. Once
+    ``lean_ready``, a worker holding the claims' most shared import header is warm."""
 
 
 class ErrorBody(Frozen):

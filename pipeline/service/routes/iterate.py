@@ -14,12 +14,14 @@ from pipeline.agents.config import AgentConfig
 from pipeline.agents.models import ClaimReview
 from pipeline.claims.iterate import MinimalHypotheses
 from pipeline.lean.olean.lookup import DeclarationInfo, SearchResult
-from pipeline.service.deps import Core, Token
+from pipeline.lean.resident import Goal
+from pipeline.service.deps import Core, Local, Token
 from pipeline.service.models import (
     Attempt,
     AttemptsIn,
     CheckedProof,
     CheckedSnippet,
+    GoalsAtIn,
     GoalStateIn,
     ProofGoals,
     ProofIn,
@@ -51,6 +53,13 @@ def check_lean(body: SnippetIn, core: Core, token: Token) -> CheckedSnippet:
 @router.post("/goal_state", responses=_ERRORS, summary="Goals before and after a line of a proof attempt")
 def goal_state(body: GoalStateIn, core: Core, token: Token) -> ProofGoals:
     return core.goal_state(body.claim_id, body.proof, body.line)
+
+
+@router.post("/goals", responses=_ERRORS, summary="The proof state at a position of a Lean file")
+def goals(body: GoalsAtIn, core: Core, local: Local) -> Goal:
+    """What ``sequent goals FILE:LINE:COL`` shows, from the server's resident workers; only for
+    the CLI on this machine (the secret of the project's state folder), 401 otherwise."""
+    return core.goals_at(body.source, body.line, body.column)
 
 
 @router.post("/minimal_hypotheses", responses=_ERRORS, summary="Which named hypotheses a proof needs")

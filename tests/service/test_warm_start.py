@@ -1,0 +1,109 @@
+"""Ready means ready (issue 27): a real ``sequent serve`` on loopback reports ``lean_ready`` only
+once a resident Lean worker holds the import header most claims share, and the first
+``check_proof`` after that goes to that warm worker instead of starting one. (How long each step
+takes is measured by benchmarks/bench_agent_latency.py, never here.)"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from pipeline.claims.assemble import assemble_proof
+from pipeline.claims.registry import load_registry
+from pipeline.lean.checker import iteration_header
+from pipeline.service import handlers
+from pipeline.service.deps import Local
+from pipeline.service.local import (
+    LOCAL_SECRET_HEADER,
+    read_server_file,
+    server_file,
+    write_server_file,
+)
+from pipeline.settings import Settings
+from tests.conftest import needs_lean
+from tests.service.fixtures import Live, start_live, with_db
+from tests.service.process import run_cli, service_env
+
+
+@pytest.mark.lean
+@needs_lean
+def test_ready_means_a_warm_worker_and_the_first_check_uses_it(service_settings: Settings,
+                                                                tmp_path: Path) -> None:
+    settings = with_db(service_settings, tmp_path)
+    claims = load_registry(settings).claims
+    headers = Counter(iteration_header(assemble_proof(c, "by\n  sorry")) for c in claims)
+    shared = headers.most_common(1)[0][0]
+    claim = next(c for c in claims if iteration_header(assemble_proof(c, "by\n  sorry")) == shared)
+    live = start_live(settings, tmp_path, workers=0, claim_status=False)
+    try:
+        health = live.server.wait_ready(timeout=900)
+        assert health["phase"] != "not started"
+        warm = health["resident"]
+        assert isinstance(warm, dict) and warm["started"] == 1 and warm["idle"] == 1, health
+        assert warm["checks"] == 0  # warmed by importing the header, not by a check
+        with live.client(headers=live.auth) as http:
+            answer = http.post("/v1/check_proof", json={"claim_id": claim.id, "proof": "by\n  exact 0"})
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["verdict"] == "rejected"
+            after = http.get("/v1/health").json()["resident"]
+        assert after["started"] == 1 and after["checks"] == 1, after  # the warm worker answered
+
+        # -- `sequent goals` finds the server through the state folder and asks it -------------
+        found = read_server_file(settings)
+        assert found is not None and found.url == live.url
+        scratch = settings.state / "goals-test" / "Scratch.lean"
+        scratch.parent.mkdir(exist_ok=True)
+        scratch.write_text(shared + "\ntheorem scratch (n : Nat) : n + 0 = n := by\n  simp\n", encoding="utf-8")
+        line = shared.count("\n") + 3
+        done = run_cli(["goals", f"{scratch}:{line}:2", "--json", "--no-build"],
+                       service_env(settings), settings.project_root, timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert "n + 0 = n" in json.loads(done.stdout)["goals"][0]
+        assert "POST /v1/goals HTTP/1.1\" 200" in live.server.log()
+        assert http_health(live)["resident"]["started"] == 1  # the warm worker of that header
+    finally:
+        live.server.stop()
+    assert read_server_file(settings) is None  # removed when the server stops
+
+
+def http_health(live: Live) -> dict[str, Any]:
+    with live.client() as http:
+        return dict(http.get("/v1/health").json())
+
+
+def test_a_stale_server_file_is_ignored(service_settings: Settings, tmp_path: Path) -> None:
+    settings = service_settings.model_copy(update={"state_dir": tmp_path / "state"})
+    assert read_server_file(settings) is None
+    write_server_file(settings, "http://127.0.0.1:9", "s3cret")
+    assert read_server_file(settings) is not None  # this process is alive
+    assert (server_file(settings).stat().st_mode & 0o777) == 0o600  # the secret: owner only
+    stale = server_file(settings).read_text().replace(f'"pid":{os.getpid()}', '"pid":999999999')
+    server_file(settings).write_text(stale)
+    assert read_server_file(settings) is None
+    server_file(settings).write_text("{not json")
+    assert read_server_file(settings) is None
+
+
+def test_the_goals_route_wants_the_state_folders_secret_not_a_token() -> None:
+    """The dependency ``POST /v1/goals`` declares, on a real FastAPI app with the service's
+    error handlers: the state folder's secret passes; a bearer token, a wrong or no secret: 401."""
+    app = FastAPI()
+    app.state.local_secret = "s3cret"
+    handlers.install(app)
+
+    @app.post("/v1/goals")
+    def goals(local: Local) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    with TestClient(app) as http:
+        assert http.post("/v1/goals", headers={LOCAL_SECRET_HEADER: "s3cret"}).json() == {"ok": "yes"}
+        for headers in ({LOCAL_SECRET_HEADER: "s3creT"}, {"Authorization": "Bearer sqt_x"}, {}):
+            answer = http.post("/v1/goals", headers=headers)
+            assert answer.status_code == 401 and answer.json()["error"] == "unauthorized", answer.text
