@@ -1,7 +1,8 @@
 """``sequent trace [FILE...] [--out FILE] [--submissions] [--engine embedded|dojo]``: JSON Lines
-of tactic steps with the goals before and after each (prover training data, close to LeanDojo's
-traced tactics). ``--engine dojo`` runs LeanDojo's own tracer instead (extra ``dojo`` and a
-native toolchain; :mod:`pipeline.lean.dojo`)."""
+of tactics with the goals before and after each (prover training data in the layout of
+LeanDojo's traced tactics; :mod:`pipeline.lean.trace`), paths relative to the project.
+``--engine dojo`` runs LeanDojo's own tracer instead (extra ``dojo`` and a native toolchain;
+:mod:`pipeline.lean.dojo`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from pipeline.errors import InputError
 from pipeline.lean import dojo
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
-from pipeline.lean.trace import trace_source
+from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
+from pipeline.lean.trace import premises_from, trace_source
 from pipeline.settings import Settings
 
 
@@ -53,8 +55,9 @@ def trace(
                                   help="embedded: the resident worker; dojo: LeanDojo (native toolchain)."),
     project: Path | None = ProjectOption,
 ) -> None:
-    """Trace tactic proofs: one JSON object per step (declaration, statement, tactic, goals
-    before and after, premises)."""
+    """Trace tactic proofs: one JSON object per tactic as written (declaration, statement,
+    tactic, goals before and after, premises with their defining module); paths relative to
+    the project."""
     ctx = app_context(project)
     settings, term = ctx
     if engine is Engine.dojo:
@@ -67,8 +70,11 @@ def trace(
     paths = list(files or sorted(settings.formal_path.rglob("*.lean")))
     if not paths and not submissions:
         raise InputError("no Lean files to trace (give FILE... or run in a project with Formal/)")
-    sources = [(str(p), read_text_checked(p, max_bytes=settings.max_file_bytes, root=settings.project_root))
-               for p in paths]
+    root = settings.project_root.resolve()
+    sources: list[tuple[str, str]] = []
+    for p in paths:  # read first: a file outside the project is refused there
+        text = read_text_checked(p, max_bytes=settings.max_file_bytes, root=settings.project_root)
+        sources.append((p.resolve().relative_to(root).as_posix(), text))
     if submissions:
         sources += _accepted_submissions(ctx)
     _write(out, _embedded(settings, sources, build=build), term, f"{len(sources)} files")
@@ -78,8 +84,11 @@ def _embedded(settings: Settings, sources: list[tuple[str, str]], *, build: bool
     with Checker(settings, warm=False) as checker:
         if build and settings.formal_path.is_dir():
             build_project(settings, checker)
+        lookup = Lookup(checker.backend.library_dir, checker.backend.core_index_path.with_name(CATALOG_FILE),
+                        checker.auditor.core.githash, settings.build_dir, settings.project_root)
+        premise = premises_from(lookup)  # after the build: the project's constants as built
         for name, source in sources:
-            for step in trace_source(checker, source, name):
+            for step in trace_source(checker, source, name, premise):
                 yield step.model_dump_json()
 
 
@@ -94,7 +103,7 @@ def _write(out: Path | None, lines: Iterable[str], term: Terminal, what: str) ->
     finally:
         if out:
             sink.close()
-    term.info(f"traced {steps} tactic steps from {what}" + (f" into {out}" if out else ""))
+    term.info(f"traced {steps} tactics from {what}" + (f" into {out}" if out else ""))
 
 
 def register(app: typer.Typer) -> None:

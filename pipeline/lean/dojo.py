@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.lean.trace import TacticStep
+from pipeline.lean.trace import Premise, TacticStep
 
 EXTRA = "pip install -e '.[dojo]'"
 
@@ -40,6 +40,24 @@ def _goals(state: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in state.split("\n\n") if g.strip())
 
 
+def _premise(provenance: dict[str, Any]) -> Premise:
+    """LeanDojo's provenance (``full_name``, ``def_path``, ``def_pos``: 1-based line and column)
+    as a :class:`Premise`; the module is the path's, below ``.lake/packages/<pkg>/`` or the
+    toolchain's ``library/`` for constants outside the project."""
+    path = Path(str(provenance.get("def_path") or ""))
+    parts = path.with_suffix("").parts
+    outside = path.is_absolute() or (parts[:1] == (".lake",))
+    for anchor in ("library", "packages"):
+        if anchor in parts:
+            cut = parts.index(anchor) + (2 if anchor == "packages" else 1)
+            parts = parts[cut:]
+    pos = provenance.get("def_pos") or (None, None)
+    end = provenance.get("def_end_pos") or (None, None)
+    return Premise(full_name=str(provenance["full_name"]), module=".".join(parts),
+                   origin="core" if outside else "project", file=None if outside else path.as_posix(),
+                   line=pos[0], column=pos[1] - 1 if pos[1] else None, end_line=end[0])
+
+
 def steps(project_root: Path, commit: str = "HEAD") -> Iterator[TacticStep]:
     """Every traced tactic of the project at ``commit`` (a local git checkout), as LeanDojo
     reports it."""
@@ -56,12 +74,13 @@ def steps(project_root: Path, commit: str = "HEAD") -> Iterator[TacticStep]:
         for tac in thm.get_traced_tactics():
             _annotated, provenances = tac.get_annotated_tactic()
             yield TacticStep(
-                file=str(thm.file_path), declaration=thm.theorem.full_name, kind="theorem",
+                file=Path(thm.file_path).as_posix(), declaration=thm.theorem.full_name, kind="theorem",
                 statement=statement, tactic=tac.tactic, line=tac.start.line_nb,
                 column=tac.start.column_nb - 1, state_before=tac.state_before,
                 state_after=tac.state_after, goals_before=_goals(tac.state_before),
                 goals_after=_goals(tac.state_after),
-                premises=tuple(dict.fromkeys(str(p["full_name"]) for p in provenances)),
+                end_line=tac.end.line_nb, end_column=tac.end.column_nb - 1,
+                premises=tuple({str(p["full_name"]): _premise(p) for p in provenances}.values()),
             )
 
 

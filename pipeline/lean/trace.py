@@ -1,39 +1,72 @@
 """Tracing tactic proofs for prover data, from the embedded engine (``sequent trace``).
 
-For every tactic step of every ``by`` proof in a file: the declaration, its statement, the
-tactic's text and position, and the goals before and after it, as Lean's server reports them
-(``$/lean/plainGoal`` at the tactic's first character and at its end) from a resident worker.
-One JSON object per step, in a layout close to LeanDojo's traced tactics (``tactic``,
-``state_before``, ``state_after``); docs/lean-backends.md describes the fields.
+One record per tactic as written, in the layout of LeanDojo's traced tactics (``tactic``,
+``state_before``, ``state_after``, premises with where they are defined); docs/lean-backends.md
+describes the fields.
 
-A step is a source line of the proof (its first non-blank character to its end): a tactic
-written over several lines is traced as its lines, and ``tac1; tac2`` on one line as one step.
-``premises``: the constants the step's text names, as Lean resolved them (LeanDojo's premises
-are the same: the identifiers of a tactic, with their full names, from the info trees). Each
-identifier of the step is hovered (``textDocument/hover``); a hover that shows a constant whose
-name ends with what was written (``add_comm`` -> ``Nat.add_comm``) and is not a hypothesis of the
-goals before is a premise. Constants a tactic finds by itself (``simp``'s lemma set, ``omega``)
-are not named: the file worker does not report them.
+Which tactics: LeanDojo keeps every tactic whose parent is a tactic sequence (the tactics of a
+``by`` block, of a ``·`` focus, of an ``induction``/``cases``/``match`` alternative or a
+``case``/``next`` block), nested blocks included, and drops a tactic whose goals before are
+``no goals`` or equal its goals after. This module finds the same tactics from the source text
+(the embedded worker gives no info trees): every ``by`` of a declaration, in tactic or term
+position, opens a block; a tactic of a block starts at the block's column (or after a ``;``)
+and runs over the lines indented further, so a multi-line tactic is one record; ``|``
+alternatives, ``else`` and ``<;>`` lines at the block's column continue the tactic above.
+A ``·`` focus, the ``=>`` of an alternative and the ``then``/``else`` of a tactic ``if`` open
+nested blocks. Rewrite rules of ``rw [a, b]``
+are not split (LeanDojo lists each rule as well).
+
+Goals come from a resident worker (``$/lean/plainGoal`` at the tactic's first character and at
+its end). ``premises``: the identifiers of the tactic's text that Lean resolved to a *global
+constant* (``textDocument/hover`` gives the name; the compiled environment, read from the
+``.olean`` files by :class:`pipeline.lean.olean.lookup.Lookup`, must hold it — local hypotheses
+and bound variables never do), with the module that defines it and, for the project's own
+constants, the file and position. Constants a tactic finds by itself (``simp``'s lemma set,
+``grind``, ``omega``) are not named: neither the worker nor LeanDojo's premises report them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import Policy
-from pipeline.lean.syntax import Token, blank_comments_and_strings, declarations, tokens
+from pipeline.lean.olean.lookup import Lookup
+from pipeline.lean.syntax import blank_comments_and_strings, declarations
 from pipeline.models import Frozen
 
 PROOF_KINDS = frozenset({"theorem", "lemma", "example", "instance", "def", "abbrev"})
-_BY = re.compile(r":=\s*by\b")
+_OPEN = "([{⟨⦃⟦"
+_CLOSE = ")]}⟩⦄⟧"
+_WORD = re.compile(r"[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff\u2100-\u214f][\w'!?.\u2080-\u209c]*|=>|\|")
+_IDENT = re.compile(r"[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff\u2100-\u214f][\w'!?.\u2080-\u209c]*")
+_CONTINUE = ("|", "else", "<;>", "then")
+_ALTERNATIVES = frozenset({"induction", "cases", "match", "case", "case'", "next", "fun_induction", "fun_cases"})
+
+
+class Premise(Frozen):
+    """A global constant a tactic names (LeanDojo's ``provenances``)."""
+
+    full_name: str
+    module: str
+    """The module that defines it (``Init.Data.Rat.Lemmas``, ``Formal.Basic``)."""
+    origin: str
+    """``project`` or ``core``."""
+    file: str | None = None
+    """Project-relative source file (project constants; the shipped core has no positions)."""
+    line: int | None = None
+    """1-based line of the declaration (project constants)."""
+    column: int | None = None
+    """0-based column."""
+    end_line: int | None = None
 
 
 class TacticStep(Frozen):
-    """One traced tactic step."""
+    """One traced tactic, as written."""
 
     file: str
+    """Project-relative path (or ``submission:<id>``)."""
     declaration: str
     kind: str
     statement: str
@@ -43,54 +76,184 @@ class TacticStep(Frozen):
     """1-based."""
     column: int
     """0-based, code points."""
+    end_line: int
+    end_column: int
+    """Just past the tactic's last character."""
     state_before: str
-    """Goals before the step, rendered and separated by blank lines (``no goals``: closed)."""
+    """Goals before the tactic, rendered and separated by blank lines."""
     state_after: str
+    """Goals after it (``no goals``: it closed them)."""
     goals_before: tuple[str, ...]
     goals_after: tuple[str, ...]
-    premises: tuple[str, ...] = ()
-    """Constants the step's text names, with their full names (see the module docstring)."""
+    premises: tuple[Premise, ...] = ()
 
 
 class StepSite(Frozen):
     declaration: str
     kind: str
     statement: str
-    line: int
-    column: int
-    end_column: int
-    tactic: str
+    start: int
+    """Offsets into the source."""
+    end: int
+
+
+class _Text:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.blank = blank_comments_and_strings(source)
+        self.starts = [0] + [m.end() for m in re.finditer("\n", source)]
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        """(1-based line, 0-based column) of ``offset``."""
+        lo, hi = 0, len(self.starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo + 1, offset - self.starts[lo]
+
+    def skip_space(self, offset: int, stop: int) -> int:
+        while offset < stop and self.blank[offset].isspace():
+            offset += 1
+        return offset
+
+    def word_at(self, offset: int) -> str:
+        m = _WORD.match(self.blank, offset)
+        return m.group(0) if m else ""
+
+    def is_by(self, offset: int) -> bool:
+        b = self.blank
+        if not b.startswith("by", offset):
+            return False
+        before = b[offset - 1] if offset else " "
+        after = b[offset + 2] if offset + 2 < len(b) else " "
+        return not (before.isalnum() or before in "_.'!?") and not (after.isalnum() or after in "_'!?")
+
+
+def _block(text: _Text, start: int, stop: int) -> tuple[int, list[tuple[int, int]]]:
+    """The tactics of the block whose first tactic starts at ``start``: (block end, [(start,
+    end)] of its own tactics, nested ones not included)."""
+    column = text.pos(start)[1]
+    b = text.blank
+    tactics: list[tuple[int, int]] = []
+    depth, i, cur = 0, start, start
+    opened = False  # a nested block opened at depth 0 in the current tactic: no ``;`` split
+    end = stop
+    while i < stop:
+        ch = b[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+            if depth < 0:
+                end = i
+                break
+        elif ch == "," and depth == 0:
+            end = i
+            break
+        elif ch == ";" and depth == 0 and not opened and not b.startswith("<;>", i - 1):
+            tactics.append((cur, i))
+            cur = text.skip_space(i + 1, stop)
+            i = cur
+            continue
+        elif depth == 0 and (text.is_by(i) or b.startswith("=>", i) or (i == cur and ch in "·.")):
+            opened = True
+        elif ch == "\n":
+            nxt = text.skip_space(i, stop)
+            if nxt >= stop:
+                break
+            ncol = text.pos(nxt)[1]
+            if ncol < column:
+                end = i
+                break
+            if ncol == column and not any(b.startswith(k, nxt) for k in _CONTINUE):
+                tactics.append((cur, i))
+                cur, i, opened = nxt, nxt, False
+                continue
+        i += 1
+    else:
+        end = stop
+    tactics.append((cur, min(i, end)))
+    return end, [(s, _rstrip(text, s, e)) for s, e in tactics if _rstrip(text, s, e) > s]
+
+
+def _rstrip(text: _Text, start: int, end: int) -> int:
+    while end > start and text.blank[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _inner_blocks(text: _Text, start: int, end: int) -> list[int]:
+    """Where the blocks nested in the tactic ``[start, end)`` start (their first tactic)."""
+    b = text.blank
+    found: list[int] = []
+    if b[start] in "·." and start + 1 < end and b[start + 1].isspace():
+        found.append(text.skip_space(start + 1, end))
+    head = text.word_at(start)
+    last_word = ""
+    depth, i = 0, start
+    while i < end:
+        ch = b[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        if text.is_by(i):
+            found.append(text.skip_space(i + 2, end))
+            i += 2
+            continue
+        if b.startswith("=>", i):
+            if depth == 0 and head in _ALTERNATIVES and last_word in {"|", "case", "next", "case'", head}:
+                found.append(text.skip_space(i + 2, end))
+            last_word = "=>"
+            i += 2
+            continue
+        m = _WORD.match(b, i) if (i == 0 or not (b[i - 1].isalnum() or b[i - 1] in "_.'")) else None
+        if m and depth == 0 and head == "if" and m.group(0) in ("then", "else"):
+            found.append(text.skip_space(m.end(), end))
+        if m:
+            if m.group(0) in ("|", "fun", "λ", "case", "next", "case'"):
+                last_word = m.group(0)
+            i = m.end()
+            continue
+        i += 1
+    return [f for f in found if f < end]
+
+
+def _trace_block(text: _Text, start: int, stop: int, out: list[tuple[int, int]]) -> int:
+    end, tactics = _block(text, start, stop)
+    for s, e in tactics:
+        out.append((s, e))
+        covered = s
+        for inner in _inner_blocks(text, s, e):
+            if inner < covered:  # inside a block already traced
+                continue
+            covered = _trace_block(text, inner, e, out)
+    return end
 
 
 def tactic_sites(source: str) -> list[StepSite]:
-    """Where the tactic steps of ``source``'s ``by`` proofs are (one per non-blank proof line)."""
-    blanked = blank_comments_and_strings(source)
-    blanked_lines = blanked.split("\n")
-    source_lines = source.split("\n")
+    """Every tactic of ``source``'s declarations, nested blocks included, in source order."""
+    text = _Text(source)
     sites: list[StepSite] = []
     for decl in declarations(source):
         if decl.kind not in PROOF_KINDS:
             continue
-        text = "\n".join(blanked_lines[decl.line - 1:decl.end_line])
-        match = _BY.search(text)
-        if match is None:
-            continue
-        by_line = decl.line + text.count("\n", 0, match.end())
-        by_col = match.end() - (text.rfind("\n", 0, match.end()) + 1)
-        for line in range(by_line, decl.end_line + 1):
-            row = blanked_lines[line - 1]
-            start = by_col if line == by_line else 0
-            body = row[start:]
-            if not body.strip():
+        lo = text.starts[decl.line - 1]
+        hi = text.starts[decl.end_line] - 1 if decl.end_line < len(text.starts) else len(source)
+        spans: list[tuple[int, int]] = []
+        i = lo
+        while i < hi:
+            if text.is_by(i):
+                first = text.skip_space(i + 2, hi)
+                i = max(i + 2, _trace_block(text, first, hi, spans)) if first < hi else hi
                 continue
-            column = start + len(body) - len(body.lstrip())
-            end = len(row.rstrip())
-            sites.append(StepSite(declaration=decl.name, kind=decl.kind, statement=decl.signature, line=line,
-                                  column=column, end_column=end, tactic=source_lines[line - 1][column:end].strip()))
+            i += 1
+        for s, e in sorted(spans):
+            sites.append(StepSite(declaration=decl.name, kind=decl.kind, statement=decl.signature, start=s, end=e))
     return sites
-
-
-_IDENT = re.compile(r"^[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff\u2100-\u214f][\w'!?.\u2080-\u209c]*$")
 
 
 def _hypotheses(goals: tuple[str, ...]) -> set[str]:
@@ -107,8 +270,9 @@ def _hypotheses(goals: tuple[str, ...]) -> set[str]:
 
 
 def hover_constant(hover: str | None, written: str) -> str | None:
-    """The constant a hover shows for the identifier ``written``, or ``None`` (a local, a
-    keyword, a tactic's documentation)."""
+    """The name a hover shows for the identifier ``written``, or ``None`` (a keyword, a
+    tactic's documentation). A local's hover shows its name too: the caller checks the
+    environment."""
     if not hover or not hover.startswith("```lean\n"):
         return None
     name = hover[len("```lean\n"):].split("\n", 1)[0].split(" ", 1)[0]
@@ -118,36 +282,73 @@ def hover_constant(hover: str | None, written: str) -> str | None:
     return name if name == written or name.endswith("." + last) else None
 
 
-def _identifiers(toks: list[Token], site: StepSite) -> list[tuple[str, int]]:
-    """(identifier, column) of the step's text (comments and strings excluded)."""
-    return [(t.text, t.column) for t in toks if t.line == site.line
-            and site.column <= t.column < site.end_column and _IDENT.match(t.text)]
-
-
 def _render(goals: tuple[str, ...]) -> str:
     return "\n\n".join(goals) if goals else "no goals"
 
 
-def trace_source(checker: Checker, source: str, file: str) -> Iterator[TacticStep]:
-    """The tactic steps of ``source``, with goals from ``checker``'s resident workers."""
+def premises_from(lookup: Lookup) -> Callable[[str], Premise | None]:
+    """The premise a constant's name stands for, from the compiled environment (the project's
+    built modules first, then core's catalog), or ``None`` when neither holds it (a local, a
+    bound variable). Answers are kept: a trace asks about the same names many times."""
+    project = lookup.project()
+    core = lookup.catalog().entries
+    known: dict[str, Premise | None] = {}
+
+    def premise(name: str) -> Premise | None:
+        if name not in known:
+            own = project.get(name)
+            if own is not None:
+                info = lookup.declaration(name)
+                known[name] = Premise(full_name=name, module=own.module, origin="project",
+                                      file=info.file if info else None, line=own.line, column=own.column,
+                                      end_line=own.end_line)
+            elif name in core:
+                known[name] = Premise(full_name=name, module=core[name][0], origin="core")
+            else:
+                known[name] = None
+        return known[name]
+
+    return premise
+
+
+def trace_source(checker: Checker, source: str, file: str,
+                 premise: Callable[[str], Premise | None]) -> Iterator[TacticStep]:
+    """The tactics of ``source`` with goals from ``checker``'s resident workers; ``premise``
+    looks a name up in the compiled environment (:func:`premises_from`)."""
     policy = Policy(allow_sorry=True)
+    text = _Text(source)
     sites = tactic_sites(source)
-    toks = list(tokens(source))
-    idents = [_identifiers(toks, site) for site in sites]
-    points = [(site.line, column) for site, found in zip(sites, idents, strict=True) for _t, column in found]
-    hovers = iter(checker.hovers(source, points, policy=policy) if points else [])
+    idents = [[(m.group(0), m.start()) for m in _IDENT.finditer(text.blank, site.start, site.end)
+               if m.start() == 0 or not (text.blank[m.start() - 1].isalnum() or text.blank[m.start() - 1] in "_.'")]
+              for site in sites]
+    offsets = sorted({offset for found in idents for _t, offset in found})  # nested tactics share
+    shown = dict(zip(offsets, checker.hovers(source, [text.pos(o) for o in offsets], policy=policy)
+                     if offsets else [], strict=True))
     for site, found in zip(sites, idents, strict=True):
-        before = checker.goals(source, site.line, site.column, policy=policy)
-        after = checker.goals(source, site.line, site.end_column, policy=policy)
+        names = [hover_constant(shown[offset], written) for written, offset in found]
+        line, column = text.pos(site.start)
+        end_line, end_column = text.pos(site.end)
+        before = checker.goals(source, line, column, policy=policy)
+        if not before.goals:
+            continue
+        after = checker.goals(source, end_line, end_column, policy=policy)
+        state_before, state_after = _render(before.goals), _render(after.goals)
+        if state_before == state_after:
+            continue
         local = _hypotheses(before.goals)
-        premises = [hover_constant(next(hovers), text) for text, _column in found]
+        premises: dict[str, Premise] = {}
+        for name in names:
+            if name is None or name in local or name in premises:
+                continue
+            found_premise = premise(name)
+            if found_premise is not None:
+                premises[name] = found_premise
         yield TacticStep(
             file=file, declaration=site.declaration, kind=site.kind, statement=site.statement,
-            tactic=site.tactic, line=site.line, column=site.column,
-            state_before=_render(before.goals), state_after=_render(after.goals),
-            goals_before=before.goals, goals_after=after.goals,
-            premises=tuple(dict.fromkeys(p for p in premises if p is not None and p not in local)),
+            tactic=source[site.start:site.end], line=line, column=column, end_line=end_line,
+            end_column=end_column, state_before=state_before, state_after=state_after,
+            goals_before=before.goals, goals_after=after.goals, premises=tuple(premises.values()),
         )
 
 
-__all__ = ["StepSite", "TacticStep", "hover_constant", "tactic_sites", "trace_source"]
+__all__ = ["Premise", "StepSite", "TacticStep", "hover_constant", "premises_from", "tactic_sites", "trace_source"]

@@ -36,5 +36,5 @@ def test_lean_dojo_traces_a_project_in_the_same_layout(tmp_path: Path) -> None: 
         subprocess.run(["git", *args], cwd=root, check=True)
     traced = [s for s in dojo.steps(root) if s.declaration == "two"]
     assert [s.tactic for s in traced] == ["rw [Nat.add_zero]", "exact h"]
-    assert "Nat.add_zero" in traced[0].premises
+    assert "Nat.add_zero" in [p.full_name for p in traced[0].premises]
     assert traced[-1].goals_after == ()

@@ -134,36 +134,6 @@ def test_goal_states_at_several_positions(checker: Checker) -> None:
         checker.goals("theorem x : 1 = 1 := by native_decide\n", 1, 24)
 
 
-def test_trace_gives_goals_before_and_after_each_step(checker: Checker) -> None:
-    from pipeline.lean.trace import trace_source
-
-    src = (
-        "theorem g (a b : Nat) (h : a = b) (hb : 0 < b) : b = a ∧ 0 < a := by\n"
-        "  subst h\n"
-        "  -- split the conjunction\n"
-        "  constructor\n"
-        "  · rfl\n"
-        "  · exact Nat.lt_of_lt_of_le hb (Nat.le_refl a)\n"
-        "\n"
-        "theorem plain : 1 = 1 := rfl\n"
-        "example : True := by trivial\n"
-    )
-    steps = list(trace_source(checker, src, "G.lean"))
-    assert [(s.declaration, s.tactic) for s in steps] == [
-        ("g", "subst h"), ("g", "constructor"), ("g", "· rfl"),
-        ("g", "· exact Nat.lt_of_lt_of_le hb (Nat.le_refl a)"), ("_example_9", "trivial")]
-    subst, split, first, last, triv = steps
-    assert "h : a = b" in subst.state_before and "h : a = b" not in subst.state_after
-    assert subst.statement.startswith("theorem g (a b : Nat)")
-    assert len(split.goals_before) == 1 and len(split.goals_after) == 2
-    assert "⊢ a = a" in first.state_before
-    assert last.state_after == "no goals" and triv.state_after == "no goals"
-    assert triv.state_before.endswith("⊢ True") and triv.premises == ()
-    # premises: the constants the step names, by their full names; hypotheses (hb, a) are not
-    assert last.premises == ("Nat.lt_of_lt_of_le", "Nat.le_refl"), last.premises
-    assert subst.premises == () and first.premises == ()
-
-
 def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
     pool = checker.resident()
     _diagnose(checker, "theorem warm : 2 = 2 := rfl\n")  # a worker holds the header
