@@ -42,6 +42,7 @@ _CLOSE = ")]}⟩⦄⟧"
 _WORD = re.compile(r"[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff\u2100-\u214f][\w'!?.\u2080-\u209c]*|=>|\|")
 _IDENT = re.compile(r"[A-Za-z_\u00c0-\u024f\u0370-\u03ff\u1f00-\u1fff\u2100-\u214f][\w'!?.\u2080-\u209c]*")
 _CONTINUE = ("|", "else", "<;>", "then")
+_BINDERS = "∀∃Σ∑∏Π"  # binders whose body follows a comma (``fun`` uses ``=>``)
 _ALTERNATIVES = frozenset({"induction", "cases", "match", "case", "case'", "next", "fun_induction", "fun_cases"})
 
 
@@ -132,14 +133,17 @@ class _Text:
         return not (before.isalnum() or before in "_.'!?") and not (after.isalnum() or after in "_'!?")
 
 
-def _block(text: _Text, start: int, stop: int) -> tuple[int, list[tuple[int, int]]]:
+def _block(text: _Text, start: int, stop: int, bracketed: bool) -> tuple[int, list[tuple[int, int]]]:
     """The tactics of the block whose first tactic starts at ``start``: (block end, [(start,
-    end)] of its own tactics, nested ones not included)."""
+    end)] of its own tactics, nested ones not included). ``bracketed``: the block's ``by`` is
+    inside brackets, so a ``,`` of theirs ends it (``⟨by simp, h⟩``) unless a binder of the
+    tactic owns it (``have : ∀ x, p x``)."""
     column = text.pos(start)[1]
     b = text.blank
     tactics: list[tuple[int, int]] = []
     depth, i, cur = 0, start, start
     opened = False  # a nested block opened at depth 0 in the current tactic: no ``;`` split
+    binder = False  # a binder at depth 0 in the current tactic: a ``,`` is its
     end = stop
     while i < stop:
         ch = b[i]
@@ -150,13 +154,16 @@ def _block(text: _Text, start: int, stop: int) -> tuple[int, list[tuple[int, int
             if depth < 0:
                 end = i
                 break
-        elif ch == "," and depth == 0:
+        elif ch == "," and depth == 0 and bracketed and not binder:
             end = i
             break
+        elif depth == 0 and (ch in _BINDERS or (b.startswith("exists", i) and text.word_at(i) == "exists"
+                                                 and (i == 0 or not (b[i - 1].isalnum() or b[i - 1] in "_.'")))):
+            binder = True
         elif ch == ";" and depth == 0 and not opened and not b.startswith("<;>", i - 1):
             tactics.append((cur, i))
             cur = text.skip_space(i + 1, stop)
-            i = cur
+            i, binder = cur, False
             continue
         elif depth == 0 and (text.is_by(i) or b.startswith("=>", i) or (i == cur and ch in "·.")):
             opened = True
@@ -170,7 +177,7 @@ def _block(text: _Text, start: int, stop: int) -> tuple[int, list[tuple[int, int
                 break
             if ncol == column and not any(b.startswith(k, nxt) for k in _CONTINUE):
                 tactics.append((cur, i))
-                cur, i, opened = nxt, nxt, False
+                cur, i, opened, binder = nxt, nxt, False, False
                 continue
         i += 1
     else:
@@ -185,12 +192,13 @@ def _rstrip(text: _Text, start: int, end: int) -> int:
     return end
 
 
-def _inner_blocks(text: _Text, start: int, end: int) -> list[int]:
-    """Where the blocks nested in the tactic ``[start, end)`` start (their first tactic)."""
+def _inner_blocks(text: _Text, start: int, end: int) -> list[tuple[int, bool]]:
+    """Where the blocks nested in the tactic ``[start, end)`` start (their first tactic), and
+    whether each is inside brackets."""
     b = text.blank
-    found: list[int] = []
+    found: list[tuple[int, bool]] = []
     if b[start] in "·." and start + 1 < end and b[start + 1].isspace():
-        found.append(text.skip_space(start + 1, end))
+        found.append((text.skip_space(start + 1, end), False))
     head = text.word_at(start)
     last_word = ""
     depth, i = 0, start
@@ -201,36 +209,36 @@ def _inner_blocks(text: _Text, start: int, end: int) -> list[int]:
         elif ch in _CLOSE:
             depth -= 1
         if text.is_by(i):
-            found.append(text.skip_space(i + 2, end))
+            found.append((text.skip_space(i + 2, end), depth > 0))
             i += 2
             continue
         if b.startswith("=>", i):
             if depth == 0 and head in _ALTERNATIVES and last_word in {"|", "case", "next", "case'", head}:
-                found.append(text.skip_space(i + 2, end))
+                found.append((text.skip_space(i + 2, end), False))
             last_word = "=>"
             i += 2
             continue
         m = _WORD.match(b, i) if (i == 0 or not (b[i - 1].isalnum() or b[i - 1] in "_.'")) else None
         if m and depth == 0 and head == "if" and m.group(0) in ("then", "else"):
-            found.append(text.skip_space(m.end(), end))
+            found.append((text.skip_space(m.end(), end), False))
         if m:
             if m.group(0) in ("|", "fun", "λ", "case", "next", "case'"):
                 last_word = m.group(0)
             i = m.end()
             continue
         i += 1
-    return [f for f in found if f < end]
+    return [f for f in found if f[0] < end]
 
 
-def _trace_block(text: _Text, start: int, stop: int, out: list[tuple[int, int]]) -> int:
-    end, tactics = _block(text, start, stop)
+def _trace_block(text: _Text, start: int, stop: int, bracketed: bool, out: list[tuple[int, int]]) -> int:
+    end, tactics = _block(text, start, stop, bracketed)
     for s, e in tactics:
         out.append((s, e))
         covered = s
-        for inner in _inner_blocks(text, s, e):
+        for inner, inside in _inner_blocks(text, s, e):
             if inner < covered:  # inside a block already traced
                 continue
-            covered = _trace_block(text, inner, e, out)
+            covered = _trace_block(text, inner, e, inside, out)
     return end
 
 
@@ -244,12 +252,13 @@ def tactic_sites(source: str) -> list[StepSite]:
         lo = text.starts[decl.line - 1]
         hi = text.starts[decl.end_line] - 1 if decl.end_line < len(text.starts) else len(source)
         spans: list[tuple[int, int]] = []
-        i = lo
+        i, depth = lo, 0
         while i < hi:
             if text.is_by(i):
                 first = text.skip_space(i + 2, hi)
-                i = max(i + 2, _trace_block(text, first, hi, spans)) if first < hi else hi
+                i = max(i + 2, _trace_block(text, first, hi, depth > 0, spans)) if first < hi else hi
                 continue
+            depth += (text.blank[i] in _OPEN) - (text.blank[i] in _CLOSE)
             i += 1
         for s, e in sorted(spans):
             sites.append(StepSite(declaration=decl.name, kind=decl.kind, statement=decl.signature, start=s, end=e))

@@ -35,6 +35,8 @@ def test_multi_line_tactics_are_one_record_and_nested_blocks_are_traced() -> Non
         "  else\n"
         "    exact b\n"
         "  refine ⟨fun x => x, by omega, ?_⟩; done\n"
+        "  have hqs : ∀ x ∈ l, 0 ≤ x := fun x hx => h x (by simp [hx])\n"
+        "  exact ⟨by exact fun y => y, by have : ∃ k, k = 1 := ⟨1, rfl⟩; simp⟩\n"
     )
     assert _tactics(src) == [
         "have h1 : 1 = 1 :=\n    Eq.refl (by exact 1)", "exact 1",
@@ -44,6 +46,10 @@ def test_multi_line_tactics_are_one_record_and_nested_blocks_are_traced() -> Non
         "· apply foo\n    exact bar", "apply foo", "exact bar",
         "if h : p then\n    exact a\n  else\n    exact b", "exact a", "exact b",
         "refine ⟨fun x => x, by omega, ?_⟩", "omega", "done",
+        # a binder's comma is not the end of a tactic; an anonymous constructor's ends a `by`
+        "have hqs : ∀ x ∈ l, 0 ≤ x := fun x hx => h x (by simp [hx])", "simp [hx]",
+        "exact ⟨by exact fun y => y, by have : ∃ k, k = 1 := ⟨1, rfl⟩; simp⟩", "exact fun y => y",
+        "have : ∃ k, k = 1 := ⟨1, rfl⟩", "simp",
     ]
 
 
