@@ -29,6 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
     that several tests build from the same source is compiled by Lean once, by the first of
     them, and every later build copies it and audits it again. Fresh per session, so every
     artifact comes from this session's Lean."""
+    # a service warms a resident worker before "ready" (a Lean process per start): only the
+    # tests of that warm start ask for it (tests/service/test_warm_start.py)
+    os.environ.setdefault("SEQUENT_SERVICE_WARM_HEADERS", "0")
     if "SEQUENT_ARTIFACT_CACHE" not in os.environ:
         store = tempfile.mkdtemp(prefix="sequent-artifacts-")
         os.environ["SEQUENT_ARTIFACT_CACHE"] = store

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from pipeline.models import Frozen
 
@@ -83,10 +83,29 @@ class Variant(Frozen):
     """False: one attempt only (no repair rounds, whatever ``rounds`` says)."""
     reviewer: bool = True
     temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sent to the drafting model (not the reviewer); ``None``: the provider's default. Only the
+    OpenAI provider takes one (Anthropic's Messages API has no temperature, replay samples
+    nothing), so elsewhere it is refused rather than recorded as if it made a difference."""
     tools: tuple[str, ...] = ()
-    """Tools the agent may call (recorded; the drafting loop itself calls none)."""
+    """Tools the agent may call: the drafting loop calls none, so a variant that names any is
+    refused rather than compared as if it made a difference."""
     recordings_dir: str | None = None
     """Replay: the folder of ``<task file name>.json`` recordings of this variant."""
+
+    @field_validator("tools")
+    @classmethod
+    def _no_tools(cls, tools: tuple[str, ...]) -> tuple[str, ...]:
+        if tools:
+            raise ValueError(f"the drafting loop calls no tools, so a variant cannot vary them "
+                             f"(got {', '.join(tools)}); leave tools empty")
+        return tools
+
+    @model_validator(mode="after")
+    def _temperature_is_used(self) -> Variant:
+        if self.temperature is not None and self.provider != "openai":
+            raise ValueError(f"variant {self.name}: the {self.provider} provider takes no temperature "
+                             f"(only openai does); leave temperature unset")
+        return self
 
     @property
     def attempts(self) -> int:

@@ -75,7 +75,8 @@ def _recording(settings: Settings, variant: Variant, task: Task) -> Path:
 def _providers(settings: Settings, config: AgentConfig, variant: Variant, task: Task,
                http_client: object | None) -> tuple[Provider, Provider | None]:
     recording = _recording(settings, variant, task) if variant.provider == "replay" else None
-    inner = make_provider(variant.provider, config, claim_id=task_slug(task.id),
+    drafting = config.model_copy(update={"temperature": variant.temperature})
+    inner = make_provider(variant.provider, drafting, claim_id=task_slug(task.id),
                           recording=recording, model=variant.model,
                           http_client=http_client)  # type: ignore[arg-type]
     drafter: Provider = InstructedProvider(inner, variant.instructions)

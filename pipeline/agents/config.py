@@ -71,6 +71,8 @@ class AgentConfig(BaseSettings):
     """``None``: the SDK default (or ``ANTHROPIC_BASE_URL``)."""
     openai_base_url: str | None = None
     max_output_tokens: int = Field(default=8192, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature sent to the drafting model; ``None``: the provider's default."""
     timeout_s: float = Field(default=120.0, gt=0)
     """Wall-clock limit of one HTTP request to a provider."""
     max_retries: int = Field(default=4, ge=0)

@@ -58,7 +58,11 @@ def _variant(spec: str) -> object:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
         variant = Variant.model_validate(data)
-    except (ValueError, ValidationError, UnicodeDecodeError) as exc:
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'variant'}: {e['msg'].removeprefix('Value error, ')}"
+                           for e in exc.errors())
+        raise InputError(f"{path}: not a variant: {fields}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a variant: {str(exc).splitlines()[0]}") from exc
     if variant.recordings_dir is not None and not Path(variant.recordings_dir).is_absolute():
         variant = variant.model_copy(update={"recordings_dir": str((path.parent / variant.recordings_dir).resolve())})

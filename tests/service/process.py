@@ -33,6 +33,9 @@ def service_env(settings: Settings, **service: object) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEQUENT_")}
     for name, value in settings.model_dump(exclude_none=True).items():
         env[f"SEQUENT_{name.upper()}"] = str(value)
+    # warming a resident worker at start-up costs a Lean process per server: only the tests of
+    # that warm start (test_warm_start.py) ask for it
+    service.setdefault("warm_headers", 0)
     env.update({f"SEQUENT_SERVICE_{k.upper()}": str(v) for k, v in service.items()})
     return env
 

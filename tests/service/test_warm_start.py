@@ -41,7 +41,7 @@ def test_ready_means_a_warm_worker_and_the_first_check_uses_it(service_settings:
     headers = Counter(iteration_header(assemble_proof(c, "by\n  sorry")) for c in claims)
     shared = headers.most_common(1)[0][0]
     claim = next(c for c in claims if iteration_header(assemble_proof(c, "by\n  sorry")) == shared)
-    live = start_live(settings, tmp_path, workers=0, claim_status=False)
+    live = start_live(settings, tmp_path, workers=0, claim_status=False, warm_headers=1)
     try:
         health = live.server.wait_ready(timeout=900)
         assert health["phase"] != "not started"

@@ -28,6 +28,8 @@ class OpenAIProvider(SDKProvider):
                 {"role": "user", "content": prompt.user},
             ],
         }
+        if self.config.temperature is not None:
+            request["temperature"] = self.config.temperature
         if prompt.response_schema is not None:
             request["response_format"] = {
                 "type": "json_schema",

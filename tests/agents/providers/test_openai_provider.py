@@ -31,7 +31,7 @@ def test_request_shape_and_accounting(keys: None, config: AgentConfig) -> None:
         {"role": "user", "content": "Fix it."},
     ]
     assert seen.body["max_completion_tokens"] == config.max_output_tokens
-    assert "response_format" not in seen.body
+    assert "response_format" not in seen.body and "temperature" not in seen.body
 
     assert completion.text == "by decide"
     assert (completion.provider, completion.family) == ("openai", "openai")
@@ -40,6 +40,14 @@ def test_request_shape_and_accounting(keys: None, config: AgentConfig) -> None:
     # $1.25 / $10 per million tokens for gpt-5
     assert completion.cost_usd == pytest.approx(4000 * 1.25e-6 + 1000 * 10e-6)
     assert completion.retries == 0
+    provider.close()
+
+
+def test_a_configured_temperature_is_sent(keys: None, config: AgentConfig) -> None:
+    edge = ScriptedEdge([ok_openai("by decide")])
+    provider = OpenAIProvider(config.model_copy(update={"temperature": 0.3}), http_client=edge.client())
+    provider.complete(PROMPT)
+    assert edge.seen[0].body["temperature"] == 0.3
     provider.close()
 
 
