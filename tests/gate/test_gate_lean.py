@@ -102,7 +102,7 @@ def test_sorry_fails_naming_file_and_line_in_every_format(project, capsys, tmp_p
         if case.find("failure") is not None
     }
     assert "Formal.Extra" in failures
-    assert "Formal/Extra.lean:6:3" in (failures["Formal.Extra"].text or "")
+    assert "Formal/Extra.lean:6:2" in (failures["Formal.Extra"].text or "")
     # the claim itself does not rest on Formal.Extra: it stays proved
     assert "doubling: proves the pinned statement" not in failures
     assert summary.read_text().startswith("earlier step\n## ❌ Sequent gate failed")
@@ -118,7 +118,7 @@ def test_sorry_fails_naming_file_and_line_in_every_format(project, capsys, tmp_p
                              "--format", "markdown", "--new-theorem", "error"], capsys)
     assert code == 1
     assert out.startswith("## ❌ Sequent gate failed")
-    assert "| ❌ | Formal/Extra.lean:6:3 | Formal.Extra |" in out
+    assert "| ❌ | Formal/Extra.lean:6:2 | Formal.Extra |" in out
     assert "| ❌ | Formal/Extra.lean:5 | new theorems have claims |" in out
 
     assert project.status() == before  # the user's working tree was never touched
