@@ -103,7 +103,8 @@ def test_a_weakened_lean_statement(broken: ClaimsReport) -> None:
     [message] = _messages(broken, "conformal_coverage")
     assert message.startswith("claims/conformal_coverage.toml: lean.statement: "
                               "Formal.Conformal.conformal_coverage does not prove the pinned statement: "
-                              "Type mismatch")
+                              "the types differ at "), message
+    assert "⟨declaration: " in message and "⟨pinned: " in message  # the difference is shown
 
 
 def test_a_changed_definition(broken: ClaimsReport) -> None:
