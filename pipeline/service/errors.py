@@ -15,6 +15,7 @@ from pipeline.errors import (
     InputError,
     LeanError,
     NotFoundError,
+    ProviderError,
     SequentError,
 )
 
@@ -71,6 +72,8 @@ def status_of(err: SequentError) -> tuple[int, str]:
             return 422, "invalid_input"
         case GateError():
             return 409, "repository"
+        case ProviderError():  # no key for the reviewer's family, or the provider failed: the
+            return 424, "provider"  # request depended on it (never a 5xx of this service)
         case Busy():
             return 429, "busy"
         case ClaimError():

@@ -36,3 +36,15 @@ def test_concurrency_cap_applies_only_to_submissions() -> None:
     admit(usage(1, 2, 5), LIMITS, now=NOW, opens_submission=False)
     with pytest.raises(RateLimited, match="concurrency limit"):
         admit(usage(1, 2, 5), LIMITS, now=NOW, opens_submission=True)
+
+
+def test_a_provider_without_its_key_is_a_client_visible_4xx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /v1/review with no reviewer key gave 500 under the fuzzer: a provider the request
+    depends on is 424 with the message naming the variable, never a 5xx."""
+    from pipeline.agents.providers.base import api_key
+    from pipeline.errors import ProviderError
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with pytest.raises(ProviderError, match="ANTHROPIC_API_KEY") as info:
+        api_key("anthropic")
+    assert status_of(info.value) == (424, "provider")
