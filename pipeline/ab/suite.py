@@ -98,6 +98,19 @@ def _binder_groups(text: str) -> list[str]:
     return groups
 
 
+def _top_level_colon(text: str) -> int:
+    """Index of the first ``:`` outside brackets (-1: none)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{⦃":
+            depth += 1
+        elif ch in ")]}⦄":
+            depth -= 1
+        elif depth == 0 and ch == ":":
+            return i
+    return -1
+
+
 def split_declaration(decl: Declaration, context: tuple[str, ...] = ()) -> tuple[str, str]:
     """(statement as a closed ``∀`` type, proof text) of a theorem declaration; ``context``:
     binder groups of ``variable`` commands in scope."""
@@ -112,26 +125,13 @@ def split_declaration(decl: Declaration, context: tuple[str, ...] = ()) -> tuple
     head = strip_comments(decl.text[:cut] if cut >= 0 else decl.text).strip()
     m = re.search(rf"\b(?:theorem|lemma)\s+{re.escape(decl.short_name)}", head)
     rest = head[m.end():] if m else head
-    binders: list[str] = []
-    i, depth, start = 0, 0, 0
-    while i < len(rest):
-        ch = rest[i]
-        if ch in "([{⦃":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch in ")]}⦄":
-            depth -= 1
-            if depth == 0:
-                binders.append(rest[start:i + 1])
-        elif depth == 0 and ch == ":":
-            conclusion = rest[i + 1:].strip()
-            break
-        elif depth == 0 and not ch.isspace():
-            raise ValueError(f"{decl.name}: cannot read the binders of its signature")
-        i += 1
-    else:
+    colon = _top_level_colon(rest)
+    if colon < 0:
         raise ValueError(f"{decl.name}: the signature has no type")
+    binders = _binder_groups(rest[:colon])
+    if "".join("".join(binders).split()) != "".join(rest[:colon].split()):  # stray text
+        raise ValueError(f"{decl.name}: cannot read the binders of its signature")
+    conclusion = rest[colon + 1:].strip()
     binders = [*_used(context, " ".join([*binders, conclusion])), *binders]
     statement = f"∀ {' '.join(binders)}, {conclusion}" if binders else conclusion
     return statement, proof
