@@ -25,10 +25,11 @@ def test_report_writes_the_site_from_the_store(demo_run: DemoRun, tmp_path: Path
     assert 'class="node fully_proved" data-claim="debate_tree"' in index
     assert 'data-from="debate_tree" data-to="debate_equilibrium"' in index
     # debate_tree: h_judge_leaf, h_alternating, h_depth (transcripts) and its conclusion;
-    # debate_equilibrium: two checked items; all hold on the demo's debate run
-    assert index.count("✓ 4/4") == 1 and index.count("✓ 2/2") == 1
+    # debate_equilibrium: h_honest_win_rate, h_exploitable and its conclusion (dishonesty);
+    # all hold on the demo's debate run
+    assert index.count("✓ 4/4") == 1 and index.count("✓ 3/3") == 1
     page = (out / "claims" / "debate_equilibrium.html").read_text()
-    assert page.count('<span class="outcome holds">holds</span>') == 2
+    assert page.count('<span class="outcome holds">holds</span>') == 3
     assert "clopper-pearson" in page or "wilson" in page
     assert '<span class="outcome rejected">rejected</span>' in page
     assert '<span class="outcome accepted">accepted</span>' in page
@@ -37,7 +38,9 @@ def test_report_writes_the_site_from_the_store(demo_run: DemoRun, tmp_path: Path
     assert '<span class="kn">theorem</span>' in page
     plots = sorted(p.relative_to(out).as_posix() for p in (out / "plots").rglob("*.png"))
     assert "plots/debate_equilibrium/intervals.png" in plots
-    assert len([p for p in plots if "--h_" in p]) == 3  # one evidence plot per tested hypothesis
+    # one evidence plot per tested hypothesis (3 + 2) and per checked conclusion (1 + 1)
+    assert len([p for p in plots if "--h_" in p]) == 5
+    assert "plots/debate_equilibrium/" in str([p for p in plots if p.endswith("--dishonesty.png")])
     for p in plots:
         assert (out / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -57,8 +57,8 @@ def test_the_demo_report_in_chromium(demo_run: DemoRun) -> None:
     assert demo_run.result.returncode == 0, demo_run.result.stderr
     site = demo_run.root / ".sequent" / "report"
     with browser_page() as page:
-        check_report(page, site.as_uri(), claim="debate_equilibrium", nodes=2, edges=1, rows=2,
-                     images=3, shot="report-demo")
+        check_report(page, site.as_uri(), claim="debate_equilibrium", nodes=2, edges=1, rows=3,
+                     images=4, shot="report-demo")
 
 
 @pytest.mark.lean
@@ -66,7 +66,7 @@ def test_the_live_report_in_chromium(demo_run: DemoRun) -> None:
     app = FastAPI()
     mount_report(app, demo_run.settings)
     with serving(app) as base, browser_page() as page:
-        check_report(page, base, claim="debate_tree", nodes=2, edges=1, rows=4, images=3,
+        check_report(page, base, claim="debate_tree", nodes=2, edges=1, rows=4, images=5,
                      shot="report-live")
 
 
