@@ -108,8 +108,7 @@ def _lr_run(seed: int, lr: np.ndarray, config: dict[str, object] | None = None) 
 def _exact_lam(run: Run) -> tuple[Run, Target]:
     return run, Target(claim_id="sgd_chung", binder="h_step_size", check=STEP,
                        estimates={"lam": EstimateSource(estimate="step_size_rate",
-                                                        binding="exact")},
-                       settings={"step_tolerance": 0.01})
+                                                        binding="exact")})
 
 
 def _offset(seed: int) -> tuple[Run, Target]:
@@ -125,6 +124,20 @@ def _almost(seed: int) -> tuple[Run, Target]:
 def _declared(seed: int) -> tuple[Run, Target]:
     return _exact_lam(_lr_run(seed, np.full(5000, 0.05), {"lr_schedule": "1/(mu*t)",
                                                           "mu": 0.5}))
+
+
+def _one_step_off(seed: int) -> tuple[Run, Target]:
+    t = np.arange(1, 5001, dtype=float)
+    lr = 1 / (0.5 * t)
+    lr[int(np.random.default_rng(seed).integers(1, 4999))] *= 1.005  # not the last step
+    return _exact_lam(_lr_run(seed, lr))
+
+
+def _float32(seed: int) -> tuple[Run, Target]:
+    t = np.arange(1, 5001, dtype=float)
+    mu = np.float32(0.5 + 0.1 * np.random.default_rng(seed).random())
+    return _exact_lam(_lr_run(seed, (np.float32(1) / (mu * t.astype(np.float32)))
+                              .astype(np.float64)))
 
 
 def _exact(seed: int) -> tuple[Run, Target]:
@@ -209,8 +222,12 @@ OWN_BINDING: tuple[BindingControl, ...] = (
     BindingControl(STEP, "ηₜ = 2t^(−0.99) over 5,000 steps", "λ exact (logged lr)", _almost),
     BindingControl(STEP, "declares 1/(mu*t), logs 0.05 at every step", "λ exact (logged lr)",
                    _declared),
+    BindingControl(STEP, "ηₜ = 1/(μt) but 0.5 % off at one step of 5,000",
+                   "λ exact (logged lr)", _one_step_off),
     BindingControl(STEP, "positive: ηₜ = 1/(μt) logged and declared", "λ exact (logged lr)",
                    _exact, "holds"),
+    BindingControl(STEP, "positive: ηₜ = 1/(μt) computed and logged in float32",
+                   "λ exact (logged lr)", _float32, "holds"),
     *(BindingControl(UPDATE, f"{name} labelled plain SGD (PyTorch, 60 steps)", "none",
                      _update(variant)) for variant, name in (
         ("adam", "Adam"), ("momentum", "momentum 0.9"), ("weight_decay", "weight decay 0.01"),

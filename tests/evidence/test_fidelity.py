@@ -218,12 +218,15 @@ def test_claims_check_validates_parameters_against_the_statement(tmp_path: Path)
                          new="")
     messages = [i.message for i in parameter_issues(unbound, "f", EVIDENCE_CHECKS)]
     assert any("uses the theorem variable 'lam'" in m for m in messages)
-    bad = claim_from(tmp_path, old="step_tolerance = 0.01", new="step_tolerance = 0.01, nope = 1")
+    step_check = 'check = "pipeline.evidence.checks.sgd:step_size_exact"\n'
+    bad = claim_from(tmp_path, old=step_check,
+                     new=step_check + "settings = { step_tolerance = 0.01, nope = 1 }\n")
     assert any("has no setting 'nope'" in i.message for i in parameter_issues(bad, "f", EVIDENCE_CHECKS))
     unknown = claim_from(tmp_path, old='"step_size_rate"', new='"guess"')
     assert any("unknown estimator" in i.message for i in parameter_issues(unknown, "f", EVIDENCE_CHECKS))
     with pytest.raises(ValueError, match="one value per variable"):
-        claim_from(tmp_path, old="step_tolerance = 0.01", new="step_tolerance = 0.01, lam = 2")
+        claim_from(tmp_path, old=step_check,
+                   new=step_check + "settings = { step_tolerance = 0.01, lam = 2 }\n")
 
 
 def test_targets_bind_one_value_per_variable() -> None:
@@ -232,7 +235,7 @@ def test_targets_bind_one_value_per_variable() -> None:
         "lam": EstimateSource(estimate="step_size_rate", binding="exact")}
     assert targets["h_bounded_second_moment"].parameters == {"G2": 4.0}
     assert targets["h_bounded_second_moment"].provenance == {"G2": "claim"}
-    assert targets["h_step_size"].settings == {"step_tolerance": 0.01}
+    assert targets["h_step_size"].settings == {}  # the check's default: float rounding
     assert targets["distance_rate"].role == "conclusion"
 
 

@@ -21,7 +21,14 @@ from pipeline.claims.registry import load_registry
 from pipeline.errors import ClaimError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.evidence.checks import Bound
-from pipeline.evidence.evaluate import EstimateSource, Target, check_run, evaluate, run_check
+from pipeline.evidence.evaluate import (
+    EstimateSource,
+    Target,
+    check_run,
+    evaluate,
+    run_check,
+    targets_of,
+)
 from pipeline.evidence.groups import pool_runs
 from pipeline.evidence.models import Provenance, Run
 from pipeline.evidence.runs import load_run
@@ -207,6 +214,34 @@ def test_a_logged_lr_that_contradicts_the_declared_schedule_fails(tmp_path: Path
     out = run_check(P + "sgd:step_size_exact", no_log, Bound(parameters={"lam": 0.05}))
     assert out.outcome == "inconclusive" and "declaration is not evidence" in out.reason
     shutil.rmtree(tmp_path / "run")
+
+
+@pytest.mark.parametrize(("where", "factor", "outcome"), [
+    (None, 1.0, "holds"), (1234, 1.005, "fails"), (4999, 1.005, "fails"), (7, 1 + 1e-6, "fails")])
+def test_h_step_size_is_the_equality_to_rounding_under_the_claims_binding(
+        where: int | None, factor: float, outcome: str) -> None:
+    """sgd_chung's own target for h_step_size (λ exact from the logged lr, the check's default
+    tolerance: float rounding): ηₜ = 1/(μt) holds, computed and logged in float32 too; one
+    step 0.5 % (or 10⁻⁶) off fails, also when it is the last step λ is read from."""
+    (target,) = [t for t in targets_of(load_registry(Settings.load(REPO)), "sgd_chung")
+                 if t.binder == "h_step_size"]
+    t = np.arange(1, 5001, dtype=float)
+    mu = 0.37
+    for lr in (1 / (mu * t), (np.float32(1) / (np.float32(mu) * t.astype(np.float32))
+                              ).astype(np.float64)):
+        if where is not None:
+            lr[where] *= factor
+        run = Run(id="lr", kind="sgd", provenance=Provenance(source="test"),
+                  metrics={"step": t - 1, "lr": lr})
+        (verdict,) = evaluate(run, [target])
+        assert verdict.outcome == outcome, verdict.reason
+        assert verdict.provenance["lam"].startswith("exact")
+        assert verdict.kind == "direct" and verdict.parameters["step_tolerance"] < 1e-6
+    if where is not None:
+        assert f"t = {where + 1}" in verdict.reason or where == 4999, verdict.reason
+    loose = run_check(P + "sgd:step_size_exact", run,
+                      Bound(parameters={"lam": mu}, settings={"step_tolerance": 0.01}))
+    assert loose.kind == "proxy" and "not ηₜ = 1/(λt)" in (loose.not_covered or "")
 
 
 @pytest.mark.parametrize("variant", [v for v in MISLABELLED if v != "mislabelled_lr"])
