@@ -37,15 +37,25 @@ TWO_SAMPLE_SETTINGS = {"distribution_tolerance": Setting(0.1, 0.0, 1.0, "largest
                         "than 5 failures, a per-episode margin sample (proxy); claim "
                         "settings autocorrelation_tolerance (0.1), significance (0.01)",
                   settings={"autocorrelation_tolerance": Setting(0.1, 0.0, 1.0),
-                            "significance": SIGNIFICANCE})
+                            "significance": SIGNIFICANCE},
+                  optional_parameters=("m",), kind="proxy", version="2",
+                  not_covered="h_independent is an equality of probabilities (P(all pass) = "
+                              "∏(1 − qᵢ)); the check bounds serial correlation at lags 1–10")
 def failure_independence(run: Run, ctx: Context) -> CheckOutcome:
-    """Failures are independent across episodes (no autocorrelation, no bursts)."""
+    """Failures are independent across episodes (no autocorrelation, no bursts).
+
+    A proxy: h_independent is the equality P(all pass) = ∏(1 − qᵢ), which no finite run
+    confirms. What a "holds" certifies is stated with numbers: the lag-1 autocorrelation ρ
+    of the failures lies in its interval and no serial dependence shows at lags 1–10; for a
+    first-order Markov dependence with ρ ≤ ρ̄ all n trials pass with at most the probability
+    of n − 1 independent trials at rate p(1 − ρ̄) (P(pass | pass) = 1 − p(1 − ρ)), so zero
+    failures certify about 1/(m(1 − ρ̄)), not 1/m."""
     fail = need(run, "failure", "failures", binary=True, min_n=100)
     n, k = int(fail.shape[0]), int(fail.sum())
     tol = ctx.setting("autocorrelation_tolerance")
     alpha = ctx.setting("significance")
     series, what = fail, "failures"
-    kind: Kind = "direct"
+    kind: Kind = "proxy"
     not_covered = None
     if min(k, n - k) < 5:
         margin = run.column("margin")
@@ -69,6 +79,20 @@ def failure_independence(run: Run, ctx: Context) -> CheckOutcome:
                                  f"{tol:g} and Ljung–Box p = {p:.2g}")
     else:
         outcome, why = "inconclusive", "too few episodes to bound the autocorrelation"
+    if not_covered is None:  # the 0/1 failures themselves: what the bound on ρ certifies
+        not_covered = (f"h_independent is the equality P(all pass) = ∏(1 − qᵢ); the check "
+                       f"certifies only a lag-1 autocorrelation of the failures in "
+                       f"[{ci.low:.3g}, {ci.high:.3g}] (95 %) and no serial dependence at lags "
+                       f"1–{MAX_LAG} (Ljung–Box p = {p:.2g}); dependence at longer lags or "
+                       "not serial (shared causes across distant trials) is not covered")
+        m = ctx.maybe_param("m")
+        rho = max(ci.high, 0.0)
+        if m is not None and m >= 1 and rho < 1:
+            not_covered += (f"; under first-order Markov dependence with ρ ≤ {rho:.3g} all "
+                            "n trials pass with at most the probability of n − 1 independent "
+                            "trials at rate p(1 − ρ), so zero failures certify an unsafe rate "
+                            f"below about 1/(m(1 − ρ)) = {1 / (m * (1 - rho)):.4g}, not 1/m = "
+                            f"{1 / m:.4g}")
     return CheckOutcome(
         outcome=outcome, statistic=f"lag-1 autocorrelation of {what}", value=float(r[0]),
         threshold=tol, ci=ci, n=n, reason=f"{why}; {k} failures in {n} episodes",
@@ -113,14 +137,34 @@ def two_sample(run: Run, ctx: Context, a_names: tuple[str, ...], b_names: tuple[
 
 @hypothesis_check(statistic="two-sample KS distance (DKW interval)",
                   needs="samples certification and deployment; claim settings "
-                        "distribution_tolerance (0.1), significance (0.01)",
-                  settings=TWO_SAMPLE_SETTINGS, kind="proxy",
+                        "distribution_tolerance (0.1), significance (0.01); claim "
+                        "parameter m (optional: the certified rate the distance is set "
+                        "against)",
+                  settings=TWO_SAMPLE_SETTINGS, kind="proxy", optional_parameters=("m",),
+                  version="2",
                   not_covered="the theorem needs every trial's failure probability equal to p; "
                               "the check compares the model's score distributions")
 def same_distribution(run: Run, ctx: Context) -> CheckOutcome:
-    """Deployment inputs are drawn from the certification distribution."""
-    return two_sample(run, ctx, ("certification",), ("deployment",),
-                      what="certification vs deployment", statistic="KS distance")
+    """Deployment inputs are drawn from the certification distribution.
+
+    A proxy: h_same_distribution is the equality q = p for every trial. What a "holds"
+    certifies is the sup-distance D̄ (95 % upper bound) between the two score laws: for a
+    failure that is a threshold event of the score, |q − p| ≤ D̄, stated against the
+    certificate's 1/m."""
+    out = two_sample(run, ctx, ("certification",), ("deployment",),
+                     what="certification vs deployment", statistic="KS distance")
+    if out.ci is None:
+        return out
+    bound = out.ci.high
+    text = (f"h_same_distribution is the equality q = p for every trial; the check certifies "
+            f"only that the score laws are within D̄ = {bound:.3g} in sup-distance (95 % DKW "
+            f"upper bound): for a failure that is a threshold event of this score, each "
+            f"deployment failure probability is within {bound:.3g} of the certification one")
+    m = ctx.maybe_param("m")
+    if m is not None and m >= 1:
+        text += (f", i.e. {bound * m:.3g}× the certified rate 1/m = {1 / m:.4g} (zero failures "
+                 f"then certify a deployment rate below 1/m + D̄ = {1 / m + bound:.4g})")
+    return out.model_copy(update={"kind": "proxy", "not_covered": text})
 
 
 def _rate_m_j(ctx: Context) -> tuple[int, int]:
