@@ -24,23 +24,18 @@ import torch
 from transformers import TrainerCallback
 
 from pipeline.errors import EvidenceError
+from pipeline.evidence.integrations.recorder import RunRecorder
 from pipeline.evidence.projection import Projection
-from pipeline.evidence.tracking import Tracker
 
 
-class SequentCallback(TrainerCallback):
+class SequentCallback(RunRecorder, TrainerCallback):
     """Records a Trainer's run into ``run_dir`` through the tracking hook."""
 
     def __init__(self, run_dir: Path | str, *, config: Mapping[str, Any] | None = None,
                  seed: int | None = None, snapshot_every: int = 0,
                  snapshot_projection: Projection | None = None) -> None:
-        self.run_dir = Path(run_dir)
-        self._config = dict(config or {})
-        self._seed = seed
-        self._snapshot_every = snapshot_every
-        self._projection = snapshot_projection
-        self.tracker: Tracker | None = None
-        self._losses: list[torch.Tensor] = []
+        super().__init__(run_dir, config=config, seed=seed, snapshot_every=snapshot_every,
+                         snapshot_projection=snapshot_projection)
         self._handle: Any = None
         self._shares = False
 
@@ -49,11 +44,8 @@ class SequentCallback(TrainerCallback):
         if model is None:
             raise EvidenceError("SequentCallback: the Trainer passed no model")
         seed = self._seed if self._seed is not None else getattr(args, "seed", None)
-        config = {**self._config, "hf_training_args": args.to_sanitized_dict()}
-        self.tracker = Tracker(self.run_dir, model, kwargs.get("optimizer"), config=config,
-                               seed=seed, kind="training", snapshot_every=self._snapshot_every,
-                               source="transformers.Trainer",
-                               snapshot_projection=self._projection)
+        self._open(model, kwargs.get("optimizer"), config={"hf_training_args": args.to_sanitized_dict()},
+                   seed=seed, source="transformers.Trainer")
         self._handle = model.register_forward_hook(self._capture, with_kwargs=True)
 
     def _capture(self, module: torch.nn.Module, _args: Any, kwargs: dict[str, Any],
@@ -68,21 +60,13 @@ class SequentCallback(TrainerCallback):
             self._shares = kwargs.get("num_items_in_batch") is not None
 
     def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        if self.tracker is None:
-            return
-        losses, self._losses = self._losses, []
-        loss = None
-        if losses:
-            stacked = torch.stack([v.reshape(()).float() for v in losses])
-            loss = stacked.sum() if self._shares else stacked.mean()
-        self.tracker.step(loss)
+        self._record_step(shares=self._shares)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
-        if self.tracker is not None:
-            self.tracker.close()
+        self._close()
 
 
 __all__ = ["SequentCallback"]

@@ -15,54 +15,32 @@ The module's ``hparams`` go into ``config["hparams"]``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import lightning
 import torch
 
-from pipeline.evidence.projection import Projection
-from pipeline.evidence.tracking import Tracker
+from pipeline.evidence.integrations.recorder import RunRecorder
 
 
-class SequentCallback(lightning.Callback):
+class SequentCallback(RunRecorder, lightning.Callback):
     """Records a Lightning run into ``run_dir`` through the tracking hook."""
-
-    def __init__(self, run_dir: Path | str, *, config: Mapping[str, Any] | None = None,
-                 seed: int | None = None, snapshot_every: int = 0,
-                 snapshot_projection: Projection | None = None) -> None:
-        self.run_dir = Path(run_dir)
-        self._config = dict(config or {})
-        self._seed = seed
-        self._snapshot_every = snapshot_every
-        self._projection = snapshot_projection
-        self.tracker: Tracker | None = None
-        self._losses: list[torch.Tensor] = []
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         optimizers = trainer.optimizers
         hparams = {k: v for k, v in dict(pl_module.hparams).items()
                    if isinstance(v, str | int | float | bool) or v is None}
-        self.tracker = Tracker(self.run_dir, pl_module, optimizers[0] if optimizers else None,
-                               config={**self._config, "hparams": hparams}, seed=self._seed,
-                               kind="training", snapshot_every=self._snapshot_every,
-                               source="lightning.Trainer",
-                               snapshot_projection=self._projection)
+        self._open(pl_module, optimizers[0] if optimizers else None, config={"hparams": hparams},
+                   seed=self._seed, source="lightning.Trainer")
 
     def on_before_backward(self, trainer: Any, pl_module: Any, loss: torch.Tensor) -> None:
         self._losses.append(loss.detach())
 
     def on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
-        if self.tracker is None:
-            return
-        losses, self._losses = self._losses, []
-        loss = torch.stack([v.reshape(()).float() for v in losses]).sum() if losses else None
-        self.tracker.step(loss)
+        self._record_step(shares=True)  # Lightning divides each micro-batch's loss: shares
 
     def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-        if self.tracker is not None:
-            self.tracker.close()
+        self._close()
 
 
 __all__ = ["SequentCallback"]
