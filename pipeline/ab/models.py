@@ -8,13 +8,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from pipeline.agents.tools import DEFAULT_TOOL_ROUNDS, KNOWN_TOOLS
 from pipeline.models import Frozen
 
 TaskKind = Literal["claim", "formal", "core"]
 VARIANT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-def _digest(data: object) -> str:
+def json_digest(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -38,7 +39,7 @@ class Task(Frozen):
     @property
     def public_digest(self) -> str:
         """What a drafter is asked to prove, hashed (with the reference proof's hash)."""
-        return _digest({"id": self.id, "module": self.module, "declaration": self.declaration,
+        return json_digest({"id": self.id, "module": self.module, "declaration": self.declaration,
                         "statement": self.statement, "opens": list(self.opens),
                         "proof": hashlib.sha256(self.reference_proof.encode()).hexdigest()})
 
@@ -50,7 +51,7 @@ class Suite(Frozen):
 
     @property
     def digest(self) -> str:
-        return _digest({"name": self.name, "version": self.version,
+        return json_digest({"name": self.name, "version": self.version,
                         "tasks": [t.public_digest for t in self.tasks]})
 
     def get(self, task_id: str) -> Task:
@@ -74,9 +75,16 @@ class Variant(Frozen):
     provider: Literal["anthropic", "openai", "replay"] = "replay"
     model: str | None = None
     prompt_set: str = "default"
-    """The prompt set's name; ``instructions`` (if any) are added to every system prompt."""
+    """``default`` (the built-in templates) or a folder of prompt templates (``system.md``,
+    ``argument.md``, ``proof.md``, ``repair.md``; :func:`pipeline.agents.prompts.load_prompt_set`),
+    relative to the variant file. Its content is in the digest through ``prompt_digest``."""
+    prompt_digest: str | None = None
+    """SHA-256 of the prompt set's templates, filled in when the variant is loaded or run
+    (:func:`pipeline.ab.run.resolve_variant`); a given one must match the files."""
     instructions: str = ""
+    """Added to every system prompt of the drafter (after the prompt set's system text)."""
     skill_version: str | None = None
+    """A label for the version of the skill or guidance the variant stands for (recorded)."""
     rounds: int = Field(default=4, ge=1, le=20)
     """Attempt budget: Lean attempts per session (the first draft counts)."""
     repair: bool = True
@@ -87,18 +95,21 @@ class Variant(Frozen):
     OpenAI provider takes one (Anthropic's Messages API has no temperature, replay samples
     nothing), so elsewhere it is refused rather than recorded as if it made a difference."""
     tools: tuple[str, ...] = ()
-    """Tools the agent may call: the drafting loop calls none, so a variant that names any is
-    refused rather than compared as if it made a difference."""
+    """Read-only tools the drafter may call (:data:`pipeline.agents.tools.KNOWN_TOOLS`:
+    ``search``, ``declaration``), through the provider's native tool calling; empty: none."""
+    tool_rounds: int = Field(default=DEFAULT_TOOL_ROUNDS, ge=1, le=10)
+    """Most tool rounds per request (used only when ``tools`` is not empty)."""
     recordings_dir: str | None = None
     """Replay: the folder of ``<task file name>.json`` recordings of this variant."""
 
     @field_validator("tools")
     @classmethod
-    def _no_tools(cls, tools: tuple[str, ...]) -> tuple[str, ...]:
-        if tools:
-            raise ValueError(f"the drafting loop calls no tools, so a variant cannot vary them "
-                             f"(got {', '.join(tools)}); leave tools empty")
-        return tools
+    def _known_tools(cls, tools: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in tools if t not in KNOWN_TOOLS]
+        if unknown:
+            raise ValueError(f"unknown tool {', '.join(repr(t) for t in unknown)} "
+                             f"(known tools: {', '.join(KNOWN_TOOLS)})")
+        return tuple(dict.fromkeys(tools))
 
     @model_validator(mode="after")
     def _temperature_is_used(self) -> Variant:
@@ -113,7 +124,9 @@ class Variant(Frozen):
 
     @property
     def digest(self) -> str:
-        return _digest(self.model_dump(mode="json"))
+        """SHA-256 of every field, the prompt set's content (``prompt_digest``) and the tools
+        included."""
+        return json_digest(self.model_dump(mode="json"))
 
 
 AttemptVerdict = Literal["accepted", "exhausted", "repeated", "error"]
@@ -141,4 +154,4 @@ class TrialRecord(Frozen):
     error: str | None = None
 
 
-__all__ = ["AttemptVerdict", "Suite", "Task", "TaskKind", "TrialRecord", "Variant"]
+__all__ = ["AttemptVerdict", "Suite", "Task", "TaskKind", "TrialRecord", "Variant", "json_digest"]

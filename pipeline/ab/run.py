@@ -10,10 +10,18 @@ Order: task by task, and within a task every seed of every variant, so that the 
 complete whenever the run stops. ``stop_early`` stops when the sequential test
 (:mod:`pipeline.ab.stats`, an always-valid e-value) decides for some pair of variants, at a
 level corrected for the number of pairs (Bonferroni on e-values).
+
+A variant's prompt set is read once at the start (:func:`resolve_variant`: its digest joins the
+variant's), its tools are offered through a :class:`~pipeline.agents.tools.Toolbox` over one
+look-up per run. ``RunOptions.record_dir`` saves every live trial as a replay recording
+(``<dir>/<variant>/<task slug>.json``) and writes ``<dir>/<variant>.json``, the replay variant
+that plays them back offline.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -27,10 +35,14 @@ from pipeline.ab.suite import task_claim, task_slug
 from pipeline.agents.config import AgentConfig
 from pipeline.agents.loop import draft_claim
 from pipeline.agents.models import Completion, Prompt
+from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import make_provider, reviewer_for
 from pipeline.agents.providers.base import Provider
+from pipeline.agents.providers.replay import RecordingLog
+from pipeline.agents.tools import Toolbox, lookup_for
 from pipeline.errors import InputError, SequentError
 from pipeline.lean.checker import Checker
+from pipeline.lean.olean.lookup import Lookup
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 
@@ -38,7 +50,8 @@ Progress = Callable[[str], None]
 
 
 class InstructedProvider:
-    """A drafter whose system prompt gets the variant's extra instructions (its prompt set)."""
+    """A drafter whose system prompt gets the variant's extra instructions (after its prompt set's
+    system text)."""
 
     def __init__(self, inner: Provider, instructions: str) -> None:
         self.inner, self.instructions = inner, instructions
@@ -59,44 +72,103 @@ class RunOptions:
     max_trials: int | None = None
     stop_early: bool = False
     alpha: float = stats.ALPHA
+    record_dir: Path | None = None
+    """Save each live trial as a replay recording here (see the module docstring)."""
     http_client: object | None = field(default=None, repr=False)
     """Tests only: an httpx client for live providers (a mock transport at the network edge)."""
+
+
+def _folder(settings: Settings, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else settings.project_root / path
+
+
+def prompt_set_of(settings: Settings, variant: Variant) -> PromptSet:
+    """The variant's prompt set: the built-in one, or its folder (relative: to the project)."""
+    if variant.prompt_set == "default":
+        return DEFAULT_PROMPTS
+    return load_prompt_set(_folder(settings, variant.prompt_set))
+
+
+def resolve_variant(settings: Settings, variant: Variant) -> Variant:
+    """``variant`` with the digest of its prompt set filled in; InputError when the folder is
+    unusable or no longer holds the templates a given digest names."""
+    try:
+        digest = prompt_set_of(settings, variant).digest
+    except InputError as exc:
+        raise InputError(f"variant {variant.name}: {exc}") from exc
+    if variant.prompt_digest is not None and variant.prompt_digest != digest:
+        raise InputError(f"variant {variant.name}: the prompt set {variant.prompt_set} changed "
+                         f"(digest {digest[:12]}, the variant names {variant.prompt_digest[:12]})")
+    return variant.model_copy(update={"prompt_digest": digest})
 
 
 def _recording(settings: Settings, variant: Variant, task: Task) -> Path:
     if variant.recordings_dir is None:
         raise InputError(f"variant {variant.name}: a replay variant needs recordings_dir")
-    base = Path(variant.recordings_dir)
-    if not base.is_absolute():
-        base = settings.project_root / base
-    return base / f"{task_slug(task.id)}.json"
+    return _folder(settings, variant.recordings_dir) / f"{task_slug(task.id)}.json"
 
 
 def _providers(settings: Settings, config: AgentConfig, variant: Variant, task: Task,
-               http_client: object | None) -> tuple[Provider, Provider | None]:
+               http_client: object | None, log: RecordingLog | None
+               ) -> tuple[Provider, Provider | None]:
     recording = _recording(settings, variant, task) if variant.provider == "replay" else None
     drafting = config.model_copy(update={"temperature": variant.temperature})
     inner = make_provider(variant.provider, drafting, claim_id=task_slug(task.id),
                           recording=recording, model=variant.model,
                           http_client=http_client)  # type: ignore[arg-type]
-    drafter: Provider = InstructedProvider(inner, variant.instructions)
     reviewer = reviewer_for(inner, config, http_client=http_client) if variant.reviewer else None  # type: ignore[arg-type]
+    if log is not None:  # records what the model is asked (instructions included) and says
+        inner = log.wrap(inner, "drafter")
+        reviewer = log.wrap(reviewer, "reviewer") if reviewer is not None else None
+    drafter: Provider = InstructedProvider(inner, variant.instructions)
     return drafter, reviewer
 
 
+def recording_folder(record_dir: Path, variant: Variant) -> Path:
+    """Where ``--record`` puts a live variant's recordings: ``<dir>/<variant name>``."""
+    return record_dir / variant.name
+
+
+def replay_variant(variant: Variant) -> Variant:
+    """The replay variant that plays back what ``--record`` saved of ``variant`` (same prompt
+    set, instructions, budget, reviewer and tools; the recorded models)."""
+    return variant.model_copy(update={"provider": "replay", "model": None, "temperature": None,
+                                      "recordings_dir": variant.name})
+
+
+def _write_replay_variant(record_dir: Path, variant: Variant) -> None:
+    path = record_dir / f"{variant.name}.json"
+    try:
+        record_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(replay_variant(variant).model_dump(mode="json", exclude_none=True),
+                                   indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+
+
 def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Database, run_id: str,
-          task: Task, variant: Variant, seed: int, http_client: object | None = None) -> TrialRecord:
+          task: Task, variant: Variant, seed: int, http_client: object | None = None, *,
+          lookup: Callable[[], Lookup] | None = None, record_dir: Path | None = None) -> TrialRecord:
     """One (task, variant, seed): the drafting loop's outcome as a record. A provider or
-    Lean failure is an ``error`` trial (never a failure of the variant)."""
+    Lean failure is an ``error`` trial (never a failure of the variant). ``lookup`` backs the
+    variant's tools; ``record_dir``: save a live trial as a replay recording (not an error
+    trial: its replay would not be the same run)."""
     started = time.monotonic()
     base = {"run_id": run_id, "task_id": task.id, "variant": variant.name, "seed": seed}
     drafter: Provider | None = None
     reviewer: Provider | None = None
+    log = RecordingLog() if record_dir is not None and variant.provider != "replay" else None
+    tools = None
+    if variant.tools:
+        tools = Toolbox(variant.tools, lookup or functools.partial(lookup_for, settings, checker),
+                        variant.tool_rounds)
     try:
-        drafter, reviewer = _providers(settings, config, variant, task, http_client)
+        prompts = prompt_set_of(settings, variant)
+        drafter, reviewer = _providers(settings, config, variant, task, http_client, log)
         outcome = draft_claim(settings, checker, task_claim(settings, task), drafter,
                               variant.attempts, reviewer=reviewer, config=config, db=db,
-                              review=variant.reviewer)
+                              review=variant.reviewer, tools=tools, prompts=prompts)
     except SequentError as exc:
         return TrialRecord(**base, verdict="error", success=False, attempts=0, lean_s=0.0,
                            wall_s=time.monotonic() - started, error=str(exc)[:2000])
@@ -104,6 +176,11 @@ def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Databas
         for p in (drafter, reviewer):
             if p is not None:
                 p.close()
+    if log is not None and record_dir is not None:
+        slug = task_slug(task.id)
+        log.save(recording_folder(record_dir, variant) / f"{slug}.json", slug,
+                 f"sequent ab run: task {task.id}, variant {variant.name} (digest "
+                 f"{variant.digest[:12]}), seed {seed}")
     lean = [a for a in outcome.attempts if a.index >= 1]
     review = outcome.review
     return TrialRecord(
@@ -147,6 +224,10 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
     if options.seeds > 1 and any(v.provider == "replay" for v in variants):
         raise InputError("a replay variant is deterministic: more seeds would repeat the same "
                          "outcome and count it as independent evidence; use --seeds 1")
+    if options.record_dir is not None and options.seeds > 1:
+        raise InputError("--record saves one recording per (task, variant), which replay plays "
+                         "with one seed; record with --seeds 1")
+    variants = [resolve_variant(settings, v) for v in variants]
     if run_id is None:
         run_id = uuid.uuid4().hex[:12]
         store.create_run(db, run_id, suite, variants, options.seeds)
@@ -158,6 +239,11 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
         if [v.digest for v in info.variants] != [v.digest for v in variants]:
             raise InputError(f"run {run_id}: its variants differ from those given")
         options.seeds = info.seeds
+    if options.record_dir is not None:
+        for v in variants:
+            if v.provider != "replay":
+                _write_replay_variant(options.record_dir, v)
+    lookup = functools.cache(functools.partial(lookup_for, settings, checker))  # one per run
     records = store.trials(db, run_id)
     done = {(r.task_id, r.variant, r.seed) for r in records}
     spent = sum(r.cost_usd or 0.0 for r in records)
@@ -174,7 +260,7 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
                     say(f"{made} trials made; run {run_id} can be resumed")
                     return run_id
                 record = trial(settings, checker, config, db, run_id, task, variant, seed,
-                               options.http_client)
+                               options.http_client, lookup=lookup, record_dir=options.record_dir)
                 store.record_trial(db, record)
                 records.append(record)
                 made += 1
@@ -189,4 +275,5 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
     return run_id
 
 
-__all__ = ["InstructedProvider", "RunOptions", "run_ab", "trial"]
+__all__ = ["InstructedProvider", "RunOptions", "prompt_set_of", "recording_folder", "replay_variant",
+           "resolve_variant", "run_ab", "trial"]

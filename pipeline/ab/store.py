@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from pipeline.ab.models import Suite, TrialRecord, Variant
+from pipeline.ab.models import Suite, TrialRecord, Variant, json_digest
 from pipeline.ab.tables import ABRunRow, ABTrialRow
 from pipeline.errors import InputError, NotFoundError
 from pipeline.models import Frozen
@@ -45,7 +45,8 @@ def get_run(db: Database, run_id: str) -> RunInfo:
             stored = dict(data)
             digest = stored.pop("digest", None)
             variant = Variant.model_validate(stored)
-            if digest != variant.digest:
+            # a run stored before a field was added keeps the digest of what it stored
+            if digest not in (variant.digest, json_digest(stored)):
                 raise InputError(f"run {run_id}: variant {variant.name} no longer matches its digest")
             variants.append(variant)
         return RunInfo(id=row.id, suite_name=row.suite_name, suite_version=row.suite_version,

@@ -11,6 +11,10 @@
    The loop stops early on success, or when an attempt repeats an earlier failing one
    (same text once comments and white space are removed; it is not re-checked).
 
+With a :class:`~pipeline.agents.tools.Toolbox`, every request (argument and Lean attempts) may
+call its read-only tools (``search``, ``declaration``) for a bounded number of rounds; the calls
+and their results are recorded with the step.
+
 Every step is an :class:`Attempt` in the database. An accepted proof is written to
 ``<state>/proofs/<claim_id>.lean`` and recorded; then a model of the other family reviews
 the statement's faithfulness (stored with the claim; a discrepancy flags, never blocks).
@@ -35,12 +39,20 @@ from pipeline.agents.models import (
     DraftOutcome,
     DraftStatus,
     Prompt,
+    ToolExchange,
 )
 from pipeline.agents.parse import extract_lean, normalized, unified_diff, without_proof_of
-from pipeline.agents.prompts import argument_prompt, proof_prompt, repair_prompt
+from pipeline.agents.prompts import (
+    DEFAULT_PROMPTS,
+    PromptSet,
+    argument_prompt,
+    proof_prompt,
+    repair_prompt,
+)
 from pipeline.agents.providers import make_provider, reviewer_for
 from pipeline.agents.providers.base import Provider
 from pipeline.agents.review import review_claim
+from pipeline.agents.tools import Toolbox, complete_with_tools
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.models import Claim
 from pipeline.claims.registry import load_registry
@@ -117,17 +129,21 @@ def draft_claim(
     db: Database,
     progress: Progress | None = None,
     review: bool = True,
+    tools: Toolbox | None = None,
+    prompts: PromptSet = DEFAULT_PROMPTS,
 ) -> DraftOutcome:
     """:func:`draft` for a claim already loaded (or one being formalised, whose statement
     is not pinned yet: then the model drafts the statement too). ``review=False`` skips the
-    cross-family review (an A/B variant with the reviewer off)."""
+    cross-family review (an A/B variant with the reviewer off). ``tools``: what the drafter
+    may call (none by default); ``prompts``: the drafter's prompt set."""
     if rounds < 1:
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     owned: list[Provider] = []
     if isinstance(provider, str):
         provider = make_provider(provider, config, claim_id=claim.id)
         owned.append(provider)
-    run = _DraftRun(settings, checker, claim, provider, rounds, config, db, progress)
+    run = _DraftRun(settings, checker, claim, provider, rounds, config, db, progress, tools,
+                    prompts)
     try:
         return run.execute(reviewer, review=review)
     finally:
@@ -148,8 +164,11 @@ class _DraftRun:
         config: AgentConfig,
         db: Database,
         progress: Progress | None,
+        tools: Toolbox | None = None,
+        prompts: PromptSet = DEFAULT_PROMPTS,
     ) -> None:
         self.settings, self.checker, self.claim = settings, checker, claim
+        self.tools, self.prompts = tools, prompts
         self.provider, self.rounds, self.config, self.db = provider, rounds, config, db
         self.say: Progress = progress or (lambda _msg: None)
         self.session_id = str(uuid.uuid4())
@@ -184,9 +203,9 @@ class _DraftRun:
 
     def _argument(self) -> str:
         self.say("drafting the informal argument")
-        prompt = argument_prompt(self.claim, self.context)
-        completion = self.provider.complete(prompt)
-        self._record(0, prompt, completion, outcome="informal")
+        prompt = argument_prompt(self.claim, self.context, self.prompts)
+        completion, used = complete_with_tools(self.provider, prompt, self.tools)
+        self._record(0, prompt, completion, outcome="informal", tools=used)
         return completion.text.strip()
 
     def _lean_attempts(self, argument: str) -> tuple[DraftStatus, AcceptedProof | None]:
@@ -194,14 +213,14 @@ class _DraftRun:
         previous: Attempt | None = None
         for index in range(1, self.rounds + 1):
             prompt = self._lean_prompt(argument, previous, index)
-            completion = self.provider.complete(prompt)
+            completion, used = complete_with_tools(self.provider, prompt, self.tools)
             statement, proof, refusal = self._read(completion.text)
             text = proof if self.pinned else f"{statement}\n:=\n{proof}"
             diff = unified_diff(self._text_of(previous), text)
             key = normalized(text)
             if key in failed:
                 self._record(index, prompt, completion, outcome="repeated", proof=proof,
-                             statement=statement, diff=diff,
+                             statement=statement, diff=diff, tools=used,
                              error=f"identical to attempt {failed[key]}, which failed")
                 self.say(f"attempt {index}: repeats attempt {failed[key]}; stopping")
                 return "repeated", None
@@ -223,6 +242,7 @@ class _DraftRun:
             previous = self._record(
                 index, prompt, completion, outcome=outcome, proof=proof, statement=statement,
                 source=source, diff=diff, check=result, error=refusal, check_s=check_s,
+                tools=used,
             )
             self.say(f"attempt {index}/{self.rounds}: "
                      + (result.summary() if result is not None else f"refused: {refusal}"))
@@ -234,11 +254,11 @@ class _DraftRun:
     def _lean_prompt(self, argument: str, previous: Attempt | None, index: int) -> Prompt:
         if previous is None:
             return proof_prompt(self.claim, argument, self.statement, SUBMISSION_NAME,
-                                self.context)
+                                self.context, self.prompts)
         return repair_prompt(
             self.claim, argument, self._text_of(previous) or "", previous.source,
             previous.check, previous.error, statement_pinned=self.pinned,
-            attempt=index - 1, rounds=self.rounds, context=self.context,
+            attempt=index - 1, rounds=self.rounds, context=self.context, prompts=self.prompts,
         )
 
     def _read(self, reply: str) -> tuple[str, str, str | None]:
@@ -284,6 +304,7 @@ class _DraftRun:
         check: CheckResult | None = None,
         error: str | None = None,
         check_s: float = 0.0,
+        tools: tuple[ToolExchange, ...] = (),
     ) -> Attempt:
         attempt = Attempt(
             session_id=self.session_id, claim_id=self.claim.id, index=index, kind=prompt.kind,
@@ -293,7 +314,7 @@ class _DraftRun:
             error=error, input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens, cost_usd=completion.cost_usd,
             model_s=completion.elapsed_s, check_s=check_s, retries=completion.retries,
-            created_at=store.now(),
+            tools=tools, created_at=store.now(),
         )
         store.record_attempt(self.db, attempt)
         self.attempts.append(attempt)

@@ -35,6 +35,51 @@ def other_family(family: Family) -> Family:
     return "openai" if family == "anthropic" else "anthropic"
 
 
+class ToolSpec(Frozen):
+    """A tool offered to the model: its name, what it does, and the JSON schema of its input
+    (sent as Anthropic's ``tools[].input_schema`` or OpenAI's ``tools[].function.parameters``)."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+class ToolCall(Frozen):
+    """A call the model asked for (Anthropic ``tool_use`` block, OpenAI ``tool_calls`` entry)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    malformed: str | None = None
+    """The raw arguments when they were not a JSON object (the call is answered with an error)."""
+
+
+class ToolResult(Frozen):
+    """What the pipeline answered to one :class:`ToolCall`."""
+
+    call_id: str
+    content: str
+    is_error: bool = False
+
+
+class ToolTurn(Frozen):
+    """One round of tool use inside a request: the model's reply that asked for tools (its text
+    and calls), then the results sent back. Providers render it in their native format."""
+
+    text: str = ""
+    calls: tuple[ToolCall, ...]
+    results: tuple[ToolResult, ...]
+
+
+class ToolExchange(Frozen):
+    """One tool call and its result, as recorded with the attempt that made it."""
+
+    round: int
+    """The tool round of the attempt, from 1."""
+    call: ToolCall
+    result: ToolResult
+
+
 class Prompt(Frozen):
     """One stateless request to a model (system text + one user turn)."""
 
@@ -44,14 +89,24 @@ class Prompt(Frozen):
     response_schema: dict[str, Any] | None = None
     """JSON schema the reply must follow (structured output), or ``None`` for free text."""
     schema_name: str | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    """Tools the model may call (native tool calling); empty: none offered."""
+    tool_choice: Literal["auto", "none"] = "auto"
+    """``none``: the tools stay declared (the conversation holds tool turns) but the model must
+    answer in text (the last round of a bounded tool loop)."""
+    turns: tuple[ToolTurn, ...] = ()
+    """The tool rounds so far of this request (see :func:`pipeline.agents.tools.complete_with_tools`)."""
 
     @property
     def digest(self) -> str:
-        """SHA-256 of what the model sees (kind, system, user, schema)."""
+        """SHA-256 of what the model is asked (kind, system, user, schema, names of the tools
+        offered); the tool rounds of one request share the digest of its first round."""
         h = hashlib.sha256()
         for part in (self.kind, self.system, self.user, self.schema_name or ""):
             h.update(part.encode())
             h.update(b"\0")
+        if self.tools:
+            h.update(("tools:" + ",".join(t.name for t in self.tools)).encode())
         return h.hexdigest()
 
 
@@ -71,6 +126,8 @@ class Completion(Frozen):
     """How many times the request was retried (429, 5xx, timeouts) before it succeeded."""
     truncated: bool = False
     """The model stopped at the output-token limit."""
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Tools the model asked to call before it answers (empty: ``text`` is its answer)."""
 
 
 class Attempt(Frozen):
@@ -105,6 +162,8 @@ class Attempt(Frozen):
     model_s: float = 0.0
     check_s: float = 0.0
     retries: int = 0
+    tools: tuple[ToolExchange, ...] = ()
+    """The tool calls the model made for this step and what they returned, in order."""
     created_at: datetime
 
 
@@ -214,5 +273,10 @@ __all__ = [
     "ProviderName",
     "ReviewJudgement",
     "ReviewVerdict",
+    "ToolCall",
+    "ToolExchange",
+    "ToolResult",
+    "ToolSpec",
+    "ToolTurn",
     "other_family",
 ]

@@ -1,6 +1,9 @@
 """Prompt templates of the drafting loop and the review. Only text lives here: the loop
 decides *when* to ask; this module decides *what* is asked.
 
+The drafter's templates form a :class:`PromptSet` (the built-in one, or a researcher's folder
+read by :func:`load_prompt_set`), so that an A/B variant can swap them and name them by digest.
+
 Every prompt is stateless (one system text, one user turn) so that it can be hashed,
 recorded and replayed. Lean's feedback is given verbatim with positions, next to the
 assembled file with line numbers.
@@ -8,13 +11,18 @@ assembled file with line numbers.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError, model_validator
+
 from pipeline.agents.models import Prompt, ReviewJudgement
 from pipeline.agents.parse import numbered
-from pipeline.errors import LeanError
+from pipeline.errors import InputError, LeanError
+from pipeline.models import Frozen
 
 if TYPE_CHECKING:
     from pipeline.claims.models import Claim
@@ -30,10 +38,6 @@ Nat, Int, Rat, List, Array, Option, and the tactics `omega`, `simp`, `decide`, `
 `have`, `show`, `unfold`. `sorry`, `admit`, new axioms, `native_decide` and
 metaprogramming commands are rejected by the trust policy."""
 
-DRAFTER_SYSTEM = f"""\
-You are a careful Lean 4 proof engineer working on formal guarantees for AI alignment.
-You write exactly what is asked, in the format asked, and nothing that is not asked.
-{LEAN_ENVIRONMENT}"""
 
 REVIEWER_SYSTEM = """\
 You review formal statements for faithfulness. You compare a Lean 4 theorem statement and
@@ -100,9 +104,7 @@ your reasoning (brief) followed by exactly two ```lean code blocks:
 A human will review and pin the statement; it does not count as pinned until then."""
 
 
-def argument_prompt(claim: Claim, context: str = "") -> Prompt:
-    """Step 1: the informal argument the Lean proof will follow."""
-    user = Template("""\
+ARGUMENT_TEMPLATE = """\
 $claim
 
 Sketch given with the claim:
@@ -110,19 +112,9 @@ $sketch
 $context
 Write the informal proof this claim's Lean proof should follow: a numbered list of steps,
 each naming the hypotheses and the definitions it uses, and the Lean lemmas or tactics
-that should close it. Be concrete; no Lean code yet. At most 300 words.""").substitute(
-        claim=_claim_block(claim),
-        sketch=(claim.argument or "(none)").strip(),
-        context=_context_block(claim.lean.module, context),
-    )
-    return Prompt(kind="argument", system=DRAFTER_SYSTEM, user=user)
+that should close it. Be concrete; no Lean code yet. At most 300 words."""
 
-
-def proof_prompt(
-    claim: Claim, argument: str, statement: str | None, name: str, context: str = ""
-) -> Prompt:
-    """Step 2: the first Lean attempt. ``statement`` None: draft the statement too."""
-    user = Template("""\
+PROOF_TEMPLATE = """\
 $claim
 $context
 Informal argument to follow:
@@ -133,7 +125,126 @@ The pipeline will check this file:
 $skeleton
 ```
 
-$format""").substitute(
+$format"""
+
+REPAIR_TEMPLATE = """\
+$claim
+$context
+Informal argument:
+$argument
+
+Attempt $attempt of $rounds was rejected.
+
+$file
+$feedback
+
+Fix the proof. Read the unsolved goals and error positions above carefully; change what
+they point at rather than starting over, unless the approach cannot work. Do not repeat
+a proof that already failed: an identical attempt ends the session.
+
+$format"""
+
+SYSTEM_TEMPLATE = """\
+You are a careful Lean 4 proof engineer working on formal guarantees for AI alignment.
+You write exactly what is asked, in the format asked, and nothing that is not asked.
+$environment"""
+
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "system": frozenset({"environment"}),
+    "argument": frozenset({"claim", "sketch", "context"}),
+    "proof": frozenset({"claim", "context", "argument", "skeleton", "format"}),
+    "repair": frozenset({"claim", "context", "argument", "attempt", "rounds", "file", "feedback",
+                         "format"}),
+}
+"""What each template of a prompt set may use (``$name``; ``$$`` is a dollar sign)."""
+MAX_TEMPLATE_BYTES = 64 * 1024
+
+
+class PromptSet(Frozen):
+    """The drafter's prompt templates: its system text and the argument, proof and repair
+    requests (:mod:`string.Template` syntax, placeholders in :data:`PLACEHOLDERS`). The
+    built-in set is :data:`DEFAULT_PROMPTS`; :func:`load_prompt_set` reads a researcher's folder
+    of ``system.md``, ``argument.md``, ``proof.md``, ``repair.md`` (each optional: a missing one
+    is the built-in template). Its :attr:`digest` identifies it in an A/B variant."""
+
+    name: str = "default"
+    system: str = SYSTEM_TEMPLATE
+    argument: str = ARGUMENT_TEMPLATE
+    proof: str = PROOF_TEMPLATE
+    repair: str = REPAIR_TEMPLATE
+
+    @model_validator(mode="after")
+    def _placeholders_known(self) -> PromptSet:
+        for kind, known in PLACEHOLDERS.items():
+            template = Template(getattr(self, kind))
+            if not template.is_valid():
+                raise ValueError(f"prompt set {self.name}: the {kind} template has a '$' that is "
+                                 "neither $name nor $$")
+            unknown = sorted(set(template.get_identifiers()) - known)
+            if unknown:
+                raise ValueError(f"prompt set {self.name}: the {kind} template uses "
+                                 f"{', '.join('$' + u for u in unknown)}; it may use "
+                                 f"{', '.join('$' + k for k in sorted(known))}")
+        return self
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the four templates (not of the name)."""
+        h = hashlib.sha256()
+        for kind in PLACEHOLDERS:
+            h.update(kind.encode() + b"\0" + getattr(self, kind).encode() + b"\0")
+        return h.hexdigest()
+
+    def drafter_system(self) -> str:
+        return Template(self.system).substitute(environment=LEAN_ENVIRONMENT)
+
+
+DEFAULT_PROMPTS = PromptSet()
+
+
+def load_prompt_set(folder: Path) -> PromptSet:
+    """A prompt set from ``folder`` (``<kind>.md`` for the kinds of :data:`PLACEHOLDERS`);
+    InputError for a missing folder, a file of another name, or an unknown placeholder."""
+    if not folder.is_dir():
+        raise InputError(f"prompt set {folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    allowed = {f"{kind}.md" for kind in PLACEHOLDERS}
+    strays = [p.name for p in files if p.name not in allowed]
+    if strays:
+        raise InputError(f"prompt set {folder}: unexpected {', '.join(strays)} (a prompt set "
+                         f"holds {', '.join(sorted(allowed))}, each optional)")
+    if not files:
+        raise InputError(f"prompt set {folder} is empty (it holds {', '.join(sorted(allowed))})")
+    templates: dict[str, str] = {}
+    for path in files:
+        if path.stat().st_size > MAX_TEMPLATE_BYTES:
+            raise InputError(f"{path}: a template is at most {MAX_TEMPLATE_BYTES} bytes")
+        try:
+            templates[path.stem] = path.read_bytes().decode("utf-8").strip("\n")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    try:
+        return PromptSet(name=folder.name, **templates)
+    except ValidationError as exc:
+        raise InputError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from exc
+
+
+def argument_prompt(claim: Claim, context: str = "", prompts: PromptSet = DEFAULT_PROMPTS) -> Prompt:
+    """Step 1: the informal argument the Lean proof will follow."""
+    user = Template(prompts.argument).substitute(
+        claim=_claim_block(claim),
+        sketch=(claim.argument or "(none)").strip(),
+        context=_context_block(claim.lean.module, context),
+    )
+    return Prompt(kind="argument", system=prompts.drafter_system(), user=user)
+
+
+def proof_prompt(
+    claim: Claim, argument: str, statement: str | None, name: str, context: str = "",
+    prompts: PromptSet = DEFAULT_PROMPTS,
+) -> Prompt:
+    """Step 2: the first Lean attempt. ``statement`` None: draft the statement too."""
+    user = Template(prompts.proof).substitute(
         claim=_claim_block(claim),
         context=_context_block(claim.lean.module, context),
         argument=argument.strip(),
@@ -141,7 +252,7 @@ $format""").substitute(
         format=PROOF_FORMAT if statement is not None else STATEMENT_FORMAT,
     )
     return Prompt(kind="proof" if statement is not None else "statement",
-                  system=DRAFTER_SYSTEM, user=user)
+                  system=prompts.drafter_system(), user=user)
 
 
 def _feedback(result: CheckResult | None, refusal: str | None) -> str:
@@ -168,6 +279,7 @@ def repair_prompt(
     attempt: int,
     rounds: int,
     context: str = "",
+    prompts: PromptSet = DEFAULT_PROMPTS,
 ) -> Prompt:
     """Step 5: repair after Lean (or the pipeline) rejected attempt ``attempt``."""
     file_block = (
@@ -175,22 +287,7 @@ def repair_prompt(
         if source is not None else
         f"Your previous proof:\n```lean\n{previous_proof}\n```\n"
     )
-    user = Template("""\
-$claim
-$context
-Informal argument:
-$argument
-
-Attempt $attempt of $rounds was rejected.
-
-$file
-$feedback
-
-Fix the proof. Read the unsolved goals and error positions above carefully; change what
-they point at rather than starting over, unless the approach cannot work. Do not repeat
-a proof that already failed: an identical attempt ends the session.
-
-$format""").substitute(
+    user = Template(prompts.repair).substitute(
         claim=_claim_block(claim),
         context=_context_block(claim.lean.module, context),
         argument=argument.strip(),
@@ -200,9 +297,10 @@ $format""").substitute(
         feedback=_feedback(result, refusal),
         format=PROOF_FORMAT if statement_pinned else STATEMENT_FORMAT,
     )
-    return Prompt(kind="repair", system=DRAFTER_SYSTEM, user=user)
+    return Prompt(kind="repair", system=prompts.drafter_system(), user=user)
 
 
+DRAFTER_SYSTEM = DEFAULT_PROMPTS.drafter_system()
 REVIEW_SCHEMA = ReviewJudgement.model_json_schema()
 
 
@@ -238,11 +336,15 @@ the problem, concretely.""").substitute(
 
 
 __all__ = [
+    "DEFAULT_PROMPTS",
     "DRAFTER_SYSTEM",
     "LEAN_ENVIRONMENT",
+    "PLACEHOLDERS",
     "REVIEWER_SYSTEM",
     "REVIEW_SCHEMA",
+    "PromptSet",
     "argument_prompt",
+    "load_prompt_set",
     "proof_prompt",
     "repair_prompt",
     "review_prompt",

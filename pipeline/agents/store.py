@@ -15,8 +15,11 @@ from pipeline.agents.models import (
     Family,
     ProviderName,
     ReviewJudgement,
+    ToolCall,
+    ToolExchange,
+    ToolResult,
 )
-from pipeline.agents.tables import AttemptRow, DraftSessionRow, ProofRow, ReviewRow
+from pipeline.agents.tables import AttemptRow, DraftSessionRow, ProofRow, ReviewRow, ToolCallRow
 from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
 from pipeline.store.db import Database
@@ -110,6 +113,12 @@ def record_attempt(db: Database, attempt: Attempt) -> None:
                 created_at=attempt.created_at,
             )
         )
+        s.add_all(
+            ToolCallRow(session_id=attempt.session_id, attempt_index=attempt.index,
+                        round=e.round, call=e.call.model_dump(mode="json"),
+                        result=e.result.content, is_error=e.result.is_error)
+            for e in attempt.tools
+        )
 
 
 def record_proof(db: Database, proof: AcceptedProof) -> None:
@@ -142,7 +151,13 @@ def record_review(db: Database, review: ClaimReview) -> None:
 # ---- reading ---------------------------------------------------------------------------
 
 
-def _attempt(row: AttemptRow) -> Attempt:
+def _exchange(row: ToolCallRow) -> ToolExchange:
+    call = ToolCall.model_validate(row.call)
+    return ToolExchange(round=row.round, call=call,
+                        result=ToolResult(call_id=call.id, content=row.result, is_error=row.is_error))
+
+
+def _attempt(row: AttemptRow, tools: tuple[ToolExchange, ...] = ()) -> Attempt:
     return Attempt(
         session_id=row.session_id, claim_id=row.claim_id, index=row.index,
         kind=row.kind,
@@ -154,7 +169,7 @@ def _attempt(row: AttemptRow) -> Attempt:
         check=CheckResult.model_validate(row.check) if row.check is not None else None,
         error=row.error, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
         cost_usd=row.cost_usd, model_s=row.model_s, check_s=row.check_s, retries=row.retries,
-        created_at=_utc(row.created_at),
+        tools=tools, created_at=_utc(row.created_at),
     )
 
 
@@ -170,7 +185,14 @@ def attempts_for(db: Database, claim_id: str, *, session_id: str | None = None) 
         )
         if session_id is not None:
             query = query.where(AttemptRow.session_id == session_id)
-        return [_attempt(row) for row in s.scalars(query)]
+        rows = list(s.scalars(query))
+        calls: dict[tuple[str, int], list[ToolExchange]] = {}
+        sessions = sorted({r.session_id for r in rows})
+        if sessions:
+            for row in s.scalars(select(ToolCallRow).where(ToolCallRow.session_id.in_(sessions))
+                                 .order_by(ToolCallRow.id)):
+                calls.setdefault((row.session_id, row.attempt_index), []).append(_exchange(row))
+        return [_attempt(r, tuple(calls.get((r.session_id, r.index), ()))) for r in rows]
 
 
 def sessions_for(db: Database, claim_id: str | None = None) -> list[DraftSession]:

@@ -72,6 +72,24 @@ class AttemptRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ToolCallRow(Base):
+    """One tool call a drafting step made, and the result the pipeline sent back."""
+
+    __tablename__ = "agent_tool_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("agent_sessions.id", ondelete="CASCADE"), index=True
+    )
+    attempt_index: Mapped[int] = mapped_column(Integer)
+    """The :class:`AttemptRow` ``index`` of the step that made the call."""
+    round: Mapped[int] = mapped_column(Integer)
+    call: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The :class:`pipeline.agents.models.ToolCall` (id, name, arguments)."""
+    result: Mapped[str] = mapped_column(Text)
+    is_error: Mapped[bool]
+
+
 class ProofRow(Base):
     """A proof Lean accepted for a claim (the file is also in ``<state>/proofs``)."""
 
@@ -115,4 +133,4 @@ class ReviewRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-__all__ = ["AttemptRow", "DraftSessionRow", "ProofRow", "ReviewRow"]
+__all__ = ["AttemptRow", "DraftSessionRow", "ProofRow", "ReviewRow", "ToolCallRow"]

@@ -8,8 +8,6 @@ providers with known success probabilities and measures the tests' error rates.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -49,24 +47,9 @@ def _suite(settings: object, name: str, prefixes: list[str] | None) -> object:
 
 
 def _variant(spec: str) -> object:
-    from pipeline.ab.models import Variant
+    from pipeline.ab.variant_file import load_variant
 
-    path = Path(spec)
-    if not path.is_file():
-        raise InputError(f"--variant {spec}: no such file (a variant is a .toml or .json file)")
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        variant = Variant.model_validate(data)
-    except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'variant'}: {e['msg'].removeprefix('Value error, ')}"
-                           for e in exc.errors())
-        raise InputError(f"{path}: not a variant: {fields}") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a variant: {str(exc).splitlines()[0]}") from exc
-    if variant.recordings_dir is not None and not Path(variant.recordings_dir).is_absolute():
-        variant = variant.model_copy(update={"recordings_dir": str((path.parent / variant.recordings_dir).resolve())})
-    return variant
+    return load_variant(Path(spec))
 
 
 @ab_app.command("suite")
@@ -102,6 +85,9 @@ def run_command(
     max_trials: Annotated[int | None, typer.Option("--max-trials", help="Stop after this many trials.")] = None,
     stop_early: Annotated[bool, typer.Option("--stop-early", help="Stop when the always-valid sequential test decides.")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this run.")] = None,
+    record: Annotated[Path | None, typer.Option(
+        "--record", help="Save each live trial as a replay recording in this folder, with a replay "
+                         "variant file per live variant (<dir>/<name>.json).")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Build Formal/ first.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON at the end.")] = False,
     project: Path | None = ProjectOption,
@@ -110,7 +96,7 @@ def run_command(
     from pipeline.ab import store
     from pipeline.ab.compare import compare
     from pipeline.ab.models import Suite, Variant
-    from pipeline.ab.run import RunOptions, run_ab
+    from pipeline.ab.run import RunOptions, resolve_variant, run_ab
     from pipeline.agents.config import AgentConfig
     from pipeline.lean.build import build_project
     from pipeline.lean.checker import Checker
@@ -118,9 +104,12 @@ def run_command(
     ctx = app_context(project)
     chosen = _suite(ctx.settings, suite, task)
     assert isinstance(chosen, Suite)
-    variants = [_variant(v) for v in variant]
-    assert all(isinstance(v, Variant) for v in variants)
-    options = RunOptions(seeds=seeds, budget_usd=budget, max_trials=max_trials, stop_early=stop_early)
+    loaded = [_variant(v) for v in variant]
+    assert all(isinstance(v, Variant) for v in loaded)
+    # prompt sets read (and refused) before any Lean time is spent
+    variants = [resolve_variant(ctx.settings, v) for v in loaded]  # type: ignore[arg-type]
+    options = RunOptions(seeds=seeds, budget_usd=budget, max_trials=max_trials, stop_early=stop_early,
+                         record_dir=record.resolve() if record is not None else None)
     db = ctx.database()
     try:
         with Checker(ctx.settings) as checker:
@@ -129,7 +118,7 @@ def run_command(
                 for m in report.failures():
                     ctx.term.warn(f"{m.path} does not build")
             run_id = run_ab(ctx.settings, checker, AgentConfig.from_env(), db, chosen,
-                            variants, options, run_id=resume, progress=ctx.term.info)  # type: ignore[arg-type]
+                            variants, options, run_id=resume, progress=ctx.term.info)
         result = compare(store.get_run(db, run_id), store.trials(db, run_id))
     finally:
         db.close()
@@ -138,6 +127,9 @@ def run_command(
     else:
         _show(ctx.term, result)
         ctx.term.info(f"run {run_id}: `sequent ab compare {run_id}`")
+    if record is not None:
+        ctx.term.info(f"recordings in {record}: replay with `sequent ab run` and the variant files "
+                      f"{record}/<variant>.json")
 
 
 @ab_app.command("compare")

@@ -78,11 +78,11 @@ def test_bad_suite_and_variant_files_are_clear_errors(tmp_path: Path,
     (tmp_path / "lakefile.lean").write_text("")
     (tmp_path / "v.toml").write_text("name = 'a b'\n")
     # settings that would make no difference are refused, not recorded as if they did
-    (tmp_path / "tools.toml").write_text("name = 'a'\ntools = ['search']\n")
+    (tmp_path / "tools.toml").write_text("name = 'a'\ntools = ['search', 'shell']\n")
     (tmp_path / "temp.toml").write_text("name = 'a'\nprovider = 'anthropic'\ntemperature = 0.2\n")
     for args, needle in ((["ab", "suite", "--suite", "nope.json"], "neither"),
                          (["ab", "run", "--variant", str(tmp_path / "tools.toml"), "--variant", "x.toml"],
-                          "calls no tools"),
+                          "unknown tool 'shell' (known tools: search, declaration)"),
                          (["ab", "run", "--variant", str(tmp_path / "temp.toml"), "--variant", "x.toml"],
                           "takes no temperature"),
                          (["ab", "suite", "--task", "zzz"], "no task"),

@@ -36,6 +36,15 @@ def anthropic_message(
     }
 
 
+def anthropic_tool_use(calls: list[tuple[str, str, dict[str, Any]]], text: str = "",
+                       **kw: Any) -> dict[str, Any]:
+    """A Messages API response that asks for tools: ``(id, name, input)`` per ``tool_use``."""
+    body = anthropic_message(text, stop_reason="tool_use", **kw)
+    body["content"] = ([{"type": "text", "text": text}] if text else []) + [
+        {"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in calls]
+    return body
+
+
 def anthropic_error(kind: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message},
             "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
@@ -70,6 +79,16 @@ def openai_completion(
         "service_tier": "default",
         "system_fingerprint": None,
     }
+
+
+def openai_tool_calls(calls: list[tuple[str, str, str]], **kw: Any) -> dict[str, Any]:
+    """A Chat Completions response that calls functions: ``(id, name, arguments JSON text)``."""
+    body = openai_completion("", finish_reason="tool_calls", **kw)
+    message = body["choices"][0]["message"]
+    message["content"] = None
+    message["tool_calls"] = [{"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                             for i, n, a in calls]
+    return body
 
 
 def openai_error(kind: str, message: str) -> dict[str, Any]:

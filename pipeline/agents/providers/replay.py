@@ -4,7 +4,12 @@ A recording (``pipeline/agents/recordings/<claim_id>.json``) lists the replies a
 and a reviewer gave, in order, each tagged with the kind of prompt it answered. The replay
 provider hands them out in that order and refuses a reply whose kind does not match what
 the loop asks for, so a recording that no longer fits the loop fails loudly.
-Recordings are made with :class:`RecordingLog` (``sequent draft --record PATH``).
+Recordings are made with :class:`RecordingLog` (``sequent draft --record PATH``,
+``sequent ab run --record DIR``).
+
+A reply that called tools carries its ``tool_calls``; replay hands them to the loop, which runs
+the real tools again (as it runs Lean again), and the model's next reply of the same kind
+follows. A recorded call of a tool the loop does not offer (or after its tool rounds) is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Literal
 
 from pydantic import ValidationError, model_validator
 
-from pipeline.agents.models import Completion, Family, Prompt, PromptKind, ProviderName
+from pipeline.agents.models import Completion, Family, Prompt, PromptKind, ProviderName, ToolCall
 from pipeline.agents.providers.base import Provider
 from pipeline.errors import InputError, NotFoundError, ProviderError
 from pipeline.models import Frozen
@@ -38,6 +43,8 @@ class RecordedExchange(Frozen):
     """Hash of the prompt when it was recorded (informational: Lean's messages may differ)."""
     input_tokens: int = 0
     output_tokens: int = 0
+    tool_calls: tuple[ToolCall, ...] = ()
+    """The tools this reply asked to call (its ``output`` is then the text said with them)."""
 
 
 class Recording(Frozen):
@@ -129,6 +136,14 @@ class ReplayProvider:
                 f"{self._source}: {self.role} reply {self._next + 1} answers a "
                 f"'{exchange.kind}' prompt but the loop asked for '{prompt.kind}'"
             )
+        offered = {t.name for t in prompt.tools} if prompt.tool_choice == "auto" else set()
+        for call in exchange.tool_calls:
+            if call.name not in offered:
+                raise ProviderError(
+                    f"{self._source}: {self.role} reply {self._next + 1} calls the tool "
+                    f"'{call.name}', which the loop does not offer here "
+                    f"(offered: {', '.join(sorted(offered)) or 'none'})"
+                )
         self._next += 1
         return Completion(
             text=exchange.output,
@@ -138,6 +153,7 @@ class ReplayProvider:
             input_tokens=exchange.input_tokens,
             output_tokens=exchange.output_tokens,
             cost_usd=0.0,  # a replay spends nothing
+            tool_calls=exchange.tool_calls,
         )
 
     def close(self) -> None:
@@ -168,6 +184,9 @@ class RecordingLog:
 
     def save(self, path: Path, claim_id: str, description: str = "") -> Path:
         data = self.recording(claim_id, description).model_dump(mode="json", exclude_none=True)
+        for exchange in data["exchanges"]:
+            if not exchange["tool_calls"]:
+                del exchange["tool_calls"]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
@@ -196,6 +215,7 @@ class RecordingProvider:
                 prompt_hash=prompt.digest,
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
+                tool_calls=completion.tool_calls,
             )
         )
         return completion

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx2
 
 from pipeline.agents.config import AgentConfig
-from pipeline.agents.models import Completion, Family, ProviderName
+from pipeline.agents.models import Completion, Family, ProviderName, ToolCall
 from pipeline.agents.providers.base import api_key, classify_sdk_error
 from pipeline.agents.retry import call_with_retries
 from pipeline.errors import ProviderError
@@ -71,7 +71,8 @@ class SDKProvider:
             raise ProviderError(f"{self.family} {self.model}: {exc}") from exc
 
     def _completion(self, *, text: str, model: str | None, tokens_in: int, tokens_out: int,
-                    started: float, retries: int, truncated: bool) -> Completion:
+                    started: float, retries: int, truncated: bool,
+                    tool_calls: tuple[ToolCall, ...] = ()) -> Completion:
         return Completion(
             text=text,
             provider=self.name,
@@ -83,6 +84,7 @@ class SDKProvider:
             elapsed_s=time.monotonic() - started,
             retries=retries,
             truncated=truncated,
+            tool_calls=tool_calls,
         )
 
     def close(self) -> None:
