@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
-from bench_service import copy_project  # benchmarks/ is the script's folder
+from common import copy_project  # benchmarks/ is the script's folder
 
 from pipeline.claims.registry import load_registry
 from pipeline.settings import Settings, cpu_count

@@ -30,8 +30,9 @@ from mcp import Client, StdioServerParameters
 _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
+from common import copy_project  # benchmarks/ is the script's folder
+
 from pipeline.settings import Settings
-from tests.conftest import LIBRARY_FILES, copy_from_repo
 from tests.service.helpers import BAYES, bayes_proof
 from tests.service.process import CLI, ServerProcess, run_cli, service_env
 
@@ -39,7 +40,7 @@ Row = tuple[str, float, float]
 
 
 def fresh_project(folder: Path) -> Settings:
-    root = copy_from_repo(folder / "project", LIBRARY_FILES)
+    root = copy_project(folder / "project")
     return Settings.load(root, state_dir=root / ".sequent",
                          lean_home=Settings.load(_ROOT).lean_dir)
 

@@ -48,6 +48,8 @@ from pipeline.settings import Settings, cpu_count
 _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
     sys.path.insert(0, str(_ROOT))
+from common import copy_project, percentile  # benchmarks/ is the script's folder
+
 from tests.service.process import ServerProcess, run_cli, service_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -58,22 +60,6 @@ CASES: list[tuple[tuple[Reason, ...], str]] = [
     ((Reason.error,), 'theorem ty{i} : ({i} : Nat) = "a" := rfl'),
     ((), "theorem f{i} (f : Nat → Nat) (h : ∀ x, f x = x) : f {i} = {i} := by simp [h]"),
 ]
-
-
-def pct(values: list[float], q: float) -> float:
-    data = sorted(values)
-    pos = (len(data) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
-
-
-def copy_project(dest: Path) -> Path:
-    for name in ("Formal", "claims"):
-        shutil.copytree(REPO / name, dest / name)
-    for name in ("Formal.lean", "lakefile.lean", "lean-toolchain"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, dest / name)
-    return dest
 
 
 def upstream_home(lean_home: Path, dest: Path, *, without_start_up: bool = False) -> Path:
@@ -175,7 +161,7 @@ def resident(settings: Settings, rechecks: int) -> dict[str, object]:
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     return {
         "first_s": round(first, 2), "n": rechecks, "worker_cpu_s": round(cpu, 1), "p50_ms": round(1000 * statistics.median(times), 1),
-        "p90_ms": round(1000 * pct(times, 0.9), 1), "max_ms": round(1000 * max(times), 1),
+        "p90_ms": round(1000 * percentile(times, 0.9), 1), "max_ms": round(1000 * max(times), 1),
         "right_verdicts": right, "rss_first_mb": round(rss[0]) if rss else None,
         "rss_peak_mb": round(max(rss)) if rss else None, "rss_last_mb": round(rss[-1]) if rss else None,
         "workers_started": stats.started, "recycled": stats.recycled, "crashed": stats.crashed,
@@ -273,7 +259,7 @@ def main() -> None:
                 one = oneshot(conf, args.oneshot, first=1000 + 100 * n)
                 print(json.dumps({"oneshot_warm": {"module": label, "n": len(one),
                                                    "p50_ms": round(1000 * statistics.median(one), 1),
-                                                   "p90_ms": round(1000 * pct(one, 0.9), 1)}}), flush=True)
+                                                   "p90_ms": round(1000 * percentile(one, 0.9), 1)}}), flush=True)
         if args.rechecks:
             if args.start_up:
                 print(json.dumps({"resident_without_start_up_patches": resident(no_start_up, args.start_up)}),

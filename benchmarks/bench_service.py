@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -34,29 +33,12 @@ from pipeline.settings import Settings
 _ROOT = Path(__file__).resolve().parents[1]
 if str(_ROOT) not in sys.path:  # the service harness lives in tests/service/process.py
     sys.path.insert(0, str(_ROOT))
+from common import copy_project, percentile  # benchmarks/ is the script's folder
+
 from tests.service.process import ServerProcess, run_cli, service_env
 from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) by linear interpolation."""
-    data = sorted(values)
-    if not data:
-        raise ValueError("no values")
-    pos = (len(data) - 1) * q
-    lo, hi = int(pos), min(int(pos) + 1, len(data) - 1)
-    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
-
-
-def copy_project(dest: Path) -> Path:
-    for name in ("Formal", "claims"):
-        shutil.copytree(REPO / name, dest / name)
-    for name in ("Formal.lean", "lakefile.lean", "lean-toolchain"):
-        if (REPO / name).exists():
-            shutil.copy2(REPO / name, dest / name)
-    return dest
 
 
 def accept_latency(server: ServerProcess, secret: str, claim_id: str, clients: int,
