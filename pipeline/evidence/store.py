@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,12 +11,13 @@ from pipeline.errors import EvidenceError
 from pipeline.evidence.models import HypothesisVerdict, RecordedRun, Run
 from pipeline.evidence.tables import EvidenceRunRow, HypothesisVerdictRow
 from pipeline.store.db import Database
+from pipeline.store.times import as_utc, utcnow
 
 
 def save_verdicts(db: Database, run: Run, verdicts: Sequence[HypothesisVerdict]
                   ) -> list[HypothesisVerdict]:
     """Record ``run`` and its verdicts; returns the verdicts stamped with ``recorded_at``."""
-    now = datetime.now(UTC)
+    now = utcnow()
     stamped = [v.model_copy(update={"recorded_at": now}) for v in verdicts]
     try:
         with db.session() as session:
@@ -77,18 +77,11 @@ def recorded_runs(db: Database) -> list[RecordedRun]:
     try:
         with db.session() as session:
             return [RecordedRun(id=r.id, kind=r.kind, source=r.source, path=r.path,
-                                n_steps=r.n_steps, recorded_at=_utc(r.recorded_at))
+                                n_steps=r.n_steps, recorded_at=as_utc(r.recorded_at))
                     for r in session.scalars(query)]
     except SQLAlchemyError as exc:
         raise EvidenceError(f"cannot read the recorded runs from {db.url}: "
                             f"{exc.__class__.__name__}") from exc
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 __all__ = ["latest_verdicts", "recorded_runs", "save_verdicts", "verdicts_for_run"]

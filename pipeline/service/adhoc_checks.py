@@ -13,9 +13,10 @@ from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import TooLarge
 from pipeline.service.ids import new_id, sha256
 from pipeline.service.models import CheckIn, CheckOut
-from pipeline.service.tables import AdhocCheckRow, utcnow
+from pipeline.service.tables import AdhocCheckRow
 from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 CHECK_POLICY = Policy()
 

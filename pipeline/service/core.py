@@ -35,11 +35,13 @@ from pipeline.claims.iterate import (
 from pipeline.claims.proof_status import evaluate
 from pipeline.errors import EnvironmentError_, InputError, LeanError, NotFoundError, SequentError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
-from pipeline.lean.build import BuildReport, build_project
-from pipeline.lean.checker import Checker
+from pipeline.lean.build import BuildReport, ModuleBuild, build_project, discover
+from pipeline.lean.buildplan import ModuleSource, import_closure, topological_order
+from pipeline.lean.checker import Checker, warm_choice
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.lean.olean.lookup import CATALOG_FILE, DeclarationInfo, Lookup, SearchResult
 from pipeline.lean.resident import Goal
+from pipeline.lean.syntax import imports
 from pipeline.service.adhoc_checks import CHECK_POLICY, AdhocChecks
 from pipeline.service.claim_responses import (
     RegistryCache,
@@ -73,12 +75,13 @@ from pipeline.service.models import (
 from pipeline.service.queue import JobQueue
 from pipeline.service.schema import METADATA
 from pipeline.service.submissions import SUBMISSION_POLICY, SubmissionStore
-from pipeline.service.tables import SubmissionRow, utcnow
+from pipeline.service.tables import SubmissionRow
 from pipeline.service.tokens import TokenStore
 from pipeline.service.worker import WorkerPool
 from pipeline.service.writelock import WriteGate
-from pipeline.settings import Settings
+from pipeline.settings import Settings, cpu_count
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,14 @@ LIBRARY_ATTEMPTS = 3
 
 READY_WAIT_S = 5.0
 """How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
+BUILD_YIELD_S = 30.0
+"""Longest the start-up build waits for running calls before building more modules."""
+
+
+
+def _lean_file(request: CheckRequest) -> str:
+    """The request's source with the imports it names (what it needs built)."""
+    return "".join(f"import {m}\n" for m in request.imports) + request.source
 
 
 def package_version() -> str:
@@ -152,6 +163,14 @@ class ServiceCore:
         """What the engine is doing now (``GET /v1/health``, MCP progress messages)."""
         self._phase_since = time.monotonic()
         self._lookup: Lookup | None = None
+        self._library = threading.Condition()
+        """Guards what the start-up build has done so far (calls wait on it, not on ready)."""
+        self._modules: dict[str, ModuleSource] | None = None
+        self._considered: set[str] = set()
+        """Project modules the start-up build has built, found up to date, or failed on."""
+        self._wanted: set[str] = set()
+        """Project modules that waiting calls import: built before the rest."""
+        self._inflight = 0
         self.library: dict[str, LibraryStatus] = {}
         """Each claim's status in the project's library (empty until evaluated)."""
 
@@ -183,19 +202,21 @@ class ServiceCore:
             checker = self.checker()
             report = None
             if self.settings.formal_path.is_dir():
-                self._set_phase(f"building {self.settings.formal_dir}/")
-                report = build_project(self.settings, checker)
+                report = self._build_library(checker)
                 for failed in report.failures():
                     log.warning("module %s does not build; submissions importing it will be rejected",
                                 failed.module)
-            if self.config.warm_headers:
-                self._set_phase("starting Lean workers for the claims' imports")
-                self._warm_iteration(checker)
+            else:
+                self._warm(checker)
         except Exception as exc:  # reported by health; the API stays up for reads
             self.prepare_error = str(exc)
             log.exception("the Lean engine could not be prepared")
+            with self._library:
+                self._library.notify_all()
             return
         self.ready.set()
+        with self._library:
+            self._library.notify_all()
         self.workers.start()
         self._set_phase("warming the search index")
         try:  # search and declaration answer in milliseconds from the first call
@@ -206,10 +227,71 @@ class ServiceCore:
         if self.config.claim_status and report is not None:
             self._evaluate_library(checker, report)
 
+    def _build_library(self, checker: Checker) -> BuildReport:
+        """Build the project's modules, what calls wait for first: the modules of the claims
+        whose workers start-up warms, then warm them (:meth:`_warm`), then the modules waiting
+        calls import, then the rest a few at a time. A call goes ahead as soon as what it
+        imports is built (:meth:`_adhoc_slot`); while calls run, the rest of the build waits
+        (at most ``BUILD_YIELD_S`` each time), so the first calls get the machine."""
+        modules = discover(self.settings)
+        order = topological_order(modules)
+        with self._library:
+            self._modules = modules
+        started = time.monotonic()
+        builds: dict[str, ModuleBuild] = {}
+
+        def step(targets: set[str]) -> set[str]:
+            self._set_phase(f"building {self.settings.formal_dir}/ ({', '.join(sorted(targets))})")
+            report = build_project(self.settings, checker, only=targets)
+            for mb in report.modules:
+                if mb.module not in builds or not mb.up_to_date:
+                    builds[mb.module] = mb
+            return {mb.module for mb in report.modules}
+
+        def publish(done: set[str]) -> None:
+            with self._library:
+                self._considered |= done
+                self._library.notify_all()
+
+        with self._library:
+            first = set(self._wanted)
+        done = step(first | {m for r in self._warm_requests() for m in r.imports})
+        self._warm(checker)  # before calls go ahead: the first one then finds the warm worker
+        publish(done)
+        while True:
+            with self._library:
+                left = [m for m in order if m not in self._considered]
+                wanted = self._wanted - self._considered
+                if not left:
+                    break
+                if not wanted:  # yield to running calls (bounded), then build a few more
+                    deadline = time.monotonic() + BUILD_YIELD_S
+                    while self._inflight and not (self._wanted - self._considered):
+                        if not self._library.wait(max(0.0, deadline - time.monotonic())) \
+                                and time.monotonic() >= deadline:
+                            break
+                    wanted = self._wanted - self._considered
+            publish(step(wanted or set(left[: max(1, cpu_count())])))
+        return BuildReport(modules=tuple(builds[m] for m in order if m in builds),
+                           elapsed_s=round(time.monotonic() - started, 3))
+
+    def _warm_requests(self) -> list[CheckRequest]:
+        """The check requests whose import headers start-up warms (:meth:`Checker.warm`)."""
+        if not self.config.warm_headers:
+            return []
+        requests = [assemble_proof(claim, "by\n  sorry") for claim in self.registry.get().claims]
+        return [r for _, group in warm_choice(requests, self.config.warm_headers) for r in group]
+
+    def _warm(self, checker: Checker) -> None:
+        if self.config.warm_headers:
+            self._set_phase("starting Lean workers for the claims' imports")
+            self._warm_iteration(checker)
+
     def _warm_iteration(self, checker: Checker) -> None:
         """Before "ready": a resident worker for each of the ``warm_headers`` import headers
-        most claims share (a claim's proof file as ``check_proof`` assembles it), and the audit's
-        decoded core index and project modules, so that the first call pays for neither."""
+        most claims share (a claim's proof file as ``check_proof`` assembles it), a replay
+        worker for their accepted proofs, and the audit's decoded core index and project
+        modules, so that the first call pays for none of them."""
         try:
             requests = [assemble_proof(claim, "by\n  sorry") for claim in self.registry.get().claims]
             started = checker.warm(requests, self.config.warm_headers)
@@ -295,7 +377,7 @@ class ServiceCore:
 
     def check(self, draft: CheckIn, *, token_id: str | None) -> CheckOut:
         """An ad-hoc check of a draft file; recorded for rate limits, never as a proof."""
-        with self._adhoc_slot():
+        with self._adhoc_slot(source="".join(f"import {m}\n" for m in draft.imports) + draft.source):
             checks = AdhocChecks(self.db, self.config, self.checker(), self.gate)
             return checks.run(draft, token_id=token_id)
 
@@ -307,7 +389,7 @@ class ServiceCore:
         Positions are placed in the proof sent; ``include_file``: the assembled file too."""
         claim = self.registry.claim(claim_id)
         request = self.submissions.prepare(claim, proof)
-        with self._adhoc_slot(ready_wait_s):
+        with self._adhoc_slot(ready_wait_s, _lean_file(request)):
             result = self._iterate(request)
         placed = relocate(result, request, proof, claim.lean.statement)
         return CheckedProof(claim_id=claim_id, verdict=result.verdict.value, summary=result.summary(),
@@ -323,7 +405,7 @@ class ServiceCore:
             raise InputError(f"at most {self.config.max_attempts_per_call} proofs per call")
         claim = self.registry.claim(claim_id)
         requests = [self.submissions.prepare(claim, p) for p in proofs]  # all valid, or none run
-        with self._adhoc_slot(ready_wait_s):
+        with self._adhoc_slot(ready_wait_s, _lean_file(requests[0])):
             results = [self._iterate(r) for r in requests]
         attempts = []
         for i, (proof, request, result) in enumerate(zip(proofs, requests, results, strict=True)):
@@ -341,7 +423,7 @@ class ServiceCore:
             raise InputError(f"the snippet is {size} bytes; the limit is {self.config.max_check_bytes} bytes")
         claim = self.registry.claim(claim_id) if claim_id else None
         request = snippet_request(claim, snippet, CHECK_POLICY)
-        with self._adhoc_slot(ready_wait_s):
+        with self._adhoc_slot(ready_wait_s, _lean_file(request)):
             result = self._iterate(request)
         placed = relocate(result, request, snippet)
         return CheckedSnippet(verdict=result.verdict.value, summary=result.summary(),
@@ -352,7 +434,7 @@ class ServiceCore:
         resident worker (``sequent goals`` through a running server)."""
         if line > source.count("\n") + 1:
             raise InputError(f"the source has no line {line}")
-        with self._adhoc_slot(ready_wait_s):
+        with self._adhoc_slot(ready_wait_s, source):
             return self.checker().goals(source, line, column)
 
     def goal_state(self, claim_id: str, proof: str, line: int, *,
@@ -364,7 +446,7 @@ class ServiceCore:
         at = proof_position(request, proof, line)
         text = request.source.split("\n")[at - 1]
         first = len(text) - len(text.lstrip())
-        with self._adhoc_slot(ready_wait_s):
+        with self._adhoc_slot(ready_wait_s, _lean_file(request)):
             checker = self.checker()
             before = checker.goals(request.source, at, first, imports=request.imports)
             after = checker.goals(request.source, at, len(text.rstrip()), imports=request.imports)
@@ -378,8 +460,8 @@ class ServiceCore:
         """Which of the claim's named hypotheses ``proof`` needs: each binder dropped in turn
         from the pinned statement and the proof re-checked (see pipeline.claims.iterate)."""
         claim = self.registry.claim(claim_id)
-        self.submissions.prepare(claim, proof)  # size and command checks, as for a submission
-        with self._adhoc_slot(ready_wait_s):
+        request = self.submissions.prepare(claim, proof)  # size and command checks, as for a submission
+        with self._adhoc_slot(ready_wait_s, _lean_file(request)):
             return minimal_hypotheses(claim, proof, self._iterate, SUBMISSION_POLICY)
 
     def review(self, claim_id: str, drafter_family: Family, agents: AgentConfig,
@@ -408,15 +490,42 @@ class ServiceCore:
             request.model_copy(update={"timeout_s": self.config.check_timeout_s}))
 
     @contextmanager
-    def _adhoc_slot(self, ready_wait_s: float = READY_WAIT_S) -> Iterator[None]:
-        if self._preparing is not None and not self.ready.wait(ready_wait_s):
+    def _adhoc_slot(self, ready_wait_s: float = READY_WAIT_S, source: str | None = None) -> Iterator[None]:
+        """A slot for an ad-hoc Lean call, once the engine is ready, or (``source``: the Lean
+        file the call checks) once the modules it imports are built."""
+        if self._preparing is not None and not self.ready.is_set() and not self._wait_library(ready_wait_s, source):
             raise Busy(self.prepare_error or "the Lean engine is still starting; try again shortly", 10.0)
         if not self._adhoc_slots.acquire(timeout=1.0):
             raise Busy("every Lean worker is busy with ad-hoc checks; try again shortly", 5.0)
+        with self._library:
+            self._inflight += 1
         try:
             yield
         finally:
+            with self._library:
+                self._inflight -= 1
+                self._library.notify_all()
             self._adhoc_slots.release()
+
+    def _wait_library(self, wait_s: float, source: str | None) -> bool:
+        """Wait until the engine is ready or, for ``source``, until the engine is up and the
+        start-up build has dealt with every project module it imports (asking the build for
+        them first). False when neither happened within ``wait_s`` (or preparing failed)."""
+        if source is None:
+            return self.ready.wait(wait_s)
+        wanted = set(imports(source))
+        deadline = time.monotonic() + wait_s
+        with self._library:
+            self._wanted |= wanted
+            self._library.notify_all()
+            while not self.ready.is_set() and self.prepare_error is None:
+                if self._modules is not None and import_closure(self._modules, wanted) <= self._considered:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._library.wait(min(remaining, 1.0))
+        return self.ready.is_set()
 
     # ---- search and declarations: the compiled environment, no Lean process ---------------
     def lookup(self) -> Lookup:

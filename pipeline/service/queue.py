@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import EnvironmentError_
 from pipeline.models import Frozen
-from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus, utcnow
+from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus
 from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 _INSERT_JOB = insert(JobRow.__table__)  # type: ignore[arg-type]  # a Core insert: no ORM overhead
 

@@ -32,13 +32,10 @@ from pipeline.service.models import (
     submission_view_from,
 )
 from pipeline.service.queue import ClaimedJob, JobQueue
-from pipeline.service.tables import (
-    SubmissionRow,
-    SubmissionStatus,
-    utcnow,
-)
+from pipeline.service.tables import SubmissionRow, SubmissionStatus
 from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 _INSERT_SUBMISSION = insert(SubmissionRow.__table__)  # type: ignore[arg-type]  # Core: fast path
 

@@ -7,38 +7,14 @@ Times are stored as naive UTC and read back as aware UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from pipeline.store.db import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored as naive UTC (portable across SQLite and PostgreSQL)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+from pipeline.store.times import UTCDateTime
 
 
 class SubmissionStatus:
@@ -154,6 +130,4 @@ __all__ = [
     "JobStatus",
     "SubmissionRow",
     "SubmissionStatus",
-    "UTCDateTime",
-    "utcnow",
 ]

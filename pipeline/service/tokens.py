@@ -14,8 +14,9 @@ from pipeline.errors import InputError, NotFoundError
 from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import Unauthorized
 from pipeline.service.models import NewToken, TokenInfo
-from pipeline.service.tables import ApiToken, utcnow
+from pipeline.service.tables import ApiToken
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 SECRET_PREFIX = "sqt_"
 _MAX_SECRET_CHARS = 128

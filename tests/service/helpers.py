@@ -6,8 +6,9 @@ from pathlib import Path
 
 from pipeline.service.ids import new_id, sha256
 from pipeline.service.queue import JobQueue
-from pipeline.service.tables import SubmissionRow, SubmissionStatus, utcnow
+from pipeline.service.tables import SubmissionRow, SubmissionStatus
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 
 def queued_submission(db: Database, proof: str = "by decide", *, token_id: str | None = None) -> str:

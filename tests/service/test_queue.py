@@ -10,8 +10,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from pipeline.service.queue import JobQueue, lease_owner, owner_is_gone, process_identity
-from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus, utcnow
+from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 from tests.service.helpers import queued_submission
 
 

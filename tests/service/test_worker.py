@@ -9,8 +9,8 @@ from pipeline.claims.registry import load_registry
 from pipeline.service.config import ServiceConfig
 from pipeline.service.core import ServiceCore
 from pipeline.service.models import SubmissionIn
-from pipeline.service.tables import utcnow
 from pipeline.settings import Settings
+from pipeline.store.times import utcnow
 from tests.service.fixtures import with_db
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from pipeline.service.tables import UTCDateTime
+from pipeline.store.times import UTCDateTime
 
 revision: str = "0001_service_tables"
 down_revision: str | Sequence[str] | None = None
