@@ -22,13 +22,13 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.lean.artifacts import ArtifactCache
-from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
+from pipeline.lean.buildplan import ModuleSource, import_closure, plan, topological_order, waves
 from pipeline.lean.checker import (
     MANIFEST,
     OUTPUT_SUFFIXES,
@@ -117,18 +117,27 @@ def build_lock(settings: Settings) -> Iterator[None]:
 
 
 def build_project(settings: Settings, checker: Checker, *, progress: ProgressFn | None = None,
-                  jobs: int | None = None) -> BuildReport:
+                  jobs: int | None = None, only: Collection[str] | None = None) -> BuildReport:
+    """Build the project's modules that are out of date; ``only``: just the modules named
+    there and what they import, transitively (a first call builds what it needs, not the
+    whole library; names that are no project module are ignored). The report lists the
+    modules considered."""
     with build_lock(settings):
-        return _build(settings, checker, progress, jobs)
+        return _build(settings, checker, progress, jobs, only)
 
 
-def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jobs: int | None) -> BuildReport:
+def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jobs: int | None,
+           only: Collection[str] | None) -> BuildReport:
     started = time.monotonic()
     modules = discover(settings)
     manifest = load_manifest(settings.build_dir)
     built = {m: str(e.get("fingerprint", "")) for m, e in checker.trusted_manifest().items()}
     dirty, prints = plan(modules, built)
     order = topological_order(modules)
+    if only is not None:
+        wanted = import_closure(modules, only)
+        order = [m for m in order if m in wanted]
+        dirty = [m for m in dirty if m in wanted]
     results: dict[str, ModuleBuild] = {}
     failed: set[str] = set()
     for name in order:

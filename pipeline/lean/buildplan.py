@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from pipeline.errors import InputError
 from pipeline.models import Frozen
@@ -67,6 +67,18 @@ def plan(modules: Mapping[str, ModuleSource], built: Mapping[str, str]) -> tuple
     return dirty, prints
 
 
+def import_closure(modules: Mapping[str, ModuleSource], names: Collection[str]) -> set[str]:
+    """The project modules among ``names`` and everything they import, transitively."""
+    seen: set[str] = set()
+    stack = [n for n in names if n in modules]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(d for d in modules[name].imports if d in modules)
+    return seen
+
+
 def waves(order: list[str], modules: Mapping[str, ModuleSource], todo: set[str]) -> list[list[str]]:
     """Group ``todo`` into waves that can compile in parallel (each after its deps' waves)."""
     level: dict[str, int] = {}
@@ -80,4 +92,4 @@ def waves(order: list[str], modules: Mapping[str, ModuleSource], todo: set[str])
     return [grouped[k] for k in sorted(grouped)]
 
 
-__all__ = ["ModuleSource", "fingerprint", "plan", "topological_order", "waves"]
+__all__ = ["ModuleSource", "fingerprint", "import_closure", "plan", "topological_order", "waves"]

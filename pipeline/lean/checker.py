@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -61,13 +62,24 @@ from pipeline.lean.models import (
 from pipeline.lean.policy import scan
 from pipeline.lean.process import RawRun
 from pipeline.lean.provenance import Provenance, parts_digest, refuse_tracked_state
-from pipeline.lean.replay import REPLAY_FILE, ReplayResult, read_result, replay_source
+from pipeline.lean.replay import (
+    REPLAY_FILE,
+    ReplayPlan,
+    ReplayResult,
+    read_messages,
+    read_result,
+    replay_header,
+    replay_prefix,
+    replay_source,
+)
 from pipeline.lean.replay import plan as replay_plan
-from pipeline.lean.resident import Goal, ResidentPool, ResidentStats, split_header
+from pipeline.lean.resident import Goal, ResidentPool, ResidentStats, ResidentWorker, split_header
 from pipeline.lean.syntax import blank_comments_and_strings, imports
 from pipeline.lean.trust import EnvironmentAuditor
 from pipeline.settings import Settings
 from pipeline.store.db import Database
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 AUDIT_VERSION = "env-audit-2"
@@ -125,6 +137,15 @@ def iteration_header(request: CheckRequest) -> str:
     return split_header(_with_imports(request.source, request.imports))[0]
 
 
+def warm_choice(requests: Sequence[CheckRequest], headers: int) -> list[tuple[str, list[CheckRequest]]]:
+    """The ``headers`` import headers most ``requests`` share (ties in the requests' order),
+    each with its requests: what :meth:`Checker.warm` starts workers for."""
+    by_header: dict[str, list[CheckRequest]] = {}
+    for request in requests:
+        by_header.setdefault(iteration_header(request), []).append(request)
+    return sorted(by_header.items(), key=lambda kv: -len(kv[1]))[:headers]
+
+
 OUTPUT_SUFFIXES = (".olean", ".olean.server", ".olean.private", ".ir", ".ilean")
 """What ``lean -o X.olean`` writes for a module: the exported part, the language server's part,
 the private part (proof bodies; its objects point into the earlier parts), the IR and the
@@ -164,6 +185,9 @@ class Checker:
                                           settings.build_dir)
         self._resident: ResidentPool | None = None
         self._resident_lock = threading.Lock()
+        self._replayers: ResidentPool | None = None
+        """Replay workers started ahead (:meth:`warm`): each a fresh Lean process that has
+        imported a replay's header and elaborated the replay program, used for ONE replay."""
 
     # -- public API ---------------------------------------------------------------------------
     def check_source(self, source: str, imports: Sequence[str] = (), *, policy: Policy | None = None,
@@ -451,18 +475,31 @@ class Checker:
     def warm(self, requests: Sequence[CheckRequest], headers: int) -> int:
         """Make the first iteration checks like ``requests`` fast: start a resident worker for
         each of the ``headers`` import headers most requests share (while the pool has free
-        slots), and decode the audit's core index and the project modules those requests import
-        (the compiled-environment audit of an accepted attempt reads them). Returns how many
+        slots), a replay worker for each of their imports (:meth:`warm_replay`; replay on), and
+        decode the audit's core index and the project modules those requests import (the
+        compiled-environment audit of an accepted attempt reads them). Returns how many
         workers were started."""
-        by_header: dict[str, list[CheckRequest]] = {}
-        for request in requests:
-            by_header.setdefault(iteration_header(request), []).append(request)
-        chosen = sorted(by_header.items(), key=lambda kv: -len(kv[1]))[:headers]  # stable: ties in order
+        chosen = warm_choice(requests, headers)
         pool = self.resident()
-        started = sum(pool.prestart(head) for head, _ in chosen)
-        modules = list(dict.fromkeys(m for _, group in chosen for m in group[0].imports))
-        self.auditor.project(self.project_closure(modules))  # decodes the core index too
-        return started
+        with ThreadPoolExecutor(max_workers=2) as ex:  # the replay workers start meanwhile
+            replays = ex.submit(lambda: sum(
+                self.warm_replay(imports(self._source(group[0])), workers=len(chosen))
+                for _head, group in chosen) if self.settings.lean_replay else 0)
+            started = sum(pool.prestart(head) for head, _ in chosen)
+            modules = list(dict.fromkeys(m for _, group in chosen for m in group[0].imports))
+            self.auditor.project(self.project_closure(modules))  # decodes the core index too
+            return started + replays.result()
+
+    def warm_replay(self, modules: Sequence[str], *, workers: int = 1) -> bool:
+        """Start a replay worker for modules importing ``modules`` (the next replay of such a
+        module then skips Lean's start and the imports; each worker replays once, and a new
+        one starts after it). ``workers``: the replay workers' pool size, set on first use.
+        Returns whether a worker was started."""
+        with self._resident_lock:
+            if self._replayers is None:
+                self._replayers = self._new_pool(workers, recycle_checks=2)
+            replayers = self._replayers
+        return replayers.prestart(replay_header(modules), replay_prefix(modules))
 
     def resident_stats(self) -> ResidentStats | None:
         """The resident pool's counters (``None`` before its first use); starts nothing."""
@@ -476,19 +513,22 @@ class Checker:
                 from pipeline.lean.backends import auto_pool_size
 
                 workers = self.settings.resident_workers or auto_pool_size(self.settings)
-                self._resident = ResidentPool(
-                    self.backend.resident_command, max_workers=max(1, workers),
-                    memory_mb=self.settings.lean_memory_mb,
-                    recycle_checks=self.settings.resident_recycle_checks,
-                    recycle_mb=self.settings.resident_recycle_mb,
-                )
+                self._resident = self._new_pool(workers, recycle_checks=self.settings.resident_recycle_checks)
             return self._resident
+
+    def _new_pool(self, workers: int, *, recycle_checks: int) -> ResidentPool:
+        return ResidentPool(self.backend.resident_command, max_workers=max(1, workers),
+                            memory_mb=self.settings.lean_memory_mb, recycle_checks=recycle_checks,
+                            recycle_mb=self.settings.resident_recycle_mb)
 
     def close(self) -> None:
         with self._resident_lock:
             if self._resident is not None:
                 self._resident.close()
                 self._resident = None
+            if self._replayers is not None:
+                self._replayers.close()
+                self._replayers = None
         self.backend.close()
         if self._own_db:
             self.db.close()
@@ -537,9 +577,20 @@ class Checker:
     # -- replay (pipeline.lean.replay) ----------------------------------------------------------
     def replay(self, olean: Path) -> ReplayResult:
         """Replay a compiled module (``olean`` and its parts) in a fresh Lean process: its
-        constants sent again to the kernel (``lean4checker``'s check)."""
+        constants sent again to the kernel (``lean4checker``'s check). The process is a replay
+        worker started ahead for the module's imports when one is idle (:meth:`warm`), else a
+        one-shot run; either way a process that no check ran in before, used for this replay
+        only."""
         plan = replay_plan(olean)
         timeout = self.settings.lean_timeout_s
+        pool = self._replayers
+        if pool is not None:
+            with pool.lease_idle(replay_header(plan.imports)) as worker:
+                if worker is not None:
+                    result = self._replay_in(worker, plan, timeout)
+            if worker is not None:
+                self._restart_replayer(plan.imports)
+                return result
         with self.backend.session(timeout) as session:
             folder = session.workdir / "replayed"
             folder.mkdir(parents=True, exist_ok=True)
@@ -553,6 +604,35 @@ class Checker:
         if raw.timed_out or raw.out_of_memory:
             return ReplayResult(False, 0, "the replay did not finish (time or memory limit)", finished=False)
         return read_result(raw.stdout, plan)
+
+    @staticmethod
+    def _replay_in(worker: ResidentWorker, plan: ReplayPlan, timeout: float) -> ReplayResult:
+        """One replay in a replay worker (its header imported, the program elaborated)."""
+        folder = worker.workdir / "replayed"
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for part in plan.parts:
+            shutil.copyfile(part, folder / part.name)
+            paths.append(str(folder / part.name))
+        run = worker.sync(replay_source(plan, paths), timeout)
+        if run.timed_out or run.out_of_memory or run.crashed:
+            return ReplayResult(False, 0, "the replay did not finish (time or memory limit, or a crash)",
+                                finished=False)
+        return read_messages([(m.severity.value, m.text) for m in run.messages], plan)
+
+    def _restart_replayer(self, imports: Sequence[str]) -> None:
+        """A replay worker for ``imports`` started in the background (the one just used is closed)."""
+        pool = self._replayers
+        if pool is None:
+            return
+
+        def start() -> None:
+            try:
+                pool.prestart(replay_header(imports), replay_prefix(imports))
+            except (SequentError, OSError) as exc:  # the next replay runs one-shot
+                log.warning("starting a replay worker failed: %s", exc)
+
+        threading.Thread(target=start, name="sequent-replayer", daemon=True).start()
 
     def _stage(self, produced: Path) -> Path:
         """A copy of a compiled file's parts outside its Lean session, for the replay."""
@@ -795,4 +875,4 @@ def load_manifest(build_dir: Path) -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
-__all__ = ["Checker", "iteration_header", "load_manifest", "read_text_checked"]
+__all__ = ["Checker", "iteration_header", "load_manifest", "read_text_checked", "warm_choice"]

@@ -181,14 +181,23 @@ def _topological(deps: list[list[int]]) -> list[int]:
     return out
 
 
+def replay_header(imports: Sequence[str]) -> str:
+    """The import header of the replay file of a module importing ``imports``."""
+    return "".join(f"import {m}\n" for m in ["Lean.Elab.Command", *(m for m in imports if m != "Init")])
+
+
+def replay_prefix(imports: Sequence[str]) -> str:
+    """The replay file up to the module's own data: its header and the replay program (what a
+    replay worker elaborates ahead, :meth:`pipeline.lean.checker.Checker.warm`)."""
+    return replay_header(imports) + _PROGRAM
+
+
 def replay_source(plan_: ReplayPlan, olean_paths: Sequence[str]) -> str:
     """The Lean file that replays the module (its parts at ``olean_paths`` as the replaying
     process sees them)."""
-    imports = [m for m in plan_.imports if m != "Init"]
-    header = "".join(f"import {m}\n" for m in ["Lean.Elab.Command", *imports])
     paths = ", ".join(json.dumps(p) for p in olean_paths)
     order = ", ".join(str(i) for i in plan_.order)
-    return (header + _PROGRAM
+    return (replay_prefix(plan_.imports)
             + "\nopen Lean in\nrun_cmd do\n"
             + f"  let parts ← (readModuleDataParts #[{paths}] : IO _)\n"
             + "  if h : 0 < parts.size then\n"
@@ -212,7 +221,7 @@ class ReplayResult:
 def read_result(stdout: str, plan_: ReplayPlan) -> ReplayResult:
     """The replay's verdict from Lean's ``--json`` output; anything but a complete
     ``SEQUENT-REPLAY-DONE`` is a failure, with Lean's own error when there is one."""
-    errors: list[str] = []
+    messages: list[tuple[str, str]] = []
     for line in stdout.splitlines():
         if not line.startswith("{"):
             continue
@@ -220,7 +229,16 @@ def read_result(stdout: str, plan_: ReplayPlan) -> ReplayResult:
             msg = json.loads(line)
         except ValueError:
             continue
-        text = str(msg.get("data", ""))
+        if isinstance(msg, dict):
+            messages.append((str(msg.get("severity", "")), str(msg.get("data", ""))))
+    return read_messages(messages, plan_)
+
+
+def read_messages(messages: Sequence[tuple[str, str]], plan_: ReplayPlan) -> ReplayResult:
+    """The replay's verdict from Lean's messages, (severity, text) in order (a one-shot run's
+    ``--json`` lines, or a replay worker's diagnostics)."""
+    errors: list[str] = []
+    for severity, text in messages:
         done, fail = _DONE.search(text), _FAIL.search(text)
         if fail:
             return ReplayResult(False, 0, fail.group(1).strip())
@@ -230,10 +248,11 @@ def read_result(stdout: str, plan_: ReplayPlan) -> ReplayResult:
                 return ReplayResult(False, replayed, f"replayed {replayed} of {total} constants, "
                                                      f"expected {len(plan_.order)} of {plan_.constants}")
             return ReplayResult(True, replayed, f"the kernel re-checked all {replayed} constants")
-        if msg.get("severity") == "error":
+        if severity == "error":
             errors.append(text.strip())
     return ReplayResult(False, 0, "the replay did not run: " + ("; ".join(errors)[:500] or "no verdict printed"),
                         finished=False)
 
 
-__all__ = ["REPLAY_FILE", "ReplayPlan", "ReplayResult", "plan", "read_result", "replay_source"]
+__all__ = ["REPLAY_FILE", "ReplayPlan", "ReplayResult", "plan", "read_messages", "read_result", "replay_header",
+           "replay_prefix", "replay_source"]

@@ -146,6 +146,8 @@ class ResidentWorker:
         self.text: str | None = None
         self.checks = 0
         self.messages: tuple[Message, ...] = ()
+        self.retired = False
+        """Set by a single-use lease: the pool closes the worker when it comes back."""
 
     def start(self, timeout_s: float) -> None:
         if not self.lsp.wait_ready(timeout_s):
@@ -341,6 +343,22 @@ class ResidentPool:
             self._live[id(worker)] = worker
         return worker, True
 
+    @contextmanager
+    def lease_idle(self, header: str) -> Iterator[ResidentWorker | None]:
+        """An idle worker already holding ``header``, used once and then closed (a replay's
+        fresh process whose imports were paid ahead); ``None`` at once when there is none."""
+        with self._cond:
+            found = next((i for i, w in enumerate(self._idle) if w.header == header), None)
+            worker = None if found is None or self._closed else self._idle.pop(found)
+        if worker is None:
+            yield None
+            return
+        worker.retired = True
+        try:
+            yield worker
+        finally:
+            self._give_back(worker, False)
+
     def _give_back(self, worker: ResidentWorker, ok: bool) -> None:
         keep = ok and worker.healthy() and worker.checks < self.recycle_checks
         if keep and worker.lsp.sample_memory() > self.recycle_mb:
@@ -352,25 +370,27 @@ class ResidentPool:
                 return
             self._slots -= 1
             self._live.pop(id(worker), None)
-            if worker.healthy():
+            if worker.healthy() or worker.retired:
                 self.recycled += 1
             else:
                 self.crashed += 1
             self._cond.notify_all()
         worker.close()
 
-    def prestart(self, header: str) -> bool:
+    def prestart(self, header: str, text: str | None = None) -> bool:
         """Start a worker holding ``header`` and leave it idle, so that the first check with
         this header finds it warm (a server warms its claims' headers before it reports
         ready). Nothing is started when an idle worker already holds ``header`` or when every
         slot is taken (an idle worker of another header is never evicted for a guess).
-        Returns whether a worker was started."""
+        ``text`` (the header and what follows it): elaborated too, so that a later document
+        sharing its prefix re-elaborates only what differs. Returns whether a worker was
+        started."""
         with self._cond:
             if self._closed or self._slots >= self.max_workers or any(w.header == header for w in self._idle):
                 return False
         with self.lease(header, self.ready_timeout_s) as (worker, fresh):
             if fresh:  # the header alone: Lean imports it once, later checks keep it
-                run = worker.sync(header, self.ready_timeout_s)
+                run = worker.sync(text if text is not None else header, self.ready_timeout_s)
                 if run.timed_out or run.crashed or run.out_of_memory:
                     raise LeanCrashError("the resident Lean worker did not import the header", run.stderr)
             return fresh

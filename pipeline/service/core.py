@@ -75,13 +75,12 @@ from pipeline.service.models import (
 from pipeline.service.queue import JobQueue
 from pipeline.service.schema import METADATA
 from pipeline.service.submissions import SUBMISSION_POLICY, SubmissionStore
-from pipeline.service.tables import SubmissionRow
+from pipeline.service.tables import SubmissionRow, utcnow
 from pipeline.service.tokens import TokenStore
 from pipeline.service.worker import WorkerPool
 from pipeline.service.writelock import WriteGate
 from pipeline.settings import Settings, cpu_count
 from pipeline.store.db import Database
-from pipeline.store.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -258,19 +257,24 @@ class ServiceCore:
         done = step(first | {m for r in self._warm_requests() for m in r.imports})
         self._warm(checker)  # before calls go ahead: the first one then finds the warm worker
         publish(done)
+        project = set(modules)
+
+        def waiting() -> set[str]:  # project modules that waiting calls import, not built yet
+            return (self._wanted & project) - self._considered
+
         while True:
             with self._library:
                 left = [m for m in order if m not in self._considered]
-                wanted = self._wanted - self._considered
                 if not left:
                     break
+                wanted = waiting()
                 if not wanted:  # yield to running calls (bounded), then build a few more
                     deadline = time.monotonic() + BUILD_YIELD_S
-                    while self._inflight and not (self._wanted - self._considered):
+                    while self._inflight and not waiting():
                         if not self._library.wait(max(0.0, deadline - time.monotonic())) \
                                 and time.monotonic() >= deadline:
                             break
-                    wanted = self._wanted - self._considered
+                    wanted = waiting()
             publish(step(wanted or set(left[: max(1, cpu_count())])))
         return BuildReport(modules=tuple(builds[m] for m in order if m in builds),
                            elapsed_s=round(time.monotonic() - started, 3))
@@ -374,6 +378,10 @@ class ServiceCore:
 
     def wait(self, submission_id: str, timeout_s: float) -> SubmissionView:
         return self.submissions.wait(submission_id, timeout_s)
+
+    def poll(self, submission_id: str, deadline: float, *, poll_s: float) -> tuple[SubmissionView, float | None]:
+        """The submission, and how long to wait before reading it again (``SubmissionStore.poll``)."""
+        return self.submissions.poll(submission_id, deadline, poll_s=poll_s)
 
     def check(self, draft: CheckIn, *, token_id: str | None) -> CheckOut:
         """An ad-hoc check of a draft file; recorded for rate limits, never as a proof."""

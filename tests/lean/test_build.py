@@ -49,16 +49,21 @@ def test_two_module_build_import_and_incremental(project: Path) -> None:
     settings = make_settings(project)
     assert discover(settings)["Formal"].imports == ("Formal.Basic", "Formal.Uses")
     with Checker(settings) as checker:
-        first = build_project(settings, checker)
+        # what a first call importing Formal.Uses needs, and nothing else (issue 27)
+        first = build_project(settings, checker, only=["Formal.Uses", "Init"])
         assert first.ok, [m.result.diagnostics() for m in first.failures() if m.result]
-        assert set(first.rebuilt) == {"Formal", "Formal.Basic", "Formal.Uses"}
+        assert set(first.rebuilt) == {"Formal.Basic", "Formal.Uses"}
+        assert [m.module for m in first.modules] == ["Formal.Basic", "Formal.Uses"]
         assert (settings.build_dir / "Formal" / "Uses.olean").is_file()
+        assert not (settings.build_dir / "Formal.olean").exists()
 
         ok = checker.check_source("import Formal.Basic import Formal.Uses\n"
                                   "theorem again : Safe 3 := safe_three (by decide)\n")
         assert ok.accepted, ok.diagnostics()
         assert ("Formal.Basic" in dict(checker.import_hashes(["Formal.Uses"])))
 
+        rest = build_project(settings, checker)  # the rest, the closure's builds kept
+        assert rest.ok and rest.rebuilt == ["Formal"]
         second = build_project(settings, checker)
         assert second.rebuilt == []
 

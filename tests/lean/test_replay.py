@@ -8,6 +8,7 @@ constants the fresh kernel re-checked."""
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +127,30 @@ def test_an_accepted_check_was_replayed(built: tuple[Checker, Path]) -> None:
     assert result.environment is not None and result.environment.replayed == 1
     bad = checker.check_source("theorem u : (1 : Nat) = 2 := by decide\n")
     assert not bad.accepted and Reason.error in bad.reasons and bad.environment is None
+
+
+def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Checker, Path],
+                                                                  tmp_path: Path) -> None:
+    """The replay a warm server runs (Checker.warm_replay): a Lean process started ahead, its
+    imports and the replay program elaborated, used for ONE replay (then closed, a new one
+    started), with the same verdicts as a one-shot replay: whole for the module as Lean wrote
+    it, the kernel's rejection for a forged one."""
+    checker, olean = built
+    assert checker.warm_replay([]) is True
+    pool = checker._replayers
+    assert pool is not None
+    try:
+        result = checker.replay(olean)
+        assert result.ok and result.replayed == len(plan(olean).order), result.message
+        assert pool.stats().recycled == 1  # the worker replayed once and was closed
+        deadline = time.monotonic() + 240
+        while pool.stats().idle < 1 and time.monotonic() < deadline:  # its replacement
+            time.sleep(0.5)
+        assert pool.stats().idle == 1 and pool.stats().started == 2
+        forged = _forge_value(olean, tmp_path / "forged", "R.not_five", "R.four")
+        bad = checker.replay(forged)
+        assert not bad.ok and bad.finished and "the kernel rejects R.not_five" in bad.message, bad
+        assert pool.stats().recycled == 2
+    finally:
+        checker._replayers = None
+        pool.close()
