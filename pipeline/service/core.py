@@ -383,6 +383,10 @@ class ServiceCore:
         """The submission, and how long to wait before reading it again (``SubmissionStore.poll``)."""
         return self.submissions.poll(submission_id, deadline, poll_s=poll_s)
 
+    def poll(self, submission_id: str, deadline: float, *, poll_s: float) -> tuple[SubmissionView, float | None]:
+        """The submission, and how long to wait before reading it again (``SubmissionStore.poll``)."""
+        return self.submissions.poll(submission_id, deadline, poll_s=poll_s)
+
     def check(self, draft: CheckIn, *, token_id: str | None) -> CheckOut:
         """An ad-hoc check of a draft file; recorded for rate limits, never as a proof."""
         with self._adhoc_slot(source="".join(f"import {m}\n" for m in draft.imports) + draft.source):

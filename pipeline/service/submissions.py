@@ -145,14 +145,25 @@ class SubmissionStore:
             views = tuple(_view(r) for r in rows[:limit])
         return SubmissionPage(items=views, next_cursor=views[-1].id if len(rows) > limit else None)
 
+    def poll(self, submission_id: str, deadline: float, *, poll_s: float = 0.1
+             ) -> tuple[SubmissionView, float | None]:
+        """The submission now, and how long to wait before reading it again: ``None`` once it
+        has a verdict or ``deadline`` (``time.monotonic()``) has passed. The one rule of waiting
+        for a verdict: :meth:`wait` sleeps on it, the HTTP route (``?wait=``) awaits it."""
+        view = self.get(submission_id)
+        remaining = deadline - time.monotonic()
+        if view.status in SubmissionStatus.final or remaining <= 0:
+            return view, None
+        return view, min(poll_s, max(remaining, 0.01))
+
     def wait(self, submission_id: str, timeout_s: float, *, poll_s: float = 0.1) -> SubmissionView:
         """The submission once it has a verdict, or as it is after ``timeout_s``."""
         deadline = time.monotonic() + max(timeout_s, 0.0)
         while True:
-            view = self.get(submission_id)
-            if view.status in SubmissionStatus.final or time.monotonic() >= deadline:
+            view, pause = self.poll(submission_id, deadline, poll_s=poll_s)
+            if pause is None:
                 return view
-            time.sleep(min(poll_s, max(deadline - time.monotonic(), 0.0)) or poll_s)
+            time.sleep(pause)
 
     def request_for(self, submission_id: str, timeout_s: float | None) -> CheckRequest:
         with self._db.session() as session:

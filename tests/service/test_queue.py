@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -99,3 +100,34 @@ def test_counts_and_done(db: Database) -> None:
     with db.session() as s:
         assert not JobQueue.mark_done(s, job.id, utcnow())
     assert queue.counts() == {JobStatus.queued: 1, JobStatus.running: 0, JobStatus.done: 1}
+
+
+def test_waiting_for_a_verdict_polls_until_it_is_final_or_the_deadline(db: Database) -> None:
+    """One rule for both waits (SubmissionStore.wait and the route's ?wait=): read again after
+    at most poll_s while the submission is open and the deadline is ahead; answer at once
+    once it has a verdict or the deadline has passed."""
+    from pipeline.service.config import ServiceConfig
+    from pipeline.service.submissions import SubmissionStore
+
+    sid = queued_submission(db)
+    store = SubmissionStore(db, ServiceConfig(), JobQueue(db, lease_s=30, max_attempts=3))
+    view, pause = store.poll(sid, time.monotonic() + 5, poll_s=0.2)
+    assert view.status == SubmissionStatus.queued and pause == 0.2
+    view, pause = store.poll(sid, time.monotonic() - 1, poll_s=0.2)
+    assert view.status == SubmissionStatus.queued and pause is None  # the deadline passed
+    started = time.monotonic()
+    assert store.wait(sid, 0.3).status == SubmissionStatus.queued
+    assert 0.3 <= time.monotonic() - started < 5
+
+    def finish() -> None:
+        time.sleep(0.2)
+        with db.session() as s:
+            row = s.get(SubmissionRow, sid)
+            assert row is not None
+            row.status = SubmissionStatus.error
+    finisher = threading.Thread(target=finish)
+    finisher.start()
+    assert store.wait(sid, 30).status == SubmissionStatus.error  # answered when final, not at 30 s
+    finisher.join()
+    view, pause = store.poll(sid, time.monotonic() + 5)
+    assert view.status == SubmissionStatus.error and pause is None

@@ -20,7 +20,6 @@ from pipeline.service.models import (
     SubmissionView,
 )
 from pipeline.service.routes.responses import errors
-from pipeline.service.tables import SubmissionStatus
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
@@ -61,11 +60,11 @@ async def get_submission(
     wait: Annotated[float, Query(ge=0, le=600, description="Seconds to wait for a verdict")] = 0,
 ) -> SubmissionView:
     deadline = time.monotonic() + min(wait, core.config.wait_max_s)
-    while True:
-        view = await run_in_threadpool(core.submission, submission_id)
-        if view.status in SubmissionStatus.final or time.monotonic() >= deadline:
+    while True:  # SubmissionStore.wait's rule, awaited: no thread is held while it waits
+        view, pause = await run_in_threadpool(core.poll, submission_id, deadline, poll_s=0.2)
+        if pause is None:
             return view
-        await anyio.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+        await anyio.sleep(pause)
 
 
 @router.post(
