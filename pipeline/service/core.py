@@ -75,12 +75,13 @@ from pipeline.service.models import (
 from pipeline.service.queue import JobQueue
 from pipeline.service.schema import METADATA
 from pipeline.service.submissions import SUBMISSION_POLICY, SubmissionStore
-from pipeline.service.tables import SubmissionRow, utcnow
+from pipeline.service.tables import SubmissionRow
 from pipeline.service.tokens import TokenStore
 from pipeline.service.worker import WorkerPool
 from pipeline.service.writelock import WriteGate
 from pipeline.settings import Settings, cpu_count
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -378,10 +379,6 @@ class ServiceCore:
 
     def wait(self, submission_id: str, timeout_s: float) -> SubmissionView:
         return self.submissions.wait(submission_id, timeout_s)
-
-    def poll(self, submission_id: str, deadline: float, *, poll_s: float) -> tuple[SubmissionView, float | None]:
-        """The submission, and how long to wait before reading it again (``SubmissionStore.poll``)."""
-        return self.submissions.poll(submission_id, deadline, poll_s=poll_s)
 
     def poll(self, submission_id: str, deadline: float, *, poll_s: float) -> tuple[SubmissionView, float | None]:
         """The submission, and how long to wait before reading it again (``SubmissionStore.poll``)."""
