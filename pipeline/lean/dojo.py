@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
-from pipeline.lean.trace import Premise, TacticStep
+from pipeline.lean.trace import ConstantRef, TacticStep
 
 EXTRA = "pip install -e '.[dojo]'"
 
@@ -40,9 +40,9 @@ def _goals(state: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in state.split("\n\n") if g.strip())
 
 
-def _premise(provenance: dict[str, Any]) -> Premise:
+def _premise(provenance: dict[str, Any]) -> ConstantRef:
     """LeanDojo's provenance (``full_name``, ``def_path``, ``def_pos``: 1-based line and column)
-    as a :class:`Premise`; the module is the path's, below ``.lake/packages/<pkg>/`` or the
+    as a :class:`ConstantRef`; the module is the path's, below ``.lake/packages/<pkg>/`` or the
     toolchain's ``library/`` for constants outside the project."""
     path = Path(str(provenance.get("def_path") or ""))
     parts = path.with_suffix("").parts
@@ -53,7 +53,7 @@ def _premise(provenance: dict[str, Any]) -> Premise:
             parts = parts[cut:]
     pos = provenance.get("def_pos") or (None, None)
     end = provenance.get("def_end_pos") or (None, None)
-    return Premise(full_name=str(provenance["full_name"]), module=".".join(parts),
+    return ConstantRef(full_name=str(provenance["full_name"]), module=".".join(parts),
                    origin="core" if outside else "project", file=None if outside else path.as_posix(),
                    line=pos[0], column=pos[1] - 1 if pos[1] else None, end_line=end[0])
 

@@ -46,8 +46,10 @@ _BINDERS = "∀∃Σ∑∏Π"  # binders whose body follows a comma (``fun`` use
 _ALTERNATIVES = frozenset({"induction", "cases", "match", "case", "case'", "next", "fun_induction", "fun_cases"})
 
 
-class Premise(Frozen):
-    """A global constant a tactic names (LeanDojo's ``provenances``)."""
+class ConstantRef(Frozen):
+    """A global constant a tactic names, and where it is defined: a tactic step's premise in
+    LeanDojo's sense (its ``provenances``); not a hypothesis of a theorem's type, which is
+    :class:`pipeline.lean.olean.premises.Premise`."""
 
     full_name: str
     module: str
@@ -86,7 +88,7 @@ class TacticStep(Frozen):
     """Goals after it (``no goals``: it closed them)."""
     goals_before: tuple[str, ...]
     goals_after: tuple[str, ...]
-    premises: tuple[Premise, ...] = ()
+    premises: tuple[ConstantRef, ...] = ()
 
 
 class StepSite(Frozen):
@@ -295,24 +297,24 @@ def _render(goals: tuple[str, ...]) -> str:
     return "\n\n".join(goals) if goals else "no goals"
 
 
-def premises_from(lookup: Lookup) -> Callable[[str], Premise | None]:
+def premises_from(lookup: Lookup) -> Callable[[str], ConstantRef | None]:
     """The premise a constant's name stands for, from the compiled environment (the project's
     built modules first, then core's catalog), or ``None`` when neither holds it (a local, a
     bound variable). Answers are kept: a trace asks about the same names many times."""
     project = lookup.project()
     core = lookup.catalog().entries
-    known: dict[str, Premise | None] = {}
+    known: dict[str, ConstantRef | None] = {}
 
-    def premise(name: str) -> Premise | None:
+    def premise(name: str) -> ConstantRef | None:
         if name not in known:
             own = project.get(name)
             if own is not None:
                 info = lookup.declaration(name)
-                known[name] = Premise(full_name=name, module=own.module, origin="project",
+                known[name] = ConstantRef(full_name=name, module=own.module, origin="project",
                                       file=info.file if info else None, line=own.line, column=own.column,
                                       end_line=own.end_line)
             elif name in core:
-                known[name] = Premise(full_name=name, module=core[name][0], origin="core")
+                known[name] = ConstantRef(full_name=name, module=core[name][0], origin="core")
             else:
                 known[name] = None
         return known[name]
@@ -321,7 +323,7 @@ def premises_from(lookup: Lookup) -> Callable[[str], Premise | None]:
 
 
 def trace_source(checker: Checker, source: str, file: str,
-                 premise: Callable[[str], Premise | None]) -> Iterator[TacticStep]:
+                 premise: Callable[[str], ConstantRef | None]) -> Iterator[TacticStep]:
     """The tactics of ``source`` with goals from ``checker``'s resident workers; ``premise``
     looks a name up in the compiled environment (:func:`premises_from`)."""
     policy = Policy(allow_sorry=True)
@@ -345,7 +347,7 @@ def trace_source(checker: Checker, source: str, file: str,
         if state_before == state_after:
             continue
         local = _hypotheses(before.goals)
-        premises: dict[str, Premise] = {}
+        premises: dict[str, ConstantRef] = {}
         for name in names:
             if name is None or name in local or name in premises:
                 continue
@@ -360,4 +362,5 @@ def trace_source(checker: Checker, source: str, file: str,
         )
 
 
-__all__ = ["Premise", "StepSite", "TacticStep", "hover_constant", "premises_from", "tactic_sites", "trace_source"]
+__all__ = ["ConstantRef", "StepSite", "TacticStep", "hover_constant", "premises_from", "tactic_sites",
+           "trace_source"]
