@@ -9,6 +9,8 @@ hypothesis each by construction:
   (logistic only: its gradients are bounded, so the large first steps do not diverge);
 * ``mislabelled_lr`` — the config declares ``lr_schedule = "1/(mu*t)"`` but the optimiser
   runs at 0.05 every step (what was logged beats what was declared);
+* ``chung_short`` — the ``chung`` run cut to 100 steps: sgd_chung's reference experiment is
+  a group of 8 of them (``sequent gate`` regenerates it);
 * ``far_start``   — the ``chung`` run started at w₁ = 30·1, outside the radius 4G²/λ² of
   sgd_chung's own binding (h_init fails);
 * ``adam``, ``momentum``, ``weight_decay``, ``clipping`` — the ``chung`` run labelled plain SGD
@@ -45,11 +47,15 @@ from pipeline.tracking import Tracker
 VARIANTS = ("reference", "constant_lr", "divergent", "nonconvex")
 MISLABELLED = ("mislabelled_lr", "adam", "momentum", "weight_decay", "clipping")
 """Variants of the ``chung`` run whose declared config says plain SGD with ηₜ = 1/(μt)."""
-LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung", "far_start", *MISLABELLED)
+LOGISTIC_VARIANTS = ("reference", "constant_lr", "nonconvex", "chung", "chung_short",
+                     "far_start", *MISLABELLED)
 NOISE_VARIANTS = ("gaussian", "heavy", "spike")
 FAR_START = 30.0
 """Every coordinate of the ``far_start`` variant's first iterate: e₁ ≈ 8·30² = 7,200 >
 4G²/λ² = 6,400 at sgd_chung's G² = 4 and λ = μ = 0.05."""
+SHORT_STEPS = 100
+"""Steps of the ``chung_short`` variant: the ``chung`` run cut short, one member of sgd_chung's
+reference run group (many seeds of few steps decide E‖gₜ‖² at every t within seconds)."""
 SPIKE = 8.0
 """The feature scale of the ``spike`` variant's corrupted batch at t = 7."""
 DTYPE = torch.float64
@@ -100,7 +106,8 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
     kind = "nonconvex" if variant == "nonconvex" else problem
     n, d, lam, batch = 1024, 8, 0.1 if problem == "quadratic" else 0.05, 16
     steps = {"reference": 2000 if quick else 8000, "constant_lr": 2000 if quick else 8000,
-             "chung": 2000 if quick else 8000, "divergent": 150, "nonconvex": 2000,
+             "chung": 2000 if quick else 8000, "chung_short": SHORT_STEPS,
+             "divergent": 150, "nonconvex": 2000,
              "far_start": 300 if quick else 2000,
              **dict.fromkeys(MISLABELLED, 300 if quick else 2000)}[variant]
     snapshots = 30
@@ -120,7 +127,7 @@ def run_sgd(out_dir: Path | str, seed: int = 0, quick: bool = False, *,
         if variant == "reference":
             config |= {"mu": mu, "t0": t0, "lr_schedule": "1/(mu*(t+t0))"}
             schedule = lambda t: 1.0 / (mu * (t + t0))
-        elif variant in ("chung", "far_start") or variant in MISLABELLED:
+        elif variant in ("chung", "chung_short", "far_start") or variant in MISLABELLED:
             config |= {"mu": mu, "lr_schedule": "1/(mu*t)", "optimizer": "SGD"}
             schedule = (lambda t: 0.05) if variant == "mislabelled_lr" else \
                 (lambda t: 1.0 / (mu * t))

@@ -280,8 +280,9 @@ class ReferenceExperiment(Frozen):
 
     experiment: str = Field(pattern=ESTIMATOR)
     variant: str = Field("reference", pattern=ESTIMATOR)
-    seeds: int = Field(1, ge=1, le=5)
-    """1: one run; more: a run group of that many seeds."""
+    seeds: int = Field(1, ge=1, le=12)
+    """1: one run; more: a run group of that many seeds (at most 12: the gate regenerates them
+    on every run, so a reference group is many seeds of a short run, not a long one)."""
 
 
 class Claim(Frozen):

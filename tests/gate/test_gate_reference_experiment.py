@@ -128,3 +128,20 @@ def test_sequent_gate_fails_on_the_violated_reference_and_passes_on_the_valid_on
     code, out = gate()
     assert code == 0, out
     assert git_project.status() == ""
+
+
+def test_sgd_chungs_own_reference_group_is_decisive() -> None:
+    """The repository's sgd_chung names sgd_logistic, variant chung_short (ηₜ = 1/(μt), 100
+    steps), 8 seeds: regenerated as the gate does, every checked hypothesis and the conclusion
+    hold on it, so the case passes without a warning (5 seeds of the 2,000-step run left
+    E‖gₜ‖² ≤ G² inconclusive)."""
+    from pipeline.claims.registry import load_registry
+    from pipeline.gate import evidence
+
+    settings = Settings.load(Path(__file__).resolve().parents[2])
+    registry = load_registry(settings)
+    claim = registry.get("sgd_chung")
+    assert claim.reference_experiment is not None and claim.reference_experiment.seeds == 8
+    case = evidence.experiment_case(settings, registry, claim, claim.reference_experiment, "",
+                                    lambda: REFERENCE)
+    assert case.status is Status.passed and case.findings == (), case.findings
