@@ -242,6 +242,20 @@ def test_h_step_size_is_the_equality_to_rounding_under_the_claims_binding(
     loose = run_check(P + "sgd:step_size_exact", run,
                       Bound(parameters={"lam": mu}, settings={"step_tolerance": 0.01}))
     assert loose.kind == "proxy" and "not ηₜ = 1/(λt)" in (loose.not_covered or "")
+    if where is None:  # a run group: two members 0.5 % off in opposite directions at one
+        members = []   # step average to the exact schedule; each member is tested, not the mean
+        for seed, off in enumerate((1.0, 1.005, 0.995)):
+            lr = 1 / (mu * t)
+            lr[100] *= off
+            members.append(Run(id=f"m{seed}", kind="sgd", seed=seed,
+                               provenance=Provenance(source="test"),
+                               metrics={"step": t - 1, "lr": lr}))
+        (verdict,) = evaluate(pool_runs(members, group_id="lr-group"), [target])
+        assert verdict.outcome == "fails" and "t = 101 of run m" in verdict.reason, verdict.reason
+        assert "2 of 15000 logged steps of 3 runs" in verdict.reason
+        twin = members[0].model_copy(update={"id": "m9", "seed": 9})
+        (verdict,) = evaluate(pool_runs([members[0], twin], group_id="ok"), [target])
+        assert verdict.outcome == "holds" and "of 2 runs" in verdict.reason, verdict.reason
 
 
 @pytest.mark.parametrize("variant", [v for v in MISLABELLED if v != "mislabelled_lr"])

@@ -569,8 +569,9 @@ def step_size_exact(run: Run, ctx: Context) -> CheckOutcome:
     alone can leave (:data:`LR_ROUNDING`): with λ fixed exactly by the log, the equality is
     an equality of logged numbers and is tested to rounding, not to a loosened tolerance. A
     claim that sets a larger ``step_tolerance`` gets a proxy verdict that says it certifies
-    only |λtηₜ − 1| ≤ tol. A config ``lr_schedule`` that contradicts the log fails it with
-    the figure."""
+    only |λtηₜ − 1| ≤ tol. In a run group every member's logged lr is tested against the one
+    λ (not the group's mean lr). A config ``lr_schedule`` that contradicts the log fails it
+    with the figure."""
     lam = ctx.param("lam")
     tol = ctx.setting("step_tolerance")
     if lam <= 0:
@@ -580,43 +581,57 @@ def step_size_exact(run: Run, ctx: Context) -> CheckOutcome:
         raise NotApplicable("the run logs no lr column" + (
             f"; it declares lr_schedule = {declared!r}, but a declaration is not evidence of "
             "the steps taken (the Tracker logs the lr)" if declared is not None else ""))
-    lr = need(run, "lr", min_n=1)
-    ts = _logged_t(run, lr.shape[0])
+    # every member of a run group is tested (a group's pooled lr is the mean over seeds,
+    # which could hide two members off in opposite directions); one λ for all of them
+    logs = []
+    for member in run.members or (run,):
+        if member.column("lr") is None:
+            raise NotApplicable(f"member {member.id} of the group logs no lr column")
+        m_lr = need(member, "lr", min_n=1)
+        m_ts = _logged_t(member, m_lr.shape[0])
+        m_devs = np.abs(lam * m_ts * m_lr - 1.0)
+        if not np.isfinite(m_devs).all():
+            raise NotApplicable(f"λtηₜ is not finite at some logged step of run {member.id}")
+        logs.append((member.id, m_ts, m_lr, m_devs))
+    worst_member = max(range(len(logs)), key=lambda i: float(logs[i][3].max()))
+    member_id, ts, lr, devs = logs[worst_member]
+    n_steps = sum(log[1].shape[0] for log in logs)
+    where = f" of run {member_id}" if run.members else ""
     contradiction, note = declared_against_logged(run, ts, lr, max(tol, DECLARED_PRECISION))
-    devs = np.abs(lam * ts * lr - 1.0)
-    if not np.isfinite(devs).all():
-        raise NotApplicable("λtηₜ is not finite at some logged step")
     k = int(np.argmax(devs))
     worst = float(devs[k])
     ci = ConfidenceInterval(low=worst, high=worst, method="exact")
     x, y = downsample(ts, devs)
     plot = PlotData(title="Step size against 1/(λt)", xlabel="t", ylabel="|λtηₜ − 1|",
                     logx=True, hlines=(("tolerance", tol),),
-                    series=(PlotSeries(label="deviation", x=x, y=y),))
+                    series=(PlotSeries(label="deviation" + where, x=x, y=y),))
+    cut = tol + stats.numeric_tolerance(tol)
     details: dict[str, float | int | str] = {
-        "source": "logged lr", "worst_t": int(ts[k]),
-        "failing_steps": int(np.sum(devs > tol + stats.numeric_tolerance(tol)))}
+        "source": "logged lr", "worst_t": int(ts[k]), "runs": len(logs),
+        "failing_steps": int(sum(np.sum(log[3] > cut) for log in logs))}
     if contradiction is not None:
         return CheckOutcome(
             outcome="fails", statistic="declared lr_schedule against the logged lr",
-            value=worst, threshold=tol, ci=ci, n=int(ts.shape[0]), reason=contradiction,
+            value=worst, threshold=tol, ci=ci, n=n_steps, reason=contradiction,
             details=details | {"declared": str(run.config.get("lr_schedule"))}, plot=plot)
     outcome = stats.decide(ci, tol, "<=")
     exact = tol <= LR_ROUNDING
     within = "within float rounding" if exact else "within the claim's tolerance"
-    why = (f"ηₜ = 1/(λt) {within} (|λtηₜ − 1| ≤ {tol:.3g}) at all {ts.shape[0]} logged steps "
-           f"(largest {worst:.3g} at t = {int(ts[k])})" if outcome == "holds" else
+    runs = f" of {len(logs)} runs" if run.members else ""
+    why = (f"ηₜ = 1/(λt) {within} (|λtηₜ − 1| ≤ {tol:.3g}) at all {n_steps} logged "
+           f"steps{runs} (largest {worst:.3g} at t = {int(ts[k])}{where})"
+           if outcome == "holds" else
            f"ηₜ is not 1/(λt) with λ = {lam:.6g}: |λtηₜ − 1| = {worst:.3g} > {tol:.3g} at "
-           f"t = {int(ts[k])} (logged lr {float(lr[k]):.8g}, 1/(λt) = "
-           f"{1.0 / (lam * float(ts[k])):.8g}); {details['failing_steps']} of {ts.shape[0]} "
-           "logged steps are off")
+           f"t = {int(ts[k])}{where} (logged lr {float(lr[k]):.8g}, 1/(λt) = "
+           f"{1.0 / (lam * float(ts[k])):.8g}); {details['failing_steps']} of {n_steps} "
+           f"logged steps{runs} are off")
     not_covered = None if exact else (
         f"step_tolerance {tol:.3g} is above the rounding of logged floats ({LR_ROUNDING:.2g}): "
         f"it certifies |λtηₜ − 1| ≤ {tol:.3g} at the logged steps, not ηₜ = 1/(λt) as "
         "h_step_size states")
     return CheckOutcome(
         outcome=outcome, statistic="max |λtηₜ − 1|", value=worst, threshold=tol, ci=ci,
-        n=int(ts.shape[0]), reason=why + note, details=details, plot=plot,
+        n=n_steps, reason=why + note, details=details, plot=plot,
         kind="direct" if exact else "proxy", not_covered=not_covered)
 
 
