@@ -89,7 +89,7 @@ LIBRARY_ATTEMPTS = 3
 
 READY_WAIT_S = 5.0
 """How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
-BUILD_YIELD_S = 30.0
+BUILD_YIELD_S = 120.0
 """Longest the start-up build waits for running calls before building more modules."""
 
 
