@@ -1,6 +1,6 @@
 """Runs of an A/B test: every (task, seed, variant) through the real drafting loop.
 
-Each trial runs :func:`pipeline.agents.loop.draft_claim` on the task as a claim
+Each trial runs :func:`pipeline.agents.loop.draft` on the task as a claim
 (:func:`pipeline.ab.suite.task_claim`): the pipeline assembles the submission around the
 pinned statement and the audited checker decides it, with the task's declaration
 ``uncitable`` (a proof that reaches its own target is rejected). Trials are written to the
@@ -33,7 +33,7 @@ from pipeline.ab import stats, store
 from pipeline.ab.models import Suite, Task, TrialRecord, Variant
 from pipeline.ab.suite import task_claim, task_slug
 from pipeline.agents.config import AgentConfig
-from pipeline.agents.loop import draft_claim
+from pipeline.agents.loop import draft
 from pipeline.agents.models import Completion, Prompt
 from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import make_provider, reviewer_for
@@ -166,9 +166,9 @@ def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Databas
     try:
         prompts = prompt_set_of(settings, variant)
         drafter, reviewer = _providers(settings, config, variant, task, http_client, log)
-        outcome = draft_claim(settings, checker, task_claim(settings, task), drafter,
-                              variant.attempts, reviewer=reviewer, config=config, db=db,
-                              review=variant.reviewer, tools=tools, prompts=prompts)
+        outcome = draft(settings, checker, task_claim(settings, task), drafter,
+                        variant.attempts, reviewer=reviewer, config=config, db=db,
+                        review=variant.reviewer, tools=tools, prompts=prompts)
     except SequentError as exc:
         return TrialRecord(**base, verdict="error", success=False, attempts=0, lean_s=0.0,
                            wall_s=time.monotonic() - started, error=str(exc)[:2000])

@@ -55,12 +55,12 @@ from pipeline.agents.review import review_claim
 from pipeline.agents.tools import Toolbox, complete_with_tools
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.models import Claim
-from pipeline.claims.registry import load_registry
 from pipeline.errors import ClaimError, InputError, SequentError
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
 from pipeline.settings import Settings
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 SUBMISSION_NAME = "sequent_submission"
 Progress = Callable[[str], None]
@@ -96,30 +96,6 @@ def pinned_statement(claim: Claim) -> str | None:
 def draft(
     settings: Settings,
     checker: Checker,
-    claim_id: str,
-    provider: Provider | str,
-    rounds: int = DEFAULT_ROUNDS,
-    *,
-    reviewer: Provider | None = None,
-    config: AgentConfig,
-    db: Database,
-    progress: Progress | None = None,
-) -> DraftOutcome:
-    """Draft, check and repair a proof of ``claim_id``; review it if Lean accepts it.
-
-    ``provider`` is a provider or its name (``anthropic``, ``openai``, ``replay``).
-    ``reviewer`` defaults to the other family (for replay: the recorded reviewer).
-    Raises NotFoundError for an unknown claim, ProviderError when the drafter fails;
-    a failing *reviewer* is reported in ``DraftOutcome.review_error`` instead.
-    """
-    claim = load_registry(settings).get(claim_id)
-    return draft_claim(settings, checker, claim, provider, rounds, reviewer=reviewer,
-                       config=config, db=db, progress=progress)
-
-
-def draft_claim(
-    settings: Settings,
-    checker: Checker,
     claim: Claim,
     provider: Provider | str,
     rounds: int = DEFAULT_ROUNDS,
@@ -132,10 +108,17 @@ def draft_claim(
     tools: Toolbox | None = None,
     prompts: PromptSet = DEFAULT_PROMPTS,
 ) -> DraftOutcome:
-    """:func:`draft` for a claim already loaded (or one being formalised, whose statement
-    is not pinned yet: then the model drafts the statement too). ``review=False`` skips the
-    cross-family review (an A/B variant with the reviewer off). ``tools``: what the drafter
-    may call (none by default); ``prompts``: the drafter's prompt set."""
+    """Draft, check and repair a proof of ``claim``; review it if Lean accepts it.
+
+    ``claim``: from the registry (``load_registry(settings).get(claim_id)``), or one being
+    formalised, whose statement is not pinned yet: then the model drafts the statement too.
+    ``provider`` is a provider or its name (``anthropic``, ``openai``, ``replay``).
+    ``reviewer`` defaults to the other family (for replay: the recorded reviewer);
+    ``review=False`` skips the cross-family review (an A/B variant with the reviewer off).
+    ``tools``: what the drafter may call (none by default); ``prompts``: the drafter's prompt
+    set. Raises ProviderError when the drafter fails; a failing *reviewer* is reported in
+    ``DraftOutcome.review_error`` instead.
+    """
     if rounds < 1:
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     owned: list[Provider] = []
@@ -314,7 +297,7 @@ class _DraftRun:
             error=error, input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens, cost_usd=completion.cost_usd,
             model_s=completion.elapsed_s, check_s=check_s, retries=completion.retries,
-            tools=tools, created_at=store.now(),
+            tools=tools, created_at=utcnow(),
         )
         store.record_attempt(self.db, attempt)
         self.attempts.append(attempt)
@@ -332,7 +315,7 @@ class _DraftRun:
             claim_id=self.claim.id, session_id=self.session_id, path=path, source=source,
             proof=attempt.proof or "", statement=statement, statement_pinned=self.pinned,
             provider=attempt.provider, model=attempt.model, cache_key=result.cache_key,
-            created_at=store.now(),
+            created_at=utcnow(),
         )
         store.record_proof(self.db, proof)
         self.say(f"accepted proof saved to {path}")

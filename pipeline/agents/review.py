@@ -12,8 +12,8 @@ from pipeline.agents.models import ClaimReview, Family, ReviewJudgement
 from pipeline.agents.parse import extract_json
 from pipeline.agents.prompts import review_prompt
 from pipeline.agents.providers.base import Provider
-from pipeline.agents.store import now
 from pipeline.errors import ProviderError
+from pipeline.store.times import utcnow
 
 if TYPE_CHECKING:
     from pipeline.claims.models import Claim
@@ -55,7 +55,7 @@ def review_claim(
         input_tokens=completion.input_tokens,
         output_tokens=completion.output_tokens,
         cost_usd=completion.cost_usd,
-        created_at=now(),
+        created_at=utcnow(),
     )
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from pipeline.agents.tables import AttemptRow, DraftSessionRow, ProofRow, Review
 from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
 from pipeline.store.db import Database
+from pipeline.store.times import as_utc, utcnow
 
 
 class DraftSession(Frozen):
@@ -44,15 +45,6 @@ class DraftSession(Frozen):
     finished_at: datetime | None
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 # ---- writing ---------------------------------------------------------------------------
@@ -72,7 +64,7 @@ def start_session(
         s.add(
             DraftSessionRow(
                 id=session_id, claim_id=claim_id, provider=provider, family=family,
-                model=model, rounds=rounds, status="running", started_at=now(),
+                model=model, rounds=rounds, status="running", started_at=utcnow(),
             )
         )
 
@@ -94,7 +86,7 @@ def finish_session(
             return
         row.status, row.error, row.argument = status, error, argument
         row.input_tokens, row.output_tokens, row.cost_usd = input_tokens, output_tokens, cost_usd
-        row.finished_at = now()
+        row.finished_at = utcnow()
 
 
 def record_attempt(db: Database, attempt: Attempt) -> None:
@@ -169,7 +161,7 @@ def _attempt(row: AttemptRow, tools: tuple[ToolExchange, ...] = ()) -> Attempt:
         check=CheckResult.model_validate(row.check) if row.check is not None else None,
         error=row.error, input_tokens=row.input_tokens, output_tokens=row.output_tokens,
         cost_usd=row.cost_usd, model_s=row.model_s, check_s=row.check_s, retries=row.retries,
-        tools=tools, created_at=_utc(row.created_at),
+        tools=tools, created_at=as_utc(row.created_at),
     )
 
 
@@ -208,8 +200,8 @@ def sessions_for(db: Database, claim_id: str | None = None) -> list[DraftSession
                 family=r.family,
                 model=r.model, rounds=r.rounds, status=r.status, error=r.error,
                 argument=r.argument, input_tokens=r.input_tokens, output_tokens=r.output_tokens,
-                cost_usd=r.cost_usd, started_at=_utc(r.started_at) or now(),
-                finished_at=_utc(r.finished_at),
+                cost_usd=r.cost_usd, started_at=as_utc(r.started_at) or utcnow(),
+                finished_at=as_utc(r.finished_at),
             )
             for r in s.scalars(query)
         ]
@@ -234,7 +226,7 @@ def latest_review(db: Database, claim_id: str) -> ClaimReview | None:
             reviewer_model=row.reviewer_model,
             drafter_family=row.drafter_family,
             input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-            cost_usd=row.cost_usd, created_at=_utc(row.created_at) or now(),
+            cost_usd=row.cost_usd, created_at=as_utc(row.created_at) or utcnow(),
         )
 
 
@@ -255,7 +247,7 @@ def latest_proof(db: Database, claim_id: str) -> AcceptedProof | None:
             statement_pinned=row.statement_pinned,
             provider=row.provider,
             model=row.model, cache_key=row.cache_key,
-            created_at=_utc(row.created_at) or now(),
+            created_at=as_utc(row.created_at) or utcnow(),
         )
 
 

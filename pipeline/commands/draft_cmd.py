@@ -73,7 +73,7 @@ def _run(
     build: bool,
 ) -> DraftOutcome:
     # Imported here: the loop pulls in the claims registry and the Lean engine.
-    from pipeline.agents.loop import draft_claim
+    from pipeline.agents.loop import draft
     from pipeline.claims.registry import load_registry
     from pipeline.lean.build import build_project
     from pipeline.lean.checker import Checker
@@ -108,8 +108,8 @@ def _run(
                 for m in report.failures():
                     term.warn(f"{m.path} does not build: "
                               f"{m.result.summary() if m.result else m.skipped_reason}")
-            return draft_claim(settings, checker, claim, drafter, rounds, reviewer=reviewer,
-                               config=config, db=db, progress=term.info)
+            return draft(settings, checker, claim, drafter, rounds, reviewer=reviewer,
+                         config=config, db=db, progress=term.info)
     finally:
         if log is not None and record is not None and log.exchanges:
             path = log.save(record, claim_id,

@@ -117,8 +117,8 @@ def hypotheses(run: DemoRun, advance: Advance) -> Done:
 def draft_proof(run: DemoRun, advance: Advance) -> Done:
     """Draft a proof of one claim with the replay provider."""
     target = run.claim_id or recorded_claim(run.settings, run.agents)
-    outcome = draft(run.settings, run.checker, target, "replay", config=run.agents, db=run.db,
-                    progress=advance)
+    outcome = draft(run.settings, run.checker, load_registry(run.settings).get(target), "replay",
+                    config=run.agents, db=run.db, progress=advance)
     lean_attempts = len(outcome.lean_attempts)
     details = tuple(f"attempt {a.index}: {a.outcome}" + (f" — {a.check.summary()}" if a.check else "")
                     for a in outcome.lean_attempts)

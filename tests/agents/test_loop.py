@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.agents import store
 from pipeline.agents.config import AgentConfig
-from pipeline.agents.loop import draft, draft_claim, proof_path
+from pipeline.agents.loop import draft, proof_path
 from pipeline.agents.providers.anthropic_provider import AnthropicProvider
 from pipeline.agents.providers.openai_provider import OpenAIProvider
 from pipeline.agents.providers.replay import ReplayProvider
@@ -74,7 +74,7 @@ def test_fail_then_repair_then_review_through_the_sdks(
     reviewer = OpenAIProvider(config, http_client=reviewer_edge.client())
     steps: list[str] = []
 
-    outcome = draft(settings, checker, "toy_budget", drafter, rounds=4, reviewer=reviewer,
+    outcome = draft(settings, checker, load_registry(settings).get("toy_budget"), drafter, rounds=4, reviewer=reviewer,
                     config=config, db=db, progress=steps.append)
 
     assert outcome.status == "accepted" and outcome.accepted
@@ -143,7 +143,8 @@ def test_never_passing_stops_after_k_rounds(
     before = store.latest_proof(db, "toy_budget")
     provider = ReplayProvider.from_file(recording)
 
-    outcome = draft(settings, checker, "toy_budget", provider, rounds=3, config=config, db=db)
+    outcome = draft(settings, checker, load_registry(settings).get("toy_budget"), provider, rounds=3,
+                    config=config, db=db)
 
     assert outcome.status == "exhausted" and not outcome.accepted
     assert [a.outcome for a in outcome.lean_attempts] == ["rejected", "rejected", "invalid"]
@@ -167,7 +168,7 @@ def test_a_repeated_attempt_stops_early_without_lean(
     recording = write_recording(tmp_path, [
         ("argument", ARGUMENT), ("proof", FAILING), ("repair", same_again)])
 
-    outcome = draft(settings, checker, "toy_budget", ReplayProvider.from_file(recording),
+    outcome = draft(settings, checker, load_registry(settings).get("toy_budget"), ReplayProvider.from_file(recording),
                     rounds=4, config=config, db=db)
 
     assert outcome.status == "repeated"
@@ -193,8 +194,8 @@ def test_unpinned_statement_is_drafted_too(
         ("repair", both),
     ])
 
-    outcome = draft_claim(settings, checker, unpinned, ReplayProvider.from_file(recording),
-                          rounds=4, config=config, db=db)
+    outcome = draft(settings, checker, unpinned, ReplayProvider.from_file(recording),
+                    rounds=4, config=config, db=db)
 
     assert outcome.status == "accepted"
     assert [a.outcome for a in outcome.lean_attempts] == ["invalid", "accepted"]
@@ -222,8 +223,8 @@ def test_a_draft_that_cites_its_own_target_is_rejected(
         ("repair", "```lean\nby\n  intro n\n  omega\n```"),
     ])
 
-    outcome = draft_claim(settings, checker, claim, ReplayProvider.from_file(recording),
-                          rounds=3, config=config, db=db)
+    outcome = draft(settings, checker, claim, ReplayProvider.from_file(recording),
+                    rounds=3, config=config, db=db)
 
     assert [a.outcome for a in outcome.lean_attempts] == ["rejected", "accepted"], outcome.lean_attempts
     cited = outcome.lean_attempts[0].check
@@ -238,10 +239,10 @@ def test_provider_failure_marks_the_session_failed(
     edge = ScriptedEdge([ok_anthropic(ARGUMENT)] + [
         Reply(500, anthropic_error("api_error", "Internal server error"))] * 5)
     with pytest.raises(ProviderError, match="gave up after 3 retries"):
-        draft(settings, checker, "toy_budget", AnthropicProvider(config, http_client=edge.client()),
-              config=config, db=db)
+        draft(settings, checker, load_registry(settings).get("toy_budget"),
+              AnthropicProvider(config, http_client=edge.client()), config=config, db=db)
     latest = store.sessions_for(db, "toy_budget")[0]
     assert latest.status == "failed" and "HTTP 500" in (latest.error or "")
     assert [a.kind for a in store.attempts_for(db, "toy_budget", session_id=latest.id)] == ["argument"]
-    with pytest.raises(NotFoundError, match="unknown claim 'nope'"):
-        draft(settings, checker, "nope", "replay", config=config, db=db)
+    with pytest.raises(NotFoundError, match="unknown claim 'nope'"):  # before any draft
+        load_registry(settings).get("nope")

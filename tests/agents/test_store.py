@@ -18,6 +18,7 @@ from pipeline.agents.models import (
 )
 from pipeline.lean.models import CheckResult, Message, Position, Reason, Severity, Verdict
 from pipeline.store.db import Database
+from pipeline.store.times import utcnow
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def attempt(session: str, index: int, outcome: str = "rejected", **kw: object) -
         statement="True", source="import Init\ntheorem x : True := by simp", diff="",
         outcome=outcome, check=check if outcome == "rejected" else None,
         input_tokens=100, output_tokens=20, cost_usd=0.0006, model_s=1.5, check_s=3.2,
-        retries=1, created_at=store.now(), **kw,
+        retries=1, created_at=utcnow(), **kw,
     )
 
 
@@ -80,7 +81,7 @@ def test_latest_review_and_proof(db: Database) -> None:
     assert store.latest_review(db, "toy") is None
     assert store.latest_proof(db, "toy") is None
     session(db, "s1")
-    t0 = store.now()
+    t0 = utcnow()
     old = ClaimReview(
         claim_id="toy", session_id="s1",
         judgement=ReviewJudgement(verdict="faithful", discrepancies=[], summary="fine"),
