@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +20,12 @@ from fastapi.testclient import TestClient
 
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.registry import load_registry
+from pipeline.lean.build import discover
+from pipeline.lean.buildplan import import_closure
 from pipeline.lean.checker import iteration_header
 from pipeline.service import handlers
+from pipeline.service.config import ServiceConfig
+from pipeline.service.core import ServiceCore
 from pipeline.service.deps import Local
 from pipeline.service.local import (
     LOCAL_SECRET_HEADER,
@@ -107,3 +114,36 @@ def test_the_goals_route_wants_the_state_folders_secret_not_a_token() -> None:
         for headers in ({LOCAL_SECRET_HEADER: "s3creT"}, {"Authorization": "Bearer sqt_x"}, {}):
             answer = http.post("/v1/goals", headers=headers)
             assert answer.status_code == 401 and answer.json()["error"] == "unauthorized", answer.text
+
+
+def test_a_call_before_ready_goes_ahead_once_its_own_imports_are_built(service_settings: Settings,
+                                                                       tmp_path: Path) -> None:
+    """From nothing built (issue 27): an iteration call made while the server still builds
+    waits for the modules it imports (asking the build for them first), not for all of
+    ``Formal/``; a module still missing from its imports keeps it waiting. (The build's order
+    itself runs in every server start; the Lean build is not repeated here.)"""
+    settings = with_db(service_settings, tmp_path)
+    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+        preparing = threading.Thread(target=lambda: None)
+        preparing.start()
+        preparing.join()
+        core._preparing = preparing  # the engine is preparing: not ready
+        source = "import Formal.Bayes\ntheorem t : True := trivial\n"
+        assert core._wait_library(0.1, source) is False  # nothing known to be built yet
+        assert "Formal.Bayes" in core._wanted  # the build is asked for it before the rest
+        core._modules = discover(settings)
+        assert import_closure(core._modules, ["Formal.Bayes"]) == {"Formal.Basic", "Formal.Bayes"}
+        core._considered |= {"Formal.Bayes"}
+        assert core._wait_library(0.1, source) is False  # its own import Formal.Basic is not built
+        with ThreadPoolExecutor(1) as ex:
+            waiter = ex.submit(core._wait_library, 60.0, source)
+            time.sleep(0.3)
+            assert not waiter.done()
+            with core._library:
+                core._considered |= {"Formal.Basic"}
+                core._library.notify_all()
+            assert waiter.result(timeout=10) is True
+        assert not core.ready.is_set()  # the rest of Formal/ is not built, and need not be
+        assert core._wait_library(0.1, "import Formal.Debate\n") is False
+        core.prepare_error = "the build failed"
+        assert core._wait_library(5.0, "import Formal.Debate\n") is False  # at once, not after 5 s
