@@ -74,8 +74,9 @@ class RunOptions:
     alpha: float = stats.ALPHA
     record_dir: Path | None = None
     """Save each live trial as a replay recording here (see the module docstring)."""
-    http_client: object | None = field(default=None, repr=False)
-    """Tests only: an httpx client for live providers (a mock transport at the network edge)."""
+    http_client: Callable[[], object] | None = field(default=None, repr=False)
+    """Tests only: makes the httpx client of each trial's live providers (a mock transport at the
+    network edge; a fresh one per trial, since closing a provider closes its client)."""
 
 
 def _folder(settings: Settings, value: str) -> Path:
@@ -148,7 +149,7 @@ def _write_replay_variant(record_dir: Path, variant: Variant) -> None:
 
 
 def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Database, run_id: str,
-          task: Task, variant: Variant, seed: int, http_client: object | None = None, *,
+          task: Task, variant: Variant, seed: int, http_client: Callable[[], object] | None = None, *,
           lookup: Callable[[], Lookup] | None = None, record_dir: Path | None = None) -> TrialRecord:
     """One (task, variant, seed): the drafting loop's outcome as a record. A provider or
     Lean failure is an ``error`` trial (never a failure of the variant). ``lookup`` backs the
@@ -165,7 +166,8 @@ def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Databas
                         variant.tool_rounds)
     try:
         prompts = prompt_set_of(settings, variant)
-        drafter, reviewer = _providers(settings, config, variant, task, http_client, log)
+        drafter, reviewer = _providers(settings, config, variant, task,
+                                       http_client() if http_client is not None else None, log)
         outcome = draft(settings, checker, task_claim(settings, task), drafter,
                         variant.attempts, reviewer=reviewer, config=config, db=db,
                         review=variant.reviewer, tools=tools, prompts=prompts)

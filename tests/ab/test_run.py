@@ -153,7 +153,7 @@ def test_a_live_variant_through_the_sdk_edge(env: tuple[Settings, Checker], monk
     try:
         run_id = run_ab(settings, checker, AgentConfig.from_env(max_retries=0), db,
                         Suite(name="live", version="1", tasks=(task,)), [live, replay],
-                        RunOptions(http_client=edge.client()))
+                        RunOptions(http_client=edge.client))
         records = {r.variant: r for r in store.trials(db, run_id)}
     finally:
         db.close()
@@ -162,3 +162,84 @@ def test_a_live_variant_through_the_sdk_edge(env: tuple[Settings, Checker], monk
     assert records["live"].cost_usd > 0
     assert not records["replay"].success
     assert "PREFER OMEGA." in json.dumps(edge.seen[0].body)
+
+
+def test_tools_reach_the_real_lookup_and_a_recorded_run_replays_offline(
+        env: tuple[Settings, Checker], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two live variants with tools (Anthropic tool_use, OpenAI function calls) over one mock
+    transport: each call is answered by the real look-up in the compiled environment and its
+    result is in the next request's body; the calls are stored with the attempts; the variant's
+    prompt set is what the model is sent. ``record_dir`` saves the run, and the replay variants it
+    writes run it again offline (no key, no transport) with the same outcomes and tool results."""
+    from pipeline.ab.variant_file import load_variant
+    from tests.agents.llm_edge import Reply, anthropic_tool_use, openai_tool_calls
+
+    settings, checker = env
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-test-key")
+    for name in ("ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    task = ATTACK.model_copy(update={"id": "core:tools_succ_le"})
+    lemma = "```lean\nby\n  intro n m h\n  exact Nat.lt_iff_add_one_le.mp h\n```"
+    edge = ScriptedEdge([
+        Reply(200, anthropic_tool_use([("toolu_1", "search", {"query": "lt_iff_add_one_le"})])),
+        ok_anthropic("Nat.lt_iff_add_one_le turns n < m into n + 1 ≤ m."),
+        Reply(200, anthropic_tool_use([("toolu_2", "declaration", {"name": "Nat.lt_iff_add_one_le"})])),
+        ok_anthropic(lemma),
+        Reply(200, openai_tool_calls([("call_1", "declaration", '{"name": "Nat.lt_iff_add_one_le"}')])),
+        ok_openai("Use the iff."),
+        ok_openai(lemma),
+    ])
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "system.md").write_text("LOOK LEMMAS UP BEFORE YOU USE THEM.\n$environment\n")
+    claude = Variant(name="claude", provider="anthropic", tools=("search", "declaration"), rounds=1,
+                     reviewer=False, prompt_set=str(prompts))
+    gpt = Variant(name="gpt", provider="openai", tools=("declaration",), rounds=1, reviewer=False)
+    suite = Suite(name="tools", version="1", tasks=(task,))
+    record = tmp_path / "rec"
+    db = Database(settings.db_url)
+    try:
+        run_id = run_ab(settings, checker, AgentConfig.from_env(max_retries=0), db, suite,
+                        [claude, gpt], RunOptions(http_client=edge.client, record_dir=record))
+        live = {r.variant: r for r in store.trials(db, run_id)}
+        steps = {v: attempts_for(db, task_slug(task.id), session_id=live[v].session_id)
+                 for v in live}
+    finally:
+        db.close()
+    assert live["claude"].success and live["gpt"].success, live
+    bodies = [s.body for s in edge.seen]
+    assert len(bodies) == 7 and bodies[0]["system"].startswith("LOOK LEMMAS UP")
+    assert [t["name"] for t in bodies[0]["tools"]] == ["search", "declaration"]
+    found = json.loads(bodies[1]["messages"][-1]["content"][0]["content"])  # the search's result
+    assert {h["name"] for h in found["hits"]} >= {"Nat.lt_iff_add_one_le", "Int.lt_iff_add_one_le"}
+    shown = json.loads(bodies[3]["messages"][-1]["content"][0]["content"])  # the declaration's
+    assert (shown["name"], shown["origin"], shown["module"]) == (
+        "Nat.lt_iff_add_one_le", "core", "Init.Data.Nat.Lemmas")
+    assert "instLTNat" in shown["type"]
+    tool_message = bodies[5]["messages"][-1]
+    assert tool_message["role"] == "tool" and tool_message["tool_call_id"] == "call_1"
+    assert json.loads(tool_message["content"])["name"] == "Nat.lt_iff_add_one_le"
+    assert [(a.index, [e.call.name for e in a.tools]) for a in steps["claude"]] == [
+        (0, ["search"]), (1, ["declaration"])]
+    assert steps["gpt"][0].tools[0].result.content == tool_message["content"]
+
+    # the recording replays offline: no key, no transport; the tools run again
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name)
+    replays = [load_variant(record / "claude.json"), load_variant(record / "gpt.json")]
+    assert [(v.provider, v.tools, v.prompt_set) for v in replays] == [
+        ("replay", ("search", "declaration"), str(prompts)), ("replay", ("declaration",), "default")]
+    db = Database(settings.db_url)
+    try:
+        again = run_ab(settings, checker, AgentConfig.from_env(), db, suite, replays, RunOptions())
+        replayed = {r.variant: r for r in store.trials(db, again)}
+        steps_again = {v: attempts_for(db, task_slug(task.id), session_id=replayed[v].session_id)
+                       for v in replayed}
+    finally:
+        db.close()
+    assert len(edge.seen) == 7
+    assert {v: (r.verdict, r.attempts) for v, r in replayed.items()} == {
+        v: (r.verdict, r.attempts) for v, r in live.items()}
+    assert {v: [a.tools for a in s] for v, s in steps_again.items()} == {
+        v: [a.tools for a in s] for v, s in steps.items()}
