@@ -258,6 +258,28 @@ def test_h_step_size_is_the_equality_to_rounding_under_the_claims_binding(
         assert verdict.outcome == "holds" and "of 2 runs" in verdict.reason, verdict.reason
 
 
+def test_strong_convexity_tests_every_member_of_a_group() -> None:
+    """A group's own snapshots are its first member's; with w* known each member's snapshots
+    are tested: a second seed whose curvature towards w* is 0.5 < λ = 0.9 fails the group."""
+    from pipeline.evidence.models import Snapshot
+
+    h = np.diag([1.0, 2.0])
+    points = [np.array([2.0, 1.0]) * 0.7**k for k in range(6)]
+
+    def member(seed: int, scale: float) -> Run:
+        snaps = tuple(Snapshot(step=10 * k, params=w, grad=scale * (h @ w), grad_kind="full")
+                      for k, w in enumerate(points))
+        return Run(id=f"c{seed}", kind="sgd", seed=seed, provenance=Provenance(source="test"),
+                   metrics={"step": np.arange(60, dtype=float)},
+                   samples={"w_star": np.zeros(2)}, snapshots=snaps)
+
+    check, bound = P + "sgd:strong_convexity", Bound(parameters={"lam": 0.9})
+    good = run_check(check, pool_runs([member(0, 1.0), member(1, 1.0)], group_id="g"), bound)
+    assert good.outcome == "holds" and "of 2 runs" in good.reason and good.n == 12, good.reason
+    bad = run_check(check, pool_runs([member(0, 1.0), member(1, 0.5)], group_id="b"), bound)
+    assert bad.outcome == "fails", bad.reason
+
+
 @pytest.mark.parametrize("variant", [v for v in MISLABELLED if v != "mislabelled_lr"])
 def test_an_optimiser_labelled_plain_sgd_fails_h_update(tmp_path: Path, variant: str) -> None:
     """Adam, momentum, weight decay and clipping, each with config optimizer = "SGD"."""

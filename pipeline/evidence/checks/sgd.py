@@ -85,13 +85,17 @@ def optimum_ratios(params: FloatArray, grads: FloatArray, w_star: FloatArray, ra
     statistic="min over logged steps of ⟨gₜ, wₜ − w*⟩ / ‖wₜ − w*‖² against λ",
     needs="≥ 3 parameter snapshots with full-batch gradients; sample w_star (else w* is "
           "estimated from the last snapshot); claim parameter lam",
-    parameters=("lam",), version="2",
+    parameters=("lam",), version="3",
 )
 def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
     """λ-strong convexity as used by the theorem: ⟨gₜ, wₜ − w*⟩ ≥ λ‖wₜ − w*‖² at every
-    logged step (lower confidence bound over the steps, w*'s uncertainty carried)."""
+    logged step (lower confidence bound over the steps, w*'s uncertainty carried). In a run
+    group with a known w* every member's snapshots are tested (a group's own snapshots are
+    its first member's)."""
     lam = ctx.maybe_param("lam")
-    snaps = [s for s in run.snapshots if s.grad is not None]
+    known = run.column("w_star")
+    members = run.members if run.members and known is not None else (run,)
+    snaps = [s for member in members for s in member.snapshots if s.grad is not None]
     if len(snaps) < 3:
         raise NotApplicable(f"the run has {len(snaps)} snapshots with gradients; "
                             "this check needs at least 3 (Tracker(snapshot_every=...))")
@@ -99,7 +103,6 @@ def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
     grads = np.stack([s.grad for s in snaps if s.grad is not None])
     if not (np.isfinite(params).all() and np.isfinite(grads).all()):
         raise NotApplicable("snapshots hold NaN/inf parameters or gradients")
-    known = run.column("w_star")
     kinds = sorted({sn.grad_kind for sn in snaps})
     full = kinds == ["full"]
     if known is not None:
@@ -115,6 +118,9 @@ def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
         g_last = float(np.linalg.norm(grads[-1]))
         radius = g_last / lam if lam and full else float(np.linalg.norm(params[-1] - params[-2]))
         where = f"w* estimated by the last snapshot (uncertainty radius {radius:.3g})"
+        if run.members:
+            where += (f"; only the first of the group's {len(run.members)} runs is tested "
+                      "(log w_star to test every member)")
         use = slice(0, -1)
     ratio, low, high, dist = optimum_ratios(params[use], grads[use], w_star, radius)
     steps = np.array([sn.step for sn in snaps], dtype=float)[use]
@@ -134,7 +140,9 @@ def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
     threshold = lam if lam is not None else 0.0
     outcome = stats.decide(ci, threshold, ">=" if lam is not None else ">", scale=scale)
     worst = int(np.argmin(high))
-    why = {"holds": f"⟨gₜ, wₜ − w*⟩ ≥ {threshold:g}·‖wₜ − w*‖² at all {ratio.size} logged steps",
+    of_runs = f" of {len(members)} runs" if len(members) > 1 else ""
+    why = {"holds": f"⟨gₜ, wₜ − w*⟩ ≥ {threshold:g}·‖wₜ − w*‖² at all {ratio.size} logged "
+                    f"steps{of_runs}",
            "fails": f"at step {int(steps[worst])} the ratio is at most {float(high[worst]):.4g} "
                     f"< λ = {threshold:g}",
            "inconclusive": "the smallest ratio's bounds straddle λ"}[outcome]
