@@ -32,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # a service warms a resident worker before "ready" (a Lean process per start): only the
     # tests of that warm start ask for it (tests/service/test_warm_start.py)
     os.environ.setdefault("SEQUENT_SERVICE_WARM_HEADERS", "0")
+    # the kernel replay of every built module and accepted check (pipeline/lean/replay.py) is a
+    # fresh Lean process of 8–15 s each; it is on in the product and in `.ci/run`'s own gate, and
+    # the tests of replay itself ask for it (tests/lean/test_replay.py, the accepted check of
+    # tests/claims/test_lean.py); every other test checks everything else without it
+    os.environ.setdefault("SEQUENT_LEAN_REPLAY", "0")
     if "SEQUENT_ARTIFACT_CACHE" not in os.environ:
         store = tempfile.mkdtemp(prefix="sequent-artifacts-")
         os.environ["SEQUENT_ARTIFACT_CACHE"] = store
@@ -58,7 +63,8 @@ _STORE = pytest.StashKey[str]()
 def lean_env() -> dict[str, str]:
     """What a ``sequent`` subprocess with an otherwise clean environment needs to share the
     session's Lean install and build-artifact store."""
-    env = {"SEQUENT_LEAN_HOME": str(lean_home())}
+    env = {"SEQUENT_LEAN_HOME": str(lean_home()),
+           "SEQUENT_LEAN_REPLAY": os.environ.get("SEQUENT_LEAN_REPLAY", "1")}
     if "SEQUENT_ARTIFACT_CACHE" in os.environ:
         env["SEQUENT_ARTIFACT_CACHE"] = os.environ["SEQUENT_ARTIFACT_CACHE"]
     return env
