@@ -1,4 +1,5 @@
-"""``sequent draft CLAIM_ID [--provider anthropic|openai|replay] [--rounds K] [--json]``.
+"""``sequent draft CLAIM_ID [--provider anthropic|openai|replay] [--rounds K] [--tool T]
+[--prompt-set DIR] [--json]``.
 
 Exit 0 when Lean accepted a proof, 1 when the loop ended without one, 2 for usage,
 environment and provider problems (a missing API key, a provider that kept failing).
@@ -6,6 +7,7 @@ environment and provider problems (a missing API key, a provider that kept faili
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +16,10 @@ from rich.markup import escape
 
 from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
 from pipeline.agents.models import DraftOutcome
+from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
+from pipeline.agents.tools import Toolbox, check_tool_names, lookup_for
 from pipeline.commands.context import AppContext, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError, ProviderError
@@ -33,6 +37,11 @@ def draft_command(
         "--recording", help="Replay this recording file instead of the packaged one.")] = None,
     record: Annotated[Path | None, typer.Option(
         "--record", help="Save the exchanges of this session as a replay recording.")] = None,
+    tool: Annotated[list[str] | None, typer.Option(
+        "--tool", help="A read-only tool the model may call: search, declaration (repeatable).")] = None,
+    prompt_set: Annotated[Path | None, typer.Option(
+        "--prompt-set", help="A folder of prompt templates (system.md, argument.md, proof.md, "
+                             "repair.md; default: the built-in prompts).")] = None,
     build: Annotated[bool, typer.Option("--build/--no-build", help="Build Formal/ first.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
     project: Path | None = ProjectOption,
@@ -45,12 +54,14 @@ def draft_command(
         raise InputError(f"--rounds must be at least 1 (got {rounds})")
     if recording is not None and provider_name != "replay":
         raise InputError("--recording needs --provider replay")
+    tools = check_tool_names(tool or ())
+    prompts = load_prompt_set(prompt_set) if prompt_set is not None else DEFAULT_PROMPTS
     ctx = app_context(project)
     term = ctx.term
     config = AgentConfig.from_env()
     try:
         outcome = _run(ctx, config, claim_id, provider_name, rounds, model,
-                       recording, record, build)
+                       recording, record, build, tools, prompts)
     except ProviderError as err:
         term.error(str(err))
         raise typer.Exit(2) from err
@@ -71,6 +82,8 @@ def _run(
     recording: Path | None,
     record: Path | None,
     build: bool,
+    tools: tuple[str, ...] = (),
+    prompts: PromptSet = DEFAULT_PROMPTS,
 ) -> DraftOutcome:
     # Imported here: the loop pulls in the claims registry and the Lean engine.
     from pipeline.agents.loop import draft
@@ -108,8 +121,10 @@ def _run(
                 for m in report.failures():
                     term.warn(f"{m.path} does not build: "
                               f"{m.result.summary() if m.result else m.skipped_reason}")
+            toolbox = (Toolbox(tools, functools.partial(lookup_for, settings, checker))
+                       if tools else None)
             return draft(settings, checker, claim, drafter, rounds, reviewer=reviewer,
-                         config=config, db=db, progress=term.info)
+                         config=config, db=db, progress=term.info, tools=toolbox, prompts=prompts)
     finally:
         if log is not None and record is not None and log.exchanges:
             path = log.save(record, claim_id,

@@ -46,6 +46,10 @@ def sequent(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[st
         (["draft", "toy_budget", "--provider", "replay", "--recording", "latin1.json"], {},
          "not UTF-8"),
         (["draft"], {}, "Missing argument"),
+        (["draft", "toy_budget", "--provider", "replay", "--tool", "shell"], {},
+         "unknown tool 'shell' (known tools: search, declaration)"),
+        (["draft", "toy_budget", "--provider", "replay", "--prompt-set", "nope"], {},
+         "prompt set nope: no such folder"),
     ],
 )
 def test_bad_input_exits_2_before_lean_starts(tmp_path: Path, args: list[str],
