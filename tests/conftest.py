@@ -34,8 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("SEQUENT_SERVICE_WARM_HEADERS", "0")
     # the kernel replay of every built module and accepted check (pipeline/lean/replay.py) is a
     # fresh Lean process of 8–15 s each; it is on in the product and in `.ci/run`'s own gate, and
-    # the tests of replay itself ask for it (tests/lean/test_replay.py, the accepted check of
-    # tests/claims/test_lean.py); every other test checks everything else without it
+    # the tests of replay itself ask for it (tests/lean/test_replay.py); every other test checks
+    # everything else without it (and a build or verdict made without replay never counts for a
+    # run with it: Checker.audit_id)
     os.environ.setdefault("SEQUENT_LEAN_REPLAY", "0")
     if "SEQUENT_ARTIFACT_CACHE" not in os.environ:
         store = tempfile.mkdtemp(prefix="sequent-artifacts-")
