@@ -171,3 +171,23 @@ def test_a_prompt_set_folder_is_read_checked_and_digested(tmp_path: Path) -> Non
         load_prompt_set(two)
     with pytest.raises(InputError, match="variant a: prompt set .* no such folder"):
         resolve_variant(settings, Variant(name="a", prompt_set=str(tmp_path / "nope")))
+
+
+def test_calls_after_the_last_round_are_ignored_and_replay_the_same(keys: None, config: AgentConfig,
+                                                                    tmp_path: Path) -> None:
+    edge = ScriptedEdge([
+        Reply(200, anthropic_tool_use([("toolu_1", "declaration", {"name": ""})])),
+        # asked to answer in text (tool_choice none), the model still calls: the call is ignored
+        Reply(200, anthropic_tool_use([("toolu_2", "declaration", {"name": ""})],
+                                      text="```lean\nby omega\n```")),
+    ])
+    log = RecordingLog()
+    live = log.wrap(AnthropicProvider(config, http_client=edge.client()), "drafter")
+    toolbox = Toolbox(["declaration"], no_lookup, rounds=1)  # type: ignore[arg-type]
+    said, used = complete_with_tools(live, PROMPT, toolbox)
+    live.close()
+    assert edge.seen[1].body["tool_choice"] == {"type": "none"}
+    assert said.text == "```lean\nby omega\n```" and [e.call.id for e in used] == ["toolu_1"]
+    again, reused = complete_with_tools(
+        ReplayProvider.from_file(log.save(tmp_path / "r.json", "toy")), PROMPT, toolbox)
+    assert (again.text, reused) == (said.text, used)

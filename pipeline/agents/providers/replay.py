@@ -215,7 +215,8 @@ class RecordingProvider:
                 prompt_hash=prompt.digest,
                 input_tokens=completion.input_tokens,
                 output_tokens=completion.output_tokens,
-                tool_calls=completion.tool_calls,
+                # calls made where none were allowed are ignored by the loop: not replayed either
+                tool_calls=completion.tool_calls if prompt.tool_choice == "auto" else (),
             )
         )
         return completion
