@@ -91,7 +91,10 @@ READY_WAIT_S = 5.0
 """How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
 BUILD_YIELD_S = 120.0
 """Longest the start-up build waits for running calls before building more modules."""
-
+LIBRARY_QUIET_S = 10.0
+"""After ready, the claims' library status waits for this many seconds without an ad-hoc call
+(at most ``LIBRARY_DEFER_MAX_S``): its compiles would share the cores with an agent's first calls."""
+LIBRARY_DEFER_MAX_S = 60.0
 
 
 def _lean_file(request: CheckRequest) -> str:
@@ -171,6 +174,8 @@ class ServiceCore:
         self._wanted: set[str] = set()
         """Project modules that waiting calls import: built before the rest."""
         self._inflight = 0
+        self._last_call = time.monotonic()
+        """When the last ad-hoc call ended (or the service was made)."""
         self.library: dict[str, LibraryStatus] = {}
         """Each claim's status in the project's library (empty until evaluated)."""
 
@@ -225,6 +230,7 @@ class ServiceCore:
             log.exception("warming the search index failed")
         self._set_phase("ready")
         if self.config.claim_status and report is not None:
+            self._wait_quiet(LIBRARY_QUIET_S, LIBRARY_DEFER_MAX_S)
             self._evaluate_library(checker, report)
 
     def _build_library(self, checker: Checker) -> BuildReport:
@@ -513,8 +519,22 @@ class ServiceCore:
         finally:
             with self._library:
                 self._inflight -= 1
+                self._last_call = time.monotonic()
                 self._library.notify_all()
             self._adhoc_slots.release()
+
+    def _wait_quiet(self, quiet_s: float, max_s: float) -> bool:
+        """Wait until no ad-hoc call has run for ``quiet_s`` seconds (at most ``max_s``), so
+        that the first calls after ready have the machine before the library's status is
+        evaluated. Returns whether it became quiet."""
+        deadline = time.monotonic() + max_s
+        with self._library:
+            while True:
+                now = time.monotonic()
+                quiet = self._inflight == 0 and now - self._last_call >= quiet_s
+                if quiet or now >= deadline or self.workers.stopping.is_set():
+                    return quiet
+                self._library.wait(min(1.0, deadline - now))
 
     def _wait_library(self, wait_s: float, source: str | None) -> bool:
         """Wait until the engine is ready or, for ``source``, until the engine is up and the

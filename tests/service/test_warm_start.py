@@ -147,3 +147,24 @@ def test_a_call_before_ready_goes_ahead_once_its_own_imports_are_built(service_s
         assert core._wait_library(0.1, "import Formal.Debate\n") is False
         core.prepare_error = "the build failed"
         assert core._wait_library(5.0, "import Formal.Debate\n") is False  # at once, not after 5 s
+
+
+def test_the_library_status_waits_for_the_first_calls_to_finish(service_settings: Settings,
+                                                               tmp_path: Path) -> None:
+    """After ready, the claims' library status (a compile per claim) starts only once no
+    ad-hoc call has run for a while (bounded), so that it does not share the cores with an
+    agent's first calls."""
+    settings = with_db(service_settings, tmp_path)
+    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+        with core._library:
+            core._inflight = 1  # a call is running
+        assert core._wait_quiet(0.05, 0.3) is False  # bounded: gives up while it runs
+        with ThreadPoolExecutor(1) as ex:
+            waiter = ex.submit(core._wait_quiet, 0.2, 30.0)
+            time.sleep(0.3)
+            assert not waiter.done()
+            with core._library:  # the call ends
+                core._inflight = 0
+                core._last_call = time.monotonic()
+                core._library.notify_all()
+            assert waiter.result(timeout=10) is True
