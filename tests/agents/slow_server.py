@@ -40,6 +40,16 @@ class SlowServer:
         port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}"
 
+    def hits_settled(self, expected: int, within_s: float = 5.0) -> int:
+        """The number of requests received, once it reaches ``expected`` or ``within_s`` has
+        passed: a client that timed out may return before a loaded server has read its last
+        request; more than ``expected`` still shows."""
+        deadline = time.monotonic() + within_s
+        while self.hits < expected and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)  # a request beyond ``expected`` would have arrived by now
+        return self.hits
+
     def __enter__(self) -> Self:
         self._thread.start()
         return self

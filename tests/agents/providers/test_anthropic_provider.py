@@ -116,4 +116,4 @@ def test_timeout_on_a_real_slow_server(keys: None, monkeypatch: pytest.MonkeyPat
         with pytest.raises(ProviderError, match=r"timed out.*gave up after 1 retry"):
             provider.complete(PROMPT)
         provider.close()
-        assert server.hits == 2
+        assert server.hits_settled(2) == 2

@@ -121,4 +121,4 @@ def test_timeout_on_a_real_slow_server(keys: None) -> None:
         with pytest.raises(ProviderError, match=r"timed out.*gave up after 2 retries"):
             provider.complete(PROMPT)
         provider.close()
-        assert server.hits == 3
+        assert server.hits_settled(3) == 3
