@@ -21,8 +21,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from pipeline.lean.olean.region import OleanFormatError, Region
+
+T = TypeVar("T")
 
 
 class Kind(StrEnum):
@@ -85,7 +88,7 @@ class Decoder:
         self._names: dict[int, str] = {1: ""}
         self._levels: dict[int, bytes] = {}
         self._consts: dict[int, frozenset[str]] = {}
-        self._digests: dict[tuple[int, tuple[str, ...]], bytes] = {}
+        self._digests: dict[tuple[str, ...], dict[int, bytes]] = {}
 
     # -- names ----------------------------------------------------------------------------
     def name(self, ptr: int) -> str:
@@ -175,9 +178,12 @@ class Decoder:
             raise OleanFormatError(f"{self.region.parts[0].path}: bad expression constructor {tag} at {ptr:#x}")
         return tag, (), fields, scalars
 
-    def constants_in(self, root: int) -> frozenset[str]:
-        """Every constant the expression at ``root`` mentions (``Expr.getUsedConstants``)."""
-        memo = self._consts
+    def fold(self, root: int, memo: dict[int, T],
+             node: Callable[[int, int, tuple[int, ...], tuple[int, ...], int], T]) -> T:
+        """The one walk of an expression DAG: bottom-up from ``root``, ``node(ptr, tag, subs,
+        others, scalars)`` once per address not in ``memo`` (the values of its ``subs`` are in
+        ``memo`` by then), its value stored in ``memo``; iterative, so deep terms cannot
+        overflow the stack."""
         if root in memo:
             return memo[root]
         stack: list[tuple[int, bool]] = [(root, False)]
@@ -185,47 +191,37 @@ class Decoder:
             ptr, expanded = stack.pop()
             if ptr in memo:
                 continue
-            tag, subs, others, _ = self.expr_children(ptr)
-            if tag == CONST:
-                memo[ptr] = frozenset((self.name(others[0]),))
-                continue
-            if tag == PROJ:
-                # a projection unfolds through its structure's constructor: record the structure
-                own: frozenset[str] = frozenset((self.name(others[0]),))
-            else:
-                own = frozenset()
-            if not subs:
-                memo[ptr] = own
-                continue
-            if expanded:
-                acc = set(own)
-                for s in subs:
-                    acc |= memo[s]
-                memo[ptr] = frozenset(acc)
-            else:
-                stack.append((ptr, True))
-                stack.extend((s, False) for s in subs if s not in memo)
-        return memo[root]
-
-    def digest(self, root: int, params: tuple[str, ...] = ()) -> bytes:
-        """A structural hash of the expression (binder names and ``mdata`` ignored)."""
-        memo = self._digests
-        key = (root, params)
-        if key in memo:
-            return memo[key]
-        stack: list[tuple[int, bool]] = [(root, False)]
-        while stack:
-            ptr, expanded = stack.pop()
-            if (ptr, params) in memo:
-                continue
             tag, subs, others, scalars = self.expr_children(ptr)
             if subs and not expanded:
                 stack.append((ptr, True))
-                stack.extend((s, False) for s in subs if (s, params) not in memo)
+                stack.extend((s, False) for s in subs if s not in memo)
                 continue
+            memo[ptr] = node(ptr, tag, subs, others, scalars)
+        return memo[root]
+
+    def constants_in(self, root: int) -> frozenset[str]:
+        """Every constant the expression at ``root`` mentions (``Expr.getUsedConstants``)."""
+        memo = self._consts
+
+        def node(_ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], _scalars: int
+                 ) -> frozenset[str]:
+            if tag == CONST:
+                return frozenset((self.name(others[0]),))
+            # a projection unfolds through its structure's constructor: record the structure
+            own = {self.name(others[0])} if tag == PROJ else set()
+            for s in subs:
+                own |= memo[s]
+            return frozenset(own)
+
+        return self.fold(root, memo, node)
+
+    def digest(self, root: int, params: tuple[str, ...] = ()) -> bytes:
+        """A structural hash of the expression (binder names and ``mdata`` ignored)."""
+        memo = self._digests.setdefault(params, {})
+
+        def node(_ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], scalars: int) -> bytes:
             if tag == MDATA:
-                memo[(ptr, params)] = memo[(subs[0], params)]
-                continue
+                return memo[subs[0]]
             h = hashlib.blake2b(digest_size=20)
             h.update(bytes((tag,)))
             if tag == BVAR:
@@ -248,9 +244,10 @@ class Decoder:
             elif tag == PROJ:
                 h.update(self.name(others[0]).encode() + b"#" + str(self.region.nat(others[1])).encode())
             for s in subs:
-                h.update(memo[(s, params)])
-            memo[(ptr, params)] = h.digest()
-        return memo[key]
+                h.update(memo[s])
+            return h.digest()
+
+        return self.fold(root, memo, node)
 
     def app_spine(self, ptr: int) -> tuple[int, list[int]]:
         """(head, arguments) of ``f a₁ … aₙ``, looking through ``mdata``."""

@@ -199,47 +199,34 @@ class _Reader:
         return out
 
     def expr(self, root: int) -> Expr:
-        memo = self.exprs
-        if root in memo:
-            return memo[root]
         d = self.decoder
-        stack: list[tuple[int, bool]] = [(root, False)]
-        while stack:
-            ptr, expanded = stack.pop()
-            if ptr in memo:
-                continue
-            tag, subs, others, scalars = d.expr_children(ptr)
-            if subs and not expanded:
-                stack.append((ptr, True))
-                stack.extend((s, False) for s in subs if s not in memo)
-                continue
+
+        def node(_ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], scalars: int) -> Expr:
             kids = tuple(memo[s] for s in subs)
             if tag == MDATA:
-                memo[ptr] = kids[0]
-                continue
+                return kids[0]
             if tag == BVAR:
-                e = _mk(BVAR, num=d.region.nat(others[0]))
-            elif tag in (FVAR, MVAR):
+                return _mk(BVAR, num=d.region.nat(others[0]))
+            if tag in (FVAR, MVAR):
                 raise PremiseError(f"the compiled term holds a {'free' if tag == FVAR else 'meta'}variable")
-            elif tag == SORT:
-                e = _mk(SORT, levels=(self.level(others[0]),))
-            elif tag == CONST:
-                e = _mk(CONST, name=d.name(others[0]), levels=tuple(self.level(p) for p in d.items(others[1])))
-            elif tag == APP:
-                e = _mk(APP, sub=kids)
-            elif tag in (LAM, FORALL, LET):
-                e = _mk(tag, name=d.name(others[0]), sub=kids,
-                        num=d.region.u8(scalars + 8) if tag != LET else 0)
-            elif tag == LIT:
+            if tag == SORT:
+                return _mk(SORT, levels=(self.level(others[0]),))
+            if tag == CONST:
+                return _mk(CONST, name=d.name(others[0]), levels=tuple(self.level(p) for p in d.items(others[1])))
+            if tag == APP:
+                return _mk(APP, sub=kids)
+            if tag in (LAM, FORALL, LET):
+                return _mk(tag, name=d.name(others[0]), sub=kids, num=d.region.u8(scalars + 8) if tag != LET else 0)
+            if tag == LIT:
                 lt, lf, _ = d.region.ctor(others[0])
-                e = (_mk(LIT, num=0, value=d.region.nat(lf[0])) if lt == 0
-                     else _mk(LIT, num=1, value=d.region.string(lf[0])))
-            elif tag == PROJ:
-                e = _mk(PROJ, name=d.name(others[0]), num=d.region.nat(others[1]), sub=kids)
-            else:
-                raise PremiseError(f"unknown expression constructor {tag}")
-            memo[ptr] = e
-        return memo[root]
+                return (_mk(LIT, num=0, value=d.region.nat(lf[0])) if lt == 0
+                        else _mk(LIT, num=1, value=d.region.string(lf[0])))
+            if tag == PROJ:
+                return _mk(PROJ, name=d.name(others[0]), num=d.region.nat(others[1]), sub=kids)
+            raise PremiseError(f"unknown expression constructor {tag}")
+
+        memo = self.exprs
+        return d.fold(root, memo, node)
 
 
 # -- the core library's constants -------------------------------------------------------------

@@ -111,25 +111,17 @@ def structure_of(env: ProjectEnvironment, library: Path | None) -> StructureOf:
 # -- one term --------------------------------------------------------------------------------
 def _loose_ranges(decoder: Decoder, root: int, memo: dict[int, int]) -> int:
     """Lean's ``looseBVarRange``, computed bottom-up (memoised per address)."""
-    stack: list[tuple[int, bool]] = [(root, False)]
-    while stack:
-        ptr, expanded = stack.pop()
-        if ptr in memo:
-            continue
-        tag, subs, others, _ = decoder.expr_children(ptr)
-        if subs and not expanded:
-            stack.append((ptr, True))
-            stack.extend((s, False) for s in subs if s not in memo)
-            continue
+
+    def node(_ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], _scalars: int) -> int:
         if tag == BVAR:
-            memo[ptr] = decoder.region.nat(others[0]) + 1
-        elif tag in (LAM, FORALL):
-            memo[ptr] = max(memo[subs[0]], memo[subs[1]] - 1, 0)
-        elif tag == LET:
-            memo[ptr] = max(memo[subs[0]], memo[subs[1]], memo[subs[2]] - 1, 0)
-        else:
-            memo[ptr] = max((memo[s] for s in subs), default=0)
-    return memo[root]
+            return decoder.region.nat(others[0]) + 1
+        if tag in (LAM, FORALL):
+            return max(memo[subs[0]], memo[subs[1]] - 1, 0)
+        if tag == LET:
+            return max(memo[subs[0]], memo[subs[1]], memo[subs[2]] - 1, 0)
+        return max((memo[s] for s in subs), default=0)
+
+    return decoder.fold(root, memo, node)
 
 
 def _levels_of(decoder: Decoder, ptr: int) -> Iterator[tuple[int, str | None]]:
