@@ -29,7 +29,8 @@ def check(
                      file_name=f.name)
         for f in files
     ]
-    with Checker(settings) as checker:
+    # one-shot: a command checks a file or a few, and starts no Lean process that none leases
+    with Checker(settings, expected_leases=0) as checker:
         if build and settings.formal_path.is_dir():
             report = build_project(settings, checker)
             if not report.ok:

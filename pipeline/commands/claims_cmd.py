@@ -202,7 +202,7 @@ def pin(
     settings, term = app_context(project)
     claim = load_registry(settings).get(claim_id)
     term.info("building Formal/ to read the statement's meaning from the compiled environment …")
-    with Checker(settings) as checker:
+    with Checker(settings, expected_leases=0) as checker:  # one-shot: a build, often up to date
         build = build_project(settings, checker)
         if not build.ok:
             failed = ", ".join(m.module for m in build.failures())

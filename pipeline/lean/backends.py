@@ -59,6 +59,10 @@ class Backend(ABC):
         """argv and environment of a resident ``lean --worker`` (LSP on stdin/stdout) in
         ``workdir``: the iteration path's engine (:mod:`pipeline.lean.resident`)."""
 
+    def expect_leases(self, leases: int | None) -> None:
+        """How many more sessions will come (``WarmPool.expect``); a backend without a warm
+        pool starts nothing ahead, so there is nothing to declare."""
+
     def close(self) -> None:
         pass
 
@@ -100,7 +104,8 @@ def auto_pool_size(settings: Settings) -> int:
 class EmbeddedBackend(Backend):
     name = "embedded"
 
-    def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False) -> None:
+    def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False,
+                 expected_leases: int | None = None) -> None:
         super().__init__(settings)
         self.install = load_install(settings)
         self.version = self.install.lean_version
@@ -109,7 +114,7 @@ class EmbeddedBackend(Backend):
         self.warm = warm
         if warm:
             self._pool = WarmPool(self._new_process, auto_pool_size(settings), ready_timeout_s=READY_TIMEOUT_S,
-                                  prestart=prestart)
+                                  prestart=prestart, expected_leases=expected_leases)
 
     def _new_process(self, warm: bool = True) -> LeanProcess:
         workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
@@ -140,6 +145,10 @@ class EmbeddedBackend(Backend):
     def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:
         return embedded_command(self.install, workdir, self.settings.build_dir, threads=self.settings.lean_threads,
                                 resident_threads=max(1, self.settings.resident_threads))
+
+    def expect_leases(self, leases: int | None) -> None:
+        if self._pool is not None:
+            self._pool.expect(leases)
 
     def pool_stats(self) -> dict[str, int]:
         return self._pool.stats() if self._pool else {}
@@ -229,16 +238,18 @@ class NativeBackend(Backend):
             session.close()
 
 
-def open_backend(settings: Settings, *, warm: bool = True, prestart: bool = False) -> Backend:
+def open_backend(settings: Settings, *, warm: bool = True, prestart: bool = False,
+                 expected_leases: int | None = None) -> Backend:
     """The configured backend: ``auto`` prefers a native toolchain, else the embedded Lean.
     ``warm``: keep a pool of started processes (else one cold process per check); ``prestart``:
-    start the pool's processes now (a server), not at the first check (a command)."""
+    start the pool's processes now (a server), not at the first check (a command);
+    ``expected_leases``: how many sessions will come, if the caller knows (``WarmPool.expect``)."""
     choice = settings.lean_backend
     if choice not in ("auto", "embedded", "native"):
         raise PolicyConfigError(f"unknown Lean backend {choice!r} (auto, embedded or native)")
     if choice == "native" or (choice == "auto" and native_available()):
         return NativeBackend(settings)
-    return EmbeddedBackend(settings, warm=warm, prestart=prestart)
+    return EmbeddedBackend(settings, warm=warm, prestart=prestart, expected_leases=expected_leases)
 
 
 __all__ = [

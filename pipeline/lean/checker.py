@@ -172,12 +172,18 @@ class Checker:
     """Owns a backend (embedded pool or native) and the result cache."""
 
     def __init__(self, settings: Settings, *, warm: bool = True, prestart: bool = False,
-                 backend: Backend | None = None, db: Database | None = None) -> None:
+                 expected_leases: int | None = None, backend: Backend | None = None,
+                 db: Database | None = None) -> None:
+        """``expected_leases``: how many Lean sessions the caller will use, if it knows (each
+        compile is one, and the replay of an accepted file another); ``0`` is a one-shot checker
+        that starts a process only for a session that asks for one, never one nobody leases
+        (``WarmPool.expect``; :meth:`expect_leases` declares later)."""
         self.settings = settings
         refuse_tracked_state(settings)  # the tree under check may not supply the state
         self.provenance = Provenance.load(settings)
         settings.ensure_state()
-        self.backend = backend or open_backend(settings, warm=warm, prestart=prestart)
+        self.backend = backend or open_backend(settings, warm=warm, prestart=prestart,
+                                               expected_leases=expected_leases)
         self._own_db = db is None
         self.db = db or Database(settings.db_url)
         self.cache = ResultCache(self.db, shared=settings.artifact_cache, provenance=self.provenance)
@@ -190,6 +196,10 @@ class Checker:
         imported a replay's header and elaborated the replay program, used for ONE replay."""
 
     # -- public API ---------------------------------------------------------------------------
+    def expect_leases(self, leases: int | None) -> None:
+        """Declare how many more Lean sessions will come (``None``: unknown)."""
+        self.backend.expect_leases(leases)
+
     def check_source(self, source: str, imports: Sequence[str] = (), *, policy: Policy | None = None,
                      file_name: str = "Check.lean") -> CheckResult:
         return self.check(CheckRequest(source=source, imports=tuple(imports), file_name=file_name,

@@ -12,6 +12,13 @@ its deadline. The pool knows nothing of Lean and is tested with plain processes.
 cached) starts nothing up front: a lease that finds no ready worker starts one for itself, and
 replacements start only once a second lease shows that more work comes. A start-up costs
 seconds of CPU, so a worker nobody leases is pure waste on a small machine.
+
+``expected_leases`` (or :meth:`WarmPool.expect`): the caller declares how many leases will
+still come. While a declaration holds, the pool never starts a worker that no declared lease
+will take: ready and starting workers never outnumber the leases still to come (a command that
+checks once declares 0, a one-shot pool: each lease starts its own worker and nothing more).
+A lease beyond the declaration still gets a worker (it starts its own); ``None``, the default,
+is the heuristic above (the service's warm pool replaces every leased worker).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ W = TypeVar("W", bound=Worker)
 
 class WarmPool(Generic[W]):
     def __init__(self, factory: Callable[[], W], size: int, *, ready_timeout_s: float = 180.0,
-                 prestart: bool = True) -> None:
+                 prestart: bool = True, expected_leases: int | None = None) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self._factory = factory
@@ -50,11 +57,24 @@ class WarmPool(Generic[W]):
         self._waiting = 0
         self._prestart = prestart
         self._leases = 0
+        self._expected: int | None = None
         self.started = 0
         self.failures = 0
+        self.expect(expected_leases)
         if prestart:
-            for _ in range(size):
+            for _ in range(self._budget(size)):
                 self._spawn()
+
+    def expect(self, leases: int | None) -> None:
+        """Declare how many more leases will come (``None``: unknown, the default heuristic)."""
+        if leases is not None and leases < 0:
+            raise ValueError("expected leases cannot be negative")
+        with self._cond:
+            self._expected = leases
+
+    def _budget(self, wanted: int) -> int:
+        """At most ``wanted`` workers, and no more than the declared leases still to come."""
+        return wanted if self._expected is None else min(wanted, self._expected)
 
     def _spawn(self) -> None:
         with self._cond:
@@ -97,7 +117,7 @@ class WarmPool(Generic[W]):
                 self.failures += 1
             worker.close()
             if deferred:
-                self._spawn()
+                self._spawn_spare()
         try:
             yield worker
         finally:
@@ -106,7 +126,14 @@ class WarmPool(Generic[W]):
                 self._cond.notify_all()
             worker.close()
             if deferred:
-                self._spawn()
+                self._spawn_spare()
+
+    def _spawn_spare(self) -> None:
+        """A deferred replacement, unless a declaration since says no lease will take it."""
+        with self._cond:
+            wanted = len(self._free) + self._starting < self._budget(self.size)
+        if wanted:
+            self._spawn()
 
     def _take(self, deadline: float, timeout_s: float) -> tuple[W, bool]:
         """(a ready worker, whether its replacement is left to the end of the lease)."""
@@ -135,8 +162,12 @@ class WarmPool(Generic[W]):
                 self._waiting -= 1
             worker = self._free.pop(0)
             self._busy.add(id(worker))
-            replace = self._prestart or self._leases > 0  # on demand: from the second lease on
             self._leases += 1
+            if self._expected is not None:  # declared: only for leases still to come
+                self._expected = max(0, self._expected - 1)
+                replace = len(self._free) + self._starting < self._budget(self.size)
+            else:
+                replace = self._prestart or self._leases > 1  # on demand: from the second lease on
             later = replace and bool(self._free)
             now = replace and not self._free and self._starting < self.size
         if now:

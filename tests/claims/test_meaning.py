@@ -72,7 +72,7 @@ def test_a_later_instance_changes_the_meaning_and_is_named(project: Path) -> Non
     (project / "claims").mkdir()
     (project / "claims" / "cap.toml").write_text(CLAIM, encoding="utf-8")
     settings = make_settings(project, pool_size=1)
-    with Checker(settings) as checker:
+    with Checker(settings, expected_leases=0) as checker:  # one-shot: no process nobody leases
         built = build_project(settings, checker)
         assert built.ok, [m.result.diagnostics() for m in built.failures() if m.result]
         env = checker.auditor.project(checker.project_closure(["Formal.Cap"]))

@@ -51,7 +51,7 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
     (root / "Formal").mkdir()
     (root / "Formal" / "M.lean").write_text(MODULE, encoding="utf-8")
     settings: Settings = make_settings(root, pool_size=1)
-    with Checker(settings) as checker:
+    with Checker(settings, expected_leases=0) as checker:  # one-shot: no process nobody leases
         report = build_project(settings, checker, jobs=1)
         assert not report.failures(), [f.result.diagnostics() for f in report.failures() if f.result]
         yield checker

@@ -76,7 +76,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
     root.mkdir()
     (root / "lakefile.lean").write_text("-- test\n")
     settings = make_settings(root, pool_size=1)
-    with Checker(settings) as checker:
+    with Checker(settings, expected_leases=0) as checker:  # one-shot: one compile (and its replay)
         out = settings.build_dir / "T.olean"
         result = checker.compile_module("T", SAMPLE, out)
         assert result.accepted, result.diagnostics()

@@ -230,6 +230,34 @@ def test_an_on_demand_pool_starts_only_what_is_leased() -> None:
     pool.close()
 
 
+@pytest.mark.parametrize("prestart", [True, False])
+def test_a_declared_pool_starts_no_worker_that_no_lease_takes(prestart: bool) -> None:
+    """The caller says how many leases will come: the last lease leaves nothing starting or
+    ready behind (the undeclared pool above starts a third worker for two leases)."""
+    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=prestart, expected_leases=3)
+    for _ in range(3):
+        with pool.lease(5):
+            time.sleep(0.05)
+    time.sleep(0.1)
+    assert pool.stats()["started"] == 3 and pool.stats()["free"] == 0 and pool.stats()["starting"] == 0
+    with pool.lease(5):  # a lease beyond the declaration still gets a worker, its own
+        pass
+    assert pool.stats()["started"] == 4
+    pool.close()
+
+    one_shot: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=prestart, expected_leases=0)
+    for _ in range(2):
+        with one_shot.lease(5):
+            time.sleep(0.05)
+    time.sleep(0.1)
+    assert one_shot.stats()["started"] == 2 and one_shot.stats()["free"] == 0
+    one_shot.expect(None)  # undeclared again: the heuristic replaces what is leased
+    with one_shot.lease(5):
+        _wait_free(one_shot, 1)
+        assert one_shot.stats()["free"] == 1
+    one_shot.close()
+
+
 def test_a_key_lock_waits_at_most_the_callers_limit(tmp_path: Path) -> None:
     """A holder that outlives the waiter's own limit (a stuck process, a slower check of the
     same input) does not keep the waiter past it: the waiter is told it does not hold the lock

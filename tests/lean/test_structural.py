@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.lean.backends import EmbeddedBackend
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import Policy
 from pipeline.lean.olean.decode import BVAR, CONST, FVAR, LIT, MVAR, PROJ, Decoder
@@ -59,10 +60,14 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
     root.mkdir()
     (root / "lakefile.lean").write_text("-- test\n")
     settings = make_settings(root, pool_size=1)
-    with Checker(settings) as checker:
+    with Checker(settings, expected_leases=0) as checker:  # one-shot: one compile (and its replay)
         out = settings.build_dir / "S.olean"
         result = checker.compile_module("S", SAMPLE, out)
         assert result.accepted, result.diagnostics()
+        # every Lean process was started for a session that used it: none left starting or idle
+        assert isinstance(checker.backend, EmbeddedBackend)
+        stats = checker.backend.pool_stats()
+        assert stats["started"] >= 1 and (stats["starting"], stats["free"]) == (0, 0), stats
         yield settings, out
 
 
