@@ -712,7 +712,14 @@ class Checker:
     @property
     def lean_id(self) -> str:
         """The Lean and audit a build was made with (part of every signed manifest entry)."""
-        return f"{self.backend.name}|{self.backend.version}|{AUDIT_VERSION}"
+        return f"{self.backend.name}|{self.backend.version}|{self.audit_id}"
+
+    @property
+    def audit_id(self) -> str:
+        """The audit a verdict or build passed: with or without the kernel replay, so that what
+        was built or accepted with ``SEQUENT_LEAN_REPLAY`` off never counts for a run with it on
+        (a manifest entry and a cache key of the other mode do not match)."""
+        return f"{AUDIT_VERSION}|{'replay' if self.settings.lean_replay else 'no-replay'}"
 
     def _olean(self, module: str) -> Path:
         return self.settings.build_dir / Path(*module.split(".")).with_suffix(".olean")
@@ -829,7 +836,7 @@ class Checker:
         return cache_key(
             source=source, file_name=request.file_name,
             import_hashes=self.import_hashes(imports(source)),
-            lean_version=f"{self.backend.version}|{AUDIT_VERSION}", backend=self.backend.name,
+            lean_version=f"{self.backend.version}|{self.audit_id}", backend=self.backend.name,
             policy_json=request.policy.model_dump_json()
             + (f"|expect={','.join(request.expected_declarations)}" if request.expected_declarations is not None else "")
             + (f"|uncitable={','.join(request.uncitable)}" if request.uncitable else ""),

@@ -63,7 +63,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Checker, P
     root = tmp_path_factory.mktemp("replay") / "proj"
     root.mkdir()
     (root / "lakefile.lean").write_text("-- test\n")
-    settings = make_settings(root, pool_size=1)
+    settings = make_settings(root, pool_size=1, lean_replay=True)
     with Checker(settings) as checker:
         out = settings.build_dir / "R.olean"
         result = checker.compile_module("R", SAMPLE, out)
@@ -154,3 +154,14 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
     finally:
         checker._replayers = None
         pool.close()
+
+
+def test_what_was_built_or_accepted_without_replay_does_not_count_with_it(
+        built: tuple[Checker, Path]) -> None:
+    """A build or verdict made with ``SEQUENT_LEAN_REPLAY`` off carries another audit id: its
+    signed manifest entry and its cache key never match those of a run with replay on."""
+    checker, _olean = built
+    off = Checker(checker.settings.model_copy(update={"lean_replay": False}))
+    assert checker.lean_id.endswith("|replay") and off.lean_id.endswith("|no-replay")
+    source = "theorem t (n : Nat) : n + 0 = n := rfl\n"
+    assert checker.module_key("M", source) != off.module_key("M", source)
