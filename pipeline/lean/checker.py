@@ -168,6 +168,15 @@ def keep_parts(produced: Path, olean_out: Path) -> None:
             dst.unlink(missing_ok=True)
 
 
+def _copy_parts(plan: ReplayPlan, workdir: Path) -> list[str]:
+    """The module's ``.olean`` parts copied into ``workdir/replayed`` (what a replay reads)."""
+    folder = workdir / "replayed"
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in plan.parts:
+        shutil.copyfile(part, folder / part.name)
+    return [str(folder / part.name) for part in plan.parts]
+
+
 class Checker:
     """Owns a backend (embedded pool or native) and the result cache."""
 
@@ -602,12 +611,7 @@ class Checker:
                 self._restart_replayer(plan.imports)
                 return result
         with self.backend.session(timeout) as session:
-            folder = session.workdir / "replayed"
-            folder.mkdir(parents=True, exist_ok=True)
-            paths = []
-            for part in plan.parts:
-                shutil.copyfile(part, folder / part.name)
-                paths.append(str(folder / part.name))
+            paths = _copy_parts(plan, session.workdir)
             (session.workdir / REPLAY_FILE).write_text(replay_source(plan, paths), encoding="utf-8")
             (session.workdir / "out").mkdir(parents=True, exist_ok=True)
             raw = session.run(self.backend.compile_args(REPLAY_FILE, "out/SequentReplay.olean"), timeout)
@@ -618,13 +622,7 @@ class Checker:
     @staticmethod
     def _replay_in(worker: ResidentWorker, plan: ReplayPlan, timeout: float) -> ReplayResult:
         """One replay in a replay worker (its header imported, the program elaborated)."""
-        folder = worker.workdir / "replayed"
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for part in plan.parts:
-            shutil.copyfile(part, folder / part.name)
-            paths.append(str(folder / part.name))
-        run = worker.sync(replay_source(plan, paths), timeout)
+        run = worker.sync(replay_source(plan, _copy_parts(plan, worker.workdir)), timeout)
         if run.timed_out or run.out_of_memory or run.crashed:
             return ReplayResult(False, 0, "the replay did not finish (time or memory limit, or a crash)",
                                 finished=False)
