@@ -25,6 +25,7 @@ from pipeline.lean.syntax import (
     blank_comments_and_strings,
     declarations,
     strip_comments,
+    top_level_index,
 )
 from pipeline.settings import Settings
 
@@ -34,19 +35,6 @@ _DIFFICULTY = re.compile(r"difficulty:\s*(\d+)")
 _TRAILING_DOC = re.compile(r"\s*/--(?:(?!/--)[\s\S])*-/\s*$")
 """The doc comment of the next declaration, which a declaration's text runs into."""
 _OPEN = re.compile(r"^\s*open\s+([^\n]+?)(?:\s+in)?\s*$", re.MULTILINE)
-
-
-def _top_level_assign(blanked: str) -> int:
-    """Offset of the first ``:=`` outside brackets (-1 when none)."""
-    depth = 0
-    for i, ch in enumerate(blanked):
-        if ch in "([{⦃⟨":
-            depth += 1
-        elif ch in ")]}⦄⟩":
-            depth -= 1
-        elif depth == 0 and blanked.startswith(":=", i):
-            return i
-    return -1
 
 
 _VARIABLE = re.compile(r"^variable\b(.*)$", re.MULTILINE)
@@ -98,34 +86,21 @@ def _binder_groups(text: str) -> list[str]:
     return groups
 
 
-def _top_level_colon(text: str) -> int:
-    """Index of the first ``:`` outside brackets (-1: none)."""
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch in "([{⦃":
-            depth += 1
-        elif ch in ")]}⦄":
-            depth -= 1
-        elif depth == 0 and ch == ":":
-            return i
-    return -1
-
-
 def split_declaration(decl: Declaration, context: tuple[str, ...] = ()) -> tuple[str, str]:
     """(statement as a closed ``∀`` type, proof text) of a theorem declaration; ``context``:
     binder groups of ``variable`` commands in scope."""
     blanked = blank_comments_and_strings(decl.text)
-    cut, skipped = _top_level_assign(blanked), 0
+    cut, skipped = top_level_index(blanked, ":="), 0
     while cut >= 0 and len(re.findall(r"(?<![\w.])let\b", blanked[:cut])) > skipped:
         skipped += 1  # the `:=` of a `let` in the statement, not the proof's
-        nxt = _top_level_assign(blanked[cut + 2:])
+        nxt = top_level_index(blanked[cut + 2:], ":=")
         cut = cut + 2 + nxt if nxt >= 0 else -1
     proof = _TRAILING_DOC.sub("", decl.text[cut + 2:]).strip() if cut >= 0 else ""
     # comments removed, string literals and line breaks kept (a `let` ends at a line break)
     head = strip_comments(decl.text[:cut] if cut >= 0 else decl.text).strip()
     m = re.search(rf"\b(?:theorem|lemma)\s+{re.escape(decl.short_name)}", head)
     rest = head[m.end():] if m else head
-    colon = _top_level_colon(rest)
+    colon = top_level_index(rest, ":")
     if colon < 0:
         raise ValueError(f"{decl.name}: the signature has no type")
     binders = _binder_groups(rest[:colon])

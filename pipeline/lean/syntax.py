@@ -578,16 +578,26 @@ def _declaration_name(kind: str, body: str, text: str, line: int) -> str:
     return f"_{kind.replace(' ', '_')}.{normalized_digest(text)[:12]}"
 
 
+def top_level_index(text: str, token: str) -> int:
+    """Offset of the first ``token`` (``:=``, ``:``) outside brackets — parentheses, square,
+    curly, strict-implicit and anonymous-constructor brackets — or -1. ``text`` should have its
+    comments (and, where they may hold the token, string literals) blanked."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{⦃⟨":
+            depth += 1
+        elif ch in ")]}⦄⟩":
+            depth -= 1
+        elif depth == 0 and text.startswith(token, i):
+            return i
+    return -1
+
+
 def _signature(blanked_decl: str) -> str:
     """Text before the first top-level ``:=`` (or ``where``/``|`` for pattern definitions)."""
-    depth = 0
-    for i, ch in enumerate(blanked_decl):
-        if ch in "([{⟨":
-            depth += 1
-        elif ch in ")]}⟩":
-            depth -= 1
-        elif depth == 0 and blanked_decl.startswith(":=", i):
-            return blanked_decl[:i]
+    at = top_level_index(blanked_decl, ":=")
+    if at >= 0:
+        return blanked_decl[:at]
     m = re.search(r"\swhere\b|\n\s*\|", blanked_decl)
     return blanked_decl[: m.start()] if m else blanked_decl
 
@@ -702,4 +712,5 @@ __all__ = [
     "starts_command",
     "strip_comments",
     "tokens",
+    "top_level_index",
 ]

@@ -30,7 +30,7 @@ import git
 
 from pipeline.claims.library import binders
 from pipeline.errors import GateError
-from pipeline.lean.syntax import blank_comments_and_strings, declarations
+from pipeline.lean.syntax import blank_comments_and_strings, declarations, top_level_index
 from pipeline.models import Frozen
 from pipeline.service.errors import Conflict
 from pipeline.settings import Settings
@@ -112,26 +112,14 @@ def replaced_module(module_text: str, declaration: str, proof: str) -> str | Non
     lines = module_text.split("\n")
     text = "\n".join(lines[found.line - 1:found.end_line])
     blanked = blank_comments_and_strings(text)
-    at = _top_level_assign(blanked)
-    if at is None:
+    at = top_level_index(blanked, ":=")
+    if at < 0:
         return None
     indent = "  "
     body = [f"{indent}revert {' '.join(names)}"] if names else []
     body += [(indent + ln) if ln.strip() else "" for ln in _tactics(proof)]
     new = text[:at].rstrip() + " := by\n" + "\n".join(body).rstrip()
     return "\n".join([*lines[:found.line - 1], new, *lines[found.end_line:]])
-
-
-def _top_level_assign(blanked: str) -> int | None:
-    depth = 0
-    for i, ch in enumerate(blanked):
-        if ch in "([{⦃":
-            depth += 1
-        elif ch in ")]}⦄":
-            depth -= 1
-        elif ch == ":" and depth == 0 and blanked[i + 1:i + 2] == "=":
-            return i
-    return None
 
 
 def review_branch(submission_id: str) -> str:
