@@ -4,7 +4,7 @@
     ├── InputError                    bad input from a user or agent (exit 2, HTTP 4xx)
     │   ├── NotFoundError             unknown id, missing file, unknown ref
     │   └── PolicyConfigError         a policy or settings value that makes no sense
-    ├── EnvironmentError_             the machine is not set up (exit 2): Lean not installed, ...
+    ├── SetupError                    the machine is not set up (exit 2): Lean not installed, ...
     ├── LeanError                     the Lean *transport* broke (not a rejected proof)
     │   ├── LeanCrashError            the process died or printed garbage; stderr attached
     │   └── NoWorkerAvailable         the pool had no worker before the deadline
@@ -41,7 +41,7 @@ class PolicyConfigError(InputError):
     """A configuration value that cannot be used."""
 
 
-class EnvironmentError_(SequentError):
+class SetupError(SequentError):
     """The machine is not set up for the request (e.g. Lean is not installed)."""
 
     exit_code = 2
@@ -85,7 +85,6 @@ class GateError(SequentError):
 
 __all__ = [
     "ClaimError",
-    "EnvironmentError_",
     "EvidenceError",
     "GateError",
     "InputError",
@@ -96,4 +95,5 @@ __all__ = [
     "PolicyConfigError",
     "ProviderError",
     "SequentError",
+    "SetupError",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from pipeline.commands.context import ProjectOption, app_context
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.lean.backends import TOOLCHAIN, auto_pool_size, native_available
 from pipeline.lean.install import install, load_install
 
@@ -47,7 +47,7 @@ def info_cmd(project: Path | None = ProjectOption, json_out: bool = typer.Option
         emb = load_install(settings)
         info.update(embedded_lean=emb.lean_version, embedded_node=emb.node_version,
                     embedded_root=str(emb.root), glue_sha256=emb.glue_sha256)
-    except EnvironmentError_ as err:
+    except SetupError as err:
         info["embedded_lean"] = f"not installed ({err})"
     if json_out:
         term.json(info)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
-from pipeline.errors import EnvironmentError_, InputError
+from pipeline.errors import InputError, SetupError
 from pipeline.service.config import ServiceConfig
 
 if TYPE_CHECKING:
@@ -56,8 +56,8 @@ def _ensure_port_free(host: str, port: int) -> None:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise EnvironmentError_(f"{host}:{port} is already in use") from exc
-            raise EnvironmentError_(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+                raise SetupError(f"{host}:{port} is already in use") from exc
+            raise SetupError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
 def serve(
@@ -120,7 +120,7 @@ def worker(
         term.info(f"preparing Lean and building {settings.formal_dir}/ ...")
         core.start(background=False)
         if core.prepare_error:
-            raise EnvironmentError_(f"the Lean engine could not start: {core.prepare_error}")
+            raise SetupError(f"the Lean engine could not start: {core.prepare_error}")
         term.info(f"{threads} worker(s) checking jobs from {settings.db_url.split('://')[0]}; Ctrl-C stops")
         while not stop.wait(1.0):
             pass

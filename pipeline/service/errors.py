@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pipeline.errors import (
     ClaimError,
-    EnvironmentError_,
     EvidenceError,
     GateError,
     InputError,
@@ -17,6 +16,7 @@ from pipeline.errors import (
     NotFoundError,
     ProviderError,
     SequentError,
+    SetupError,
 )
 
 
@@ -80,7 +80,7 @@ def status_of(err: SequentError) -> tuple[int, str]:
             return 503, "claims_registry"
         case EvidenceError():
             return 503, "evidence"
-        case EnvironmentError_() | LeanError():
+        case SetupError() | LeanError():
             return 503, "unavailable"
         case _:
             return 500, "internal"

@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.service.tables import SERVICE_TABLES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -35,7 +35,7 @@ def alembic_config() -> Config:
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
-        raise EnvironmentError_(f"{MIGRATIONS} holds no migration")
+        raise SetupError(f"{MIGRATIONS} holds no migration")
     return head
 
 
@@ -55,7 +55,7 @@ def _upgrade_on(conn: Connection) -> None:
 
 
 def upgrade(engine: Engine, *, attempts: int = 5) -> str:
-    """Migrate to head; returns the revision now current. Raises EnvironmentError_ on failure."""
+    """Migrate to head; returns the revision now current. Raises SetupError on failure."""
     last: Exception | None = None
     for attempt in range(attempts):
         try:
@@ -71,7 +71,7 @@ def upgrade(engine: Engine, *, attempts: int = 5) -> str:
         except SQLAlchemyError as exc:  # a concurrent start raced us: look again
             last = exc
         time.sleep(0.2 * (attempt + 1))
-    raise EnvironmentError_(
+    raise SetupError(
         f"could not migrate the service tables in {engine.url.render_as_string(hide_password=True)}: {last}"
     ) from last
 

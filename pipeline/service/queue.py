@@ -19,7 +19,7 @@ import psutil
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.models import Frozen
 from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus
 from pipeline.service.writelock import WriteGate
@@ -155,7 +155,7 @@ class JobQueue:
                 return None
             job = session.get(JobRow, job_id)
             if job is None:
-                raise EnvironmentError_(f"job {job_id} vanished while it was being leased")
+                raise SetupError(f"job {job_id} vanished while it was being leased")
             session.execute(
                 update(SubmissionRow)
                 .where(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import EnvironmentError_, InputError, NoWorkerAvailable
+from pipeline.errors import InputError, NoWorkerAvailable, SetupError
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.cache import key_lock
 from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
@@ -48,7 +48,7 @@ def test_glue_patches_fail_loudly_when_upstream_changes() -> None:
     text = "".join(p.old for p in GLUE_PATCHES)
     patched = apply_patches(text)
     assert all(p.new in patched for p in GLUE_PATCHES)
-    with pytest.raises(EnvironmentError_, match="dlsym-index"):
+    with pytest.raises(SetupError, match="dlsym-index"):
         apply_patches(text.replace(GLUE_PATCHES[0].old, ""))
 
 
@@ -62,9 +62,9 @@ def test_module_patches_change_only_their_bytes_and_fail_loudly() -> None:
         # the main thread's slice shrinks; the other threads' 100 ms stays
         assert patch.old[:18] == "44000000000000f03f" and patch.new[:18] != patch.old[:18]
         assert patch.old[18:] == patch.new[18:]
-        with pytest.raises(EnvironmentError_, match=patch.name):
+        with pytest.raises(SetupError, match=patch.name):
             apply_wasm_patches(module.replace(bytes.fromhex(patch.old), b""))
-        with pytest.raises(EnvironmentError_, match=patch.name):  # twice is as wrong as never
+        with pytest.raises(SetupError, match=patch.name):  # twice is as wrong as never
             apply_wasm_patches(module + bytes.fromhex(patch.old))
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.lean.install import GLUE_PATCHES, apply_patches, patch_set_digest, slim_glue
 from pipeline.lean.lsp import Deframer, frame
 from pipeline.lean.models import Severity
@@ -63,9 +63,9 @@ def test_worker_mode_patches_are_pinned() -> None:
     assert {"thread-pool-size", "stdin-nonblocking", "stdout-raw", "mimalloc-thread-done"} <= names
     text = "".join(p.old for p in GLUE_PATCHES)
     for patch in GLUE_PATCHES:
-        with pytest.raises(EnvironmentError_, match=patch.name):
+        with pytest.raises(SetupError, match=patch.name):
             apply_patches(text.replace(patch.old, ""))
-        with pytest.raises(EnvironmentError_, match=patch.name):  # twice is as wrong as never
+        with pytest.raises(SetupError, match=patch.name):  # twice is as wrong as never
             apply_patches(text + patch.old)
     assert len(patch_set_digest()) == 64
 
@@ -93,7 +93,7 @@ def test_slim_glue_drops_unused_exports_only() -> None:
 
 
 def test_slim_glue_fails_loudly_on_another_layout() -> None:
-    with pytest.raises(EnvironmentError_, match="assignWasmExports"):
+    with pytest.raises(SetupError, match="assignWasmExports"):
         slim_glue(_glue(5).replace("function assignWasmExports(wasmExports){", "function other(w){"))
 
 

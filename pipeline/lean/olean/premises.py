@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 from pipeline.lean.olean.decode import (
     APP,
     BVAR,
@@ -62,7 +62,7 @@ VALUE_FUEL = 2_000
 """Of those, the steps one value inspected by a ``match`` may take (then the match stays stuck)."""
 
 
-class PremiseError(EnvironmentError_):
+class PremiseError(SetupError):
     """The premises could not be computed (an unsupported term, a missing constant, no fuel)."""
 
 

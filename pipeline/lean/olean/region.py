@@ -25,7 +25,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import EnvironmentError_
+from pipeline.errors import SetupError
 
 MAGIC = b"olean"
 FORMAT_VERSION = 2
@@ -46,7 +46,7 @@ PARTS = ("", ".server", ".private")
 """File suffixes of one module's parts, in the order Lean writes (and shares) them."""
 
 
-class OleanFormatError(EnvironmentError_):
+class OleanFormatError(SetupError):
     """An ``.olean`` file that cannot be read: truncated, corrupt, or of another Lean."""
 
 
