@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from tests.waiting import wait_until
 
 
 @contextmanager
@@ -22,11 +23,9 @@ def serving(app: Any) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
+    wait_until(lambda: server.started or not thread.is_alive(), timeout_s=60,
+               what="the test server starting", every_s=0.02)
+    assert server.started, "the test server exited before it started"
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
