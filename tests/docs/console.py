@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.waiting import wait_until
 
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(\S*)")
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
@@ -130,10 +133,12 @@ class Session:
     """Runs a walkthrough's commands in one ``bash``, like a reader at one terminal:
     variables, ``cd`` and ``export`` carry over from one command to the next.
 
-    Each command is ``source``d from a file with its output captured to a file; its exit
-    status is written to another file the session waits for. A ``# background`` command runs
-    in a session of its own (``setsid``; it sees exported variables), stopped by
-    :meth:`close`; a command that runs past the timeout is killed with the shell.
+    Each command is ``source``d from a file with its output captured to a file; then the
+    shell writes a line with the command's number and exit status to its own standard output,
+    a pipe this session reads as the command's end (an event, not a poll). A
+    ``# background`` command runs in a session of its own (``setsid``; it sees exported
+    variables), stopped by :meth:`close`; a command that runs past the timeout is killed with
+    the shell.
     """
 
     def __init__(self, cwd: Path, env: Mapping[str, str], *, timeout_s: float = 600) -> None:
@@ -141,9 +146,10 @@ class Session:
         self._dir = Path(tempfile.mkdtemp(prefix="walkthrough-"))
         self._n = 0
         self._jobs: list[int] = []
+        self._pending = b""
         self._shell = subprocess.Popen(
             ["bash", "--noprofile", "--norc"], cwd=cwd, env=dict(env), stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             start_new_session=True,
         )
 
@@ -152,39 +158,57 @@ class Session:
         self._shell.stdin.write(line + "\n")
         self._shell.stdin.flush()
 
+    def _ended(self, marker: str, deadline: float) -> list[str] | str:
+        """The fields after ``marker`` on the shell's line that ends a command; ``"exited"``
+        when the shell's output ends first, ``"timed out"`` at the deadline."""
+        assert self._shell.stdout is not None
+        fd = self._shell.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                while b"\n" in self._pending:
+                    line, self._pending = self._pending.split(b"\n", 1)
+                    fields = line.decode(errors="replace").split()
+                    if fields[:1] == [marker]:
+                        return fields[1:]
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    return "timed out"
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return "exited"
+                self._pending += chunk
+
     def run(self, command: Command) -> Outcome:
         self._n += 1
         script = self._dir / f"{self._n}.sh"
         out = self._dir / f"{self._n}.out"
-        rc = self._dir / f"{self._n}.rc"
+        marker = f"@@walkthrough-{self._n}"
         script.write_text(command.text + "\n")
         started = time.monotonic()
         if command.background:
-            pid_file = self._dir / f"{self._n}.pid"
-            self._send(f"setsid bash '{script}' > '{out}' 2>&1 < /dev/null & "
-                       f"echo $! > '{pid_file}'; echo 0 > '{rc}'")
+            self._send(f"setsid bash '{script}' > '{out}' 2>&1 < /dev/null & echo {marker} 0 $!")
         else:
-            self._send(f"source '{script}' > '{out}' 2>&1 < /dev/null; echo $? > '{rc}'")
-        deadline = started + self.timeout_s
-        while not (rc.is_file() and rc.read_text().endswith("\n")):
-            if self._shell.poll() is not None:
-                return Outcome(command, -2, "the shell exited\n" + _read(out),
-                               time.monotonic() - started)
-            if time.monotonic() > deadline:
-                self._stop_shell()
-                return Outcome(command, -1, "timed out\n" + _read(out), time.monotonic() - started)
-            time.sleep(0.05)
+            self._send(f"source '{script}' > '{out}' 2>&1 < /dev/null; echo {marker} $?")
+        ended = self._ended(marker, started + self.timeout_s)
+        elapsed = time.monotonic() - started
+        if ended == "exited":
+            return Outcome(command, -2, "the shell exited\n" + _read(out), elapsed)
+        if ended == "timed out":
+            self._stop_shell()
+            return Outcome(command, -1, "timed out\n" + _read(out), elapsed)
         if command.background:
-            self._jobs.append(int((self._dir / f"{self._n}.pid").read_text()))
-        return Outcome(command, int(rc.read_text()), _read(out), time.monotonic() - started)
+            self._jobs.append(int(ended[1]))
+        return Outcome(command, int(ended[0]), _read(out), elapsed)
 
     def _stop_shell(self) -> None:
         if self._shell.poll() is None:
             os.killpg(self._shell.pid, signal.SIGKILL)
             self._shell.wait(timeout=10)
-        if self._shell.stdin is not None and not self._shell.stdin.closed:
-            with contextlib.suppress(BrokenPipeError):
-                self._shell.stdin.close()
+        for pipe in (self._shell.stdin, self._shell.stdout):
+            if pipe is not None and not pipe.closed:
+                with contextlib.suppress(BrokenPipeError):
+                    pipe.close()
 
     def close(self) -> None:
         """Stop the background jobs this session started (each job's process group), then
@@ -207,18 +231,24 @@ def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.is_file() else ""
 
 
+def _group_gone(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def _stop_group(pid: int) -> None:
+    """SIGTERM a job's process group, wait for it to be gone (not our children: no event to
+    wait on, so polled), SIGKILL what is left after 20 s."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: _group_gone(pid), timeout_s=20, what=f"process group {pid} exiting",
+                   every_s=0.1)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
 
