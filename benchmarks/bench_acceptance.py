@@ -9,7 +9,7 @@ the first POST to the last recorded verdict. Twice, on the same project and buil
 
 1. ``SEQUENT_SERVICE_BATCH_SIZE=1``: each submission compiled on its own (one ``lean -o`` + audit);
 2. ``SEQUENT_SERVICE_BATCH_SIZE=--batch``: queued submissions of the claim compiled as one module
-   (``Checker.check_batch``), audited per theorem.
+   (``Checker.check_all``), audited per theorem.
 
 Every verdict must be ``accepted`` and audited (its recorded result has an environment audit),
 else the run fails. The figures go to docs/performance.md by hand, with the date, the machine

@@ -53,7 +53,7 @@ def main() -> None:
     with Checker(settings) as checker:
         report = build_project(settings, checker)
         assert report.ok, [m.module for m in report.failures()]
-        modules = checker.project_closure(["Formal"])
+        modules = checker.builds.closure(["Formal"])
         # Lean's compile of one checked file, then the audit alone of what it wrote
         session_cm = checker.backend.session(settings.lean_timeout_s)
         with session_cm as session:
@@ -64,7 +64,7 @@ def main() -> None:
             lean_s = time.monotonic() - lean_started
             assert raw.returncode == 0, raw.stdout[-2000:]
             olean = session.workdir / "out" / "Bench.olean"
-            closure = checker.project_closure(["Formal.SGD"])
+            closure = checker.builds.closure(["Formal.SGD"])
             first = time.monotonic()
             EnvironmentAuditor(settings.lean_dir / "lib", settings.lean_dir / "core-index.json",
                                settings.build_dir).audit_file(olean, closure, Policy())

@@ -28,8 +28,9 @@ if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.registry import load_registry
-from pipeline.lean.checker import Checker, _with_imports, iteration_header
+from pipeline.lean.checker import Checker, iteration_header
 from pipeline.lean.resident import ResidentWorker
+from pipeline.lean.verdict import with_imports
 from pipeline.settings import Settings
 from tests.service.helpers import BAYES, bayes_proof
 
@@ -43,7 +44,7 @@ def main() -> None:
     proof = bayes_proof(settings.project_root) + f"\n  -- bench {time.time()}"  # never a cached result
     rows: list[tuple[str, float]] = []
     with Checker(settings, prestart=True) as checker:
-        pool = checker.resident()
+        pool = checker.iteration.pool()
         request = assemble_proof(claim, proof)
         header = iteration_header(request)
         t0 = time.monotonic()
@@ -55,7 +56,7 @@ def main() -> None:
         rows.append(("import of the claim's header in it", time.monotonic() - t0))
         worker.close()
         pool.prestart(header)  # as the server does before "ready"
-        run = pool.check(_with_imports(request.source, request.imports), 600)
+        run = pool.check(with_imports(request.source, request.imports), 600)
         rows.append((f"elaboration of the proof in a warm worker (started one: {run.started_worker})", run.elapsed_s))
         t0 = time.monotonic()
         checker.check(request)

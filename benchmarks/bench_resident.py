@@ -146,7 +146,7 @@ def resident(settings: Settings, rechecks: int) -> dict[str, object]:
         t = time.perf_counter()
         checker.diagnose(CheckRequest(source="theorem first : 1 + 1 = 2 := rfl\n"))
         first = time.perf_counter() - t
-        pool = checker.resident()
+        pool = checker.iteration.pool()
         for i in range(rechecks):
             reasons, template = CASES[i % len(CASES)]
             t = time.perf_counter()

@@ -14,7 +14,7 @@ Status is never entered by hand. For each claim:
 
 :func:`evaluate` builds the library (incrementally), runs the static rules of
 :mod:`pipeline.claims.consistency`, and batches the Lean checks through
-:meth:`Checker.check_many` (results are cached, so an unchanged claim costs nothing).
+:meth:`Checker.check_all` (results are cached, so an unchanged claim costs nothing).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from pipeline.claims.models import Claim, Issue
 from pipeline.claims.registry import read_registry, relative
 from pipeline.errors import NotFoundError, SequentError
 from pipeline.lean.build import BuildReport, ModuleBuild, build_project
-from pipeline.lean.checker import Checker
+from pipeline.lean.checker import Checker, all_or_raise
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.lean.olean.audit import EnvIssue
 from pipeline.models import Frozen
@@ -135,7 +135,7 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
             found.append(Issue(file=file, field="lean.module", claim_id=claim.id,
                                message=f"{claim.lean.module} does not build, so the claim "
                                        "cannot be checked"))
-    results = checker.check_many(requests) if requests else []
+    results = all_or_raise(checker.check_all(requests)) if requests else []
     env = None
     audits: dict[str, list[EnvIssue]] = {}
     try:

@@ -26,8 +26,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pipeline.lean.builds import OUTPUT_SUFFIXES, keep_parts
 from pipeline.lean.cache import key_lock
-from pipeline.lean.checker import OUTPUT_SUFFIXES, keep_parts
 from pipeline.lean.models import CheckResult
 from pipeline.lean.provenance import Provenance, parts_digest
 

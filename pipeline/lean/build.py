@@ -29,15 +29,11 @@ from pathlib import Path
 
 from pipeline.lean.artifacts import ArtifactCache
 from pipeline.lean.buildplan import ModuleSource, import_closure, plan, topological_order, waves
-from pipeline.lean.checker import (
-    MANIFEST,
-    OUTPUT_SUFFIXES,
-    Checker,
-    load_manifest,
-    read_text_checked,
-)
+from pipeline.lean.builds import MANIFEST, OUTPUT_SUFFIXES, load_manifest
+from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult, Policy
 from pipeline.lean.syntax import imports, module_name
+from pipeline.lean.verdict import read_text_checked
 from pipeline.models import Frozen
 from pipeline.settings import Settings, cpu_count
 
@@ -131,7 +127,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
     started = time.monotonic()
     modules = discover(settings)
     manifest = load_manifest(settings.build_dir)
-    built = {m: str(e.get("fingerprint", "")) for m, e in checker.trusted_manifest().items()}
+    built = {m: str(e.get("fingerprint", "")) for m, e in checker.builds.trusted_manifest().items()}
     dirty, prints = plan(modules, built)
     order = topological_order(modules)
     if only is not None:
@@ -158,13 +154,13 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
         olean = olean_path(settings, name)
         if artifacts is None:
             return ModuleBuild(module=name, path=mod.path, up_to_date=False,
-                               result=checker.compile_module(name, text, olean))
-        key = ArtifactCache.key(name, checker.module_key(name, text))
+                               result=checker.compiler.compile_module(name, text, olean))
+        key = ArtifactCache.key(name, checker.builds.module_key(name, text))
         # another checkout building it now: wait (at most this build's time limit), then copy
         with artifacts.claim(key, settings.lean_timeout_s):
             result = _restore(artifacts, key, checker, text, olean)
             if result is None:
-                result = checker.compile_module(name, text, olean)
+                result = checker.compiler.compile_module(name, text, olean)
                 if result.accepted:
                     artifacts.store(key, olean, result)
         return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
@@ -178,7 +174,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
                     manifest.pop(mb.module, None)
                     remove_parts(olean_path(settings, mb.module))
                 else:
-                    manifest[mb.module] = checker.sign_build(
+                    manifest[mb.module] = checker.builds.sign(
                         mb.module, fingerprint=prints[mb.module], imports=modules[mb.module].imports,
                         path=modules[mb.module].path)
                 if progress:
@@ -198,7 +194,7 @@ def _restore(artifacts: ArtifactCache, key: str, checker: Checker, text: str,
     stored = artifacts.restore(key, olean)
     if stored is None:
         return None
-    audit = checker.auditor.audit_file(olean, checker.project_closure(imports(text)), Policy())
+    audit = checker.auditor.audit_file(olean, checker.builds.closure(imports(text)), Policy())
     if audit.issues:
         remove_parts(olean)
         return None

@@ -333,7 +333,7 @@ def trace_source(checker: Checker, source: str, file: str,
                if m.start() == 0 or not (text.blank[m.start() - 1].isalnum() or text.blank[m.start() - 1] in "_.'")]
               for site in sites]
     offsets = sorted({offset for found in idents for _t, offset in found})  # nested tactics share
-    shown = dict(zip(offsets, checker.hovers(source, [text.pos(o) for o in offsets], policy=policy)
+    shown = dict(zip(offsets, checker.iteration.hovers(source, [text.pos(o) for o in offsets], policy=policy)
                      if offsets else [], strict=True))
     for site, found in zip(sites, idents, strict=True):
         names = [hover_constant(shown[offset], written) for written, offset in found]

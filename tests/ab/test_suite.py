@@ -109,7 +109,7 @@ def test_every_core_reference_proof_is_accepted_by_lean_and_a_wrong_one_is_not(
              f"{tasks_by['ab_list_append_nil'].reference_proof}")
     (tmp_path / "lakefile.lean").write_text("")
     with Checker(make_settings(tmp_path, pool_size=1)) as checker:
-        good, bad = checker.check_batch([
+        good, bad = checker.check_all([
             CheckRequest(source=source, file_name="CoreTasks.lean"),
             CheckRequest(source=wrong, file_name="Swapped.lean"),
         ])
@@ -139,7 +139,7 @@ def test_every_project_task_states_its_declaration_exactly(built_library: BuiltL
 
     one = tasks[-1]
     with Checker(settings) as checker:
-        good, bad = checker.check_batch([
+        good, bad = checker.check_all([
             CheckRequest(source=file([(t, t.statement) for t in tasks]), imports=modules,
                          file_name="ProjectTasks.lean"),
             CheckRequest(source=file([(one, f"({one.statement}) ∨ True")]), imports=(one.module,),

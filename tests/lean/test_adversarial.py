@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lean.checker import Checker
+from pipeline.lean.checker import Checker, all_or_raise
 from pipeline.lean.models import CheckRequest, EnvironmentAudit, Policy, Reason, user_name
 from tests.conftest import make_settings, needs_lean
 
@@ -129,7 +129,7 @@ def test_corpus_is_large_and_varied() -> None:
 def test_every_attack_is_rejected_for_its_reason(checker: Checker) -> None:
     requests = [CheckRequest(source=c.source, file_name=f"Case{i}.lean", expected_declarations=c.expected)
                 for i, c in enumerate(CASES)]
-    results = checker.check_many(requests)
+    results = all_or_raise(checker.check_all(requests))
     wrong = [(c.id, r.verdict.value, [x.value for x in r.reasons], r.diagnostics()[:300])
              for c, r in zip(CASES, results, strict=True) if r.accepted or c.reason not in r.reasons]
     assert not wrong, wrong
@@ -157,8 +157,8 @@ def test_the_environment_alone_rejects(checker: Checker, case: Case) -> None:
 
 
 def test_a_clean_file_passes_the_audit(checker: Checker) -> None:
-    ok = checker.check_source("noncomputable def pick (h : Nonempty Nat) : Nat := Classical.choice h\n"
-                              "theorem fine (p : Prop) : p ∨ ¬p := Classical.em p\n")
+    ok = checker.check(CheckRequest(source="noncomputable def pick (h : Nonempty Nat) : Nat := Classical.choice h\n"
+                              "theorem fine (p : Prop) : p ∨ ¬p := Classical.em p\n"))
     assert ok.accepted, ok.diagnostics()
     assert ok.environment is not None and not ok.environment.issues
     assert ok.axioms is not None and "Classical.choice" in ok.axioms

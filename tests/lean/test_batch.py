@@ -1,4 +1,4 @@
-"""The batched acceptance path (``Checker.check_batch``, ``pipeline/lean/batch.py``).
+"""The batched acceptance path (``Checker.check_all``, ``pipeline/lean/batch.py``).
 
 Several submissions of one claim compiled as ONE module, audited per theorem. What must hold:
 each verdict equals what the one-file path (``Checker.check``) gives the same request; a bad
@@ -177,7 +177,7 @@ def _verdict(result: CheckResult | SequentError) -> tuple[Verdict, tuple[Reason,
 def test_a_batch_gives_each_member_the_one_file_verdict(checkers: tuple[Checker, Checker]) -> None:
     batched, single = checkers
     requests = [request(proof) for _name, proof, _reasons in CASES]
-    results = batched.check_batch(requests)
+    results = batched.check_all(requests)
     by_batch = {name: r for (name, _p, _e), r in zip(CASES, results, strict=True)}
     for name, _proof, reasons in CASES:
         got = by_batch[name]

@@ -15,7 +15,7 @@ import pytest
 from pipeline.lean.build import BuildReport, build_project, discover, olean_path
 from pipeline.lean.buildplan import plan
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import CheckResult
+from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.settings import Settings
 from tests.conftest import make_settings, needs_lean
 
@@ -57,10 +57,10 @@ def test_two_module_build_import_and_incremental(project: Path) -> None:
         assert (settings.build_dir / "Formal" / "Uses.olean").is_file()
         assert not (settings.build_dir / "Formal.olean").exists()
 
-        ok = checker.check_source("import Formal.Basic import Formal.Uses\n"
-                                  "theorem again : Safe 3 := safe_three (by decide)\n")
+        ok = checker.check(CheckRequest(source="import Formal.Basic import Formal.Uses\n"
+                                        "theorem again : Safe 3 := safe_three (by decide)\n"))
         assert ok.accepted, ok.diagnostics()
-        assert ("Formal.Basic" in dict(checker.import_hashes(["Formal.Uses"])))
+        assert ("Formal.Basic" in dict(checker.builds.import_hashes(["Formal.Uses"])))
 
         rest = build_project(settings, checker)  # the rest, the closure's builds kept
         assert rest.ok and rest.rebuilt == ["Formal"]
@@ -72,11 +72,11 @@ def test_two_module_build_import_and_incremental(project: Path) -> None:
         assert third.ok and set(third.rebuilt) == {"Formal.Uses", "Formal"}
 
         # Changing the definition changes what importers see, so the cache key changes too.
-        key_before = checker.check_source("example : Safe 3 := by decide\n", ["Formal.Basic"]).cache_key
+        key_before = checker.check(CheckRequest(source="example : Safe 3 := by decide\n", imports=("Formal.Basic",))).cache_key
         (formal / "Basic.lean").write_text(BASIC.replace("n < 10", "n < 11"))
         fourth = build_project(settings, checker)
         assert "Formal.Basic" in fourth.rebuilt and "Formal.Uses" in fourth.rebuilt
-        key_after = checker.check_source("example : Safe 3 := by decide\n", ["Formal.Basic"]).cache_key
+        key_after = checker.check(CheckRequest(source="example : Safe 3 := by decide\n", imports=("Formal.Basic",))).cache_key
         assert key_before != key_after
 
 
@@ -112,7 +112,7 @@ def test_a_second_checkout_copies_the_builds_and_audits_them_again(tmp_path: Pat
     with Checker(first) as checker:
         built = build_project(first, checker)
         assert built.ok and not any(m.result and m.result.cached for m in built.modules)
-        fresh = checker.check_source(AGAIN, ["Formal.Uses"])
+        fresh = checker.check(CheckRequest(source=AGAIN, imports=("Formal.Uses",)))
     assert fresh.accepted and not fresh.cached
 
     second = _checkout(tmp_path / "b", store)
@@ -124,7 +124,7 @@ def test_a_second_checkout_copies_the_builds_and_audits_them_again(tmp_path: Pat
             assert m.result.environment is not None  # audited again, on the copy
         assert (olean_path(second, "Formal.Uses").read_bytes()
                 == olean_path(first, "Formal.Uses").read_bytes())
-        ok = checker.check_source(AGAIN, ["Formal.Uses"])
+        ok = checker.check(CheckRequest(source=AGAIN, imports=("Formal.Uses",)))
     # the same input in another checkout: the verdict is the first checkout's, from the store
     assert ok.accepted and ok.cached and ok.cache_key == fresh.cache_key
 
@@ -156,7 +156,7 @@ def test_two_checkouts_checking_the_same_file_at_once_run_lean_once(tmp_path: Pa
     def check(settings: Settings) -> CheckResult:
         with Checker(settings, warm=False) as checker:
             ready.wait()
-            return checker.check_source(source)
+            return checker.check(CheckRequest(source=source))
 
     results = _at_once(check, checkouts)
     assert all(r.accepted for r in results), [r.summary() for r in results]
@@ -216,11 +216,11 @@ def test_a_build_folder_this_pipeline_did_not_make_is_rebuilt_and_never_imported
     (second.build_dir / "manifest.json").write_text(json.dumps(manifest))
 
     with Checker(second) as checker:
-        assert set(checker.trusted_manifest()) == {"Formal.Basic"}  # same source, built and signed here
-        refused = checker.check_source(AGAIN, ["Formal.Uses"])
+        assert set(checker.builds.trusted_manifest()) == {"Formal.Basic"}  # same source, built and signed here
+        refused = checker.check(CheckRequest(source=AGAIN, imports=("Formal.Uses",)))
         assert not refused.accepted and not refused.cached
         assert "import Formal.Uses" in refused.diagnostics() and "not built by this pipeline" in refused.diagnostics()
-        evil = checker.check_source("theorem e : True := trivial\n", ["Formal.Evil"])
+        evil = checker.check(CheckRequest(source="theorem e : True := trivial\n", imports=("Formal.Evil",)))
         assert not evil.accepted and "import Formal.Evil" in evil.diagnostics()
 
         report = build_project(second, checker)

@@ -12,8 +12,8 @@ import psutil
 import pytest
 
 from pipeline.errors import InputError, NotFoundError
-from pipeline.lean.checker import Checker
-from pipeline.lean.models import CheckRequest, Policy, Reason
+from pipeline.lean.checker import Checker, read_text_checked
+from pipeline.lean.models import CheckRequest, CheckResult, Policy, Reason
 from tests.conftest import REPO, make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]
@@ -28,7 +28,7 @@ def checker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checker]:
 
 
 def test_accepts_a_true_theorem(checker: Checker) -> None:
-    r = checker.check_source("theorem ok_add (a b : Nat) (h : a < b) : a + 1 ≤ b := by omega\n")
+    r = checker.check(CheckRequest(source="theorem ok_add (a b : Nat) (h : a < b) : a + 1 ≤ b := by omega\n"))
     assert r.accepted, r.diagnostics()
     assert r.reasons == ()
     assert r.backend == "embedded" and "4.28" in r.lean_version
@@ -36,7 +36,7 @@ def test_accepts_a_true_theorem(checker: Checker) -> None:
 
 
 def test_rejects_a_type_error_with_position(checker: Checker) -> None:
-    r = checker.check_source("theorem bad : (2 : Nat) + 2 = 5 := rfl\n")
+    r = checker.check(CheckRequest(source="theorem bad : (2 : Nat) + 2 = 5 := rfl\n"))
     assert not r.accepted
     assert Reason.error in r.reasons
     err = r.errors()[0]
@@ -45,7 +45,7 @@ def test_rejects_a_type_error_with_position(checker: Checker) -> None:
 
 
 def test_rejects_sorry_before_running_lean(checker: Checker) -> None:
-    r = checker.check_source("theorem s : 1 = 2 := by\n  sorry\n")
+    r = checker.check(CheckRequest(source="theorem s : 1 = 2 := by\n  sorry\n"))
     assert r.reasons == (Reason.sorry,)
     assert r.violations[0].line == 2
     assert r.messages == ()  # Lean never ran the file
@@ -55,16 +55,16 @@ def test_sorry_hidden_behind_a_macro_is_caught_by_lean_too(checker: Checker) -> 
     # Trusted tooling may define macros; the sorry they expand to is still caught, here by
     # Lean's own `hasSorry` report (the token scan is told sorry is allowed, to prove that).
     src = 'macro "trust_me" : tactic => `(tactic| sorry)\ntheorem hidden : 1 = 2 := by trust_me\n'
-    r = checker.check_source(src, policy=Policy(trusted_tooling=True, allow_sorry=False))
+    r = checker.check(CheckRequest(source=src, policy=Policy(trusted_tooling=True, allow_sorry=False)))
     assert not r.accepted and Reason.sorry in r.reasons
-    lean_only = checker.check_source(src.replace("sorry", "sorry "), policy=Policy(trusted_tooling=True))
+    lean_only = checker.check(CheckRequest(source=src.replace("sorry", "sorry "), policy=Policy(trusted_tooling=True)))
     assert Reason.sorry in lean_only.reasons
-    untrusted = checker.check_source(src)
+    untrusted = checker.check(CheckRequest(source=src))
     assert {v.rule for v in untrusted.violations} >= {"metaprogramming", "sorry"}
 
 
 def test_hassorry_from_lean_itself(checker: Checker) -> None:
-    r = checker.check_source("theorem s2 : 1 = 2 := sorry\n", policy=Policy(allow_sorry=True))
+    r = checker.check(CheckRequest(source="theorem s2 : 1 = 2 := sorry\n", policy=Policy(allow_sorry=True)))
     # allow_sorry skips the token rule; Lean's message still names it but policy allows it
     assert any(m.kind == "hasSorry" for m in r.messages)
 
@@ -81,46 +81,51 @@ def test_hassorry_from_lean_itself(checker: Checker) -> None:
     ],
 )
 def test_trust_policy_rejects(checker: Checker, source: str, rule: str) -> None:
-    r = checker.check_source(source)
+    r = checker.check(CheckRequest(source=source))
     assert not r.accepted
     assert rule in {v.rule for v in r.violations}
 
 
 def test_comments_and_strings_are_not_tokens(checker: Checker) -> None:
     src = '-- sorry, native_decide, axiom\n/- sorry -/\ntheorem str_ok : "sorry".length = 5 := by decide\n'
-    r = checker.check_source(src)
+    r = checker.check(CheckRequest(source=src))
     assert r.accepted, r.diagnostics()
 
 
 def test_cache_hit_is_fast_and_marked(checker: Checker) -> None:
     src = "theorem cached_thm : 3 * 3 = 9 := by decide\n"
-    first = checker.check_source(src)
+    first = checker.check(CheckRequest(source=src))
     t = time.perf_counter()
-    second = checker.check_source(src)
+    second = checker.check(CheckRequest(source=src))
     assert second.cached and not first.cached
     assert second.verdict == first.verdict and second.cache_key == first.cache_key
     assert time.perf_counter() - t < 1.0
-    changed = checker.check_source(src.replace("9", "9 "))
+    changed = checker.check(CheckRequest(source=src.replace("9", "9 ")))
     assert changed.cache_key != first.cache_key
 
 
 def test_bad_inputs_get_clear_errors(checker: Checker, tmp_path: Path) -> None:
     root = checker.settings.project_root
+
+    def check_file(path: Path) -> CheckResult:  # what `sequent check FILE` does
+        text = read_text_checked(path, max_bytes=checker.settings.max_file_bytes, root=root)
+        return checker.check(CheckRequest(source=text, file_name=path.name))
+
     with pytest.raises(NotFoundError, match="no such file"):
-        checker.check_file(root / "missing.lean")
+        check_file(root / "missing.lean")
     (root / "latin1.lean").write_bytes(b"theorem caf\xe9 : True := trivial\n")
     with pytest.raises(InputError, match="UTF-8"):
-        checker.check_file(root / "latin1.lean")
+        check_file(root / "latin1.lean")
     (root / "empty.lean").write_text("  \n")
     with pytest.raises(InputError, match="empty"):
-        checker.check_file(root / "empty.lean")
+        check_file(root / "empty.lean")
     outside = tmp_path / "outside.lean"
     outside.write_text("theorem o : True := trivial\n")
     with pytest.raises(InputError, match="outside the project"):
-        checker.check_file(outside)
+        check_file(outside)
     (root / "big.lean").write_text("-- " + "x" * (1 << 20) + "\n")
     with pytest.raises(InputError, match="over the limit"):
-        checker.check_file(root / "big.lean")
+        check_file(root / "big.lean")
     with pytest.raises(InputError, match="NAME.lean"):
         checker.check(CheckRequest(source="theorem t : True := trivial", file_name="../x.lean"))
 
@@ -129,7 +134,7 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     (tmp_path / "lakefile.lean").write_text("")
     settings = make_settings(tmp_path, lean_timeout_s=3.0, artifact_cache=None)  # Lean must run
     with Checker(settings, warm=False) as cold:
-        r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
+        r = cold.check(CheckRequest(source="theorem t : 2 + 2 = 4 := rfl\n"))
         time.sleep(0.5)
         mine = psutil.Process().children(recursive=True)
         # Only this checker's processes: their command line names this test's build folder
@@ -144,7 +149,7 @@ def test_memory_cap_returns_out_of_memory(tmp_path: Path) -> None:
     (tmp_path / "lakefile.lean").write_text("")
     settings = make_settings(tmp_path, lean_memory_mb=300, artifact_cache=None)  # Lean must run
     with Checker(settings, warm=False) as cold:
-        r = cold.check_source("theorem t : 2 + 2 = 4 := rfl\n")
+        r = cold.check(CheckRequest(source="theorem t : 2 + 2 = 4 := rfl\n"))
     assert r.reasons == (Reason.out_of_memory,)
 
 
@@ -274,6 +279,6 @@ def test_a_legitimate_corpus_is_accepted(checker: Checker) -> None:
     literals (``"import X"``, a comment opener in a string), ``where`` auxiliaries, several
     imports on one line, a class with an instance-implicit parameter and one extending a core
     class, instantiated for the file's own type."""
-    r = checker.check_source(LEGITIMATE)
+    r = checker.check(CheckRequest(source=LEGITIMATE))
     assert r.accepted, r.diagnostics()
     assert r.environment is not None and not r.environment.issues

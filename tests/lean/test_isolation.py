@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import Policy
+from pipeline.lean.models import CheckRequest, Policy
 from tests.conftest import make_settings, needs_lean
 
 pytestmark = [pytest.mark.lean, needs_lean]
@@ -31,12 +31,12 @@ def test_eval_cannot_write_or_read_the_project(project: Path) -> None:
     )
     settings = make_settings(project)
     with Checker(settings, warm=False) as checker:
-        result = checker.check_source(src, policy=Policy(trusted_tooling=True))
+        result = checker.check(CheckRequest(source=src, policy=Policy(trusted_tooling=True)))
         assert not target.exists()
         texts = " ".join(m.text for m in result.messages)
         assert "leaked:project secret" not in texts
         assert "sandbox-probe" in texts or result.messages  # the file did run (so the sandbox was tested)
         # the cache database is intact and still answers
-        again = checker.check_source("theorem still_ok : True := trivial\n")
+        again = checker.check(CheckRequest(source="theorem still_ok : True := trivial\n"))
         assert again.accepted, again.diagnostics()
     assert secret.read_text() == "project secret"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import Policy, Reason
+from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.syntax import blank_comments_and_strings
 from tests.conftest import make_settings, needs_lean
 
@@ -57,7 +57,7 @@ def test_lean_and_the_reader_agree_on_what_is_code(checker: Checker) -> None:
     for i, literal in enumerate(INSIDE):
         lines += literal.format(probe=PROBE.format(name=f"inside_{i}")).split("\n")
     source = "\n".join(lines) + "\n"
-    result = checker.check_source(source)
+    result = checker.check(CheckRequest(source=source))
     assert result.violations == ()
     lean_code_lines = {m.pos.line for m in result.errors() if m.pos is not None}
     blanked = blank_comments_and_strings(source).split("\n")
@@ -70,7 +70,7 @@ def test_an_axiom_after_a_raw_string_is_refused(checker: Checker) -> None:
     source = ('def looks_harmless : String := r"\\"\n'
               "axiom helper : ∀ n : Nat, n < n + 0\n"
               "theorem from_helper : False := by have := helper 0; omega\n")
-    result = checker.check_source(source)
+    result = checker.check(CheckRequest(source=source))
     assert not result.accepted and result.reasons == (Reason.axiom,)
     [violation] = result.violations
     assert (violation.rule, violation.line, violation.token) == ("axiom", 2, "axiom")
@@ -81,8 +81,8 @@ def test_a_core_instance_hijack_is_refused(checker: Checker) -> None:
     source = ("instance (priority := high) : LE Nat := ⟨fun _ _ => True⟩\n"
               "theorem hijacked : (5 : Nat) ≤ 0 := trivial\n")
     # Lean itself accepts the hijack: only the policy (and the environment audit) stop it.
-    trusted = checker.check_source(source, policy=Policy(trusted_tooling=True))
+    trusted = checker.check(CheckRequest(source=source, policy=Policy(trusted_tooling=True)))
     assert trusted.accepted, trusted.diagnostics()
-    result = checker.check_source(source)
+    result = checker.check(CheckRequest(source=source))
     assert not result.accepted and result.reasons == (Reason.forbidden,)
     assert [v.rule for v in result.violations] == ["instance_override"]

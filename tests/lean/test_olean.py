@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lean.checker import Checker, keep_parts
-from pipeline.lean.models import DEFAULT_AXIOMS, Policy
+from pipeline.lean.builds import keep_parts
+from pipeline.lean.checker import Checker
+from pipeline.lean.models import DEFAULT_AXIOMS, CheckRequest, Policy
 from pipeline.lean.olean.audit import axioms_reached, meaning, witness_applies
 from pipeline.lean.olean.decode import Decoder, Kind
 from pipeline.lean.olean.environment import CORE_AXIOMS, CoreIndex, ProjectEnvironment
@@ -78,7 +79,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
     settings = make_settings(root, pool_size=1)
     with Checker(settings, expected_leases=0) as checker:  # one-shot: one compile (and its replay)
         out = settings.build_dir / "T.olean"
-        result = checker.compile_module("T", SAMPLE, out)
+        result = checker.compiler.compile_module("T", SAMPLE, out)
         assert result.accepted, result.diagnostics()
         for message in result.messages:
             name, sep, printed = message.text.partition(" : ")
@@ -179,7 +180,7 @@ def test_witness_must_close_every_hypothesis(compiled: tuple[Settings, Path, Che
 
 def test_checked_file_facts(compiled: tuple[Settings, Path, Checker]) -> None:
     _settings, _olean, checker = compiled
-    result = checker.check_source("theorem uses : 0 < 5 := by decide\n")
+    result = checker.check(CheckRequest(source="theorem uses : 0 < 5 := by decide\n"))
     assert result.accepted, result.diagnostics()
     assert result.environment is not None
     fact = result.environment.declaration("uses")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import Policy, Reason
+from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.olean.decode import Decoder
 from pipeline.lean.olean.region import Region, module_parts
 from pipeline.lean.replay import plan
@@ -66,7 +66,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Checker, P
     settings = make_settings(root, pool_size=1, lean_replay=True)
     with Checker(settings) as checker:
         out = settings.build_dir / "R.olean"
-        result = checker.compile_module("R", SAMPLE, out)
+        result = checker.compiler.compile_module("R", SAMPLE, out)
         assert result.accepted, result.diagnostics()
         # the build replayed the module before keeping it
         assert result.environment is not None and result.environment.replayed, result.environment
@@ -76,7 +76,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Checker, P
 def test_a_module_as_lean_wrote_it_replays_whole(built: tuple[Checker, Path]) -> None:
     checker, olean = built
     expected = plan(olean)
-    result = checker.replay(olean)
+    result = checker.replayer.replay(olean)
     assert result.ok, result.message
     assert result.replayed == len(expected.order) > 10
 
@@ -115,32 +115,32 @@ def test_a_forged_proof_is_rejected_by_the_fresh_kernel(built: tuple[Checker, Pa
     audit = checker.auditor.audit_file(forged, [], Policy())
     assert [i for i in audit.issues if i.rule == "ill_formed"] == [], audit.issues
     # ... the kernel does
-    result = checker.replay(forged)
+    result = checker.replayer.replay(forged)
     assert not result.ok and result.finished, result
     assert "the kernel rejects R.not_five" in result.message
 
 
 def test_an_accepted_check_was_replayed(built: tuple[Checker, Path]) -> None:
     checker, _olean = built
-    result = checker.check_source("theorem t (n : Nat) : n + 0 = n := rfl\n")
+    result = checker.check(CheckRequest(source="theorem t (n : Nat) : n + 0 = n := rfl\n"))
     assert result.accepted, result.diagnostics()
     assert result.environment is not None and result.environment.replayed == 1
-    bad = checker.check_source("theorem u : (1 : Nat) = 2 := by decide\n")
+    bad = checker.check(CheckRequest(source="theorem u : (1 : Nat) = 2 := by decide\n"))
     assert not bad.accepted and Reason.error in bad.reasons and bad.environment is None
 
 
 def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Checker, Path],
                                                                   tmp_path: Path) -> None:
-    """The replay a warm server runs (Checker.warm_replay): a Lean process started ahead, its
+    """The replay a warm server runs (Replayer.warm): a Lean process started ahead, its
     imports and the replay program elaborated, used for ONE replay (then closed, a new one
     started), with the same verdicts as a one-shot replay: whole for the module as Lean wrote
     it, the kernel's rejection for a forged one."""
     checker, olean = built
-    assert checker.warm_replay([]) is True
+    assert checker.replayer.warm([]) is True
     pool = checker._replayers
     assert pool is not None
     try:
-        result = checker.replay(olean)
+        result = checker.replayer.replay(olean)
         assert result.ok and result.replayed == len(plan(olean).order), result.message
         assert pool.stats().recycled == 1  # the worker replayed once and was closed
         deadline = time.monotonic() + 240
@@ -148,7 +148,7 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
             time.sleep(0.5)
         assert pool.stats().idle == 1 and pool.stats().started == 2
         forged = _forge_value(olean, tmp_path / "forged", "R.not_five", "R.four")
-        bad = checker.replay(forged)
+        bad = checker.replayer.replay(forged)
         assert not bad.ok and bad.finished and "the kernel rejects R.not_five" in bad.message, bad
         assert pool.stats().recycled == 2
     finally:
@@ -162,6 +162,6 @@ def test_what_was_built_or_accepted_without_replay_does_not_count_with_it(
     signed manifest entry and its cache key never match those of a run with replay on."""
     checker, _olean = built
     off = Checker(checker.settings.model_copy(update={"lean_replay": False}))
-    assert checker.lean_id.endswith("|replay") and off.lean_id.endswith("|no-replay")
+    assert checker.builds.lean_id.endswith("|replay") and off.builds.lean_id.endswith("|no-replay")
     source = "theorem t (n : Nat) : n + 0 = n := rfl\n"
-    assert checker.module_key("M", source) != off.module_key("M", source)
+    assert checker.builds.module_key("M", source) != off.builds.module_key("M", source)

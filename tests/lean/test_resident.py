@@ -68,7 +68,7 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
     """200 consecutive re-checks (accepted, error, sorry and a timeout): the right verdict
     each time, a timed-out worker killed and the next check served by a fresh one, memory flat
     within each worker's life."""
-    pool = checker.resident()
+    pool = checker.iteration.pool()
     before = pool.stats()
     latencies: list[float] = []
     rss: dict[int, list[float]] = {}
@@ -135,7 +135,7 @@ def test_goal_states_at_several_positions(checker: Checker) -> None:
 
 
 def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
-    pool = checker.resident()
+    pool = checker.iteration.pool()
     _diagnose(checker, "theorem warm : 2 = 2 := rfl\n")  # a worker holds the header
     results: list[CheckResult] = []
     t = threading.Thread(target=lambda: results.append(_diagnose(checker, SLOW, TOOLING, timeout_s=120.0)))
@@ -152,7 +152,7 @@ def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
 
 
 def test_header_change_gets_a_worker_for_the_new_header(checker: Checker) -> None:
-    pool = checker.resident()
+    pool = checker.iteration.pool()
     plain = _diagnose(checker, "theorem p : [1, 2].length = 2 := rfl\n")
     assert plain.accepted
     started, recycled = pool.stats().started, pool.stats().recycled
@@ -185,8 +185,8 @@ root = Path(sys.argv[1])
 checker = Checker(make_settings(root, pool_size=1, resident_workers=1), warm=False)
 assert checker.diagnose(CheckRequest(source="theorem w : 1 = 1 := rfl\\n")).accepted
 import threading, subprocess
-(pid,) = checker.resident().worker_pids()
-worker = checker.resident()._live  # the worker's pipes: held open by another process below
+(pid,) = checker.iteration.pool().worker_pids()
+worker = checker.iteration.pool()._live  # the worker's pipes: held open by another process below
 lsp = next(iter(worker.values())).lsp.proc
 slow = sys.argv[2]
 threading.Thread(target=checker.diagnose, args=(CheckRequest(source=slow, policy=Policy(trusted_tooling=True),

@@ -62,7 +62,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
     settings = make_settings(root, pool_size=1)
     with Checker(settings, expected_leases=0) as checker:  # one-shot: one compile (and its replay)
         out = settings.build_dir / "S.olean"
-        result = checker.compile_module("S", SAMPLE, out)
+        result = checker.compiler.compile_module("S", SAMPLE, out)
         assert result.accepted, result.diagnostics()
         # every Lean process was started for a session that used it: none left starting or idle
         assert isinstance(checker.backend, EmbeddedBackend)
