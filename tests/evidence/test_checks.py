@@ -278,7 +278,9 @@ def crashing_check(run: Run, ctx: Context) -> CheckOutcome:
 
 
 @pytest.mark.parametrize("name", ["nope", "os:system", "pipeline.evidence.stats:ljung_box",
-                                  "pipeline.evidence.checks.sgd:missing", "no.such.module:f"])
+                                  "pipeline.evidence.checks.sgd:missing", "no.such.module:f",
+                                  # a family's check has one name: its package's, not its module's
+                                  "pipeline.evidence.checks.sgd.convexity:strong_convexity"])
 def test_unknown_checks_are_inconclusive(tmp_path: Path, name: str) -> None:
     run = make_run(tmp_path, metrics={"loss": [1.0]})
     out = run_check(name, run)

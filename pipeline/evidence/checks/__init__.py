@@ -143,12 +143,16 @@ def warn_run_thresholds(run: Run, spec: CheckSpec) -> None:
 def hypothesis_check(
     *, statistic: str, needs: str, parameters: tuple[str, ...] = (),
     optional_parameters: tuple[str, ...] = (), settings: Mapping[str, Setting] | None = None,
-    kind: Kind = "direct", not_covered: str = "", version: str = "1",
+    kind: Kind = "direct", not_covered: str = "", version: str = "1", module: str | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Declare ``fn(run, ctx)`` a hypothesis check; it may raise :class:`NotApplicable`."""
+    """Declare ``fn(run, ctx)`` a hypothesis check; it may raise :class:`NotApplicable`.
+
+    Its name is ``module:function`` with ``module`` the one that defines it, unless
+    ``module`` is given: a family of checks kept in a package's submodules passes
+    ``__package__`` and is registered (and re-exported) under the package's name."""
 
     def wrap(fn: CheckFn) -> CheckFn:
-        spec = CheckSpec(name=f"{fn.__module__}:{fn.__name__}", statistic=statistic,
+        spec = CheckSpec(name=f"{module or fn.__module__}:{fn.__name__}", statistic=statistic,
                          needs=needs, description=(fn.__doc__ or "").strip().split("\n")[0],
                          parameters=parameters, optional_parameters=optional_parameters,
                          settings=dict(settings or {}), kind=kind, not_covered=not_covered,
@@ -193,11 +197,14 @@ def resolve_check(name: str) -> CheckFn:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise EvidenceError(f"unknown check {name!r}: cannot import {module_name}") from exc
-    fn = getattr(module, func_name, None)
-    if fn is None or spec_of(fn) is None:
+    fn: CheckFn | None = getattr(module, func_name, None)
+    spec = spec_of(fn) if fn is not None else None
+    if fn is None or spec is None:
         raise EvidenceError(f"unknown check {name!r}: {module_name} has no hypothesis check "
                             f"{func_name!r}")
-    return fn  # type: ignore[no-any-return]
+    if spec.name != name:  # one name per check: the one its verdicts are stored under
+        raise EvidenceError(f"unknown check {name!r}: it is registered as {spec.name!r}")
+    return fn
 
 
 def all_checks() -> dict[str, CheckSpec]:
