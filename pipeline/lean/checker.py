@@ -32,7 +32,6 @@ handed to the acceptance path).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +39,7 @@ from typing import Protocol, Self
 
 from pipeline.errors import SequentError
 from pipeline.lean.acceptance import Compiler
-from pipeline.lean.backends import Backend, open_backend
+from pipeline.lean.backends import Backend, auto_pool_size, open_backend
 from pipeline.lean.batching import SharedModule, groups, member
 from pipeline.lean.builds import MANIFEST, OUTPUT_SUFFIXES, Builds, keep_parts, load_manifest
 from pipeline.lean.cache import ResultCache
@@ -152,7 +151,7 @@ class Checker:
 
         if len(requests) < 2:
             return [one(r) for r in requests]
-        workers = max(1, min(len(requests), getattr(self.backend, "pool_size", None) or os.cpu_count() or 1))
+        workers = min(len(requests), auto_pool_size(self.settings))  # the pool bounds Lean anyway
         with ThreadPoolExecutor(max_workers=workers) as ex:
             return list(ex.map(one, requests))
 

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from pipeline.errors import InputError
+from pipeline.lean.backends import auto_pool_size
 from pipeline.lean.interpret import reasons_for
 from pipeline.lean.models import CheckRequest, CheckResult, Policy, Severity
 from pipeline.lean.policy import scan
@@ -54,8 +55,6 @@ class Iteration:
         """The resident worker pool, started on first use."""
         with self._lock:
             if self._pool is None:
-                from pipeline.lean.backends import auto_pool_size
-
                 workers = self.settings.resident_workers or auto_pool_size(self.settings)
                 self._pool = self._new_pool(workers, self.settings.resident_recycle_checks)
             return self._pool

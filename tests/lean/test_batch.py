@@ -28,6 +28,7 @@ from pipeline.lean.batch import (
     split_submission,
     to_single,
 )
+from pipeline.lean.batching import Member, groups, member
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult, Message, Policy, Reason, Verdict
@@ -146,6 +147,29 @@ def test_batch_lines_and_attribution() -> None:
     # a proof that leaves a comment open reaches the generated lines: refused as a batch
     open_comment = build_batch(split.header, split.statement, "sequent_submission", ["rfl /-", "rfl -/"], "ab")
     assert not generated_lines_intact(open_comment)
+
+
+def test_which_requests_check_all_compiles_together() -> None:
+    """The batch strategy is chosen inside ``Checker.check_all``: only batchable submissions of
+    one statement, file name, policy, limit and uncitable constants share a module; a group of
+    one, a policy refusal, a proof that is not lexically closed and a file without the
+    submission's layout are checked on their own."""
+    good, other = request(GOOD), request("fun n => rfl")
+
+    def as_member(i: int, req: CheckRequest) -> Member | None:
+        return member(i, req, req.source, f"k{i}")
+
+    assert as_member(0, good) is not None
+    assert as_member(1, request("by sorry")) is None                       # the scan refuses it, alone
+    assert as_member(2, request("by intro n; rfl /-")) is None             # not lexically closed
+    assert as_member(3, good.model_copy(update={"expected_declarations": None})) is None
+    slower = as_member(4, other.model_copy(update={"timeout_s": 99.0}))
+    renamed = as_member(5, other.model_copy(update={"file_name": "Other.lean"}))
+    pair = [as_member(6, good), as_member(7, other)]
+    alone = as_member(8, request("by\n  intro n\n  rfl").model_copy(update={"policy": Policy()}))
+    members = [m for m in (slower, renamed, *pair, alone) if m is not None]
+    assert len(members) == 5
+    assert [[m.position for m in g] for g in groups(members)] == [[6, 7]]
 
 
 # -- real Lean -------------------------------------------------------------------------------

@@ -92,6 +92,28 @@ def test_comments_and_strings_are_not_tokens(checker: Checker) -> None:
     assert r.accepted, r.diagnostics()
 
 
+def test_every_way_in_runs_the_same_limits_and_policy(checker: Checker) -> None:
+    """check, check_all and diagnose share one path (limits, policy, then the strategy): the
+    same input error and the same refusal (Lean never runs), each item of check_all in place;
+    only the acceptance path's refusal is the result cache's."""
+    bad_name = CheckRequest(source="theorem t : True := trivial\n", file_name="../x.lean")
+    refused = CheckRequest(source="theorem r : 1 = 2 := by\n  sorry\n", file_name="Refused.lean")
+    too_big = CheckRequest(source="-- " + "x" * (1 << 20) + "\ntheorem b : True := trivial\n")
+    for request in (bad_name, too_big):
+        with pytest.raises(InputError):
+            checker.check(request)
+        with pytest.raises(InputError):
+            checker.diagnose(request)
+    error, result, big = checker.check_all([bad_name, refused, too_big])
+    assert isinstance(error, InputError) and "NAME.lean" in str(error)
+    assert isinstance(big, InputError) and "over the limit" in str(big)
+    assert isinstance(result, CheckResult) and result.reasons == (Reason.sorry,) and result.violations
+    iteration = checker.diagnose(refused)
+    assert iteration.reasons == result.reasons and iteration.cache_key == result.cache_key
+    assert iteration.backend == f"{result.backend}+resident" and not iteration.cached
+    assert checker.check(refused).cached  # the acceptance path's refusal was cached, Lean never ran
+
+
 def test_cache_hit_is_fast_and_marked(checker: Checker) -> None:
     src = "theorem cached_thm : 3 * 3 = 9 := by decide\n"
     first = checker.check(CheckRequest(source=src))
