@@ -4,6 +4,8 @@ settings and configs here and pass them down; nothing below reads the environmen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -11,9 +13,11 @@ import typer
 
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
+from pipeline.service.config import ServiceConfig
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    from pipeline.service.services import Services
     from pipeline.store.db import Database
 
 ProjectOption = typer.Option(None, "--project", help="Project root (default: found from the current folder).")
@@ -49,4 +53,25 @@ def terminal() -> Terminal:
     return Terminal()
 
 
-__all__ = ["AppContext", "ProjectOption", "app_context", "load_settings", "terminal"]
+def service_config(**overrides: object) -> ServiceConfig:
+    """The service's configuration (``SEQUENT_SERVICE_…``), with the options given on the
+    command line (``None``: not given) over it; a usage error when a value is invalid."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServiceConfig(**values)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InputError(f"invalid service setting: {exc}") from exc
+
+
+@contextmanager
+def offline_service(project: Path | None) -> Iterator[Services]:
+    """The service's database and registry, without workers or Lean (for the admin commands:
+    tokens, submissions)."""
+    from pipeline.service.services import open_services
+
+    with open_services(load_settings(project), service_config(), worker_threads=0) as services:
+        yield services
+
+
+__all__ = ["AppContext", "ProjectOption", "app_context", "load_settings", "offline_service",
+           "service_config", "terminal"]

@@ -1,4 +1,4 @@
-"""``sequent gate`` (block merges that lack proofs) and ``sequent hooks install``.
+"""``sequent gate``: block merges that lack proofs.
 
 Exit codes: 0 every check passed, 1 a check failed, 2 a usage or repository problem.
 """
@@ -6,9 +6,7 @@ Exit codes: 0 every check passed, 1 a check failed, 2 a usage or repository prob
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,35 +16,12 @@ from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.gate.evidence import Experiment
-from pipeline.gate.formats import FormatName, markdown_summary, render
-from pipeline.gate.formats.human import human_renderable
-from pipeline.gate.hooks import install_pre_push, parse_push_lines, plan_push
-from pipeline.gate.models import GateReport
-from pipeline.gate.repo import GitRepository
+from pipeline.gate.formats import FormatName, human_document, markdown_summary, render
+from pipeline.gate.models import GateReport, NewTheoremPolicy
 from pipeline.gate.runner import GateOptions, run_gate
 from pipeline.settings import Settings
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
-
-
-class OutputFormat(StrEnum):
-    human = "human"
-    markdown = "markdown"
-    github = "github"
-    junit = "junit"
-
-
-_FORMAT_NAMES: dict[OutputFormat, FormatName] = {
-    OutputFormat.human: "human",
-    OutputFormat.markdown: "markdown",
-    OutputFormat.github: "github",
-    OutputFormat.junit: "junit",
-}
-
-
-class NewTheorem(StrEnum):
-    warn = "warn"
-    error = "error"
 
 
 def _reference_experiments() -> Mapping[str, Experiment]:
@@ -55,7 +30,9 @@ def _reference_experiments() -> Mapping[str, Experiment]:
     return REFERENCE
 
 
-def _run(settings: Settings, options: GateOptions, term: Terminal) -> GateReport:
+def run_with_progress(settings: Settings, options: GateOptions, term: Terminal) -> GateReport:
+    """The gate with a progress line, and the reference experiments it may regenerate (also
+    run by the pre-push hook, ``hooks_cmd``)."""
     with term.progress("gate", total=None) as step:
         return run_gate(settings, options, progress=lambda msg: step.advance(0, description=msg),
                         experiments=_reference_experiments)
@@ -87,12 +64,12 @@ def gate(
     head: Annotated[
         str | None, typer.Option("--head", help="Ref to check (default: the working tree).")
     ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = OutputFormat.human,
+    fmt: Annotated[FormatName, typer.Option("--format", help="Report format.")] = "human",
     output: Annotated[
         Path | None, typer.Option("--output", help="Write the report here instead of stdout.")
     ] = None,
     new_theorem: Annotated[
-        NewTheorem | None,
+        NewTheoremPolicy | None,
         typer.Option(
             "--new-theorem",
             help="A new theorem without a claim entry: warn or error "
@@ -107,63 +84,20 @@ def gate(
     """Block merges that lack proofs: build Formal/, check every claim, diff against --base.
     Findings come first; the passing checks are counted (listed with --verbose)."""
     settings, term = app_context(project)
-    options = GateOptions(base=base, head=head, new_theorem=new_theorem.value if new_theorem else None)
-    report = _run(settings, options, term)
-    fmt_name = _FORMAT_NAMES[fmt]
+    options = GateOptions(base=base, head=head, new_theorem=new_theorem)
+    report = run_with_progress(settings, options, term)
+    summary = human_document(report, verbose=verbose)
     if output is not None:
-        _write_output(output, render(report, fmt_name))
-        term.print(human_renderable(report, verbose=verbose))
-        term.info(f"wrote the {fmt.value} report to {output}")
-    elif fmt is OutputFormat.human:
-        term.print(human_renderable(report, verbose=verbose))
+        _write_output(output, term.document_text(summary) if fmt == "human" else render(report, fmt))
+        term.document(summary)
+        term.info(f"wrote the {fmt} report to {output}")
+    elif fmt == "human":
+        term.document(summary)
     else:
-        term.raw(render(report, fmt_name))
+        term.raw(render(report, fmt))
     _append_step_summary(report, term)
     raise typer.Exit(report.exit_code)
 
 
-hooks_app = typer.Typer(help="Git hooks that run the gate.", no_args_is_help=True)
-
-
-@hooks_app.command("install")
-def hooks_install(
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace a pre-push hook sequent did not write.")
-    ] = False,
-    project: Path | None = ProjectOption,
-) -> None:
-    """Install a pre-push hook that runs the gate on the commits being pushed."""
-    settings, term = app_context(project)
-    with GitRepository(settings.project_root) as repo:
-        prefix = repo.project_prefix(settings.project_root)
-        path = install_pre_push(repo, force=force, project=prefix or ".")
-    term.print(f"installed {path}: `git push` now runs `sequent gate` on the pushed commits")
-
-
-@hooks_app.command("pre-push", hidden=True)
-def hooks_pre_push(
-    remote: Annotated[str, typer.Argument(help="Remote name (git passes it).")] = "",
-    url: Annotated[str, typer.Argument(help="Remote URL (git passes it).")] = "",
-    project: Path | None = ProjectOption,
-) -> None:
-    """Run by the pre-push hook: gate each pushed ref (lines on stdin)."""
-    settings, term = app_context(project)
-    updates = parse_push_lines(sys.stdin.read())
-    with GitRepository(settings.project_root) as repo:
-        ranges = plan_push(updates, repo)
-    worst = 0
-    for gate_range in ranges:
-        against = gate_range.base[:12] if gate_range.base else "nothing (no default branch)"
-        term.info(f"sequent gate: {gate_range.ref} at {gate_range.head[:12]} against {against}")
-        report = _run(settings, GateOptions(base=gate_range.base, head=gate_range.head), term)
-        term.print(human_renderable(report))
-        worst = max(worst, report.exit_code)
-    if worst:
-        term.error(f"push to {remote or url or 'the remote'} blocked by the sequent gate "
-                   "(fix the findings, or skip once with `git push --no-verify`)")
-    raise typer.Exit(worst)
-
-
 def register(app: typer.Typer) -> None:
     app.command("gate")(gate)
-    app.add_typer(hooks_app, name="hooks")

@@ -1,7 +1,10 @@
-"""All Rich output goes through :class:`Terminal`; it is quiet when output is not a TTY."""
+"""All Rich output goes through :class:`Terminal`, the one module that imports Rich (a test
+holds this): commands hand it text, tables, toned words (:func:`styled`) and documents
+(the gate's human summary); it is quiet when output is not a TTY."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -9,11 +12,49 @@ from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
+
+from pipeline.gate.formats.human import Document, Line, Tone
+
+TONE_STYLE: dict[Tone, str] = {
+    "good": "green",
+    "bad": "red",
+    "alarm": "bold red",
+    "warn": "yellow",
+    "notice": "cyan",
+    "muted": "dim",
+    "strong": "bold",
+}
+"""How each tone looks on a terminal (elsewhere the text stays, the colour goes)."""
+
+
+def styled(text: str, tone: Tone) -> str:
+    """``text`` in ``tone``, for :meth:`Terminal.print` (the text is never read as markup)."""
+    return f"[{TONE_STYLE[tone]}]{escape(text)}[/]"
+
+
+def _renderable(document: Document) -> RenderableType:
+    parts: list[RenderableType] = []
+    for block in document:
+        if isinstance(block, Line):
+            line = Text(style=TONE_STYLE[block.tone] if block.tone else "")
+            for span in block.spans:
+                line.append(span.text, style=TONE_STYLE[span.tone] if span.tone else None)
+            parts.append(line)
+            continue
+        table = Table(title=block.title, title_justify="left", show_lines=False)
+        for col in block.columns:
+            table.add_column(col, overflow="fold")
+        for row in block.rows:
+            table.add_row(*(Text(c.text, style=TONE_STYLE[c.tone] if c.tone else "") for c in row))
+        parts.append(table)
+    return Group(*parts)
 
 
 class Terminal:
@@ -59,6 +100,26 @@ class Terminal:
         for row in rows:
             table.add_row(*row)
         self.out.print(table)
+
+    def rule(self, title: str) -> None:
+        """A section heading: a rule with ``title`` at its left."""
+        self.out.print(Rule(title, align="left"))
+
+    def markdown(self, text: str) -> None:
+        """Markdown prose (a claim's statement and argument), laid out."""
+        self.out.print(Markdown(text))
+
+    def document(self, document: Document) -> None:
+        """A document of toned lines and tables (the gate's human summary)."""
+        self.out.print(_renderable(document))
+
+    @staticmethod
+    def document_text(document: Document, width: int = 120) -> str:
+        """The document as plain text, ``width`` columns wide (for a file)."""
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
+        console.print(_renderable(document))
+        return buffer.getvalue()
 
     def json(self, payload: Any) -> None:
         """Machine-readable output on stdout, unstyled."""
@@ -112,4 +173,4 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["Step", "Terminal"]
+__all__ = ["TONE_STYLE", "Step", "Terminal", "escape", "styled"]

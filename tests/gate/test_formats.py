@@ -128,19 +128,25 @@ def test_github_annotations() -> None:
     assert escape_property("x:y,z") == "x%3Ay%2Cz"
 
 
+def _human_text(report: GateReport, *, verbose: bool = False) -> str:
+    """The human summary as ``--output`` writes it: the gate's document, drawn by the terminal."""
+    from pipeline.commands.terminal import Terminal
+    from pipeline.gate.formats import human_document
+
+    return Terminal.document_text(human_document(report, verbose=verbose))
+
+
 def test_human_text_mentions_every_case_and_finding() -> None:
-    text = render(_report(), "human")
+    text = _human_text(_report())
     for needle in ("Formal.Basic", "doubling: witness", "Formal/Basic.lean:7:3", "Sequent gate failed",
                    "Changes against the base", "new theorem x"):
         assert needle in text
 
 
 def test_human_text_puts_findings_first_and_counts_the_passing_checks() -> None:
-    from pipeline.gate.formats.human import human_text
-
-    text = human_text(_report())
+    text = _human_text(_report())
     assert text.index("Findings") < text.index("Checks that did not pass")
     assert "doubling: statement" not in text  # the one passing check: counted, not listed
     assert "1 check(s) passed (--verbose lists them)" in text
-    full = human_text(_report(), verbose=True)
+    full = _human_text(_report(), verbose=True)
     assert "doubling: statement" in full and full.index("Findings") < full.index("Checks")

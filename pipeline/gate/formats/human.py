@@ -1,12 +1,10 @@
-"""The human summary: Rich renderables (printed through the Terminal) or plain text."""
+"""The human summary as plain data: lines of toned text and tables (:data:`Document`). The
+terminal (``pipeline/commands/terminal.py``, the one owner of Rich output) draws it, in colour
+on a terminal and as plain text for ``--output``; nothing here knows how."""
 
 from __future__ import annotations
 
-import io
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import Literal, NamedTuple
 
 from pipeline.gate.formats.common import (
     SEVERITY_ICON,
@@ -17,71 +15,82 @@ from pipeline.gate.formats.common import (
 )
 from pipeline.gate.models import GateReport, Severity, Status
 
-_STYLE = {
-    Status.passed: "green",
-    Status.failed: "bold red",
-    Status.warned: "yellow",
-    Status.skipped: "dim",
+Tone = Literal["good", "bad", "alarm", "warn", "notice", "muted", "strong"]
+"""What a piece of text says, not how it looks: the terminal picks the colour."""
+
+
+class Span(NamedTuple):
+    text: str
+    tone: Tone | None = None
+
+
+class Line(NamedTuple):
+    spans: tuple[Span, ...]
+    tone: Tone | None = None
+    """The whole line's tone, under its spans' own."""
+
+
+class Grid(NamedTuple):
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Span, ...], ...]
+
+
+Document = tuple[Line | Grid, ...]
+
+STATUS_TONE: dict[Status, Tone] = {
+    Status.passed: "good",
+    Status.failed: "alarm",
+    Status.warned: "warn",
+    Status.skipped: "muted",
 }
-_SEVERITY_STYLE = {Severity.error: "red", Severity.warning: "yellow", Severity.notice: "cyan"}
+SEVERITY_TONE: dict[Severity, Tone] = {Severity.error: "bad", Severity.warning: "warn",
+                                       Severity.notice: "notice"}
 
 
-def human_renderable(report: GateReport, *, verbose: bool = False) -> RenderableType:
+def _line(text: str, tone: Tone | None = None) -> Line:
+    return Line((Span(text),), tone)
+
+
+def human_document(report: GateReport, *, verbose: bool = False) -> Document:
     """Findings first, then the checks that did not pass; the passing checks are counted, and
     listed only with ``verbose``."""
-    parts: list[RenderableType] = [Text(comparison(report), style="dim")]
+    parts: list[Line | Grid] = [_line(comparison(report), "muted")]
 
     findings = report.findings()
     if findings:
-        parts.append(Text("Findings", style="bold"))
+        parts.append(_line("Findings", "strong"))
         for case, finding in findings:
             where = f"{finding.location}: " if finding.location else ""
-            line = Text(f"{SEVERITY_ICON[finding.severity]} {where}", style="bold")
-            line.append(finding.message, style=_SEVERITY_STYLE[finding.severity])
-            line.append(f"  [{case.name}]", style="dim")
-            parts.append(line)
+            parts.append(Line((Span(f"{SEVERITY_ICON[finding.severity]} {where}"),
+                               Span(finding.message, SEVERITY_TONE[finding.severity]),
+                               Span(f"  [{case.name}]", "muted")), "strong"))
 
     shown = [c for c in report.cases if verbose or c.status is not Status.passed]
     passed = sum(1 for c in report.cases if c.status is Status.passed)
     if shown:
-        title = "Checks" if verbose else "Checks that did not pass"
-        checks = Table(title=title, title_justify="left", show_lines=False)
-        for col in ("", "Suite", "Check", "Details"):
-            checks.add_column(col, overflow="fold")
-        for case in shown:
-            detail = case_detail(case)
-            checks.add_row(
-                STATUS_ICON[case.status], case.suite, case.name, Text(detail, style=_STYLE[case.status])
-            )
-        parts.append(checks)
+        parts.append(Grid(
+            "Checks" if verbose else "Checks that did not pass", ("", "Suite", "Check", "Details"),
+            tuple((Span(STATUS_ICON[case.status]), Span(case.suite), Span(case.name),
+                   Span(case_detail(case), STATUS_TONE[case.status])) for case in shown)))
     if not verbose and passed:
-        parts.append(Text(f"{STATUS_ICON[Status.passed]} {passed} check(s) passed (--verbose lists them)",
-                          style=_STYLE[Status.passed]))
+        parts.append(_line(f"{STATUS_ICON[Status.passed]} {passed} check(s) passed (--verbose lists them)",
+                           STATUS_TONE[Status.passed]))
 
     if report.base is not None and (report.claim_changes or report.declaration_changes):
-        changes = Table(title="Changes against the base", title_justify="left")
-        for col in ("What", "Name", "Change", "Where"):
-            changes.add_column(col, overflow="fold")
+        rows: list[tuple[Span, ...]] = []
         for c in report.claim_changes:
             fields = f" ({', '.join(c.fields)})" if c.fields else ""
-            changes.add_row("claim", c.claim_id, c.change.value + fields, str(c.location))
+            rows.append((Span("claim"), Span(c.claim_id), Span(c.change.value + fields),
+                         Span(str(c.location))))
         for d in report.declaration_changes:
             change = d.change.value + (" (statement)" if d.statement_changed else "")
-            changes.add_row(d.kind, d.name, change, str(d.location))
-        parts.append(changes)
+            rows.append((Span(d.kind), Span(d.name), Span(change), Span(str(d.location))))
+        parts.append(Grid("Changes against the base", ("What", "Name", "Change", "Where"), tuple(rows)))
 
-    parts.append(Text(f"{headline(report)} in {report.elapsed_s:.1f} s", style=_STYLE[
-        Status.passed if report.ok else Status.failed
-    ]))
-    return Group(*parts)
-
-
-def human_text(report: GateReport, width: int = 120, *, verbose: bool = False) -> str:
-    """The human summary as plain text (for ``--output``)."""
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system=None, highlight=False, soft_wrap=False)
-    console.print(human_renderable(report, verbose=verbose))
-    return buffer.getvalue()
+    parts.append(_line(f"{headline(report)} in {report.elapsed_s:.1f} s",
+                       STATUS_TONE[Status.passed if report.ok else Status.failed]))
+    return tuple(parts)
 
 
-__all__ = ["human_renderable", "human_text"]
+__all__ = ["SEVERITY_TONE", "STATUS_TONE", "Document", "Grid", "Line", "Span", "Tone", "human_document"]
