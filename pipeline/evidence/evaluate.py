@@ -212,6 +212,39 @@ def split_held_out(run: Run, seeds: frozenset[int]) -> tuple[Run | None, Run | N
     return pooled(cal, "calibration"), pooled(rest, "tested"), why
 
 
+def _bind_estimates(run: Run, target: Target, calibration: tuple[Run | None, str],
+                    estimated: dict[str, tuple[float, str] | str]
+                    ) -> tuple[dict[str, float], dict[str, str], list[str]]:
+    """The target's parameters with its estimates bound (each estimator computed once, kept
+    in ``estimated``), where each value came from, and the roles that could not be bound.
+    ``calibration``: the group's calibration runs for a ``held_out`` estimate (or why none)."""
+    calibration_run, why = calibration
+    values = dict(target.parameters)
+    how = dict(target.provenance)
+    missing: list[str] = []
+    for role, src in target.estimates.items():
+        key = src.model_dump_json()
+        if key not in estimated:
+            source_run = calibration_run if src.binding == "held_out" else run
+            try:
+                if source_run is None:
+                    raise EstimateError(why or "no calibration runs")
+                value, text = estimate(src.estimate, source_run, src.binding)
+                estimated[key] = (value * src.factor, text + (
+                    f", times the claim's factor {src.factor:g}" if src.factor != 1 else ""))
+            except EstimateError as exc:
+                estimated[key] = str(exc)
+        got = estimated[key]
+        if isinstance(got, str):
+            missing.append(f"{role} (estimator {src.estimate}, {src.binding}: {got})")
+        else:
+            seeds = (f" on calibration seeds {', '.join(map(str, src.calibration_seeds))}"
+                     if src.binding == "held_out" else "")
+            values[role] = got[0]
+            how[role] = f"{src.binding}: {src.estimate}{seeds}: {got[1]}"
+    return values, how, missing
+
+
 def evaluate(run: Run, targets: Sequence[Target], *, plot_dir: Path | None = None
              ) -> list[HypothesisVerdict]:
     """Verdicts for ``targets`` on ``run``; each distinct (check, binding) runs once and each
@@ -225,30 +258,8 @@ def evaluate(run: Run, targets: Sequence[Target], *, plot_dir: Path | None = Non
     plots: dict[str, str | None] = {}
     verdicts = []
     for target in targets:
-        values = dict(target.parameters)
-        how = dict(target.provenance)
-        missing: list[str] = []
         calibration, tested, why = split_held_out(run, target.held_out)
-        for role, src in target.estimates.items():
-            key = src.model_dump_json()
-            if key not in estimated:
-                source_run = calibration if src.binding == "held_out" else run
-                try:
-                    if source_run is None:
-                        raise EstimateError(why or "no calibration runs")
-                    value, text = estimate(src.estimate, source_run, src.binding)
-                    estimated[key] = (value * src.factor, text + (
-                        f", times the claim's factor {src.factor:g}" if src.factor != 1 else ""))
-                except EstimateError as exc:
-                    estimated[key] = str(exc)
-            got = estimated[key]
-            if isinstance(got, str):
-                missing.append(f"{role} (estimator {src.estimate}, {src.binding}: {got})")
-            else:
-                seeds = (f" on calibration seeds {', '.join(map(str, src.calibration_seeds))}"
-                         if src.binding == "held_out" else "")
-                values[role] = got[0]
-                how[role] = f"{src.binding}: {src.estimate}{seeds}: {got[1]}"
+        values, how, missing = _bind_estimates(run, target, (calibration, why), estimated)
         bound = Bound(claim_id=target.claim_id, parameters=values, provenance=how,
                       settings=target.settings)
         key = bound.model_dump_json() + target.check

@@ -113,6 +113,10 @@ class Tracker:
             provenance=_provenance(source, optimizer),
             path=self.root,
         )
+        self._create_run_directory()
+
+    def _create_run_directory(self) -> None:
+        """A new run directory with an empty metrics log and the run marked running."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             if (self.root / runs.META).exists():

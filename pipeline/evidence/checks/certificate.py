@@ -80,19 +80,7 @@ def failure_independence(run: Run, ctx: Context) -> CheckOutcome:
     else:
         outcome, why = "inconclusive", "too few episodes to bound the autocorrelation"
     if not_covered is None:  # the 0/1 failures themselves: what the bound on ρ certifies
-        not_covered = (f"h_independent is the equality P(all pass) = ∏(1 − qᵢ); the check "
-                       f"certifies only a lag-1 autocorrelation of the failures in "
-                       f"[{ci.low:.3g}, {ci.high:.3g}] (95 %) and no serial dependence at lags "
-                       f"1–{MAX_LAG} (Ljung–Box p = {p:.2g}); dependence at longer lags or "
-                       "not serial (shared causes across distant trials) is not covered")
-        m = ctx.maybe_param("m")
-        rho = max(ci.high, 0.0)
-        if m is not None and m >= 1 and rho < 1:
-            not_covered += (f"; under first-order Markov dependence with ρ ≤ {rho:.3g} all "
-                            "n trials pass with at most the probability of n − 1 independent "
-                            "trials at rate p(1 − ρ), so zero failures certify an unsafe rate "
-                            f"below about 1/(m(1 − ρ)) = {1 / (m * (1 - rho)):.4g}, not 1/m = "
-                            f"{1 / m:.4g}")
+        not_covered = _certified_by_rho(ci, p, ctx.maybe_param("m"))
     return CheckOutcome(
         outcome=outcome, statistic=f"lag-1 autocorrelation of {what}", value=float(r[0]),
         threshold=tol, ci=ci, n=n, reason=f"{why}; {k} failures in {n} episodes",
@@ -103,6 +91,24 @@ def failure_independence(run: Run, ctx: Context) -> CheckOutcome:
                       series=(PlotSeries(label="r_k", x=tuple(range(1, MAX_LAG + 1)),
                                          y=tuple(float(v) for v in r), style="scatter"),)),
     )
+
+
+def _certified_by_rho(ci: ConfidenceInterval, p: float, m: float | None) -> str:
+    """What a bound on the failures' lag-1 autocorrelation certifies, with numbers (and, for
+    the certificate's m, the unsafe rate zero failures then certify)."""
+    not_covered = (f"h_independent is the equality P(all pass) = ∏(1 − qᵢ); the check "
+                   f"certifies only a lag-1 autocorrelation of the failures in "
+                   f"[{ci.low:.3g}, {ci.high:.3g}] (95 %) and no serial dependence at lags "
+                   f"1–{MAX_LAG} (Ljung–Box p = {p:.2g}); dependence at longer lags or "
+                   "not serial (shared causes across distant trials) is not covered")
+    rho = max(ci.high, 0.0)
+    if m is not None and m >= 1 and rho < 1:
+        not_covered += (f"; under first-order Markov dependence with ρ ≤ {rho:.3g} all "
+                        "n trials pass with at most the probability of n − 1 independent "
+                        "trials at rate p(1 − ρ), so zero failures certify an unsafe rate "
+                        f"below about 1/(m(1 − ρ)) = {1 / (m * (1 - rho)):.4g}, not 1/m = "
+                        f"{1 / m:.4g}")
+    return not_covered
 
 
 def two_sample(run: Run, ctx: Context, a_names: tuple[str, ...], b_names: tuple[str, ...], *, what: str,

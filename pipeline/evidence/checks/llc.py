@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.evidence import llc
 from pipeline.evidence.checks import Context, NotApplicable, downsample, hypothesis_check
-from pipeline.evidence.models import CheckOutcome, PlotData, PlotSeries, Run
+from pipeline.evidence.models import CheckOutcome, FloatArray, Outcome, PlotData, PlotSeries, Run
 
 MAX_TRACE_POINTS = 600
 
@@ -86,8 +86,30 @@ def regularity(run: Run, ctx: Context) -> CheckOutcome:
     half = d / 2
     floor = half - delta
     bias = bias_allowance(cfg)
-    ci = summary.ci
-    r_hat = summary.r_hat
+    ci, r_hat = summary.ci, summary.r_hat
+    outcome, why = _decide(summary, half, delta, bias, burn_in)
+    plot = _trace_plot(traces, summary, (half, floor), burn_in)
+    return CheckOutcome(
+        outcome=outcome, statistic="λ̂ (local learning coefficient)", value=summary.llc,
+        threshold=floor, ci=ci, n=summary.chains * summary.draws, plot=plot,
+        reason=(f"{why}: λ̂ = {summary.llc:.4g}, 95% CI [{ci.low:.4g}, {ci.high:.4g}] over "
+                f"{summary.chains} chains of {summary.draws} draws, R̂ = {r_hat:.3f}, "
+                f"d/2 = {half:g}, δ = {delta:g}"),
+        details={"d": d, "half_d": half, "delta": delta, "bias_allowance": bias, "r_hat": r_hat,
+                 "chains": summary.chains, "draws": summary.draws,
+                 "burn_in": burn_in, "llc_over_half_d": summary.llc / half,
+                 "chain_means": ", ".join(f"{m:.4g}" for m in summary.chain_means),
+                 **{k: v for k in ("n", "beta", "step_size", "gamma", "batch_size")
+                    if isinstance(v := cfg.get(k), int | float) or v is None}},
+    )
+
+
+def _decide(summary: llc.LLCSummary, half: float, delta: float, bias: float | None,
+            burn_in: int) -> tuple[Outcome, str]:
+    """The verdict on |λ − d/2| ≤ δ from λ̂'s interval and the finite-n bias allowance."""
+    floor = half - delta
+    ci, r_hat = summary.ci, summary.r_hat
+    outcome: Outcome
     if not math.isfinite(r_hat) or r_hat > llc.MAX_R_HAT:
         outcome = "inconclusive"
         why = (f"the chains have not mixed (split-R̂ = {r_hat:.3g} > {llc.MAX_R_HAT}); run "
@@ -114,6 +136,13 @@ def regularity(run: Run, ctx: Context) -> CheckOutcome:
         outcome, why = "inconclusive", (
             f"λ̂'s interval [{ci.low:.4g}, {ci.high:.4g}]{allowance} straddles d/2 − δ = "
             f"{floor:g}: the data cannot tell whether |λ − d/2| ≤ δ")
+    return outcome, why
+
+
+def _trace_plot(traces: FloatArray, summary: llc.LLCSummary, lines_at: tuple[float, float],
+                burn_in: int) -> PlotData:
+    """The chains' λ̂ₜ per draw, with λ̂ and (unless off the scale) d/2 and d/2 − δ."""
+    half, floor = lines_at
     series = []
     draws = np.arange(traces.shape[1], dtype=np.float64)
     for c in range(traces.shape[0]):
@@ -123,22 +152,10 @@ def regularity(run: Run, ctx: Context) -> CheckOutcome:
     far = half > 20 * abs(summary.llc)
     lines = (("λ̂ (mean after burn-in)", summary.llc),) + (
         () if far else (("d/2", half), ("d/2 − δ", floor)))
-    plot = PlotData(title="Local learning coefficient: λ̂ₜ = nβ(Lₜ − L(w*)) per SGLD draw"
+    return PlotData(title="Local learning coefficient: λ̂ₜ = nβ(Lₜ − L(w*)) per SGLD draw"
                           + (f"\n(d/2 = {half:g}, off the scale)" if far else ""),
                     xlabel=f"draw (first {burn_in} burn-in)", ylabel="λ̂ₜ",
                     series=tuple(series), hlines=lines)
-    return CheckOutcome(
-        outcome=outcome, statistic="λ̂ (local learning coefficient)", value=summary.llc,
-        threshold=floor, ci=ci, n=summary.chains * summary.draws, plot=plot,
-        reason=(f"{why}: λ̂ = {summary.llc:.4g}, 95% CI [{ci.low:.4g}, {ci.high:.4g}] over "
-                f"{summary.chains} chains of {summary.draws} draws, R̂ = {r_hat:.3f}, "
-                f"d/2 = {half:g}, δ = {delta:g}"),
-        details={"d": d, "half_d": half, "delta": delta, "bias_allowance": bias, "r_hat": r_hat, "chains": summary.chains, "draws": summary.draws,
-                 "burn_in": burn_in, "llc_over_half_d": summary.llc / half,
-                 "chain_means": ", ".join(f"{m:.4g}" for m in summary.chain_means),
-                 **{k: v for k in ("n", "beta", "step_size", "gamma", "batch_size")
-                    if isinstance(v := cfg.get(k), int | float) or v is None}},
-    )
 
 
 __all__ = ["bias_allowance", "regularity"]
