@@ -67,7 +67,8 @@ def upstream_home(lean_home: Path, dest: Path, *, without_start_up: bool = False
     package's own ``lean.wasm`` (no module patch) and the installed glue; or
     (``without_start_up``) the patched module and the glue derived without the start-up
     patches (``START_UP_PATCHES``)."""
-    from pipeline.lean.install import START_UP_PATCHES, derive_runtime, load_install
+    from pipeline.lean.install import derive_runtime, load_install
+    from pipeline.lean.patches import START_UP_PATCHES
 
     install = load_install(Settings.load(dest, lean_home=lean_home))
     package = install.package

@@ -6,39 +6,11 @@ It does not parse Lean; it does exactly three things reliably:
   raw-string and char literals with spaces, keeping every newline, so positions stay valid;
 * :func:`tokens` splits the blanked text into identifiers/keywords/commands with positions;
 * :func:`declarations` finds declarations and declaration-like commands (qualified by
-  ``namespace``) with their full text, for pinning and diffing.
+  ``namespace``) with their full text, for pinning and diffing;
 
-The trust policy, the claims registry and the gate all use it, so there is one
-definition of "what counts as a token".
-
-The lexer follows Lean 4's own (``src/Lean/Parser/Basic.lean`` and
-``src/Lean/Parser/StrInterpolation.lean`` in leanprover/lean4; Lean has no separate lexer,
-these are the token functions the parser calls):
-
-* ``whitespace`` / ``finishCommentBlock``: ``--`` runs to the end of the line; ``/-`` opens a
-  block comment that *nests* (each ``/-`` inside adds a level, each ``-/`` closes one); ``/--``
-  (doc comment) and ``/-!`` (module doc) are tokens whose body is read by the same nesting
-  ``finishCommentBlock`` starting *after* the three characters (so ``/--/`` does not close);
-* ``tokenFnAux`` decides what a token is from its first character, in this order: ``"``
-  string, ``'`` char literal unless the next character is also ``'``, digit number,
-  backquote name literal, ``r`` followed by ``#*"`` raw string, else identifier or symbol.
-  A token starts only where the previous one ended: the ``r`` or ``'`` inside an identifier
-  (``for"``, ``x'``, ``x.r"``) is part of that identifier (``identFnAux``, ``isIdRest``);
-* ``strLitFnAux`` / ``quotedStringFn``: in a string, ``\\`` escapes the next character
-  (``\\x`` and ``\\u`` take hex digits, a line break after ``\\`` is a gap);
-* ``rawStrLitFnAux``: ``r"..."``, ``r#"..."#``, ``r##"..."##``: *no* escapes, the literal
-  ends at the first ``"`` followed by as many ``#`` as opened it, so ``r"\\"`` is complete;
-* ``charLitFnAux``: ``'`` then one character or one ``\\`` escape, then ``'`` (``'"'`` and
-  ``'\\''`` are char literals; a ``"`` in them opens no string);
-* ``interpolatedStrFn``: after ``s!``, ``f!``, ``m!``, ``throwError``… the string's ``{…}``
-  parts are *code*: they are kept (so a ``sorry`` there is seen) and may hold strings and
-  braces of their own; ``\\{`` is an escaped brace.
-
-Which strings are interpolated depends on the syntax in scope (``m!`` is a token only
-when ``Lean`` is imported; elsewhere ``m!`` is an identifier). The policy therefore scans
-both readings (:data:`CORE_INTERPOLATION` and :data:`INTERPOLATION`) and reports what either
-exposes, so text Lean reads as code cannot hide from both. ``tests/lean/test_lexer_lean.py``
-checks the reader against the real Lean on these forms.
+and reads a file's header (:func:`header`, the one reader of imports). The first two are the
+lexical layer, :mod:`pipeline.lean.lexer` (how it follows Lean's own token functions is told
+there); they are re-exported here, so every caller imports from this module.
 """
 
 from __future__ import annotations
@@ -46,249 +18,22 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Iterator
 
+from pipeline.lean.lexer import (
+    ATOM,
+    COMMAND_KEYWORDS,
+    CORE_INTERPOLATION,
+    IDENT_RE,
+    INTERPOLATION,
+    LETTER_LIKE,
+    SUBSCRIPT,
+    Token,
+    blank_comments_and_strings,
+    starts_command,
+    strip_comments,
+    tokens,
+)
 from pipeline.models import Frozen
-
-# Lean's isIdFirst / isIdRest (Init/Meta/Defs.lean: isLetterLike, isSubScriptAlnum); ASCII
-# letters and digits only, plus these ranges.
-_LETTER_LIKE = (
-    "\u03b1-\u03ba\u03bc-\u03c9"  # lower Greek except lambda
-    "\u0391-\u039f\u03a1\u03a2\u03a4-\u03a9"  # upper Greek except Pi, Sigma
-    "\u03ca-\u03fb\u1f00-\u1ffe\u2100-\u214f\U0001d49c-\U0001d59f"
-    "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u0100-\u017f"
-)
-_SUBSCRIPT = "\u2080-\u2089\u2090-\u209c\u1d62-\u1d6a\u2c7c"
-_IDENT_START = rf"[A-Za-z_{_LETTER_LIKE}]"
-_IDENT_REST = rf"[A-Za-z0-9_'!?{_LETTER_LIKE}{_SUBSCRIPT}]"
-_ATOM = rf"(?:«[^»]*»|{_IDENT_START}{_IDENT_REST}*)"
-_TOKEN_RE = re.compile(rf"#?{_ATOM}(?:\.{_ATOM})*|@\[|\[|\]|:=|\(|\)|:|,")
-_ID_FIRST_RE = re.compile(_IDENT_START)
-_IDENT_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
-# numberFnAux: 0b/0o/0x with digits and '_', decimals with an optional '.digits' and exponent.
-_NUMBER_RE = re.compile(
-    r"0[bB][01_]*|0[oO][0-7_]*|0[xX][0-9a-fA-F_]*|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][+-]?[0-9_]*)?"
-)
-_QUOTABLE = frozenset("\\\"'rnt")
-
-CORE_INTERPOLATION: frozenset[str] = frozenset({"s!", "f!"})
-"""Tokens before an interpolated string in every Lean file (``Init`` declares them)."""
-INTERPOLATION: frozenset[str] = CORE_INTERPOLATION | frozenset(
-    {"m!", "throwError", "logInfo", "logWarning", "logError", "println!", "dbg_trace"}
-)
-"""Also those that are interpolated once ``Lean`` (or a module declaring them) is imported.
-(Forms whose string is not right after the keyword, such as ``throwErrorAt ref "…"``, read as
-plain strings; they need ``import Lean``, which the policy allows only to trusted tooling.)"""
-
-
-COMMAND_KEYWORDS: frozenset[str] = frozenset({
-    "theorem", "lemma", "def", "abbrev", "instance", "structure", "class", "inductive",
-    "coinductive", "axiom", "example", "opaque", "constant", "namespace", "section",
-    "end", "import", "module", "prelude", "set_option", "open", "export", "universe",
-    "variable", "omit", "include", "attribute", "mutual", "deriving", "private", "protected",
-    "public", "noncomputable", "partial", "unsafe", "meta", "macro", "macro_rules", "syntax",
-    "elab", "elab_rules", "notation", "infix", "infixl", "infixr", "prefix", "postfix",
-    "initialize", "builtin_initialize", "declare_syntax_cat", "simproc", "dsimproc",
-    "register_simp_attr", "add_decl_doc", "local", "scoped",
-})
-"""Tokens that start (or modify) a top-level command. None may appear in a proof."""
-
-
-def starts_command(token: str) -> bool:
-    """Whether a token starts (or modifies) a top-level command: a submission's proof may hold
-    none (``claims.assemble``), and a batch member with one is never batched."""
-    return token in COMMAND_KEYWORDS or token.startswith("#") or token == "@["
-
-
-class Token(Frozen):
-    text: str
-    line: int
-    """1-based."""
-    column: int
-    """0-based."""
-
-
-class _Lexer:
-    """One pass over the source in Lean's token order, recording comment and literal spans."""
-
-    def __init__(self, source: str, interpolation: frozenset[str]) -> None:
-        self.s = source
-        self.n = len(source)
-        self.interpolation = interpolation
-        self.spans: list[tuple[str, int, int]] = []
-
-    def run(self) -> list[tuple[str, int, int]]:
-        self.code(0, in_braces=False)
-        return self.spans
-
-    def code(self, i: int, *, in_braces: bool) -> int:
-        """Read code from ``i``; inside ``{…}`` of an interpolated string, stop after the
-        closing brace and return the position after it."""
-        s, n = self.s, self.n
-        depth = 0
-        last = ""  # the previous token, to know whether a string is interpolated
-        while i < n:
-            c = s[i]
-            if c.isspace():
-                i += 1
-            elif s.startswith("--", i):
-                j = s.find("\n", i)
-                j = n if j == -1 else j
-                self.spans.append(("comment", i, j))
-                i = j
-            elif s.startswith("/-", i):
-                body = i + 3 if s.startswith(("/--", "/-!"), i) else i + 2
-                j = self._block_comment_end(body)
-                self.spans.append(("comment", i, j))
-                i = j
-            elif c == '"':
-                i = self._interpolated(i) if last in self.interpolation else self._string(i)
-                last = '"'
-            elif c == "'" and i + 1 < n and s[i + 1] != "'":
-                char_end = self._char_end(i)
-                if char_end is not None:
-                    self.spans.append(("char", i, char_end))
-                    i, last = char_end, "'"
-                else:  # Lean rejects the file ("missing end of character literal")
-                    i, last = i + 1, "'"
-            elif c.isdigit():
-                m = _NUMBER_RE.match(s, i)
-                i = m.end() if m and m.end() > i else i + 1
-                last = "0"
-            elif c == "`" and i + 1 < n and (s[i + 1] == "«" or _ID_FIRST_RE.match(s[i + 1])):
-                i, last = self._ident_end(i + 1), "`name"
-            elif c == "r" and self._raw_start(i + 1):
-                i, last = self._raw_string(i), '"'
-            elif c == "«" or _ID_FIRST_RE.match(c):
-                j = self._ident_end(i)
-                last = s[i:j]
-                i = j
-            else:
-                if in_braces and c == "{":
-                    depth += 1
-                elif in_braces and c == "}":
-                    if depth == 0:
-                        return i + 1
-                    depth -= 1
-                last = c
-                i += 1
-        return n
-
-    def _block_comment_end(self, j: int) -> int:
-        s, n, nesting = self.s, self.n, 1
-        while j < n:
-            if s.startswith("-/", j):
-                nesting -= 1
-                j += 2
-                if nesting == 0:
-                    return j
-            elif s.startswith("/-", j):
-                nesting += 1
-                j += 2
-            else:
-                j += 1
-        return n  # unterminated: Lean rejects the file; everything after it is comment
-
-    def _string(self, i: int) -> int:
-        s, n, j = self.s, self.n, i + 1
-        while j < n and s[j] != '"':
-            j += 2 if s[j] == "\\" else 1
-        end = min(j + 1, n)
-        self.spans.append(("string", i, end))
-        return end
-
-    def _interpolated(self, i: int) -> int:
-        s, n = self.s, self.n
-        piece, j = i, i + 1
-        while j < n:
-            c = s[j]
-            if c == '"':
-                self.spans.append(("string", piece, j + 1))
-                return j + 1
-            if c == "\\":
-                j += 2
-            elif c == "{":
-                self.spans.append(("string", piece, j + 1))
-                j = self.code(j + 1, in_braces=True)
-                piece = j - 1  # the closing brace is blanked with the next piece
-            else:
-                j += 1
-        self.spans.append(("string", piece, n))
-        return n
-
-    def _raw_start(self, j: int) -> bool:
-        while j < self.n and self.s[j] == "#":
-            j += 1
-        return j < self.n and self.s[j] == '"'
-
-    def _raw_string(self, i: int) -> int:
-        s = self.s
-        j = i + 1
-        hashes = 0
-        while s[j] == "#":
-            hashes, j = hashes + 1, j + 1
-        close = s.find('"' + "#" * hashes, j + 1)
-        end = self.n if close == -1 else close + 1 + hashes
-        self.spans.append(("string", i, end))
-        return end
-
-    def _char_end(self, i: int) -> int | None:
-        s, n = self.s, self.n
-        j = i + 1
-        if s[j] == "\\":
-            j += 1
-            if j >= n:
-                return None
-            if s[j] in _QUOTABLE:
-                j += 1
-            elif s[j] == "x":
-                j += 3
-            elif s[j] == "u":
-                j += 5
-            else:
-                return None
-        else:
-            j += 1
-        return j + 1 if j < n and s[j] == "'" else None
-
-    def _ident_end(self, i: int) -> int:
-        m = _IDENT_RE.match(self.s, i)
-        if m is None:  # an unterminated «: Lean rejects the file
-            return i + 1
-        return m.end()
-
-
-def _literal_spans(source: str, interpolation: frozenset[str] = INTERPOLATION) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of every comment, string literal and char literal, in order.
-
-    Pieces of an interpolated string are separate ``string`` spans around its code."""
-    return sorted(_Lexer(source, interpolation).run(), key=lambda span: span[1])
-
-
-def blank_comments_and_strings(source: str, *, interpolation: frozenset[str] = INTERPOLATION) -> str:
-    """Return ``source`` with comments and string/char literals replaced by spaces.
-
-    The code inside an interpolated string's braces stays; ``interpolation`` says which
-    tokens make the following string interpolated (see the module docstring)."""
-    out = list(source)
-    for _kind, start, end in _literal_spans(source, interpolation):
-        for k in range(start, end):
-            if out[k] != "\n":
-                out[k] = " "
-    return "".join(out)
-
-
-def tokens(source: str, *, blanked: bool = False) -> Iterator[Token]:
-    """Identifier-like tokens (and a few brackets) of the source, outside comments/strings."""
-    text = source if blanked else blank_comments_and_strings(source)
-    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    line = 0
-    for m in _TOKEN_RE.finditer(text):
-        while line + 1 < len(line_starts) and line_starts[line + 1] <= m.start():
-            line += 1
-        # built without re-validation: the three values are a str and two ints by construction
-        yield Token.model_construct(text=m.group(0), line=line + 1, column=m.start() - line_starts[line])
-
 
 _NAMED_KINDS = (
     "theorem", "lemma", "def", "abbrev", "structure", "class inductive", "class abbrev", "class",
@@ -306,7 +51,7 @@ _MODIFIERS = rf"(?:(?:{_MODIFIER_WORDS})\s+)*"
 _ATTRS = r"(?:@\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*)*"
 _IN_PREFIX = r"(?:(?:open|set_option)\b[^\n]*?\bin\b\s*)*"
 _KIND_ALTERNATIVES = "|".join(k.replace(" ", r"\s+") for k in sorted(_DECL_KINDS, key=len, reverse=True))
-_NOT_IDENT_AFTER = rf"(?![A-Za-z0-9_'!?.{_LETTER_LIKE}{_SUBSCRIPT}])"
+_NOT_IDENT_AFTER = rf"(?![A-Za-z0-9_'!?.{LETTER_LIKE}{SUBSCRIPT}])"
 # Commands may follow other text on the same line (`… := trivial theorem b …`): the patterns
 # match after any white space, and _command_start rejects keywords inside attribute lists.
 _DECL_RE = re.compile(
@@ -315,7 +60,7 @@ _DECL_RE = re.compile(
 _SCOPE_RE = re.compile(
     rf"(?<!\S)(?:@\[(?:[^\[\]]|\[[^\[\]]*\])*\]\s*)*"
     rf"(?P<cmd>namespace|(?:(?:noncomputable|public|private)\s+)*section|end|mutual){_NOT_IDENT_AFTER}"
-    rf"[ \t]*(?P<name>{_ATOM}(?:\.{_ATOM})*)?",
+    rf"[ \t]*(?P<name>{ATOM}(?:\.{ATOM})*)?",
 )
 _BOUNDARY_RE = re.compile(
     r"^(?:open|variable|universe|set_option|export|include|omit|run_cmd|run_elab|run_meta|"
@@ -323,7 +68,7 @@ _BOUNDARY_RE = re.compile(
     re.MULTILINE,
 )
 """Other commands at column 0: they end the declaration before them."""
-_NAME_OPTION_RE = re.compile(rf"\(\s*name\s*:=\s*(?P<name>{_ATOM}(?:\.{_ATOM})*)\s*\)")
+_NAME_OPTION_RE = re.compile(rf"\(\s*name\s*:=\s*(?P<name>{ATOM}(?:\.{ATOM})*)\s*\)")
 _ATTR_LIST_RE = re.compile(r"@\[(?:[^\[\]]|\[[^\[\]]*\])*\]")
 _MODIFIER_RE = re.compile(rf"^(?:{_MODIFIER_WORDS})$")
 
@@ -372,7 +117,7 @@ def instance_header(blanked: str, after_keyword: int) -> InstanceHeader:
         end = group_end(i)
         priority = " ".join(blanked[i + m.end() : end - 1].split())
         i = skip_ws(end)
-    m = _IDENT_RE.match(blanked, i)
+    m = IDENT_RE.match(blanked, i)
     if m:
         name = m.group(0)
         i = skip_ws(m.end())
@@ -382,9 +127,9 @@ def instance_header(blanked: str, after_keyword: int) -> InstanceHeader:
         inner = blanked[i + 1 : end - 1]
         if ":" in inner and not inner.lstrip().startswith(":"):
             head = inner.split(":", 1)[0]
-            binders.extend(t for t in head.split() if _IDENT_RE.fullmatch(t))
+            binders.extend(t for t in head.split() if IDENT_RE.fullmatch(t))
         elif blanked[i] == "{":
-            binders.extend(t for t in inner.split() if _IDENT_RE.fullmatch(t))
+            binders.extend(t for t in inner.split() if IDENT_RE.fullmatch(t))
         i = skip_ws(end)
     if not blanked.startswith(":", i) or blanked.startswith(":=", i):
         return InstanceHeader(name=name, priority=priority, binders=tuple(binders), class_name=None,
@@ -392,7 +137,7 @@ def instance_header(blanked: str, after_keyword: int) -> InstanceHeader:
     body = _signature(blanked[i + 1 :])
     m = re.search(r"\swhere\b", body)
     type_text = " ".join((body[: m.start()] if m else body).split())
-    idents = [t for t in _IDENT_RE.findall(type_text.removeprefix("@"))]
+    idents = [t for t in IDENT_RE.findall(type_text.removeprefix("@"))]
     return InstanceHeader(name=name, priority=priority, binders=tuple(binders),
                           class_name=idents[0] if idents else None, arguments=tuple(idents[1:]),
                           type_text=type_text)
@@ -434,18 +179,6 @@ def normalized_digest(text: str) -> str:
     return hashlib.sha256(folded.encode()).hexdigest()
 
 
-def strip_comments(text: str) -> str:
-    """Remove comments only (each becomes one space), keeping string literals intact."""
-    out, last = [], 0
-    for kind, start, end in _literal_spans(text):
-        if kind == "comment":
-            out.append(text[last:start])
-            out.append(" ")
-            last = end
-    out.append(text[last:])
-    return "".join(out)
-
-
 def declarations(source: str) -> list[Declaration]:
     """Declarations of a Lean file, in order, at any indentation.
 
@@ -462,8 +195,21 @@ def declarations(source: str) -> list[Declaration]:
     from its line (or from the command, when code precedes it there) to the next command.
     """
     blanked = blank_comments_and_strings(source)
+    events, ordered = _command_events(blanked)
+    newlines = [m.start() for m in re.finditer("\n", blanked)]
+    return [_declaration(source, blanked, newlines, ordered, offset, m, prefix)
+            for offset, m, prefix in _qualified(events)]
+
+
+Event = tuple[int, str, re.Match[str]]
+"""(offset, ``"decl"`` or ``"scope"``, the match) of a command."""
+
+
+def _command_events(blanked: str) -> tuple[list[Event], list[int]]:
+    """The declaration and scope commands in order (a scope first at the same offset), and
+    every offset where a command starts (those and the other commands at column 0)."""
     brackets = [(m.start(), m.group(0)) for m in re.finditer(r"[\[\]]", blanked)]
-    events: list[tuple[int, str, re.Match[str]]] = []
+    events: list[Event] = []
     for m in _DECL_RE.finditer(blanked):
         if _command_start(blanked, m.start(), brackets):
             events.append((m.start(), "decl", m))
@@ -473,13 +219,11 @@ def declarations(source: str) -> list[Declaration]:
     boundaries: set[int] = {e[0] for e in events}
     boundaries.update(m.start() for m in _BOUNDARY_RE.finditer(blanked))
     events.sort(key=lambda e: (e[0], e[1] != "scope"))
-    ordered = sorted(boundaries)
+    return events, sorted(boundaries)
 
-    newlines = [m.start() for m in re.finditer("\n", blanked)]
 
-    def line_of(offset: int) -> int:
-        return bisect.bisect_left(newlines, offset) + 1
-
+def _qualified(events: list[Event]) -> list[tuple[int, re.Match[str], str]]:
+    """(offset, match, namespace prefix) of each declaration, the scopes applied."""
     namespaces: list[tuple[str, str]] = []  # (kind, name)
     starts: list[tuple[int, re.Match[str], str]] = []
     for offset, kind, m in events:
@@ -496,44 +240,44 @@ def declarations(source: str) -> list[Declaration]:
             continue
         prefix = ".".join(n for k, n in namespaces if k == "namespace" and n)
         starts.append((offset, m, prefix))
+    return starts
 
-    def line_start(offset: int) -> int:
-        """Where the text of a command at ``offset`` begins: its line, when only white space
-        and comments precede it there; otherwise the command itself."""
-        begin = blanked.rfind("\n", 0, offset) + 1
-        return begin if not blanked[begin:offset].strip() else offset
 
-    result: list[Declaration] = []
-    for offset, m, prefix in starts:
-        k = bisect.bisect_right(ordered, offset)
-        nxt = ordered[k] if k < len(ordered) else len(source)
-        first = line_start(offset)
-        end = line_start(nxt) if nxt < len(source) else nxt
-        kept = source[first:end].split("\n")
-        while len(kept) > 1 and not kept[-1].strip():
-            kept.pop()
-        text = "\n".join(kept)
-        start_line = line_of(first)
-        end_line = start_line + len(kept) - 1
-        kind = " ".join(m.group("kind").split())
-        body = blanked[m.end() : nxt]
-        short = _declaration_name(kind, body, text, start_line)
-        if short.startswith("_root_."):
-            full = short.removeprefix("_root_.")
-        else:
-            full = f"{prefix}.{short}" if prefix else short
-        sig = _signature(blank_comments_and_strings(text))
-        words = m.group("prefix")
-        attrs = " ".join(" ".join(_ATTR_LIST_RE.findall(words)).split())
-        rest = _ATTR_LIST_RE.sub(" ", re.sub(rf"^{_IN_PREFIX}", " ", words))
-        modifiers = tuple(w for w in rest.split() if _MODIFIER_RE.match(w))
-        result.append(
-            Declaration(
-                name=full, short_name=short, kind=kind, line=start_line, end_line=end_line,
-                text=text, signature=" ".join(sig.split()), modifiers=modifiers, attributes=attrs,
-            )
-        )
-    return result
+def _line_start(blanked: str, offset: int) -> int:
+    """Where the text of a command at ``offset`` begins: its line, when only white space and
+    comments precede it there; otherwise the command itself."""
+    begin = blanked.rfind("\n", 0, offset) + 1
+    return begin if not blanked[begin:offset].strip() else offset
+
+
+def _declaration(source: str, blanked: str, newlines: list[int], ordered: list[int], offset: int,
+                 m: re.Match[str], prefix: str) -> Declaration:
+    """The declaration whose command the match ``m`` found at ``offset``: its text runs to the
+    next command (``ordered``: where every command starts)."""
+    k = bisect.bisect_right(ordered, offset)
+    nxt = ordered[k] if k < len(ordered) else len(source)
+    first = _line_start(blanked, offset)
+    end = _line_start(blanked, nxt) if nxt < len(source) else nxt
+    kept = source[first:end].split("\n")
+    while len(kept) > 1 and not kept[-1].strip():
+        kept.pop()
+    text = "\n".join(kept)
+    start_line = bisect.bisect_left(newlines, first) + 1
+    kind = " ".join(m.group("kind").split())
+    short = _declaration_name(kind, blanked[m.end() : nxt], text, start_line)
+    if short.startswith("_root_."):
+        full = short.removeprefix("_root_.")
+    else:
+        full = f"{prefix}.{short}" if prefix else short
+    sig = _signature(blank_comments_and_strings(text))
+    words = m.group("prefix")
+    attrs = " ".join(" ".join(_ATTR_LIST_RE.findall(words)).split())
+    rest = _ATTR_LIST_RE.sub(" ", re.sub(rf"^{_IN_PREFIX}", " ", words))
+    modifiers = tuple(w for w in rest.split() if _MODIFIER_RE.match(w))
+    return Declaration(
+        name=full, short_name=short, kind=kind, line=start_line, end_line=start_line + len(kept) - 1,
+        text=text, signature=" ".join(sig.split()), modifiers=modifiers, attributes=attrs,
+    )
 
 
 def _command_start(blanked: str, offset: int, brackets: list[tuple[int, str]]) -> bool:
@@ -568,7 +312,7 @@ def _declaration_name(kind: str, body: str, text: str, line: int) -> str:
         return "inst" + "".join(w[:1].upper() + w[1:] for w in words if w not in header.binders) \
             if header.class_name else f"_instance.{normalized_digest(text)[:12]}"
     if kind in _NAMED_KINDS:
-        m = _IDENT_RE.match(body.lstrip())
+        m = IDENT_RE.match(body.lstrip())
         if m:
             return m.group(0)
         return f"_{kind.replace(' ', '_')}.{normalized_digest(text)[:12]}"
@@ -626,7 +370,7 @@ class Header(Frozen):
     """Offset just after the header's last token (0: the file has no header)."""
 
 
-_HEADER_WORD_RE = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_HEADER_WORD_RE = re.compile(rf"{ATOM}(?:\.{ATOM})*")
 _IMPORT_MODIFIERS = frozenset({"public", "meta", "private"})
 
 

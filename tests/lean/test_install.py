@@ -8,16 +8,18 @@ import subprocess
 from pathlib import Path
 
 from pipeline.lean.install import (
-    GLUE_PATCHES,
     ONE_SHOT_V8_FLAGS,
-    START_UP_PATCHES,
-    WASM_PATCHES,
     EmbeddedInstall,
-    apply_patches,
-    apply_wasm_patches,
     embedded_command,
     load_install,
     manifest_path,
+)
+from pipeline.lean.patches import (
+    GLUE_PATCHES,
+    START_UP_PATCHES,
+    WASM_PATCHES,
+    apply_patches,
+    apply_wasm_patches,
     patch_set_digest,
     slim_glue,
 )

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from pipeline.errors import SetupError
-from pipeline.lean.install import GLUE_PATCHES, apply_patches, patch_set_digest, slim_glue
 from pipeline.lean.lsp import Deframer, frame
 from pipeline.lean.models import Severity
+from pipeline.lean.patches import GLUE_PATCHES, apply_patches, patch_set_digest, slim_glue
 from pipeline.lean.resident import split_header, to_message
 
 
