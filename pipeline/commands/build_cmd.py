@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.terminal import escape, styled
 from pipeline.lean.build import build_project, discover
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult
@@ -28,7 +28,7 @@ def build(
     rebuilt = report.rebuilt
     term.print(f"{len(report.modules)} modules, {len(rebuilt)} rebuilt, {report.elapsed_s:.1f}s")
     for m in report.failures():
-        term.print(f"[red]failed[/] {escape(m.path)}: {escape(m.result.summary() if m.result else m.skipped_reason or '')}")
+        term.print(f"{styled('failed', 'bad')} {escape(m.path)}: {escape(m.result.summary() if m.result else m.skipped_reason or '')}")
         if m.result is not None and m.result.diagnostics():
             term.text(m.result.diagnostics().replace(m.result.file_name, m.path))
     raise typer.Exit(0 if report.ok else 1)

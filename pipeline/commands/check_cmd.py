@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.terminal import escape, styled
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, all_or_raise, read_text_checked
 from pipeline.lean.models import CheckRequest
@@ -40,8 +40,8 @@ def check(
         term.json([{"file": str(f), **r.model_dump(mode="json")} for f, r in zip(files, results, strict=True)])
     else:
         for f, r in zip(files, results, strict=True):
-            colour = "green" if r.accepted else "red"
-            term.print(f"[{colour}]{r.verdict.value}[/] {escape(str(f))}  ({r.summary()}{', cached' if r.cached else ''})")
+            verdict = styled(r.verdict.value, "good" if r.accepted else "bad")
+            term.print(f"{verdict} {escape(str(f))}  ({r.summary()}{', cached' if r.cached else ''})")
             if not r.accepted and r.diagnostics():
                 term.text(r.diagnostics().replace(r.file_name, str(f)))
     raise typer.Exit(0 if all(r.accepted for r in results) else 1)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from pipeline.claims.approval import approve_claim
 from pipeline.claims.graph import to_dot, to_payload
@@ -21,7 +20,7 @@ from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
 from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
-from pipeline.commands.terminal import Terminal
+from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import ClaimError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import build_project
@@ -47,8 +46,8 @@ def _evaluate(settings: Settings, term: Terminal) -> ClaimsReport:
 
 def _print_issues(term: Terminal, issues: list[Issue]) -> None:
     for issue in issues:
-        colour = "red" if issue.severity == "error" else "yellow"
-        term.print(f"[{colour}]{issue.severity}[/] {escape(str(issue))}")
+        severity = styled(issue.severity, "bad" if issue.severity == "error" else "warn")
+        term.print(f"{severity} {escape(str(issue))}")
 
 
 @claims_app.command("list")
@@ -95,25 +94,22 @@ def show(
         term.json({**claim.model_dump(mode="json", by_alias=True, exclude={"path"}),
                    "path": relative(settings, claim.path)})
         return
-    from rich.markdown import Markdown
-    from rich.rule import Rule
-
-    term.print(f"[bold]{escape(claim.id)}[/]: {escape(claim.title)}")
-    term.print(f"[dim]{escape(relative(settings, claim.path))} — source: {escape(claim.source)}[/]")
-    term.print(Rule("statement", align="left"))
-    term.print(Markdown(claim.statement.strip()))
-    term.print(Rule("argument", align="left"))
-    term.print(Markdown(claim.argument.strip()))
+    term.print(f"{styled(claim.id, 'strong')}: {escape(claim.title)}")
+    term.print(styled(f"{relative(settings, claim.path)} — source: {claim.source}", "muted"))
+    term.rule("statement")
+    term.markdown(claim.statement.strip())
+    term.rule("argument")
+    term.markdown(claim.argument.strip())
     lean = claim.lean
     opens = f"  (open {' '.join(lean.opens)})" if lean.opens else ""
-    term.print(Rule("Lean", align="left"))
+    term.rule("Lean")
     term.print(f"{escape(lean.module)}: {escape(lean.declaration)}{escape(opens)}")
     term.print(escape(lean.statement.strip("\n")))
     term.print(f"witness: {escape(lean.witness)}")
     term.table("pinned definitions", ["definition", "sha256"],
                [[escape(name), digest[:16] + "…"] for name, digest in sorted(lean.definitions.items())])
     if claim.parameters:
-        term.print(Rule("parameters", align="left"))
+        term.rule("parameters")
         for name, value in claim.parameters.items():
             if isinstance(value, Estimate):
                 seeds = (f" on calibration seeds {', '.join(map(str, value.calibration_seeds))}"
@@ -125,18 +121,18 @@ def show(
             else:
                 shown = f"claim: {value:g}"
             term.print(f"{escape(name)} = {escape(shown)}")
-    term.print(Rule("hypotheses", align="left"))
+    term.rule("hypotheses")
     for h in claim.hypotheses:
-        term.print(f"[bold]{h.binder}[/]: {escape(h.meaning)}")
+        term.print(f"{styled(h.binder, 'strong')}: {escape(h.meaning)}")
         if h.check:
             extra = "".join(f", {k} = {v:g}" for k, v in h.settings.items())
             term.print(f"  checked by {escape(h.check)}{escape(extra)}")
         else:
             term.print(f"  assumed: {escape(h.justification or '')}")
     if claim.conclusions:
-        term.print(Rule("conclusions", align="left"))
+        term.rule("conclusions")
         for c in claim.conclusions:
-            term.print(f"[bold]{escape(c.name)}[/]: {escape(c.check)}")
+            term.print(f"{styled(c.name, 'strong')}: {escape(c.check)}")
             term.print(f"  {escape(c.meaning)}")
     term.print(f"depends on: {', '.join(claim.depends_on) or 'nothing'}")
 
@@ -162,16 +158,15 @@ def check(
     else:
         rows = []
         for s in report.claims:
-            colour = "green" if s.proved else "red"
-            rows.append([s.claim.id, f"[{colour}]{s.label}[/]", s.claim.lean.declaration,
+            rows.append([s.claim.id, styled(s.label, "good" if s.proved else "bad"), s.claim.lean.declaration,
                          str(sum(1 for i in s.issues if i.severity == "error"))])
         term.table("claims", ["id", "status", "declaration", "errors"], rows)
         _print_issues(term, list(report.issues))
         errors = len(report.errors())
         if errors:
-            term.print(f"[red]{errors} error(s)[/] in the claims registry")
+            term.print(f"{styled(f'{errors} error(s)', 'bad')} in the claims registry")
         else:
-            term.print(f"[green]consistent[/]: {len(report.claims)} claims, "
+            term.print(f"{styled('consistent', 'good')}: {len(report.claims)} claims, "
                        f"{sum(1 for s in report.claims if s.proved)} proved")
     raise typer.Exit(0 if report.ok else 1)
 
@@ -189,7 +184,7 @@ def graph(
     if fmt is GraphFormat.json:
         term.json(to_payload(nodes, registry.edges()))
     else:
-        term.out.print(to_dot(nodes, registry.edges()), markup=False, highlight=False, end="")
+        term.raw(to_dot(nodes, registry.edges()))
 
 
 @claims_app.command("pin")
@@ -216,13 +211,13 @@ def pin(
         term.print(f"{change.file}: pins are up to date")
         return
     for key in change.meaning_changed:
-        term.print(f"[yellow]~[/] meaning: {escape(key)}")
+        term.print(f"{styled('~', 'warn')} meaning: {escape(key)}")
     for name in sorted(change.added):
-        term.print(f"[green]+[/] {escape(name)} {change.added[name][:16]}…")
+        term.print(f"{styled('+', 'good')} {escape(name)} {change.added[name][:16]}…")
     for name, (old, new) in sorted(change.changed.items()):
-        term.print(f"[yellow]~[/] {escape(name)} {old[:16]}… -> {new[:16]}…")
+        term.print(f"{styled('~', 'warn')} {escape(name)} {old[:16]}… -> {new[:16]}…")
     for name in sorted(change.removed):
-        term.print(f"[red]-[/] {escape(name)}")
+        term.print(f"{styled('-', 'bad')} {escape(name)}")
     term.print(f"wrote {change.file}")
 
 

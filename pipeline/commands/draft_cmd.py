@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from pipeline.agents.config import DEFAULT_ROUNDS, AgentConfig
 from pipeline.agents.models import DraftOutcome
@@ -21,7 +20,7 @@ from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, r
 from pipeline.agents.providers.replay import RecordingLog
 from pipeline.agents.tools import Toolbox, check_tool_names, lookup_for
 from pipeline.commands.context import AppContext, ProjectOption, app_context
-from pipeline.commands.terminal import Terminal
+from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import InputError, ProviderError
 
 
@@ -147,8 +146,7 @@ def _show(term: Terminal, outcome: DraftOutcome) -> None:
                      f"{a.model_s + a.check_s:.1f}s"])
     term.table(f"draft {outcome.claim_id} ({outcome.provider} {escape(outcome.model)})",
                ["#", "step", "outcome", "detail", "tokens in/out", "cost", "time"], rows)
-    colour = "green" if outcome.accepted else "red"
-    term.print(f"[{colour}]{outcome.status}[/] after {len(outcome.lean_attempts)} of "
+    term.print(f"{styled(outcome.status, 'good' if outcome.accepted else 'bad')} after {len(outcome.lean_attempts)} of "
                f"{outcome.rounds} Lean attempts")
     if outcome.proof is not None:
         pinned = "" if outcome.proof.statement_pinned else " (statement drafted: pin it first)"
@@ -156,13 +154,13 @@ def _show(term: Terminal, outcome: DraftOutcome) -> None:
     if outcome.review is not None:
         j = outcome.review.judgement
         term.print(f"review by {outcome.review.reviewer_family} "
-                   f"{escape(outcome.review.reviewer_model)}: [bold]{j.verdict}[/] — "
+                   f"{escape(outcome.review.reviewer_model)}: {styled(j.verdict, 'strong')} — "
                    f"{escape(j.summary)}")
         for d in j.discrepancies:
             term.print(f"  • {escape(d.element)}: {escape(d.problem)}")
         if outcome.review.flagged:
-            term.print("[yellow]flagged for a human: the statement may not say what the claim "
-                       "says[/]")
+            term.print(styled("flagged for a human: the statement may not say what the claim says",
+                              "warn"))
     elif outcome.review_error:
         term.warn(f"not reviewed: {outcome.review_error}")
     unpriced = f" (unpriced: {', '.join(outcome.unpriced_models)})" if outcome.unpriced_models else ""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pipeline.commands.context import ProjectOption, app_context, terminal
+from pipeline.commands.terminal import Tone, styled
 from pipeline.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,8 +21,7 @@ if TYPE_CHECKING:
 hypotheses_app = typer.Typer(help="Empirical hypotheses: check runs, import runs, experiments.",
                              no_args_is_help=True)
 
-_STYLE = {"holds": "[green]holds[/]", "fails": "[red]fails[/]",
-          "inconclusive": "[yellow]inconclusive[/]", "error": "[bold red]error[/]"}
+_TONE: dict[str, Tone] = {"holds": "good", "fails": "bad", "inconclusive": "warn", "error": "alarm"}
 
 
 def _config(config_json: str | None) -> dict[str, Any] | None:
@@ -82,7 +82,8 @@ def check(
                    f"its conclusion {conclusion} fails: the checks or the formalization are "
                    "wrong")
     rows = [[v.claim_id, v.binder + (" (conclusion)" if v.role == "conclusion" else ""),
-             _STYLE[v.outcome] + (" [dim](proxy)[/]" if v.kind == "proxy" else ""),
+             styled(v.outcome, _TONE[v.outcome])
+             + (" " + styled("(proxy)", "muted") if v.kind == "proxy" else ""),
              "" if v.value is None else f"{v.value:.4g}",
              "" if v.ci is None else f"[{v.ci.low:.4g}, {v.ci.high:.4g}] {v.ci.method}",
              str(v.n), v.reason, _bound(v)] for v in verdicts]

@@ -173,4 +173,4 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["TONE_STYLE", "Step", "Terminal", "escape", "styled"]
+__all__ = ["TONE_STYLE", "Step", "Terminal", "Tone", "escape", "styled"]
