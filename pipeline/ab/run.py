@@ -213,11 +213,9 @@ def _decided(records: list[TrialRecord], variants: list[Variant], alpha: float) 
     return False
 
 
-def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Database, suite: Suite,
-           variants: list[Variant], options: RunOptions, *, run_id: str | None = None,
-           progress: Progress | None = None) -> str:
-    """Run (or resume ``run_id``) and return the run's id."""
-    say = progress or (lambda _m: None)
+def _refuse_bad_plan(variants: list[Variant], options: RunOptions) -> None:
+    """:class:`InputError` for a plan that could not give evidence: fewer than two distinct
+    variants, no seed, several seeds of a deterministic replay, recording several seeds."""
     names = [v.name for v in variants]
     if len(set(names)) != len(names) or len(variants) < 2:
         raise InputError("an A/B run needs at least two variants with different names")
@@ -229,6 +227,14 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
     if options.record_dir is not None and options.seeds > 1:
         raise InputError("--record saves one recording per (task, variant), which replay plays "
                          "with one seed; record with --seeds 1")
+
+
+def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Database, suite: Suite,
+           variants: list[Variant], options: RunOptions, *, run_id: str | None = None,
+           progress: Progress | None = None) -> str:
+    """Run (or resume ``run_id``) and return the run's id."""
+    say = progress or (lambda _m: None)
+    _refuse_bad_plan(variants, options)
     variants = [resolve_variant(settings, v) for v in variants]
     if run_id is None:
         run_id = uuid.uuid4().hex[:12]

@@ -28,6 +28,7 @@ from pipeline.claims.models import Claim, ReferenceExperiment
 from pipeline.claims.registry import Registry, read_registry
 from pipeline.errors import SequentError
 from pipeline.evidence.evaluate import (
+    Application,
     application,
     evaluate,
     soundness_alarms,
@@ -78,10 +79,7 @@ def reference_case(settings: Settings, registry: Registry, claim: Claim, entry: 
         return case(Severity.error, f"claim {claim.id}: registered reference run {entry} "
                                     f"cannot be read: {exc}"), None
     verdicts = evaluate(run, targets_of(registry, claim.id))
-    required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
-    result = application(True, verdicts, required,
-                         conclusions=[c.name for c in claim.conclusions],
-                         vacuous=vacuous_conclusions(claim, verdicts))
+    result = _application(claim, verdicts)
     if result.alarms:
         failing = "; ".join(_reason(verdicts, c) for c in result.alarms)
         return case(Severity.error, (
@@ -162,10 +160,36 @@ def experiment_case(settings: Settings, registry: Registry, claim: Claim,
             return case([(Severity.error, (f"claim {claim.id}: reference experiment {label} "
                                           f"crashed: {type(exc).__name__}: {exc}"))])
         verdicts = evaluate(run, targets_of(registry, claim.id))
+    return case(_reference_findings(claim, verdicts, label))
+
+
+def _application(claim: Claim, verdicts: list[HypothesisVerdict]) -> Application:
+    """Whether the claim applies to a reference run, from its verdicts there."""
     required = [h.binder for h in claim.hypotheses if h.check and not h.assumed]
-    result = application(True, verdicts, required,
-                         conclusions=[c.name for c in claim.conclusions],
-                         vacuous=vacuous_conclusions(claim, verdicts))
+    return application(True, verdicts, required,
+                       conclusions=[c.name for c in claim.conclusions],
+                       vacuous=vacuous_conclusions(claim, verdicts))
+
+
+_VERDICT_FINDINGS: dict[tuple[str, str], tuple[Severity, str]] = {
+    ("hypothesis", "fails"): (Severity.error, ("claim {claim}: its reference experiment "
+                                               "{label} violates a hypothesis: {figure}")),
+    ("hypothesis", "inconclusive"): (Severity.warning, ("claim {claim} is not shown to apply "
+                                                        "to its reference experiment {label}: "
+                                                        "{figure}")),
+    ("conclusion", "inconclusive"): (Severity.notice, ("claim {claim}: conclusion unverified "
+                                                       "on its reference experiment {label}: "
+                                                       "{figure}")),
+}
+"""(role, outcome) of a verdict on a reference experiment -> the finding it makes."""
+
+
+def _reference_findings(claim: Claim, verdicts: list[HypothesisVerdict], label: str
+                        ) -> list[tuple[Severity, str]]:
+    """What the verdicts on a claim's regenerated reference experiment say: a vacuous
+    bound, a soundness alarm, a crashed check, a violated or unshown hypothesis, an
+    unverified conclusion."""
+    result = _application(claim, verdicts)
     findings: list[tuple[Severity, str]] = []
     if result.vacuous:
         findings.append((Severity.warning, (
@@ -183,19 +207,11 @@ def experiment_case(settings: Settings, registry: Registry, claim: Claim,
             findings.append((Severity.error, (f"claim {claim.id}: the check of {v.binder} "
                                              f"crashed on its reference experiment {label}: "
                                              f"{v.reason}")))
-        elif v.role == "hypothesis" and v.outcome == "fails":
-            findings.append((Severity.error, (
-                f"claim {claim.id}: its reference experiment {label} violates a hypothesis: "
-                f"{_figure(v)}")))
-        elif v.role == "hypothesis" and v.outcome == "inconclusive":
-            findings.append((Severity.warning, (
-                f"claim {claim.id} is not shown to apply to its reference experiment {label}: "
-                f"{_figure(v)}")))
-        elif v.role == "conclusion" and v.outcome == "inconclusive":
-            findings.append((Severity.notice, (
-                f"claim {claim.id}: conclusion unverified on its reference experiment "
-                f"{label}: {_figure(v)}")))
-    return case(findings)
+        elif (v.role, v.outcome) in _VERDICT_FINDINGS:
+            severity, text = _VERDICT_FINDINGS[(v.role, v.outcome)]
+            findings.append((severity, text.format(claim=claim.id, label=label,
+                                                   figure=_figure(v))))
+    return findings
 
 
 def recorded_alarms_case(settings: Settings, registry: Registry,

@@ -123,8 +123,24 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], *, sweeps: int 
     edges = list(dict.fromkeys((a, b) for a, b in edges if a in known and b in known and a != b))
     kept, back = _break_cycles(ids, edges)
     layer = _layers(ids, kept)
+    chains, virtual = _chains(kept, layer)
+    n_layers = 1 + max(layer.values(), default=-1)
+    rows = _ordered_rows(ids, layer, chains, n_layers, sweeps)
+    placed, total_w = _place(rows, virtual)
+    height = MARGIN * 2 + n_layers * NODE_H + max(n_layers - 1, 0) * V_GAP
+    return Layout(
+        nodes=placed,
+        edges=tuple(tuple(c) for c in chains),
+        reversed_edges=tuple(back),
+        width=total_w + 2 * MARGIN,
+        height=height if n_layers else 2 * MARGIN,
+    )
 
-    # virtual nodes for long edges
+
+def _chains(kept: Sequence[tuple[str, str]], layer: dict[str, int]
+            ) -> tuple[list[list[str]], set[str]]:
+    """Each kept edge as a chain through one virtual node per layer it spans (added to
+    ``layer``), and the virtual nodes."""
     chains: list[list[str]] = []
     virtual: set[str] = set()
     for a, b in kept:
@@ -136,8 +152,13 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], *, sweeps: int 
             chain.append(v)
         chain.append(b)
         chains.append(chain)
+    return chains, virtual
 
-    n_layers = 1 + max(layer.values(), default=-1)
+
+def _ordered_rows(ids: Sequence[str], layer: dict[str, int], chains: list[list[str]],
+                  n_layers: int, sweeps: int) -> list[list[str]]:
+    """The nodes of each layer, ordered by ``sweeps`` down-and-up passes of the barycentre
+    heuristic (each node at the mean position of its neighbours in the adjacent layer)."""
     rows: list[list[str]] = [[] for _ in range(n_layers)]
     for node in ids:
         rows[layer[node]].append(node)
@@ -167,6 +188,11 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], *, sweeps: int 
             rows[k] = reorder(rows[k], up, rows[k - 1])
         for k in range(n_layers - 2, -1, -1):
             rows[k] = reorder(rows[k], down, rows[k + 1])
+    return rows
+
+
+def _place(rows: list[list[str]], virtual: set[str]) -> tuple[dict[str, Placed], float]:
+    """Each node's position (rows centred on the widest), and the widest row's width."""
 
     def width_of(n: str) -> float:
         return VIRTUAL_W if n in virtual else NODE_W
@@ -181,14 +207,7 @@ def layout(ids: Sequence[str], edges: Sequence[tuple[str, str]], *, sweeps: int 
             placed[n] = Placed(id=n, layer=k, x=x + w / 2, y=MARGIN + k * (NODE_H + V_GAP),
                                virtual=n in virtual)
             x += w + H_GAP
-    height = MARGIN * 2 + n_layers * NODE_H + max(n_layers - 1, 0) * V_GAP
-    return Layout(
-        nodes=placed,
-        edges=tuple(tuple(c) for c in chains),
-        reversed_edges=tuple(back),
-        width=total_w + 2 * MARGIN,
-        height=height if n_layers else 2 * MARGIN,
-    )
+    return placed, total_w
 
 
 def _clip(text: str, limit: int = CHARS) -> str:
