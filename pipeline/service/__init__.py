@@ -1,6 +1,8 @@
 """The submission service: HTTP API, MCP server, persisted job queue and check workers.
 
 ``create_app(settings, config)`` (in :mod:`pipeline.service.app`) builds the FastAPI app; the
-:class:`~pipeline.service.core.ServiceCore` owns the database, the registry and the Lean
-checker for the HTTP app, the MCP server and ``sequent worker`` alike.
+focused services (:mod:`pipeline.service.services`: submissions, ad-hoc checks, tokens, export,
+claim views, the Lean engine's life) are wired once per process by
+:func:`~pipeline.service.services.open_services` for the HTTP app, the MCP server and
+``sequent worker`` alike.
 """

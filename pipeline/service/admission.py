@@ -8,6 +8,8 @@ decision itself is :func:`pipeline.service.limits.admit` (pure). Statements are 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session
 from pipeline.service.errors import Unauthorized
 from pipeline.service.limits import WINDOW, Limits, Usage, admit
 from pipeline.service.tables import AdhocCheckRow, ApiToken, SubmissionRow, SubmissionStatus
+from pipeline.service.writelock import WriteGate
+from pipeline.store.times import utcnow
 
 _LOCK = (
     update(ApiToken)
@@ -71,4 +75,16 @@ def admit_write(session: Session, token_id: str, now: datetime, *, opens_submiss
     admit(usage_of(session, token_id, now), limits, now=now, opens_submission=opens_submission)
 
 
-__all__ = ["admit_write", "lock_token", "usage_of"]
+@contextmanager
+def admitted(gate: WriteGate, token_id: str | None, *, opens_submission: bool) -> Iterator[tuple[Session, datetime]]:
+    """The one way a token's write goes in: a write transaction in which the token (if any)
+    was admitted under its limits; the caller inserts its row in it. Yields the session and
+    the write's time."""
+    now = utcnow()
+    with gate.transaction() as session:
+        if token_id is not None:
+            admit_write(session, token_id, now, opens_submission=opens_submission)
+        yield session, now
+
+
+__all__ = ["admit_write", "admitted", "lock_token", "usage_of"]

@@ -1,7 +1,8 @@
 """The FastAPI app: ``create_app(settings, config)``.
 
-The lifespan builds the :class:`~pipeline.service.core.ServiceCore` (migrations, engine,
-in-process workers) onto ``app.state.core``; routers reach it through ``Depends``. The
+The lifespan opens the service's parts (:func:`~pipeline.service.services.open_services`:
+migrations, engine, in-process workers) onto ``app.state.services``; each router takes the
+focused service it needs through ``Depends`` (:mod:`pipeline.service.deps`). The
 composition root (``sequent serve``) mounts the report's live pages (:mod:`pipeline.report.web`)
 at ``/`` on the same engine and database; the service never imports the report.
 """
@@ -19,9 +20,9 @@ from pipeline.agents.config import AgentConfig
 from pipeline.errors import SequentError
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore, package_version
 from pipeline.service.middleware import BodyGuard
 from pipeline.service.routes import checks, claims, health, iterate, submissions
+from pipeline.service.services import open_services, package_version
 from pipeline.settings import Settings
 
 API_DESCRIPTION = """\
@@ -38,13 +39,13 @@ def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        core = await run_in_threadpool(ServiceCore, settings, config)
+        services = await run_in_threadpool(open_services, settings, config)
         try:
-            await run_in_threadpool(core.start)
-            app.state.core = core
+            await run_in_threadpool(services.start)
+            app.state.services = services
             yield
         finally:
-            await run_in_threadpool(core.close)
+            await run_in_threadpool(services.close)
 
     app = FastAPI(
         title="Sequent",
@@ -68,9 +69,9 @@ def _document_claim_ids(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         schema = generate()
-        core = getattr(app.state, "core", None)
+        services = getattr(app.state, "services", None)
         try:
-            ids = [c.id for c in core.registry.get().claims] if core is not None else []
+            ids = [c.id for c in services.claims.registry.get().claims] if services is not None else []
         except SequentError:
             ids = []
         field = schema["components"]["schemas"]["SubmissionIn"]["properties"]["claim_id"]

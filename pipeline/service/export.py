@@ -29,10 +29,13 @@ from typing import Literal
 import git
 
 from pipeline.claims.library import binders
-from pipeline.errors import GateError
+from pipeline.errors import GateError, SequentError
 from pipeline.lean.syntax import blank_comments_and_strings, declarations, top_level_index
 from pipeline.models import Frozen
+from pipeline.service.claim_responses import RegistryCache
 from pipeline.service.errors import Conflict
+from pipeline.service.models import ExportView
+from pipeline.service.submissions import SubmissionStore
 from pipeline.settings import Settings
 
 ZERO_SHA = "0" * 40
@@ -62,6 +65,34 @@ class Exported(Frozen):
     mode: ExportMode = "file"
     """``module``: the claim's declaration's proof replaced in its module; ``file``: the
     accepted file added under ``Submissions/`` (see the module docstring)."""
+
+
+class ExportService:
+    """``POST /v1/submissions/{id}/export``: an accepted, audited submission (read through the
+    store) as a commit on its review branch."""
+
+    def __init__(self, settings: Settings, registry: RegistryCache, store: SubmissionStore) -> None:
+        self._settings, self._registry, self._store = settings, registry, store
+
+    def export(self, submission_id: str) -> ExportView:
+        view = self._store.get(submission_id)
+        if view.status != "accepted":
+            raise Conflict(f"submission {submission_id} is {view.status}; only accepted proofs export")
+        sub = self._store.exportable(submission_id)
+        if not sub.audited:
+            raise Conflict(f"submission {submission_id} was accepted without the compiled-environment "
+                           "audit; submit the proof again to have it audited before export")
+        req = ExportRequest(submission_id=sub.id, claim_id=sub.claim_id, agent=sub.agent, source=sub.source,
+                            statement=sub.statement, proof=sub.proof)
+        try:
+            pinned = self._registry.claim(req.claim_id)
+        except SequentError:  # the claim left the registry: export the accepted file alone
+            pinned = None
+        if pinned is not None and pinned.lean.statement == req.statement:
+            req = req.model_copy(update={"module": pinned.lean.module, "declaration": pinned.lean.declaration})
+        done = export_submission(self._settings, req)
+        return ExportView(submission_id=submission_id, branch=done.branch, commit=done.commit, path=done.path,
+                          mode=done.mode)
 
 
 def _before_colon(signature: str) -> str | None:
@@ -240,4 +271,4 @@ def _existing(repo: git.Repo, commit: str, branch: str, path: str, req: ExportRe
     return Exported(branch=branch, commit=commit, path=changed[0], mode="module")
 
 
-__all__ = ["ExportRequest", "Exported", "export_path", "export_submission", "replaced_module", "review_branch"]
+__all__ = ["ExportRequest", "ExportService", "Exported", "export_path", "export_submission", "replaced_module", "review_branch"]

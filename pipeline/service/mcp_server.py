@@ -32,7 +32,8 @@ from pipeline.agents.models import ClaimReview, Family
 from pipeline.claims.iterate import MinimalHypotheses
 from pipeline.errors import SequentError
 from pipeline.lean.olean.lookup import DeclarationInfo, SearchResult
-from pipeline.service.core import ServiceCore, package_version
+from pipeline.service.adhoc_checks import AdhocChecks
+from pipeline.service.claim_views import ClaimViews, Declarations
 from pipeline.service.models import (
     Attempt,
     CheckedProof,
@@ -45,6 +46,8 @@ from pipeline.service.models import (
     SubmissionPage,
     SubmissionView,
 )
+from pipeline.service.services import Services, package_version
+from pipeline.service.submission_service import SubmissionService
 
 log = logging.getLogger(__name__)
 
@@ -120,32 +123,53 @@ def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
+def build_server(services: Services, agents: AgentConfig) -> MCPServer:
+    """The MCP server; each group of tools gets the focused service it needs."""
     server: MCPServer = MCPServer(
         name="sequent", version=package_version(), instructions=INSTRUCTIONS
     )
-    max_wait = max(core.config.wait_max_s, 2 * core.settings.lean_timeout_s)  # one local client
-    ready_wait = core.settings.lean_timeout_s  # the first call may come while Formal/ builds
+    lean_timeout_s = services.settings.lean_timeout_s
+    progress = services.host.progress_message
+    _claim_tools(server, services.claims, agents)
+    _iteration_tools(server, services.checks, progress, ready_wait_s=lean_timeout_s)  # may come while Formal/ builds
+    _lookup_tools(server, services.declarations)
+    _submission_tools(server, services.submissions, progress,
+                      max_wait_s=max(services.config.wait_max_s, 2 * lean_timeout_s))  # one local client
+    return server
 
+
+def _claim_tools(server: MCPServer, claims: ClaimViews, agents: AgentConfig) -> None:
     @server.tool()
     @_tool_errors
     def list_claims() -> list[ClaimSummary]:
         """Every claim: id, title, Lean module and declaration, and its proof status."""
-        return core.claims()
+        return claims.claims()
 
     @server.tool()
     @_tool_errors
     def get_claim(claim_id: str) -> ClaimView:
         """One claim: informal statement, the pinned Lean statement to prove, proof status,
         and its hypotheses with their latest empirical verdicts."""
-        return core.claim(claim_id)
+        return claims.claim(claim_id)
 
     @server.tool()
     @_tool_errors
     def hypothesis_status(claim_id: str) -> list[HypothesisView]:
         """The claim's hypotheses, each with its latest empirical verdicts."""
-        return list(core.hypotheses(claim_id))
+        return list(claims.hypotheses(claim_id))
 
+    @server.tool()
+    @_tool_errors
+    def review(claim_id: str, drafter_family: Family, statement: str | None = None,
+               replay: bool = False) -> ClaimReview:
+        """Cross-family faithfulness review: a model of the other family than yours
+        (drafter_family) judges whether the Lean statement (default: the claim's pinned one)
+        says what the informal claim says. replay=true uses the claim's recorded reviewer."""
+        return claims.review(claim_id, drafter_family, agents, statement, replay=replay)
+
+
+def _iteration_tools(server: MCPServer, checks: AdhocChecks, progress: Callable[[], str], *,
+                     ready_wait_s: float) -> None:
     @server.tool()
     @_tool_errors
     def check_proof(claim_id: str, proof: str, ctx: Context, include_file: bool = False) -> CheckedProof:
@@ -154,16 +178,16 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         (`proof:line:col`, lines from 1, columns from 0); include_file=true also returns the
         Lean file the server assembled."""
         sub = SubmissionIn(claim_id=claim_id, proof=proof, agent="mcp-client")
-        return _with_progress(ctx, lambda: core.check_proof(
-            sub.claim_id, sub.proof, ready_wait_s=ready_wait, include_file=include_file), core.progress_message)
+        return _with_progress(ctx, lambda: checks.check_proof(
+            sub.claim_id, sub.proof, ready_wait_s=ready_wait_s, include_file=include_file), progress)
 
     @server.tool()
     @_tool_errors
     def multi_attempt(claim_id: str, proofs: list[str], ctx: Context) -> list[Attempt]:
         """Check several candidate proofs of the claim's pinned statement (as check_proof does),
         results side by side in the order given. Nothing is recorded."""
-        return _with_progress(ctx, lambda: core.multi_attempt(claim_id, proofs, ready_wait_s=ready_wait),
-                              core.progress_message)
+        return _with_progress(ctx, lambda: checks.multi_attempt(claim_id, proofs, ready_wait_s=ready_wait_s),
+                              progress)
 
     @server.tool()
     @_tool_errors
@@ -171,16 +195,16 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         """Check an arbitrary Lean snippet (helper lemmas, examples) under the trust policy;
         with claim_id, after the claim's imports and opens. Never counts as a proof. Positions
         count in the snippet you sent."""
-        return _with_progress(ctx, lambda: core.check_lean(source, claim_id, ready_wait_s=ready_wait),
-                              core.progress_message)
+        return _with_progress(ctx, lambda: checks.check_lean(source, claim_id, ready_wait_s=ready_wait_s),
+                              progress)
 
     @server.tool()
     @_tool_errors
     def goal_state(claim_id: str, proof: str, line: Annotated[int, Field(ge=1)], ctx: Context) -> ProofGoals:
         """The goals before and after a line (from 1, counted in the proof you send) of a proof
         attempt of the claim's pinned statement; `sorry` may stand for unfinished parts."""
-        return _with_progress(ctx, lambda: core.goal_state(claim_id, proof, line, ready_wait_s=ready_wait),
-                              core.progress_message)
+        return _with_progress(ctx, lambda: checks.goal_state(claim_id, proof, line, ready_wait_s=ready_wait_s),
+                              progress)
 
     @server.tool()
     @_tool_errors
@@ -190,18 +214,31 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         needed=false: the proof also proves the weaker statement, so the hypothesis needs no
         empirical test; needed=true: the proof fails inside the proof without it; needed=null:
         unknown (see note). decided_by says how each answer was decided."""
-        return _with_progress(ctx, lambda: core.minimal_hypotheses(claim_id, proof, ready_wait_s=ready_wait),
-                              core.progress_message)
+        return _with_progress(ctx, lambda: checks.minimal_hypotheses(claim_id, proof, ready_wait_s=ready_wait_s),
+                              progress)
+
+
+def _lookup_tools(server: MCPServer, declarations: Declarations) -> None:
+    @server.tool()
+    @_tool_errors
+    def search(query: str = "", mentions: list[str] | None = None,
+               limit: Annotated[int, Field(ge=1, le=200)] = 20) -> SearchResult:
+        """Find constants of the core library and of the project, in milliseconds: by name
+        (query: a substring, e.g. "add_comm") and by type shape (mentions: constants the type
+        must mention, full names like "Nat.succ" or last components like "le"). Best first:
+        exact names, prefixes, the project's before core's."""
+        return declarations.search(query, mentions, limit)
 
     @server.tool()
     @_tool_errors
-    def review(claim_id: str, drafter_family: Family, statement: str | None = None,
-               replay: bool = False) -> ClaimReview:
-        """Cross-family faithfulness review: a model of the other family than yours
-        (drafter_family) judges whether the Lean statement (default: the claim's pinned one)
-        says what the informal claim says. replay=true uses the claim's recorded reviewer."""
-        return core.review(claim_id, drafter_family, agents, statement, replay=replay)
+    def declaration(name: str) -> DeclarationInfo:
+        """A constant's type (as the kernel holds it), docstring and source location (project
+        constants: file, line from 1, column from 0; core constants: module only)."""
+        return declarations.declaration(name)
 
+
+def _submission_tools(server: MCPServer, submissions: SubmissionService, progress: Callable[[], str], *,
+                      max_wait_s: float) -> None:
     @server.tool()
     @_tool_errors
     def submit_proof(
@@ -215,29 +252,12 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         the workers; waits up to wait_s seconds for the verdict (status stays queued or
         running if it takes longer: poll get_submission)."""
         sub = SubmissionIn(claim_id=claim_id, proof=proof, agent=agent)
-        accepted = core.submit(sub, token_id=None, channel="mcp")
+        accepted = submissions.submit(sub, token_id=None, channel="mcp")
 
         def state() -> str:
-            return f"submission {accepted.id} is {core.submission(accepted.id).status}; {core.progress_message()}"
+            return f"submission {accepted.id} is {submissions.get(accepted.id).status}; {progress()}"
 
-        return _with_progress(ctx, lambda: core.wait(accepted.id, min(wait_s, max_wait)), state)
-
-    @server.tool()
-    @_tool_errors
-    def search(query: str = "", mentions: list[str] | None = None,
-               limit: Annotated[int, Field(ge=1, le=200)] = 20) -> SearchResult:
-        """Find constants of the core library and of the project, in milliseconds: by name
-        (query: a substring, e.g. "add_comm") and by type shape (mentions: constants the type
-        must mention, full names like "Nat.succ" or last components like "le"). Best first:
-        exact names, prefixes, the project's before core's."""
-        return core.search(query, mentions, limit)
-
-    @server.tool()
-    @_tool_errors
-    def declaration(name: str) -> DeclarationInfo:
-        """A constant's type (as the kernel holds it), docstring and source location (project
-        constants: file, line from 1, column from 0; core constants: module only)."""
-        return core.declaration(name)
+        return _with_progress(ctx, lambda: submissions.wait(accepted.id, min(wait_s, max_wait_s)), state)
 
     @server.tool()
     @_tool_errors
@@ -248,21 +268,19 @@ def build_server(core: ServiceCore, agents: AgentConfig) -> MCPServer:
         """Submissions newest first, filtered by claim, agent, verdict (accepted, rejected,
         error, queued, running) and creation time (ISO 8601); pass next_cursor as cursor for
         the next page."""
-        return core.list_submissions(claim_id=claim_id, agent=agent, verdict=verdict, since=since,
-                                     limit=limit, cursor=cursor)
+        return submissions.page(claim_id=claim_id, agent=agent, verdict=verdict, since=since,
+                                limit=limit, cursor=cursor)
 
     @server.tool()
     @_tool_errors
     def get_submission(submission_id: str, wait_s: Annotated[float, Field(ge=0)] = 0.0) -> SubmissionView:
         """A submission with its status, verdict and Lean's messages."""
-        return core.wait(submission_id, min(wait_s, max_wait))
-
-    return server
+        return submissions.wait(submission_id, min(wait_s, max_wait_s))
 
 
-def serve_stdio(core: ServiceCore, agents: AgentConfig) -> None:
+def serve_stdio(services: Services, agents: AgentConfig) -> None:
     """Run the MCP server on stdin/stdout until the client closes the pipe."""
-    build_server(core, agents).run("stdio")
+    build_server(services, agents).run("stdio")
 
 
 __all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]  # models: re-exported

@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import psutil
@@ -20,6 +21,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import SetupError
+from pipeline.lean.models import CheckRequest
 from pipeline.models import Frozen
 from pipeline.service.tables import JobRow, JobStatus, SubmissionRow, SubmissionStatus
 from pipeline.service.writelock import WriteGate
@@ -34,6 +36,9 @@ class ClaimedJob(Frozen):
     submission_id: str
     attempts: int
     owner: str
+    request: CheckRequest | None = None
+    """The Lean request built at acceptance (``None`` only for a job an older version queued
+    that could not be filled in at start)."""
 
 
 def process_identity() -> str:
@@ -82,8 +87,9 @@ class JobQueue:
 
     # ---- producers --------------------------------------------------------------------
     @staticmethod
-    def enqueue(session: Session, submission_id: str, now: datetime) -> None:
-        """Queue a job inside the caller's transaction (the one inserting the submission)."""
+    def enqueue(session: Session, submission_id: str, request: CheckRequest, now: datetime) -> None:
+        """Queue a job carrying its Lean request, inside the caller's transaction (the one
+        inserting the submission)."""
         session.execute(
             _INSERT_JOB,
             {
@@ -92,8 +98,13 @@ class JobQueue:
                 "attempts": 0,
                 "not_before": now,
                 "created_at": now,
+                "request": request.model_dump(mode="json"),
             },
         )
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A write transaction (the worker records a verdict and finishes its job in one)."""
+        return self._gate.transaction()
 
     # ---- consumers --------------------------------------------------------------------
     def claim(self, owner: str, *, now: datetime | None = None, scan: int = 8) -> ClaimedJob | None:
@@ -138,7 +149,7 @@ class JobQueue:
 
     def _claim_one(self, job_id: int, owner: str, now: datetime) -> ClaimedJob | None:
         """Lease one job if it is still claimable (atomic: exactly one row changes, or none)."""
-        with self._gate(), self._db.session() as session:
+        with self._gate.transaction() as session:
             changed = session.execute(
                 update(JobRow)
                 .where(JobRow.id == job_id, _claimable(now))
@@ -165,7 +176,9 @@ class JobQueue:
                 .values(status=SubmissionStatus.running)
                 .execution_options(synchronize_session=False)
             )
-            return ClaimedJob(id=job.id, submission_id=job.submission_id, attempts=job.attempts, owner=owner)
+            request = CheckRequest.model_validate(job.request) if job.request is not None else None
+            return ClaimedJob(id=job.id, submission_id=job.submission_id, attempts=job.attempts, owner=owner,
+                              request=request)
 
     def heartbeat(self, job_ids: Iterable[int], owner: str, *, now: datetime | None = None) -> int:
         """Extend the leases ``owner`` still holds; returns how many it holds."""
@@ -173,7 +186,7 @@ class JobQueue:
         if not ids:
             return 0
         now = now or utcnow()
-        with self._gate(), self._db.session() as session:
+        with self._gate.transaction() as session:
             return session.execute(  # type: ignore[attr-defined,no-any-return]
                 update(JobRow)
                 .where(
@@ -199,7 +212,7 @@ class JobQueue:
     def release(self, job: ClaimedJob, error: str, *, backoff_s: float, now: datetime | None = None) -> None:
         """Give a job back after a transport failure, to be retried after ``backoff_s``."""
         now = now or utcnow()
-        with self._gate(), self._db.session() as session:
+        with self._gate.transaction() as session:
             session.execute(
                 update(JobRow)
                 .where(
@@ -227,13 +240,30 @@ class JobQueue:
         dead = [job_id for job_id, owner in rows if owner and owner_is_gone(owner)]
         if not dead:
             return 0
-        with self._gate(), self._db.session() as session:
+        with self._gate.transaction() as session:
             return session.execute(  # type: ignore[attr-defined,no-any-return]
                 update(JobRow)
                 .where(JobRow.id.in_(dead), JobRow.status == JobStatus.running)
                 .values(status=JobStatus.queued, lease_owner=None, lease_expires_at=None, not_before=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
+
+    def without_request(self) -> list[tuple[int, str]]:
+        """``(job id, submission id)`` of the open jobs an older version queued without their
+        Lean request (filled in at start: ``SubmissionService.fill_requests``)."""
+        with self._db.session() as session:
+            return [(int(i), str(s)) for i, s in session.execute(
+                select(JobRow.id, JobRow.submission_id)
+                .where(JobRow.status != JobStatus.done, JobRow.request.is_(None))
+            ).all()]
+
+    def fill_request(self, job_id: int, request: CheckRequest) -> None:
+        with self._gate.transaction() as session:
+            session.execute(
+                update(JobRow).where(JobRow.id == job_id, JobRow.request.is_(None))
+                .values(request=request.model_dump(mode="json"))
+                .execution_options(synchronize_session=False)
+            )
 
     def counts(self) -> dict[str, int]:
         with self._db.session() as session:

@@ -1,41 +1,39 @@
-"""Submissions: accepted (persisted with their job, in one transaction), checked, recorded.
+"""Submissions: the Lean request of a proof (:func:`submission_request`, built once), and
+:class:`SubmissionStore`, every read and write of the submissions table.
 
 A submission is immutable once its verdict is recorded: every write after acceptance is an
 ``UPDATE … WHERE status IN ('queued', 'running')``. A new attempt is a new submission.
 The Lean file is always built by the server from the claim's pinned statement
-(:func:`pipeline.claims.assemble.assemble_proof`); the caller sends only the proof.
+(:func:`pipeline.claims.assemble.assemble_proof`); the caller sends only the proof. The store
+knows nothing of the job queue: the writes that touch both run in the caller's transaction
+(acceptance: :mod:`pipeline.service.submission_service`; the verdict: the worker).
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
-from pipeline.claims.assemble import SUBMISSION_THEOREM, assemble_proof
+from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.models import Claim
 from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.models import CheckRequest, CheckResult, Policy
-from pipeline.service.admission import admit_write
+from pipeline.models import Frozen
 from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import TooLarge
-from pipeline.service.ids import new_id, sha256
+from pipeline.service.ids import sha256
 from pipeline.service.models import (
     SUBMISSION_ID_PATTERN,
     ProofStatus,
-    SubmissionAccepted,
     SubmissionPage,
     SubmissionView,
     submission_view_from,
 )
-from pipeline.service.queue import ClaimedJob, JobQueue
 from pipeline.service.tables import SubmissionRow, SubmissionStatus
-from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
-from pipeline.store.times import utcnow
 
 _INSERT_SUBMISSION = insert(SubmissionRow.__table__)  # type: ignore[arg-type]  # Core: fast path
 
@@ -43,70 +41,59 @@ SUBMISSION_POLICY = Policy()
 """The trust policy of every submission: no sorry, no extra axioms, no metaprogramming."""
 
 
-class SubmissionStore:
-    """Every read and write of submissions, plus their jobs' completion."""
+def submission_request(claim: Claim, proof: str, config: ServiceConfig) -> CheckRequest:
+    """Validate a proof and build its Lean file from the claim's pinned statement, under the
+    submission policy: the one request a submission is checked with (built at acceptance and
+    carried by its job to the worker), and what the iteration path checks an attempt in."""
+    size = len(proof.encode("utf-8"))
+    if size > config.max_proof_bytes:
+        raise TooLarge(f"the proof is {size} bytes; the limit is {config.max_proof_bytes} bytes")
+    if not proof.strip():
+        raise InputError("the proof is empty")
+    return assemble_proof(claim, proof).model_copy(update={"policy": SUBMISSION_POLICY})
 
-    def __init__(self, db: Database, config: ServiceConfig, queue: JobQueue,
-                 gate: WriteGate | None = None,
-                 uncitable: Callable[[str], tuple[str, ...]] | None = None) -> None:
-        self._db, self._config, self._queue = db, config, queue
-        self._gate = gate or WriteGate(db)
-        self._uncitable = uncitable
-        """Claim id -> the constants its submissions' proofs may not reach (its declaration)."""
+
+class Exportable(Frozen):
+    """What export needs of an accepted submission."""
+
+    id: str
+    claim_id: str
+    agent: str
+    source: str
+    statement: str
+    proof: str
+    audited: bool
+    """Accepted with the compiled-environment audit (an accepted result records one)."""
+
+
+class SubmissionStore:
+    """Every read and write of the submissions table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     # ---- accept -------------------------------------------------------------------------
-    def prepare(self, claim: Claim, proof: str) -> CheckRequest:
-        """Validate a proof and build its Lean file from the claim's pinned statement."""
-        size = len(proof.encode("utf-8"))
-        if size > self._config.max_proof_bytes:
-            raise TooLarge(
-                f"the proof is {size} bytes; the limit is {self._config.max_proof_bytes} bytes"
-            )
-        if not proof.strip():
-            raise InputError("the proof is empty")
-        request = assemble_proof(claim, proof)
-        return request.model_copy(update={"policy": SUBMISSION_POLICY})
-
-    def accept(
-        self,
-        claim: Claim,
-        proof: str,
-        agent: str,
-        *,
-        token_id: str | None,
-        channel: str,
-        url_prefix: str = "/v1/submissions/",
-    ) -> SubmissionAccepted:
-        agent = agent.strip()
-        if not agent or len(agent) > self._config.max_agent_chars:
-            raise InputError(f"agent must have 1 to {self._config.max_agent_chars} characters")
-        request = self.prepare(claim, proof)
-        now = utcnow()
-        sid = new_id()
-        with self._gate(), self._db.session() as session:
-            if token_id is not None:
-                admit_write(session, token_id, now, opens_submission=True)
-            session.execute(
-                _INSERT_SUBMISSION,
-                {
-                    "id": sid,
-                    "claim_id": claim.id,
-                    "agent": agent,
-                    "token_id": token_id,
-                    "channel": channel,
-                    "proof": proof,
-                    "proof_sha256": sha256(proof),
-                    "statement": claim.lean.statement,
-                    "source": request.source,
-                    "imports": list(request.imports),
-                    "file_name": request.file_name,
-                    "status": SubmissionStatus.queued,
-                    "created_at": now,
-                },
-            )
-            JobQueue.enqueue(session, sid, now)
-        return SubmissionAccepted(
-            id=sid, status="queued", claim_id=claim.id, url=f"{url_prefix}{sid}"
+    @staticmethod
+    def insert(session: Session, sid: str, claim: Claim, proof: str, agent: str, request: CheckRequest, *,
+               token_id: str | None, channel: str, now: datetime) -> None:
+        """A new queued submission, inside the caller's transaction (the one queuing its job)."""
+        session.execute(
+            _INSERT_SUBMISSION,
+            {
+                "id": sid,
+                "claim_id": claim.id,
+                "agent": agent,
+                "token_id": token_id,
+                "channel": channel,
+                "proof": proof,
+                "proof_sha256": sha256(proof),
+                "statement": claim.lean.statement,
+                "source": request.source,
+                "imports": list(request.imports),
+                "file_name": request.file_name,
+                "status": SubmissionStatus.queued,
+                "created_at": now,
+            },
         )
 
     # ---- read ---------------------------------------------------------------------------
@@ -145,40 +132,24 @@ class SubmissionStore:
             views = tuple(_view(r) for r in rows[:limit])
         return SubmissionPage(items=views, next_cursor=views[-1].id if len(rows) > limit else None)
 
-    def poll(self, submission_id: str, deadline: float, *, poll_s: float = 0.1
-             ) -> tuple[SubmissionView, float | None]:
-        """The submission now, and how long to wait before reading it again: ``None`` once it
-        has a verdict or ``deadline`` (``time.monotonic()``) has passed. The one rule of waiting
-        for a verdict: :meth:`wait` sleeps on it, the HTTP route (``?wait=``) awaits it."""
-        view = self.get(submission_id)
-        remaining = deadline - time.monotonic()
-        if view.status in SubmissionStatus.final or remaining <= 0:
-            return view, None
-        return view, min(poll_s, max(remaining, 0.01))
-
-    def wait(self, submission_id: str, timeout_s: float, *, poll_s: float = 0.1) -> SubmissionView:
-        """The submission once it has a verdict, or as it is after ``timeout_s``."""
-        deadline = time.monotonic() + max(timeout_s, 0.0)
-        while True:
-            view, pause = self.poll(submission_id, deadline, poll_s=poll_s)
-            if pause is None:
-                return view
-            time.sleep(pause)
-
-    def request_for(self, submission_id: str, timeout_s: float | None) -> CheckRequest:
+    def claim_and_proof(self, submission_id: str) -> tuple[str, str]:
+        """A submission's claim id and proof as sent."""
         with self._db.session() as session:
             row = session.get(SubmissionRow, submission_id)
             if row is None:
                 raise NotFoundError(f"no submission {submission_id!r}")
-            return CheckRequest(
-                source=row.source,
-                imports=tuple(row.imports),
-                file_name=row.file_name,
-                policy=SUBMISSION_POLICY,
-                timeout_s=timeout_s,
-                expected_declarations=(SUBMISSION_THEOREM,),
-                uncitable=self._uncitable(row.claim_id) if self._uncitable is not None else (),
-            )
+            return row.claim_id, row.proof
+
+    def exportable(self, submission_id: str) -> Exportable:
+        """What export needs of a submission (:class:`Exportable`)."""
+        check_id(submission_id)
+        with self._db.session() as session:
+            row = session.get(SubmissionRow, submission_id)
+            if row is None:
+                raise NotFoundError(f"no submission {submission_id!r}")
+            audited = row.result is not None and CheckResult.model_validate(row.result).environment is not None
+            return Exportable(id=row.id, claim_id=row.claim_id, agent=row.agent, source=row.source,
+                              statement=row.statement, proof=row.proof, audited=audited)
 
     def proof_status(self, claim_id: str) -> ProofStatus:
         with self._db.session() as session:
@@ -205,35 +176,23 @@ class SubmissionStore:
         )
 
     # ---- record -------------------------------------------------------------------------
-    def record(self, job: ClaimedJob, result: CheckResult) -> bool:
-        """Store Lean's verdict and finish the job; False if a verdict was already there."""
-        status = SubmissionStatus.accepted if result.accepted else SubmissionStatus.rejected
-        return self._finish(job, status=status, result=result, error=None)
-
-    def fail(self, job: ClaimedJob, error: str) -> bool:
-        """Finish a submission that could not be checked at all (not a Lean verdict)."""
-        return self._finish(job, status=SubmissionStatus.error, result=None, error=error)
-
-    def _finish(
-        self, job: ClaimedJob, *, status: str, result: CheckResult | None, error: str | None
-    ) -> bool:
-        now = utcnow()
-        with self._gate(), self._db.session() as session:
-            changed = session.execute(
-                update(SubmissionRow)
-                .where(
-                    SubmissionRow.id == job.submission_id,
-                    SubmissionRow.status.in_(SubmissionStatus.open),
-                )
-                .values(
-                    status=status,
-                    result=result.model_dump(mode="json") if result is not None else None,
-                    error=error,
-                    finished_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-            JobQueue.mark_done(session, job.id, now, error=error)
+    @staticmethod
+    def record(session: Session, submission_id: str, now: datetime, *, result: CheckResult | None = None,
+               error: str | None = None) -> bool:
+        """Store Lean's verdict (``result``), or ``error`` for a submission that could not be
+        checked at all, inside the caller's transaction (the one finishing its job); False if
+        a verdict was already there."""
+        if result is not None:
+            status = SubmissionStatus.accepted if result.accepted else SubmissionStatus.rejected
+        else:
+            status = SubmissionStatus.error
+        changed = session.execute(
+            update(SubmissionRow)
+            .where(SubmissionRow.id == submission_id, SubmissionRow.status.in_(SubmissionStatus.open))
+            .values(status=status, result=result.model_dump(mode="json") if result is not None else None,
+                    error=error, finished_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
         return bool(changed == 1)
 
 
@@ -266,6 +225,8 @@ def _view(row: SubmissionRow) -> SubmissionView:
 
 __all__ = [
     "SUBMISSION_POLICY",
+    "Exportable",
     "SubmissionStore",
     "check_id",
+    "submission_request",
 ]

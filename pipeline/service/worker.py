@@ -1,5 +1,7 @@
-"""Check workers: threads that claim jobs from the persisted queue and run them through the
-engine's :class:`~pipeline.lean.checker.Checker`.
+"""Check workers: threads that claim jobs from the persisted queue, check the Lean request each
+job carries with the engine (:class:`~pipeline.lean.checker.Checker`), and record the verdict
+and finish the job in one transaction (:meth:`SubmissionStore.record` and
+:meth:`JobQueue.mark_done`).
 
 One :class:`WorkerPool` owns its threads and a heartbeat thread from ``start`` to ``stop``.
 Lean's verdict (accepted or rejected) is recorded; a broken transport (:class:`LeanError`)
@@ -12,35 +14,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from pipeline.errors import InputError, LeanError, SequentError
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.service.config import ServiceConfig
 from pipeline.service.queue import ClaimedJob, JobQueue, lease_owner
 from pipeline.service.submissions import SubmissionStore
+from pipeline.store.times import utcnow
 
 log = logging.getLogger(__name__)
 
-CheckFn = Callable[[CheckRequest], CheckResult]
-BatchFn = Callable[[list[CheckRequest]], list[CheckResult | SequentError]]
+
+class Engine(Protocol):
+    """What the workers need of the Lean engine (:class:`~pipeline.lean.checker.Checker`)."""
+
+    def check(self, request: CheckRequest) -> CheckResult: ...
+
+    def check_all(self, requests: Sequence[CheckRequest]) -> list[CheckResult | SequentError]: ...
 
 
 class WorkerPool:
     """``threads`` workers plus one heartbeat, all daemon threads of this process."""
 
-    def __init__(
-        self,
-        *,
-        check: CheckFn,
-        queue: JobQueue,
-        store: SubmissionStore,
-        config: ServiceConfig,
-        threads: int,
-        check_batch: BatchFn | None = None,
-    ) -> None:
-        self._check, self._queue, self._store, self._config = check, queue, store, config
-        self._check_batch = check_batch
+    def __init__(self, *, engine: Callable[[], Engine], queue: JobQueue, config: ServiceConfig,
+                 threads: int) -> None:
+        self._engine, self._queue, self._config = engine, queue, config
+        """``engine``: the engine, started on first need (``LeanHost.checker``)."""
         self.threads = threads
         self._stop = threading.Event()
         self._wake = threading.Condition()
@@ -106,7 +107,7 @@ class WorkerPool:
             with self._held_lock:
                 self._held[job.id] = job
             try:
-                if self._check_batch is not None and self._config.batch_size > 1:
+                if self._config.batch_size > 1:
                     jobs += self._claim_more(job, self._config.batch_size - 1)
                     if len(jobs) < self._config.batch_size and self._config.batch_wait_s > 0 \
                             and not self._stop.wait(self._config.batch_wait_s):
@@ -141,31 +142,27 @@ class WorkerPool:
         try:
             if self._gave_up(job):
                 return
-            request = self._store.request_for(job.submission_id, self._config.submission_timeout_s)
-            result = self._check(request)
-            self._store.record(job, result)
+            result = self._engine().check(self._request(job))
+            self.finish(job, result=result)
             self.processed += 1
         except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
             self._failed(job, exc)
 
     def _process_batch(self, jobs: list[ClaimedJob]) -> None:
-        """Jobs of one claim checked together (``Checker.check_batch``: one Lean module for
+        """Jobs of one claim checked together (``Checker.check_all``: one Lean module for
         those it can batch, each verdict the one it would get alone); each is recorded, given
         back or failed on its own."""
-        if self._check_batch is None:
-            raise SequentError("this worker pool was started without a batch checker")
         runnable: list[tuple[ClaimedJob, CheckRequest]] = []
         for job in jobs:
             try:
                 if not self._gave_up(job):
-                    runnable.append((job, self._store.request_for(job.submission_id,
-                                                                   self._config.submission_timeout_s)))
+                    runnable.append((job, self._request(job)))
             except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
                 self._failed(job, exc)
         if not runnable:
             return
         try:
-            results = self._check_batch([request for _job, request in runnable])
+            results = self._engine().check_all([request for _job, request in runnable])
         except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
             for job, _request in runnable:
                 self._failed(job, exc)
@@ -173,17 +170,32 @@ class WorkerPool:
         for (job, _request), result in zip(runnable, results, strict=True):
             try:
                 if isinstance(result, CheckResult):
-                    self._store.record(job, result)
+                    self.finish(job, result=result)
                     self.processed += 1
                 else:
                     self._failed(job, result)
             except Exception as exc:  # noqa: BLE001 - _failed logs it and never lets it kill the worker
                 self._failed(job, exc)
 
+    def _request(self, job: ClaimedJob) -> CheckRequest:
+        """The request built at acceptance, under this worker's time limit."""
+        if job.request is None:
+            raise InputError("this submission was queued without its Lean request; submit it again")
+        return job.request.model_copy(update={"timeout_s": self._config.submission_timeout_s})
+
+    def finish(self, job: ClaimedJob, *, result: CheckResult | None = None, error: str | None = None) -> bool:
+        """Record Lean's verdict (or ``error``: the submission could not be checked) and finish
+        the job, in one transaction; False if the submission already had a verdict."""
+        now = utcnow()
+        with self._queue.transaction() as session:
+            changed = SubmissionStore.record(session, job.submission_id, now, result=result, error=error)
+            JobQueue.mark_done(session, job.id, now, error=error)
+        return changed
+
     def _gave_up(self, job: ClaimedJob) -> bool:
         if job.attempts <= self._config.max_attempts:
             return False
-        self._store.fail(job, f"gave up: the check was started {job.attempts - 1} times and never finished")
+        self.finish(job, error=f"gave up: the check was started {job.attempts - 1} times and never finished")
         return True
 
     def _failed(self, job: ClaimedJob, exc: Exception) -> None:
@@ -193,18 +205,18 @@ class WorkerPool:
         retry = job.attempts < self._config.max_attempts
         try:
             if isinstance(exc, InputError):
-                self._store.fail(job, str(exc))
+                self.finish(job, error=str(exc))
             elif isinstance(exc, LeanError):
                 if retry:
                     self._queue.release(job, str(exc), backoff_s=min(2.0**job.attempts, 60.0))
                 else:
-                    self._store.fail(job, f"Lean could not check this submission: {exc}")
+                    self.finish(job, error=f"Lean could not check this submission: {exc}")
             else:
                 log.error("job %s failed unexpectedly", job.id, exc_info=exc)
                 if retry:
                     self._queue.release(job, repr(exc), backoff_s=min(2.0**job.attempts, 60.0))
                 else:
-                    self._store.fail(job, f"internal error: {type(exc).__name__}")
+                    self.finish(job, error=f"internal error: {type(exc).__name__}")
         except Exception:
             log.exception("could not give job %s back; its lease will expire", job.id)
 
@@ -221,4 +233,4 @@ class WorkerPool:
                     log.exception("heartbeat failed")
 
 
-__all__ = ["CheckFn", "WorkerPool"]
+__all__ = ["Engine", "WorkerPool"]

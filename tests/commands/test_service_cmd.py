@@ -54,15 +54,15 @@ def test_user_errors_are_clean_messages(service_settings: Settings, tmp_path: Pa
 def test_submissions_list_pages_through_what_the_service_recorded(service_settings: Settings,
                                                                  tmp_path: Path) -> None:
     from pipeline.service.config import ServiceConfig
-    from pipeline.service.core import ServiceCore
     from pipeline.service.models import SubmissionIn
+    from pipeline.service.services import open_services
 
     settings = with_db(service_settings, tmp_path)
     env, root = service_env(settings), settings.project_root
-    with ServiceCore(settings, ServiceConfig(workers=0)) as core:  # accepted and queued, no Lean
-        claim = core.claims()[0].id
-        ids = [core.submit(SubmissionIn(claim_id=claim, proof=f"by\n  sorry -- {i}", agent=agent),
-                           token_id=None, channel="mcp").id
+    with open_services(settings, ServiceConfig(workers=0)) as core:  # accepted and queued, no Lean
+        claim = core.claims.claims()[0].id
+        ids = [core.submissions.submit(SubmissionIn(claim_id=claim, proof=f"by\n  sorry -- {i}", agent=agent),
+                                       token_id=None, channel="mcp").id
                for i, agent in enumerate(["ann", "bob", "ann"])]
     page = run_cli(["submissions", "list", "--agent", "ann", "--limit", "1", "--json"], env, root)
     assert page.returncode == 0, page.stderr

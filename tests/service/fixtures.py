@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore
 from pipeline.service.migrate import upgrade
+from pipeline.service.services import open_services
 from pipeline.settings import Settings
 from pipeline.store.db import Database
 from tests.conftest import REPO, lean_home
@@ -76,8 +76,8 @@ def with_db(settings: Settings, folder: Path) -> Settings:
 
 
 def new_token(settings: Settings, name: str, **limits: int) -> str:
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
-        return core.tokens.create(name, **limits).secret  # type: ignore[arg-type]
+    with open_services(settings, ServiceConfig(), worker_threads=0) as services:
+        return services.tokens.create(name, **limits).secret  # type: ignore[arg-type]
 
 
 class Live:

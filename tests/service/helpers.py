@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.lean.models import CheckRequest
 from pipeline.service.ids import new_id, sha256
 from pipeline.service.queue import JobQueue
 from pipeline.service.tables import SubmissionRow, SubmissionStatus
@@ -12,19 +13,21 @@ from pipeline.store.times import utcnow
 
 
 def queued_submission(db: Database, proof: str = "by decide", *, token_id: str | None = None) -> str:
-    """Insert a queued submission and its job, the way ``SubmissionStore.accept`` does."""
+    """Insert a queued submission and its job carrying its request, the way
+    ``SubmissionService.submit`` does."""
     sid, now = new_id(), utcnow()
+    source = f"theorem sequent_submission : 2 + 2 = 4 := {proof}\n"
     with db.session() as session:
         session.add(
             SubmissionRow(
                 id=sid, claim_id="demo", agent="test", token_id=token_id, channel="http",
                 proof=proof, proof_sha256=sha256(proof), statement="2 + 2 = 4",
-                source=f"theorem sequent_submission : 2 + 2 = 4 := {proof}\n", imports=[],
+                source=source, imports=[],
                 file_name="Submission.lean", status=SubmissionStatus.queued, created_at=now,
             )
         )
         session.flush()
-        JobQueue.enqueue(session, sid, now)
+        JobQueue.enqueue(session, sid, CheckRequest(source=source, file_name="Submission.lean"), now)
     return sid
 
 

@@ -144,9 +144,9 @@ def test_writes_need_a_valid_token(live: Live) -> None:
     claim = _claim(live.settings)
     body = {"claim_id": claim.id, "proof": "by trivial", "agent": "x"}
     revoked = new_token(live.settings, "soon-revoked")
-    from pipeline.service.core import ServiceCore
+    from pipeline.service.services import open_services
 
-    with ServiceCore(live.settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(live.settings, ServiceConfig(), worker_threads=0) as core:
         core.tokens.revoke("soon-revoked")
     with live.client() as http:
         for headers in ({}, {"Authorization": "Bearer sqt_nope"}, {"Authorization": "Basic abc"},

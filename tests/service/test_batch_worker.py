@@ -1,5 +1,5 @@
 """The service's submission workers on the batched acceptance path: queued submissions of one
-claim are claimed together and checked as one Lean module (``Checker.check_batch``); each
+claim are claimed together and checked as one Lean module (``Checker.check_all``); each
 verdict is recorded on its own submission, a bad one beside good ones is rejected with its own
 reason and changes nothing for the others, and nothing is lost.
 
@@ -11,7 +11,7 @@ the ``sorry`` is refused by the policy scan before Lean, as on the one-file path
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,13 +20,16 @@ from pipeline.errors import SequentError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult, Reason
+from pipeline.service.claim_responses import RegistryCache
 from pipeline.service.config import ServiceConfig
 from pipeline.service.migrate import upgrade
 from pipeline.service.queue import JobQueue
 from pipeline.service.schema import METADATA
+from pipeline.service.submission_service import SubmissionService
 from pipeline.service.submissions import SubmissionStore
 from pipeline.service.tables import SubmissionRow
 from pipeline.service.worker import WorkerPool
+from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
 from tests.conftest import make_settings, needs_lean
 from tests.lean.test_batch import MINI, claim
@@ -41,6 +44,12 @@ PROOFS: list[tuple[str, tuple[Reason, ...]]] = [
     ("by sorry", (Reason.sorry,)),
     ("fun n => (Classical.em (n = n)).elim (fun _ => rfl) (fun _ => rfl)", ()),  # choice is allowed here
 ]
+
+
+def _service(db: Database, config: ServiceConfig, queue: JobQueue) -> SubmissionService:
+    """Submissions of the test's claim (given as a Claim: the registry is never read)."""
+    settings = make_settings(Path(db.engine.url.database or ".").parent, pool_size=1)
+    return SubmissionService(config, RegistryCache(settings), SubmissionStore(db), queue, WriteGate(db))
 
 
 @pytest.fixture
@@ -64,13 +73,12 @@ def test_queued_submissions_of_one_claim_are_checked_as_one_batch(engine: tuple[
     checker, db = engine
     config = ServiceConfig(poll_s=0.05, batch_size=8)
     queue = JobQueue(db, lease_s=config.lease_s, max_attempts=config.max_attempts)
-    store = SubmissionStore(db, config, queue)
-    ids = [store.accept(claim(), proof, "agent", token_id=None, channel="http").id for proof, _ in PROOFS]
-    pool = WorkerPool(check=checker.check, check_batch=checker.check_batch, queue=queue, store=store,
-                      config=config, threads=1)
+    service = _service(db, config, queue)
+    ids = [service.accept(claim(), proof, "agent", token_id=None, channel="http").id for proof, _ in PROOFS]
+    pool = WorkerPool(engine=lambda: checker, queue=queue, config=config, threads=1)
     pool.start()
     try:
-        views = [store.wait(sid, 1800) for sid in ids]
+        views = [service.wait(sid, 1800) for sid in ids]
     finally:
         pool.stop()
     for (proof, reasons), view in zip(PROOFS, views, strict=True):
@@ -101,28 +109,30 @@ def test_a_burst_waits_for_its_batch(tmp_path: Path, wait_s: float) -> None:
     METADATA.create_all(db.engine)
     config = ServiceConfig(poll_s=0.05, batch_size=8, batch_wait_s=wait_s)
     queue = JobQueue(db, lease_s=config.lease_s, max_attempts=config.max_attempts)
-    store = SubmissionStore(db, config, queue)
+    service = _service(db, config, queue)
     calls: list[int] = []
     with Checker(make_settings(root, pool_size=1), warm=False, db=db) as checker:
-        def one(request: CheckRequest) -> CheckResult:
-            calls.append(1)
-            return checker.check(request)
+        class Counted:  # the real engine, counting how many requests each call checks
+            def check(self, request: CheckRequest) -> CheckResult:
+                calls.append(1)
+                return checker.check(request)
 
-        def many(requests: list[CheckRequest]) -> list[CheckResult | SequentError]:
-            calls.append(len(requests))
-            return checker.check_batch(requests)
+            def check_all(self, requests: Sequence[CheckRequest]) -> list[CheckResult | SequentError]:
+                calls.append(len(requests))
+                return checker.check_all(requests)
 
-        pool = WorkerPool(check=one, check_batch=many, queue=queue, store=store, config=config, threads=1)
+        counted = Counted()
+        pool = WorkerPool(engine=lambda: counted, queue=queue, config=config, threads=1)
         pool.start()
         try:
-            first = store.accept(claim(), "by\n  sorry -- 0", "agent", token_id=None, channel="http").id
+            first = service.accept(claim(), "by\n  sorry -- 0", "agent", token_id=None, channel="http").id
             deadline = time.monotonic() + 30
             while queue.counts().get("running", 0) + queue.counts().get("done", 0) == 0:
                 assert time.monotonic() < deadline, "the worker never claimed the first submission"
                 time.sleep(0.01)
-            rest = [store.accept(claim(), f"by\n  sorry -- {i}", "agent", token_id=None, channel="http").id
+            rest = [service.accept(claim(), f"by\n  sorry -- {i}", "agent", token_id=None, channel="http").id
                     for i in range(1, 5)]
-            views = [store.wait(sid, 60) for sid in [first, *rest]]
+            views = [service.wait(sid, 60) for sid in [first, *rest]]
         finally:
             pool.stop()
     db.close()

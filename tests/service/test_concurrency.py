@@ -11,18 +11,19 @@ from sqlalchemy import func, select
 
 from pipeline.claims.registry import load_registry
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore
 from pipeline.service.errors import RateLimited
 from pipeline.service.models import SubmissionIn
+from pipeline.service.services import open_services
+from pipeline.service.submission_service import SubmissionService
 from pipeline.service.tables import JobRow, SubmissionRow
 from pipeline.settings import Settings
 
 
-def _submit_many(core: ServiceCore, token_id: str, sub: SubmissionIn, n: int,
+def _submit_many(submissions: SubmissionService, token_id: str, sub: SubmissionIn, n: int,
                  out: dict[str, int], lock: threading.Lock) -> None:
     for _ in range(n):
         try:
-            core.submit(sub, token_id=token_id, channel="http")
+            submissions.submit(sub, token_id=token_id, channel="http")
             key = "ok"
         except RateLimited:
             key = "limited"
@@ -36,11 +37,11 @@ def test_threads_never_exceed_the_rate_limit_and_lose_nothing(
     settings = service_settings.model_copy(update={"database_url": db_url})
     claim = load_registry(settings).claims[0]
     sub = SubmissionIn(claim_id=claim.id, proof="by\n  sorry", agent="t")
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(settings, ServiceConfig(), worker_threads=0) as core:
         token = core.tokens.create("t", rate_per_minute=50, max_concurrent=10_000).token
         out: dict[str, int] = {}
         lock = threading.Lock()
-        threads = [threading.Thread(target=_submit_many, args=(core, token.id, sub, 10, out, lock))
+        threads = [threading.Thread(target=_submit_many, args=(core.submissions, token.id, sub, 10, out, lock))
                    for _ in range(8)]
         for t in threads:
             t.start()
@@ -56,16 +57,16 @@ WRITER = """
 import sys
 from pathlib import Path
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore
+from pipeline.service.services import open_services
 from pipeline.service.errors import RateLimited
 from pipeline.service.models import SubmissionIn
 from pipeline.settings import Settings
 settings = Settings.load(Path(sys.argv[1]), database_url=sys.argv[2], state_dir=Path(sys.argv[3]))
 ok = 0
-with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+with open_services(settings, ServiceConfig(), worker_threads=0) as core:
     for _ in range(40):
         try:
-            core.submit(SubmissionIn(claim_id=sys.argv[4], proof="by\\n  sorry", agent="p"),
+            core.submissions.submit(SubmissionIn(claim_id=sys.argv[4], proof="by\\n  sorry", agent="p"),
                         token_id=sys.argv[5], channel="http")
             ok += 1
         except RateLimited:
@@ -79,7 +80,7 @@ def test_processes_share_one_limit_through_the_database(
 ) -> None:
     settings = service_settings.model_copy(update={"database_url": db_url})
     claim = load_registry(settings).claims[0]
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(settings, ServiceConfig(), worker_threads=0) as core:
         token = core.tokens.create("p", rate_per_minute=1_000, max_concurrent=45).token
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(settings.project_root),
@@ -90,5 +91,5 @@ def test_processes_share_one_limit_through_the_database(
     accepted = [int(p.communicate(timeout=300)[0].strip()) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert sum(accepted) == 45  # the concurrency cap, exactly, across three processes
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(settings, ServiceConfig(), worker_threads=0) as core:
         assert core.queue.counts()["queued"] == 45

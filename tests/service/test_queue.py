@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -102,21 +103,23 @@ def test_counts_and_done(db: Database) -> None:
     assert queue.counts() == {JobStatus.queued: 1, JobStatus.running: 0, JobStatus.done: 1}
 
 
-def test_waiting_for_a_verdict_polls_until_it_is_final_or_the_deadline(db: Database) -> None:
-    """One rule for both waits (SubmissionStore.wait and the route's ?wait=): read again after
-    at most poll_s while the submission is open and the deadline is ahead; answer at once
-    once it has a verdict or the deadline has passed."""
+def test_waiting_for_a_verdict_polls_until_it_is_final_or_the_deadline(db: Database, tmp_path: Path) -> None:
+    """One loop waits for a verdict (SubmissionService.await_verdict: the route's ?wait= awaits
+    it, SubmissionService.wait runs it for the MCP tools): it answers at the deadline while the
+    submission is open, and as soon as it has a verdict, not at the deadline."""
+    from pipeline.service.claim_responses import RegistryCache
     from pipeline.service.config import ServiceConfig
+    from pipeline.service.submission_service import SubmissionService
     from pipeline.service.submissions import SubmissionStore
+    from pipeline.service.writelock import WriteGate
+    from pipeline.settings import Settings
 
     sid = queued_submission(db)
-    store = SubmissionStore(db, ServiceConfig(), JobQueue(db, lease_s=30, max_attempts=3))
-    view, pause = store.poll(sid, time.monotonic() + 5, poll_s=0.2)
-    assert view.status == SubmissionStatus.queued and pause == 0.2
-    view, pause = store.poll(sid, time.monotonic() - 1, poll_s=0.2)
-    assert view.status == SubmissionStatus.queued and pause is None  # the deadline passed
+    service = SubmissionService(ServiceConfig(), RegistryCache(Settings.load(tmp_path)), SubmissionStore(db),
+                                JobQueue(db, lease_s=30, max_attempts=3), WriteGate(db))
+    assert service.wait(sid, 0.0).status == SubmissionStatus.queued  # the deadline passed: at once
     started = time.monotonic()
-    assert store.wait(sid, 0.3).status == SubmissionStatus.queued
+    assert service.wait(sid, 0.3, poll_s=0.05).status == SubmissionStatus.queued
     assert 0.3 <= time.monotonic() - started < 5
 
     def finish() -> None:
@@ -127,7 +130,7 @@ def test_waiting_for_a_verdict_polls_until_it_is_final_or_the_deadline(db: Datab
             row.status = SubmissionStatus.error
     finisher = threading.Thread(target=finish)
     finisher.start()
-    assert store.wait(sid, 30).status == SubmissionStatus.error  # answered when final, not at 30 s
+    started = time.monotonic()
+    assert service.wait(sid, 30).status == SubmissionStatus.error  # answered when final, not at 30 s
+    assert time.monotonic() - started < 10
     finisher.join()
-    view, pause = store.poll(sid, time.monotonic() + 5)
-    assert view.status == SubmissionStatus.error and pause is None

@@ -25,7 +25,6 @@ from pipeline.lean.buildplan import import_closure
 from pipeline.lean.checker import iteration_header
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore
 from pipeline.service.deps import Local
 from pipeline.service.local import (
     LOCAL_SECRET_HEADER,
@@ -33,6 +32,7 @@ from pipeline.service.local import (
     server_file,
     write_server_file,
 )
+from pipeline.service.services import open_services
 from pipeline.settings import Settings
 from tests.conftest import needs_lean
 from tests.service.fixtures import Live, start_live, with_db
@@ -123,7 +123,8 @@ def test_a_call_before_ready_goes_ahead_once_its_own_imports_are_built(service_s
     ``Formal/``; a module still missing from its imports keeps it waiting. (The build's order
     itself runs in every server start; the Lean build is not repeated here.)"""
     settings = with_db(service_settings, tmp_path)
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(settings, ServiceConfig(), worker_threads=0) as services:
+        core = services.host
         preparing = threading.Thread(target=lambda: None)
         preparing.start()
         preparing.join()
@@ -155,7 +156,8 @@ def test_the_library_status_waits_for_the_first_calls_to_finish(service_settings
     ad-hoc call has run for a while (bounded), so that it does not share the cores with an
     agent's first calls."""
     settings = with_db(service_settings, tmp_path)
-    with ServiceCore(settings, ServiceConfig(), worker_threads=0) as core:
+    with open_services(settings, ServiceConfig(), worker_threads=0) as services:
+        core = services.host
         with core._library:
             core._inflight = 1  # a call is running
         assert core._wait_quiet(0.05, 0.3) is False  # bounded: gives up while it runs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pipeline.claims.registry import load_registry
 from pipeline.service.config import ServiceConfig
-from pipeline.service.core import ServiceCore
 from pipeline.service.models import SubmissionIn
+from pipeline.service.services import open_services
 from pipeline.settings import Settings
 from pipeline.store.times import utcnow
 from tests.service.fixtures import with_db
@@ -20,9 +20,9 @@ def test_a_job_claimed_too_often_is_finished_as_an_error(
     settings = with_db(service_settings, tmp_path)
     claim = load_registry(settings).claims[0]
     config = ServiceConfig(max_attempts=2, lease_s=30, poll_s=0.05)
-    with ServiceCore(settings, config, worker_threads=1) as core:
-        sub = core.submit(SubmissionIn(claim_id=claim.id, proof="by\n  sorry", agent="t"),
-                          token_id=None, channel="http")
+    with open_services(settings, config, worker_threads=1) as core:
+        sub = core.submissions.submit(SubmissionIn(claim_id=claim.id, proof="by\n  sorry", agent="t"),
+                                      token_id=None, channel="http")
         later = utcnow()
         for dead_worker in ("gone-host:1:1:1", "gone-host:2:2:2"):  # two workers died on it
             later += timedelta(seconds=31)
@@ -31,10 +31,10 @@ def test_a_job_claimed_too_often_is_finished_as_an_error(
         # the third claim happens once the last lease has run out
         core.queue.heartbeat([job.id], "gone-host:2:2:2", now=utcnow() - timedelta(seconds=60))
         core.workers.start()
-        view = core.wait(sub.id, 30)
+        view = core.submissions.wait(sub.id, 30)
         assert view.status == "error" and view.error is not None and "gave up" in view.error
         assert view.verdict is None
         assert core.queue.counts()["done"] == 1
         # finished means immutable: a late writer (a worker whose lease ran out) changes nothing
-        assert core.submissions.fail(job, "late") is False
-        assert core.submission(sub.id).error == view.error
+        assert core.workers.finish(job, error="late") is False
+        assert core.submissions.get(sub.id).error == view.error

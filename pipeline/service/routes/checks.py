@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pipeline.service.deps import Core, Token
+from pipeline.service.deps import Checks, Token
 from pipeline.service.models import CheckIn, CheckOut
 from pipeline.service.routes.responses import errors
 
@@ -12,8 +12,8 @@ router = APIRouter(prefix="/v1", tags=["checks"])
 
 
 @router.post("/check", responses=errors(400, 401, 429, 503), summary="Check a draft Lean file")
-def check(draft: CheckIn, core: Core, token: Token) -> CheckOut:
-    return core.check(draft, token_id=token.id)
+def check(draft: CheckIn, checks: Checks, token: Token) -> CheckOut:
+    return checks.check(draft, token_id=token.id)
 
 
 __all__ = ["router"]

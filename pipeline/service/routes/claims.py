@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from pipeline.service.deps import Core
+from pipeline.service.deps import Claims
 from pipeline.service.models import ClaimSummary, ClaimView
 from pipeline.service.routes.responses import errors
 
@@ -16,13 +16,13 @@ ClaimId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-
 
 
 @router.get("", summary="Every claim with its proof status")
-def list_claims(core: Core) -> list[ClaimSummary]:
-    return core.claims()
+def list_claims(claims: Claims) -> list[ClaimSummary]:
+    return claims.claims()
 
 
 @router.get("/{claim_id}", responses=errors(404), summary="One claim in full")
-def get_claim(claim_id: ClaimId, core: Core) -> ClaimView:
-    return core.claim(claim_id)
+def get_claim(claim_id: ClaimId, claims: Claims) -> ClaimView:
+    return claims.claim(claim_id)
 
 
 __all__ = ["router"]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from pipeline.service.deps import Core
+from fastapi import APIRouter, Depends
+
+from pipeline.service.deps import get_health
 from pipeline.service.models import Health
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", summary="Liveness and queue depth")
-def health(core: Core) -> Health:
-    return core.health()
+def health(health: Annotated[Health, Depends(get_health)]) -> Health:
+    return health
 
 
 __all__ = ["router"]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Path, Query, Response, status
-from fastapi.concurrency import run_in_threadpool
 
-from pipeline.service.deps import Core, Token
+from pipeline.service.deps import Export, Submissions, Token
 from pipeline.service.models import (
     SUBMISSION_ID_PATTERN,
     ExportView,
@@ -28,7 +25,7 @@ SubmissionId = Annotated[str, Path(min_length=1, max_length=64, pattern=SUBMISSI
 
 @router.get("", responses=errors(404), summary="Submissions, newest first, filtered and paged")
 def list_submissions(
-    core: Core,
+    submissions: Submissions,
     claim: Annotated[str | None, Query(max_length=200, description="Only this claim's")] = None,
     agent: Annotated[str | None, Query(max_length=200, description="Only this agent's")] = None,
     verdict: Annotated[str | None, Query(
@@ -37,8 +34,7 @@ def list_submissions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="The previous page's next_cursor")] = None,
 ) -> SubmissionPage:
-    return core.list_submissions(claim_id=claim, agent=agent, verdict=verdict, since=since, limit=limit,
-                                 cursor=cursor)
+    return submissions.page(claim_id=claim, agent=agent, verdict=verdict, since=since, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -47,8 +43,8 @@ def list_submissions(
     responses=errors(400, 401, 404, 429),
     summary="Submit a proof of a claim's pinned statement",
 )
-def submit(sub: SubmissionIn, core: Core, token: Token, response: Response) -> SubmissionAccepted:
-    accepted = core.submit(sub, token_id=token.id, channel="http")
+def submit(sub: SubmissionIn, submissions: Submissions, token: Token, response: Response) -> SubmissionAccepted:
+    accepted = submissions.submit(sub, token_id=token.id, channel="http")
     response.headers["Location"] = accepted.url
     return accepted
 
@@ -56,15 +52,11 @@ def submit(sub: SubmissionIn, core: Core, token: Token, response: Response) -> S
 @router.get("/{submission_id}", responses=errors(404), summary="A submission and its verdict")
 async def get_submission(
     submission_id: SubmissionId,
-    core: Core,
+    submissions: Submissions,
     wait: Annotated[float, Query(ge=0, le=600, description="Seconds to wait for a verdict")] = 0,
 ) -> SubmissionView:
-    deadline = time.monotonic() + min(wait, core.config.wait_max_s)
-    while True:  # SubmissionStore.wait's rule, awaited: no thread is held while it waits
-        view, pause = await run_in_threadpool(core.poll, submission_id, deadline, poll_s=0.2)
-        if pause is None:
-            return view
-        await anyio.sleep(pause)
+    # the one loop that waits for a verdict, awaited: no thread is held while it waits
+    return await submissions.await_verdict(submission_id, min(wait, submissions.wait_max_s), poll_s=0.2)
 
 
 @router.post(
@@ -73,8 +65,8 @@ async def get_submission(
     responses=errors(401, 404, 409),
     summary="Commit an accepted proof on the review branch sequent/review/<id>",
 )
-def export(submission_id: SubmissionId, core: Core, token: Token) -> ExportView:
-    return core.export(submission_id)
+def export(submission_id: SubmissionId, export: Export, token: Token) -> ExportView:
+    return export.export(submission_id)
 
 
 __all__ = ["router"]
