@@ -16,6 +16,7 @@ scanned in both readings and a violation either one exposes is reported.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pipeline.lean.models import Policy, Violation
 from pipeline.lean.syntax import (
@@ -31,15 +32,18 @@ from pipeline.lean.syntax import (
 
 SORRY = {"sorry": "sorry", "admit": "admit", "sorryAx": "sorryAx"}
 
+_TRUSTS_COMPILER: dict[str, str] = {
+    "ofReduceBool": "`ofReduceBool` trusts compiled code instead of the kernel",
+    "reduceBool": "`reduceBool` trusts compiled code instead of the kernel",
+    "trustCompiler": "`trustCompiler` is an axiom trusting the compiler",
+}
+"""Constants of ``Lean`` that trust the compiler: forbidden by their last component too
+(``Lean.ofReduceBool``, ``ofReduceBool``, ``X.ofReduceBool``)."""
+
 # token -> (rule, explanation)
 FORBIDDEN: dict[str, tuple[str, str]] = {
     "native_decide": ("native_decide", "`native_decide` trusts compiled code instead of the kernel"),
-    "Lean.ofReduceBool": ("native_decide", "`ofReduceBool` trusts compiled code instead of the kernel"),
-    "ofReduceBool": ("native_decide", "`ofReduceBool` trusts compiled code instead of the kernel"),
-    "Lean.reduceBool": ("native_decide", "`reduceBool` trusts compiled code instead of the kernel"),
-    "reduceBool": ("native_decide", "`reduceBool` trusts compiled code instead of the kernel"),
-    "Lean.trustCompiler": ("native_decide", "`trustCompiler` is an axiom trusting the compiler"),
-    "trustCompiler": ("native_decide", "`trustCompiler` is an axiom trusting the compiler"),
+    **{name: ("native_decide", why) for short, why in _TRUSTS_COMPILER.items() for name in (f"Lean.{short}", short)},
     "implemented_by": ("implemented_by", "`implemented_by` swaps in unchecked code"),
     "extern": ("extern", "`extern` swaps in unchecked code"),
     "unsafe": ("unsafe", "`unsafe` code is not checked by the kernel"),
@@ -202,80 +206,98 @@ def _plain(text: str) -> str:
     return text.replace("«", "").replace("»", "").removeprefix("_root_.")
 
 
-_LAST_COMPONENT_FORBIDDEN = frozenset({"ofReduceBool", "reduceBool", "trustCompiler"})
+_LAST_COMPONENT_FORBIDDEN = frozenset(_TRUSTS_COMPILER)
+
+
+@dataclass
+class _File:
+    """What the per-token rules read of the file being scanned."""
+
+    source: str
+    blanked: str
+    policy: Policy
+    toks: list[Token]
+    line_starts: list[int]
+    _types: tuple[set[str], dict[str, list[Parent]]] | None = None
+
+    def types(self) -> tuple[set[str], dict[str, list[Parent]]]:
+        """The types the file declares (short names) and its classes' parents (read once)."""
+        if self._types is None:
+            self._types = ({d.name.rsplit(".", 1)[-1] for d in declarations(self.source) if d.kind in _NEW_TYPE_KINDS},
+                           class_parents(self.source))
+        return self._types
+
+    def offset(self, tok: Token) -> int:
+        return self.line_starts[tok.line - 1] + tok.column
 
 
 def _scan_blanked(source: str, blanked: str, policy: Policy) -> list[Violation]:
-    toks: list[Token] = list(tokens(blanked, blanked=True))
-    line_starts = [0] + [m.end() for m in re.finditer("\n", blanked)]
-    found: list[Violation] = []
-
-    def add(tok: Token, rule: str, message: str) -> None:
-        found.append(Violation(rule=rule, token=tok.text, line=tok.line, column=tok.column, message=message))
-
-    new_types: set[str] | None = None
-    parents: dict[str, list[Parent]] | None = None
-
-    def file_types() -> tuple[set[str], dict[str, list[Parent]]]:
-        nonlocal new_types, parents
-        if new_types is None or parents is None:
-            new_types = {d.name.rsplit(".", 1)[-1] for d in declarations(source) if d.kind in _NEW_TYPE_KINDS}
-            parents = class_parents(source)
-        return new_types, parents
-
-    if not policy.trusted_tooling:
-        for imp in header(source).imports:
-            if imp.module.split(".")[0] in {"Lean", "Lake"}:
-                found.append(Violation(rule="metaprogramming", token=imp.module, line=imp.line, column=imp.column,
-                                       message=f"importing `{imp.module}` gives access to the elaborator; "
-                                       "only trusted tooling may"))
+    file = _File(source, blanked, policy, list(tokens(blanked, blanked=True)),
+                 [0] + [m.end() for m in re.finditer("\n", blanked)])
+    found = [] if policy.trusted_tooling else _import_violations(source)
     attribute_depth = 0  # inside `@[...]` or `attribute [...]`
-    for i, tok in enumerate(toks):
-        text = _plain(tok.text)
-        last = text.rsplit(".", 1)[-1]
-        prev = _plain(toks[i - 1].text) if i else ""
+    for i, tok in enumerate(file.toks):
+        prev = _plain(file.toks[i - 1].text) if i else ""
         if tok.text == "@[" or (tok.text == "[" and (attribute_depth or prev == "attribute")):
             attribute_depth += 1
         elif tok.text == "]" and attribute_depth:
             attribute_depth -= 1
-        if (text in SORRY or last in SORRY) and not policy.allow_sorry:
-            add(tok, "sorry", f"`{tok.text}` leaves the proof unfinished")
-        elif text in FORBIDDEN or last in _LAST_COMPONENT_FORBIDDEN:
-            rule, why = FORBIDDEN[text if text in FORBIDDEN else last]
-            add(tok, rule, why)
-        elif text in AXIOM_COMMANDS and tok.text == text:
-            # Any axiom *command* is new: even one named like an allowed axiom declares a
-            # different constant (e.g. `Foo.propext : False`). The allowlist governs the audit.
-            name = toks[i + 1].text if i + 1 < len(toks) else "?"
-            add(tok, "axiom", f"declares a new axiom `{name}`; proofs may rely only on "
-                f"{', '.join(sorted(policy.allowed_axioms))}")
-        elif text == "set_option":
-            name = _plain(toks[i + 1].text) if i + 1 < len(toks) else ""
-            skipped = _skip_option(name)
-            if skipped:
-                add(tok, "option", skipped)
-        elif text in METAPROGRAMMING and not policy.trusted_tooling:
-            add(tok, "metaprogramming", f"`{text}` runs code or extends the parser during checking; only trusted tooling may")
-        elif text == "native" and _native_option(blanked, line_starts[tok.line - 1] + tok.column):
-            add(tok, "native_decide", "`decide +native` (the `native` option) evaluates the proposition with "
-                "compiled native code, not in the kernel: the proof then rests on the axiom "
-                "`Lean.ofReduceBool`, which trusts the compiler; use `decide`")
-        elif text in {"instance", "default_instance"} and tok.text == text and not policy.trusted_tooling:
-            if attribute_depth or text == "default_instance":
-                add(tok, "instance_override", f"`{text}` used as an attribute registers or removes an "
-                    "instance behind the declaration's back; declare instances with the `instance` "
-                    "command (only trusted tooling may use the attribute)")
-                continue
-            types, tree = file_types()
-            offset = line_starts[tok.line - 1] + tok.column + len(tok.text)
-            if prev == "deriving":
-                problem = _deriving_problem(blanked, offset, types, tree)
-            else:
-                problem = _instance_problem(blanked, offset, [_plain(t.text) for t in toks[max(0, i - 4):i]],
-                                            types, tree)
-            if problem:
-                add(tok, "instance_override", problem)
+        hit = _token_violation(file, i, prev, attribute_depth)
+        if hit is not None:
+            found.append(Violation(rule=hit[0], token=tok.text, line=tok.line, column=tok.column, message=hit[1]))
     return found
+
+
+def _import_violations(source: str) -> list[Violation]:
+    """Imports of the elaborator (``Lean``, ``Lake``): for trusted tooling only."""
+    return [Violation(rule="metaprogramming", token=imp.module, line=imp.line, column=imp.column,
+                      message=f"importing `{imp.module}` gives access to the elaborator; only trusted tooling may")
+            for imp in header(source).imports if imp.module.split(".")[0] in {"Lean", "Lake"}]
+
+
+def _token_violation(file: _File, i: int, prev: str, attribute_depth: int) -> tuple[str, str] | None:
+    """(rule, message) of the violation the ``i``-th token is, or None."""
+    toks, policy = file.toks, file.policy
+    tok = toks[i]
+    text = _plain(tok.text)
+    last = text.rsplit(".", 1)[-1]
+    if (text in SORRY or last in SORRY) and not policy.allow_sorry:
+        return "sorry", f"`{tok.text}` leaves the proof unfinished"
+    if text in FORBIDDEN or last in _LAST_COMPONENT_FORBIDDEN:
+        return FORBIDDEN[text if text in FORBIDDEN else last]
+    if text in AXIOM_COMMANDS and tok.text == text:
+        # Any axiom *command* is new: even one named like an allowed axiom declares a
+        # different constant (e.g. `Foo.propext : False`). The allowlist governs the audit.
+        name = toks[i + 1].text if i + 1 < len(toks) else "?"
+        return "axiom", (f"declares a new axiom `{name}`; proofs may rely only on "
+                         f"{', '.join(sorted(policy.allowed_axioms))}")
+    if text == "set_option":
+        skipped = _skip_option(_plain(toks[i + 1].text) if i + 1 < len(toks) else "")
+        return ("option", skipped) if skipped else None
+    if text in METAPROGRAMMING and not policy.trusted_tooling:
+        return "metaprogramming", f"`{text}` runs code or extends the parser during checking; only trusted tooling may"
+    if text == "native" and _native_option(file.blanked, file.offset(tok)):
+        return "native_decide", ("`decide +native` (the `native` option) evaluates the proposition with "
+                                 "compiled native code, not in the kernel: the proof then rests on the axiom "
+                                 "`Lean.ofReduceBool`, which trusts the compiler; use `decide`")
+    if text in {"instance", "default_instance"} and tok.text == text and not policy.trusted_tooling:
+        problem = _instance_token_problem(file, i, prev, text, attribute_depth)
+        return ("instance_override", problem) if problem else None
+    return None
+
+
+def _instance_token_problem(file: _File, i: int, prev: str, text: str, attribute_depth: int) -> str | None:
+    """Why an ``instance`` (command, attribute, ``deriving instance``) or ``default_instance``
+    token may change what existing statements mean, or None."""
+    if attribute_depth or text == "default_instance":
+        return (f"`{text}` used as an attribute registers or removes an "
+                "instance behind the declaration's back; declare instances with the `instance` "
+                "command (only trusted tooling may use the attribute)")
+    types, tree = file.types()
+    offset = file.offset(file.toks[i]) + len(file.toks[i].text)
+    if prev == "deriving":
+        return _deriving_problem(file.blanked, offset, types, tree)
+    return _instance_problem(file.blanked, offset, [_plain(t.text) for t in file.toks[max(0, i - 4):i]], types, tree)
 
 
 def _native_option(blanked: str, at: int) -> bool:
