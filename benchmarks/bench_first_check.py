@@ -29,7 +29,6 @@ if str(_ROOT) not in sys.path:
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.registry import load_registry
 from pipeline.lean.checker import Checker, iteration_header
-from pipeline.lean.resident import ResidentWorker
 from pipeline.lean.verdict import with_imports
 from pipeline.settings import Settings
 from tests.service.helpers import BAYES, bayes_proof
@@ -48,8 +47,8 @@ def main() -> None:
         request = assemble_proof(claim, proof)
         header = iteration_header(request)
         t0 = time.monotonic()
-        worker = ResidentWorker(header, pool._factory, pool.memory_mb)  # timing its parts
-        worker.start(pool.ready_timeout_s)
+        worker = pool._factory(header)  # timing its parts
+        assert worker.wait_ready(pool.ready_timeout_s), worker.stderr_tail()
         rows.append(("resident worker start (process up)", time.monotonic() - t0))
         t0 = time.monotonic()
         worker.sync(header, pool.ready_timeout_s)

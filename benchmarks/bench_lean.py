@@ -54,14 +54,14 @@ def main() -> None:
         pool_size = checker.backend.pool_stats().get("size", 1)  # type: ignore[attr-defined]
         # let the pool finish starting, as a long-running service would have
         deadline = time.time() + 240
-        while checker.backend.pool_stats()["free"] < pool_size and time.time() < deadline:  # type: ignore[attr-defined]
+        while checker.backend.pool_stats()["idle"] < pool_size and time.time() < deadline:  # type: ignore[attr-defined]
             time.sleep(0.5)
         def warm_checks(first: int, ready_needed: int) -> list[float]:
             times: list[float] = []
             for i in range(first, first + args.warm_runs):
                 # wait for `ready_needed` ready workers, so each figure is a warm check
                 ready_by = time.time() + 240
-                while checker.backend.pool_stats()["free"] < ready_needed:  # type: ignore[attr-defined]
+                while checker.backend.pool_stats()["idle"] < ready_needed:  # type: ignore[attr-defined]
                     if time.time() > ready_by:
                         raise SystemExit(f"the pool did not get {ready_needed} ready workers in 240 s")
                     time.sleep(0.2)

@@ -128,7 +128,7 @@ def oneshot(settings: Settings, runs: int, first: int) -> list[float]:
         pool = checker.backend
         for i in range(runs):
             deadline = time.time() + 300
-            while pool.pool_stats()["free"] < 1 and time.time() < deadline:  # type: ignore[attr-defined]
+            while pool.pool_stats()["idle"] < 1 and time.time() < deadline:  # type: ignore[attr-defined]
                 time.sleep(0.2)
             t = time.perf_counter()
             result = checker.check(CheckRequest(source=CASES[0][1].format(i=first + i) + "\n"))

@@ -23,7 +23,7 @@ from pathlib import Path
 from pipeline.errors import PolicyConfigError, SetupError
 from pipeline.lean.install import READY_TIMEOUT_S, embedded_command, load_install
 from pipeline.lean.olean.environment import core_index_path
-from pipeline.lean.pool import WarmPool
+from pipeline.lean.pool import Pool
 from pipeline.lean.process import LeanProcess, RawRun
 from pipeline.settings import Settings, cpu_count
 
@@ -60,7 +60,7 @@ class Backend(ABC):
         ``workdir``: the iteration path's engine (:mod:`pipeline.lean.resident`)."""
 
     def expect_leases(self, leases: int | None) -> None:
-        """How many more sessions will come (``WarmPool.expect``); a backend without a warm
+        """How many more sessions will come (``Pool.expect``); a backend without a warm
         pool starts nothing ahead, so there is nothing to declare."""
 
     def close(self) -> None:
@@ -110,13 +110,16 @@ class EmbeddedBackend(Backend):
         self.install = load_install(settings)
         self.version = self.install.lean_version
         self.settings.build_dir.mkdir(parents=True, exist_ok=True)
-        self._pool: WarmPool[LeanProcess] | None = None
+        self._pool: Pool[None, LeanProcess] | None = None
         self.warm = warm
         if warm:
-            self._pool = WarmPool(self._new_process, auto_pool_size(settings), ready_timeout_s=READY_TIMEOUT_S,
-                                  prestart=prestart, expected_leases=expected_leases)
+            size = auto_pool_size(settings)
+            self._pool = Pool(self._new_process, size, ready_timeout_s=READY_TIMEOUT_S,
+                              expected_leases=expected_leases)
+            if prestart:
+                self._pool.warm(None, size)
 
-    def _new_process(self, warm: bool = True) -> LeanProcess:
+    def _new_process(self, _key: None = None) -> LeanProcess:
         workdir = Path(tempfile.mkdtemp(prefix="sequent-lean-"))
         cmd, env = embedded_command(self.install, workdir, self.settings.build_dir,
                                     threads=self.settings.lean_threads)
@@ -131,8 +134,8 @@ class EmbeddedBackend(Backend):
             finally:
                 process.close()
             return
-        with self._pool.lease(timeout_s + READY_TIMEOUT_S) as process:
-            yield _ProcessSession(process)
+        with self._pool.lease(None, timeout_s + READY_TIMEOUT_S) as lease:
+            yield _ProcessSession(lease.worker)
 
     @property
     def library_dir(self) -> Path:
@@ -151,7 +154,7 @@ class EmbeddedBackend(Backend):
             self._pool.expect(leases)
 
     def pool_stats(self) -> dict[str, int]:
-        return self._pool.stats() if self._pool else {}
+        return self._pool.stats().model_dump() if self._pool else {}
 
     def close(self) -> None:
         if self._pool is not None:
@@ -243,7 +246,7 @@ def open_backend(settings: Settings, *, warm: bool = True, prestart: bool = Fals
     """The configured backend: ``auto`` prefers a native toolchain, else the embedded Lean.
     ``warm``: keep a pool of started processes (else one cold process per check); ``prestart``:
     start the pool's processes now (a server), not at the first check (a command);
-    ``expected_leases``: how many sessions will come, if the caller knows (``WarmPool.expect``)."""
+    ``expected_leases``: how many sessions will come, if the caller knows (``Pool.expect``)."""
     choice = settings.lean_backend
     if choice not in ("auto", "embedded", "native"):
         raise PolicyConfigError(f"unknown Lean backend {choice!r} (auto, embedded or native)")

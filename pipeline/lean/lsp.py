@@ -1,10 +1,11 @@
 """The Language Server Protocol transport to one resident Lean file worker (``lean --worker``).
 
-One :class:`LspProcess` owns one process's whole life: start (own session, so a kill takes the
-whole tree), the ready marker, Content-Length framing of stdout (tolerant of the wasm build's
-debug lines between messages), answering the worker's own requests with ``null``, a wait for a
-response under a deadline and a resident-memory cap, and the kill. It knows nothing of checks:
-:mod:`pipeline.lean.resident` builds those on it.
+:class:`LspProcess` is a :class:`~pipeline.lean.process.ManagedProcess` (the one process
+lifecycle: start in its own session, ready marker, limits, kill) that adds the protocol:
+Content-Length framing of stdout (tolerant of the wasm build's debug lines between messages),
+answering the worker's own requests with ``null``, and a wait for a response under a deadline
+and the resident-memory cap. It knows nothing of checks: :mod:`pipeline.lean.resident` builds
+those on it.
 """
 
 from __future__ import annotations
@@ -12,30 +13,18 @@ from __future__ import annotations
 import json
 import os
 import queue
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pipeline.errors import LeanCrashError
-from pipeline.lean.process import READY_MARKER, close_pipes, kill_group, tree_rss_mb
+from pipeline.lean.process import SAMPLE_S, STDERR_TAIL, ManagedProcess, WaitEnd
 
 HEADER = b"Content-Length: "
-STDERR_TAIL = 200
-"""Lines of stderr kept for a crash report."""
 
 JsonDict = dict[str, Any]
-
-
-class WaitEnd(StrEnum):
-    """How a wait for a response ended when it did not get one."""
-
-    timeout = "timeout"
-    out_of_memory = "out_of_memory"
-    exited = "exited"
 
 
 def frame(message: JsonDict) -> bytes:
@@ -87,42 +76,23 @@ class Deframer:
                 out.append(message)
 
 
-class LspProcess:
-    """A resident Lean worker process speaking LSP on stdin/stdout."""
+class LspProcess(ManagedProcess):
+    """A resident Lean worker process speaking LSP on stdin/stdout (its life:
+    :class:`~pipeline.lean.process.ManagedProcess`)."""
+
+    kind = "Lean worker"
 
     def __init__(self, command: Sequence[str], *, workdir: Path, env: dict[str, str], memory_mb: int,
                  announces_ready: bool = True) -> None:
-        self.command = list(command)
-        self.workdir = workdir
-        self.memory_mb = memory_mb
-        self.peak_rss_mb = 0.0
-        self._ready = threading.Event()
+        super().__init__(command, workdir=workdir, env=env, memory_mb=memory_mb,
+                         announces_ready=announces_ready)
         self._messages: queue.Queue[JsonDict | None] = queue.Queue()
         self._write_lock = threading.Lock()
-        self._stderr: list[str] = []
         self._next_id = 0
         self.deframer = Deframer()
-        if not announces_ready:  # a native worker reads stdin at once
-            self._ready.set()
-        try:
-            self.proc = subprocess.Popen(
-                self.command, cwd=workdir, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, start_new_session=True,
-            )
-        except OSError as exc:
-            raise LeanCrashError(f"could not start Lean ({self.command[0]}): {exc}") from exc
-        self._threads = [
-            threading.Thread(target=self._read_stdout, daemon=True, name="lsp-stdout"),
-            threading.Thread(target=self._read_stderr, daemon=True, name="lsp-stderr"),
-        ]
-        for t in self._threads:
-            t.start()
 
     # -- streams ----------------------------------------------------------------------------
-    def _read_stdout(self) -> None:
-        stream = self.proc.stdout
-        if stream is None:
-            raise LeanCrashError("the Lean worker has no output pipe")
+    def _read_stdout(self, stream: IO[bytes]) -> None:
         while True:
             try:
                 chunk = os.read(stream.fileno(), 1 << 16)
@@ -138,26 +108,16 @@ class LspProcess:
                 self._messages.put(message)
         self._messages.put(None)
 
-    def _read_stderr(self) -> None:
-        stream = self.proc.stderr
-        if stream is None:
-            raise LeanCrashError("the Lean worker has no error pipe")
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            if not self._ready.is_set() and READY_MARKER in line:
-                self._ready.set()
-                continue
-            if line.startswith("[DEBUG") or not line.strip():
-                continue
-            self._stderr.append(line)
-            if len(self._stderr) > 2 * STDERR_TAIL:
-                del self._stderr[:STDERR_TAIL]
-
-    def stderr_tail(self) -> str:
-        return "\n".join(self._stderr[-STDERR_TAIL:])
+    def _on_stderr(self, raw: bytes) -> None:
+        """Lean's lines only (not the wasm build's debug lines), the last few hundred."""
+        if raw.startswith(b"[DEBUG") or not raw.strip():
+            return
+        super()._on_stderr(raw)
+        if len(self._stderr) > 2 * STDERR_TAIL:
+            del self._stderr[:STDERR_TAIL]
 
     def _send(self, message: JsonDict) -> bool:
-        stdin = self.proc.stdin
+        stdin = self.popen.stdin
         if stdin is None:
             raise LeanCrashError("the Lean worker has no input pipe")
         try:
@@ -188,14 +148,10 @@ class LspProcess:
         while True:
             now = time.monotonic()
             if now >= next_sample:
-                self.sample_memory()
-                next_sample = now + 0.2
-                if self.peak_rss_mb > self.memory_mb:
-                    self.kill()
-                    return WaitEnd.out_of_memory
-            if now >= deadline:
-                self.kill()
-                return WaitEnd.timeout
+                next_sample = now + SAMPLE_S
+                end = self.over_limit(deadline)
+                if end is not None:
+                    return end
             try:
                 message = self._messages.get(timeout=min(0.05, max(deadline - now, 0.001)))
             except queue.Empty:
@@ -218,39 +174,6 @@ class LspProcess:
             if message is None:
                 self._messages.put(None)
                 return
-
-    # -- life ---------------------------------------------------------------------------------
-    def wait_ready(self, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._ready.wait(0.2):
-                return True
-            self.sample_memory()
-            if not self.alive() or self.peak_rss_mb > self.memory_mb:
-                self.kill()
-                return False
-        return False
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def rss_mb(self) -> float:
-        return tree_rss_mb(self.proc.pid)
-
-    def sample_memory(self) -> float:
-        rss = self.rss_mb()
-        self.peak_rss_mb = max(self.peak_rss_mb, rss)
-        return rss
-
-    def kill(self) -> None:
-        """Kill the whole process group (idempotent)."""
-        kill_group(self.proc)
-
-    def close(self) -> None:
-        self.kill()
-        for t in self._threads:
-            t.join(timeout=5)
-        close_pipes(self.proc)
 
 
 __all__ = ["Deframer", "LspProcess", "WaitEnd", "frame"]

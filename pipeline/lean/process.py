@@ -1,9 +1,12 @@
-"""One class owns one Lean process's whole life: start, readiness, one run, limits, kill.
+"""One Lean process's whole life, for every kind of Lean process the engine runs.
 
-The process runs in its own session (process group) so that a timeout or the memory cap
-kills the whole tree (Node and its worker threads), leaving nothing behind. Memory is
-capped by polling the resident set of the tree: an address-space limit does not work for
-wasm, whose engine reserves large virtual ranges.
+:class:`ManagedProcess` is the one lifecycle: spawn in a private working folder and in its own
+session (process group), so that a timeout or the memory cap kills the whole tree (Node and its
+worker threads), leaving nothing behind; the launcher's ready marker; stdout and stderr pumped
+by threads; limits; kill; reap; remove the folder. Memory is capped by polling the resident set
+of the tree: an address-space limit does not work for wasm, whose engine reserves large virtual
+ranges. Two kinds build on it: :class:`LeanProcess` (one ``main`` run: a compile) here and
+:class:`~pipeline.lean.lsp.LspProcess` (``lean --worker`` speaking LSP: the resident path).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import IO, Any, Self
 
 import psutil
 
@@ -27,6 +31,10 @@ from pipeline.models import Frozen
 READY_MARKER = '"sequent":"ready"'
 DONE_MARKER = '"sequent":"done"'
 POLL_S = 0.1
+SAMPLE_S = 0.2
+"""How often a wait samples the process tree's memory."""
+STDERR_TAIL = 200
+"""Lines of stderr a crash report shows."""
 
 
 class RawRun(Frozen):
@@ -41,176 +49,134 @@ class RawRun(Frozen):
     peak_rss_mb: float = 0.0
 
 
-class LeanProcess:
-    """A (possibly pre-started) Lean process in a private working folder.
+class WaitEnd(StrEnum):
+    """How a wait on a process ended when it did not get what it waited for."""
 
-    ``command`` is the full argv; when ``warm`` the process waits for one request on stdin
-    (the launcher's delayed ``main``), otherwise it runs immediately and ``run`` just waits.
-    """
+    timeout = "timeout"
+    out_of_memory = "out_of_memory"
+    exited = "exited"
 
-    def __init__(
-        self,
-        command: Sequence[str],
-        *,
-        workdir: Path,
-        env: dict[str, str],
-        warm: bool,
-        memory_mb: int,
-    ) -> None:
+
+class ManagedProcess:
+    """One process in a private working folder (removed by :meth:`close`), started by
+    :meth:`start`, in its own session. A subclass reads stdout (:meth:`_read_stdout`) and may
+    filter stderr lines (:meth:`_on_stderr`); ``announces_ready``: the launcher prints the ready
+    marker on stderr once the runtime is initialised (the embedded Lean; a native Lean is ready
+    at once)."""
+
+    kind = "Lean process"
+
+    def __init__(self, command: Sequence[str], *, workdir: Path, env: dict[str, str], memory_mb: int,
+                 announces_ready: bool = True) -> None:
         self.command = list(command)
         self.workdir = workdir
         self.env = env
-        self.warm = warm
         self.memory_mb = memory_mb
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
-        self._ready = threading.Event()
-        self._done = threading.Event()
-        self._done_rc: int | None = None
-        self._stdout: list[bytes] = []
-        self._stderr: list[bytes] = []
-        self._threads: list[threading.Thread] = []
         self.peak_rss_mb = 0.0
-        self.used = False
+        self._ready = threading.Event()
+        if not announces_ready:
+            self._ready.set()
+        self._stderr: list[str] = []
+        self._threads: list[threading.Thread] = []
 
-    # -- life cycle -----------------------------------------------------------------------
-    def start(self) -> LeanProcess:
+    # -- start ----------------------------------------------------------------------------------
+    def start(self) -> Self:
         self.started_at = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                self.command,
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
+                self.command, cwd=self.workdir, env=self.env, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
             )
         except OSError as exc:
             raise LeanCrashError(f"could not start Lean ({self.command[0]}): {exc}") from exc
         self._threads = [
-            threading.Thread(target=self._pump, args=(self.proc.stdout, self._stdout, False), daemon=True),
-            threading.Thread(target=self._pump, args=(self.proc.stderr, self._stderr, True), daemon=True),
+            threading.Thread(target=self._read_stdout, args=(self._pipe(self.proc.stdout),), daemon=True),
+            threading.Thread(target=self._read_stderr, args=(self._pipe(self.proc.stderr),), daemon=True),
         ]
         for t in self._threads:
             t.start()
         return self
 
-    def _pump(self, stream: object, sink: list[bytes], markers: bool) -> None:
-        """Collect one output stream; with ``markers`` (stderr), act on the launcher's
-        ready and done lines instead of keeping them."""
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        if self.proc is None:
+            raise LeanCrashError(f"the {self.kind} was not started")
+        return self.proc
+
+    def _pipe(self, stream: IO[bytes] | None) -> IO[bytes]:
         if stream is None:
-            raise LeanCrashError("the Lean process has no output pipe")
-        for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
-            if markers and not self._ready.is_set() and READY_MARKER.encode() in line:
+            raise LeanCrashError(f"the {self.kind} has no pipe")
+        return stream
+
+    # -- streams --------------------------------------------------------------------------------
+    def _read_stdout(self, stream: IO[bytes]) -> None:
+        raise NotImplementedError
+
+    def _read_stderr(self, stream: IO[bytes]) -> None:
+        marker_seen = False
+        for raw in iter(stream.readline, b""):
+            if not marker_seen and READY_MARKER.encode() in raw:
+                marker_seen = True
                 self._ready.set()
                 continue
-            if markers and DONE_MARKER.encode() in line:
-                self._main_returned(line)
-                continue
-            sink.append(line)
+            self._on_stderr(raw)
 
-    def _main_returned(self, line: bytes) -> None:
-        """The launcher's marker: Lean's ``main`` returned with this exit code (``null``: it
-        threw, so wait for the process to end as it will)."""
-        try:
-            rc = json.loads(line).get("rc")
-        except (ValueError, AttributeError):
-            return
-        if isinstance(rc, int) and not isinstance(rc, bool):
-            self._done_rc = rc
-            self._done.set()
+    def _on_stderr(self, raw: bytes) -> None:
+        """One stderr line (the ready marker excepted): kept."""
+        self._stderr.append(raw.decode("utf-8", "replace"))
 
+    def stderr_text(self) -> str:
+        return "".join(self._stderr)
+
+    def stderr_tail(self) -> str:
+        return "".join(self._stderr[-STDERR_TAIL:]).rstrip("\n")
+
+    # -- state and limits -------------------------------------------------------------------------
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def poll(self) -> int | None:
+        return self.proc.poll() if self.proc is not None else None
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def sample_memory(self) -> float:
+        """The tree's resident memory now (MB); the peak is kept."""
+        rss = tree_rss_mb(self.proc.pid) if self.proc is not None else 0.0
+        self.peak_rss_mb = max(self.peak_rss_mb, rss)
+        return rss
+
+    def over_limit(self, deadline: float) -> WaitEnd | None:
+        """Sample memory; past the cap or the deadline, kill the tree and say which."""
+        self.sample_memory()
+        if self.peak_rss_mb > self.memory_mb:
+            self.kill()
+            return WaitEnd.out_of_memory
+        if time.monotonic() > deadline:
+            self.kill()
+            return WaitEnd.timeout
+        return None
+
     def wait_ready(self, timeout_s: float) -> bool:
-        """Block until the runtime is initialised (warm mode). False on timeout or death."""
+        """Block until the runtime is initialised. False on timeout, death or the memory cap
+        (then killed)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self._ready.wait(0.2):
+            if self._ready.wait(SAMPLE_S):
                 return True
-            self._sample_memory()
-            if not self.alive():
-                return False
-            if self.peak_rss_mb > self.memory_mb:
+            self.sample_memory()
+            if not self.alive() or self.peak_rss_mb > self.memory_mb:
                 self.kill()
                 return False
         return False
 
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    def stderr_text(self) -> str:
-        return b"".join(self._stderr).decode("utf-8", "replace")
-
-    # -- one run ------------------------------------------------------------------------------
-    def run(self, args: Sequence[str] | None, timeout_s: float) -> RawRun:
-        """Send ``args`` (warm mode) and wait for exit under the time and memory limits."""
-        if self.proc is None:
-            self.start()
-        if self.proc is None or self.proc.stdin is None:
-            raise LeanCrashError("the Lean process did not start with an input pipe")
-        if self.used:
-            raise LeanCrashError("a Lean process runs main once; this one was already used")
-        self.used = True
-        started = time.monotonic()
-        if self.warm:
-            if not self.wait_ready(timeout_s):
-                over_memory = self.peak_rss_mb > self.memory_mb
-                still_running = self.alive()
-                self.kill()
-                if over_memory or still_running:  # a limit hit while Lean was still starting
-                    return RawRun(stdout="", stderr=self.stderr_text(), returncode=None,
-                                  elapsed_s=time.monotonic() - started, timed_out=not over_memory,
-                                  out_of_memory=over_memory, peak_rss_mb=self.peak_rss_mb)
-                raise LeanCrashError("the Lean process died before it was ready", self.stderr_text())
-            try:
-                self.proc.stdin.write((json.dumps({"args": list(args or [])}) + "\n").encode())
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError) as exc:
-                self.kill()
-                raise LeanCrashError("the Lean process closed its input", self.stderr_text()) from exc
-        timed_out = oom = False
-        deadline = started + timeout_s
-        while True:
-            if self._done.wait(POLL_S):  # main returned: the output is complete; skip teardown
-                self.kill()
-                break
-            if self.proc.poll() is not None:
-                break
-            self._sample_memory()
-            if self.peak_rss_mb > self.memory_mb:
-                oom = True
-                self.kill()
-                break
-            if time.monotonic() > deadline:
-                timed_out = True
-                self.kill()
-                break
-        for t in self._threads:
-            t.join(timeout=5)
-        return RawRun(
-            stdout=b"".join(self._stdout).decode("utf-8", "replace"),
-            stderr=self.stderr_text(),
-            returncode=None if (timed_out or oom) else (
-                self._done_rc if self._done.is_set() else self.proc.returncode),
-            elapsed_s=time.monotonic() - started,
-            timed_out=timed_out,
-            out_of_memory=oom,
-            peak_rss_mb=self.peak_rss_mb,
-        )
-
-    # -- limits and teardown ----------------------------------------------------------------
-    def tree_rss_mb(self) -> float:
-        return tree_rss_mb(self.proc.pid) if self.proc is not None else 0.0
-
-    def _sample_memory(self) -> None:
-        self.peak_rss_mb = max(self.peak_rss_mb, self.tree_rss_mb())
-
+    # -- teardown -------------------------------------------------------------------------------
     def kill(self) -> None:
-        """Kill the whole process group (idempotent)."""
+        """Kill the whole process group and reap it (idempotent)."""
         if self.proc is not None:
             kill_group(self.proc)
 
@@ -228,6 +194,91 @@ class LeanProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class LeanProcess(ManagedProcess):
+    """A (possibly pre-started) Lean process that runs ``main`` once.
+
+    ``command`` is the full argv; when ``warm`` the process waits for one request on stdin
+    (the launcher's delayed ``main``), otherwise it runs immediately and ``run`` just waits.
+    """
+
+    def __init__(self, command: Sequence[str], *, workdir: Path, env: dict[str, str], warm: bool,
+                 memory_mb: int) -> None:
+        super().__init__(command, workdir=workdir, env=env, memory_mb=memory_mb, announces_ready=warm)
+        self.warm = warm
+        self._done = threading.Event()
+        self._done_rc: int | None = None
+        self._stdout: list[bytes] = []
+        self.used = False
+
+    def _read_stdout(self, stream: IO[bytes]) -> None:
+        for line in iter(stream.readline, b""):
+            self._stdout.append(line)
+
+    def _on_stderr(self, raw: bytes) -> None:
+        """The launcher's done marker: Lean's ``main`` returned with this exit code (``null``: it
+        threw, so wait for the process to end as it will)."""
+        if DONE_MARKER.encode() not in raw:
+            super()._on_stderr(raw)
+            return
+        try:
+            rc = json.loads(raw).get("rc")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(rc, int) and not isinstance(rc, bool):
+            self._done_rc = rc
+            self._done.set()
+
+    # -- one run ------------------------------------------------------------------------------
+    def run(self, args: Sequence[str] | None, timeout_s: float) -> RawRun:
+        """Send ``args`` (warm mode) and wait for exit under the time and memory limits."""
+        if self.proc is None:
+            self.start()
+        proc = self.popen
+        if proc.stdin is None:
+            raise LeanCrashError("the Lean process did not start with an input pipe")
+        if self.used:
+            raise LeanCrashError("a Lean process runs main once; this one was already used")
+        self.used = True
+        started = time.monotonic()
+        if self.warm:
+            if not self.wait_ready(timeout_s):
+                over_memory = self.peak_rss_mb > self.memory_mb
+                still_running = self.alive()
+                self.kill()
+                if over_memory or still_running:  # a limit hit while Lean was still starting
+                    return RawRun(stdout="", stderr=self.stderr_text(), returncode=None,
+                                  elapsed_s=time.monotonic() - started, timed_out=not over_memory,
+                                  out_of_memory=over_memory, peak_rss_mb=self.peak_rss_mb)
+                raise LeanCrashError("the Lean process died before it was ready", self.stderr_text())
+            try:
+                proc.stdin.write((json.dumps({"args": list(args or [])}) + "\n").encode())
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                self.kill()
+                raise LeanCrashError("the Lean process closed its input", self.stderr_text()) from exc
+        end: WaitEnd | None = None
+        deadline = started + timeout_s
+        while end is None:
+            if self._done.wait(POLL_S):  # main returned: the output is complete; skip teardown
+                self.kill()
+                break
+            if proc.poll() is not None:
+                break
+            end = self.over_limit(deadline)
+        for t in self._threads:
+            t.join(timeout=5)
+        return RawRun(
+            stdout=b"".join(self._stdout).decode("utf-8", "replace"),
+            stderr=self.stderr_text(),
+            returncode=None if end is not None else (
+                self._done_rc if self._done.is_set() else proc.returncode),
+            elapsed_s=time.monotonic() - started,
+            timed_out=end is WaitEnd.timeout,
+            out_of_memory=end is WaitEnd.out_of_memory,
+            peak_rss_mb=self.peak_rss_mb,
+        )
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -266,4 +317,4 @@ def close_pipes(proc: subprocess.Popen[Any]) -> None:
             pass
 
 
-__all__ = ["LeanProcess", "RawRun", "close_pipes", "kill_group", "tree_rss_mb"]
+__all__ = ["LeanProcess", "ManagedProcess", "RawRun", "WaitEnd", "close_pipes", "kill_group", "tree_rss_mb"]

@@ -23,18 +23,17 @@ acceptance path (one-shot compile plus audit) is what records verdicts.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import LeanCrashError, LeanError, NoWorkerAvailable
+from pipeline.errors import LeanCrashError, LeanError
 from pipeline.lean.lsp import JsonDict, LspProcess, WaitEnd
 from pipeline.lean.models import Message, Severity
+from pipeline.lean.pool import Pool, PoolStats
 from pipeline.lean.syntax import header
 from pipeline.models import Frozen
 
@@ -133,7 +132,8 @@ def to_message(diagnostic: JsonDict, lines: list[str], file_name: str) -> Messag
 
 
 class ResidentWorker:
-    """One ``lean --worker`` process holding one document with a fixed header."""
+    """One ``lean --worker`` process holding one document with a fixed header (a
+    :class:`~pipeline.lean.pool.Worker` of the resident pool)."""
 
     def __init__(self, header: str, factory: CommandFactory, memory_mb: int) -> None:
         self.header = header
@@ -144,20 +144,20 @@ class ResidentWorker:
         self.uri = (self.workdir / "Check.lean").as_uri()
         self.version = 0
         self.text: str | None = None
+        self.broken = False
+        """A check did not finish: the document is unusable."""
         self.checks = 0
         self.messages: tuple[Message, ...] = ()
-        self.retired = False
-        """Set by a single-use lease: the pool closes the worker when it comes back."""
+        self.lsp.start()
 
-    def start(self, timeout_s: float) -> None:
+    def wait_ready(self, timeout_s: float) -> bool:
         if not self.lsp.wait_ready(timeout_s):
-            tail = self.lsp.stderr_tail()
-            self.close()
-            raise LeanCrashError("the resident Lean worker did not start", tail)
+            return False
         # The file worker takes `initialize` without answering it; `initialized` must NOT follow
         # (it treats an unknown notification as an error).
         self.lsp.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
                                         "initializationOptions": {"hasWidgets": False}})
+        return True
 
     def sync(self, text: str, timeout_s: float) -> ResidentRun:
         """Make ``text`` the document's content and wait for its diagnostics."""
@@ -189,7 +189,7 @@ class ResidentWorker:
         self.checks += 1
         elapsed = time.monotonic() - started
         if isinstance(answer, WaitEnd) or "error" in answer:
-            self.text = None  # unusable from here on
+            self.broken = True
             return ResidentRun(
                 timed_out=answer is WaitEnd.timeout, out_of_memory=answer is WaitEnd.out_of_memory,
                 crashed=answer is WaitEnd.exited or not isinstance(answer, WaitEnd),
@@ -206,7 +206,7 @@ class ResidentWorker:
             return f"the Lean worker answered an error: {answer.get('error')}"
         if answer is WaitEnd.exited:
             try:
-                rc = self.lsp.proc.wait(5)
+                rc = self.lsp.popen.wait(5)
             except Exception:  # noqa: BLE001 - only for the report
                 rc = None
             return f"the Lean worker exited (code {rc}) during the check\n{self.lsp.stderr_tail()}"
@@ -253,129 +253,39 @@ class ResidentWorker:
         value = contents.get("value") if isinstance(contents, dict) else None
         return str(value) if value is not None else None
 
-    def healthy(self) -> bool:
-        return self.text is not None and self.lsp.alive()
+    def alive(self) -> bool:
+        return not self.broken and self.lsp.alive()
+
+    def stderr_tail(self) -> str:
+        return self.lsp.stderr_tail()
 
     def close(self) -> None:
-        self.lsp.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.lsp.close()  # and its working folder
 
 
 # -- the pool ----------------------------------------------------------------------------------
 
 
-class ResidentStats(Frozen):
-    workers: int
-    idle: int
-    busy: int
-    started: int
-    recycled: int
-    crashed: int
+class ResidentStats(PoolStats):
     checks: int
 
 
-class ResidentPool:
-    """Resident workers keyed by header, at most ``max_workers`` processes at once."""
+class ResidentPool(Pool[str, ResidentWorker]):
+    """Resident workers keyed by header, at most ``max_workers`` processes at once: the one
+    :class:`~pipeline.lean.pool.Pool` holding :class:`ResidentWorker` s, with the iteration
+    operations on top. A worker is recycled after ``recycle_checks`` leases or when its
+    resident memory passes ``recycle_mb``; nothing is started that no lease waits for (or
+    :meth:`prestart` asks for)."""
 
     def __init__(self, factory: CommandFactory, *, max_workers: int, memory_mb: int,
                  recycle_checks: int, recycle_mb: int, ready_timeout_s: float = READY_TIMEOUT_S) -> None:
         if max_workers < 1:
             raise ValueError("a resident pool needs at least one worker")
-        self._factory = factory
+        super().__init__(lambda header: ResidentWorker(header, factory, memory_mb), max_workers,
+                         name="resident Lean", ready_timeout_s=ready_timeout_s, max_uses=recycle_checks,
+                         keep=lambda worker: worker.lsp.sample_memory() <= recycle_mb, expected_leases=0)
         self.max_workers = max_workers
-        self.memory_mb = memory_mb
-        self.recycle_checks = recycle_checks
-        self.recycle_mb = recycle_mb
-        self.ready_timeout_s = ready_timeout_s
-        self._cond = threading.Condition()
-        self._idle: list[ResidentWorker] = []
-        self._live: dict[int, ResidentWorker] = {}
-        self._slots = 0  # workers alive or starting, idle or busy
-        self._closed = False
-        self.started = self.recycled = self.crashed = self.checks = 0
-
-    @contextmanager
-    def lease(self, header: str, wait_s: float) -> Iterator[tuple[ResidentWorker, bool]]:
-        """(a worker holding ``header``, whether it was started for this lease)."""
-        worker, fresh = self._take(header, wait_s)
-        ok = False
-        try:
-            yield worker, fresh
-            ok = True
-        finally:
-            self._give_back(worker, ok)
-
-    def _take(self, header: str, wait_s: float) -> tuple[ResidentWorker, bool]:
-        deadline = time.monotonic() + wait_s
-        evict: ResidentWorker | None = None
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise NoWorkerAvailable("the resident Lean pool is closed")
-                for i, w in enumerate(self._idle):
-                    if w.header == header:
-                        return self._idle.pop(i), False
-                if self._slots < self.max_workers:
-                    self._slots += 1
-                    break
-                if self._idle:  # full: replace the least recently used idle worker
-                    evict = self._idle.pop(0)
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NoWorkerAvailable(f"no resident Lean worker became free within {wait_s:.0f}s")
-                self._cond.wait(remaining)
-        if evict is not None:
-            evict.close()
-            with self._cond:
-                self.recycled += 1
-                self._live.pop(id(evict), None)
-        try:
-            worker = ResidentWorker(header, self._factory, self.memory_mb)
-            worker.start(self.ready_timeout_s)
-        except BaseException:
-            with self._cond:
-                self._slots -= 1
-                self._cond.notify_all()
-            raise
-        with self._cond:
-            self.started += 1
-            self._live[id(worker)] = worker
-        return worker, True
-
-    @contextmanager
-    def lease_idle(self, header: str) -> Iterator[ResidentWorker | None]:
-        """An idle worker already holding ``header``, used once and then closed (a replay's
-        fresh process whose imports were paid ahead); ``None`` at once when there is none."""
-        with self._cond:
-            found = next((i for i, w in enumerate(self._idle) if w.header == header), None)
-            worker = None if found is None or self._closed else self._idle.pop(found)
-        if worker is None:
-            yield None
-            return
-        worker.retired = True
-        try:
-            yield worker
-        finally:
-            self._give_back(worker, False)
-
-    def _give_back(self, worker: ResidentWorker, ok: bool) -> None:
-        keep = ok and worker.healthy() and worker.checks < self.recycle_checks
-        if keep and worker.lsp.sample_memory() > self.recycle_mb:
-            keep = False
-        with self._cond:
-            if keep and not self._closed:
-                self._idle.append(worker)
-                self._cond.notify_all()
-                return
-            self._slots -= 1
-            self._live.pop(id(worker), None)
-            if worker.healthy() or worker.retired:
-                self.recycled += 1
-            else:
-                self.crashed += 1
-            self._cond.notify_all()
-        worker.close()
+        self.checks = 0
 
     def prestart(self, header: str, text: str | None = None) -> bool:
         """Start a worker holding ``header`` and leave it idle, so that the first check with
@@ -385,36 +295,36 @@ class ResidentPool:
         ``text`` (the header and what follows it): elaborated too, so that a later document
         sharing its prefix re-elaborates only what differs. Returns whether a worker was
         started."""
-        with self._cond:
-            if self._closed or self._slots >= self.max_workers or any(w.header == header for w in self._idle):
-                return False
-        with self.lease(header, self.ready_timeout_s) as (worker, fresh):
-            if fresh:  # the header alone: Lean imports it once, later checks keep it
-                run = worker.sync(text if text is not None else header, self.ready_timeout_s)
+        if not self.can_start(header):
+            return False
+        with self.lease(header, self.ready_timeout_s) as lease:
+            if lease.fresh:  # the header alone: Lean imports it once, later checks keep it
+                run = lease.worker.sync(text if text is not None else header, self.ready_timeout_s)
                 if run.timed_out or run.crashed or run.out_of_memory:
                     raise LeanCrashError("the resident Lean worker did not import the header", run.stderr)
-            return fresh
+            return lease.fresh
 
     def check(self, source: str, timeout_s: float) -> ResidentRun:
         """Lean's diagnostics for ``source`` from a worker holding its header. A worker that
         exits because Lean disagreed about where the header ends is retried once, fresh."""
         header, _ = split_header(source)
         for attempt in (1, 2):
-            with self.lease(header, timeout_s + self.ready_timeout_s) as (worker, fresh):
-                run = worker.sync(source, timeout_s)
-                rc = worker.lsp.proc.poll()
+            with self.lease(header, timeout_s + self.ready_timeout_s) as lease:
+                run = lease.worker.sync(source, timeout_s)
+                rc = lease.worker.lsp.poll()
             with self._cond:
                 self.checks += 1
-            if run.crashed and fresh and rc == HEADER_CHANGED_RC and attempt == 1:
+            if run.crashed and lease.fresh and rc == HEADER_CHANGED_RC and attempt == 1:
                 continue
-            return run.model_copy(update={"started_worker": fresh})
+            return run.model_copy(update={"started_worker": lease.fresh})
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def _synced(self, source: str, timeout_s: float) -> Iterator[ResidentWorker]:
         """A worker holding ``source`` elaborated (for position requests)."""
         header, _ = split_header(source)
-        with self.lease(header, timeout_s + self.ready_timeout_s) as (worker, _fresh):
+        with self.lease(header, timeout_s + self.ready_timeout_s) as lease:
+            worker = lease.worker
             if worker.text != source:
                 run = worker.sync(source, timeout_s)
                 if run.timed_out or run.crashed or run.out_of_memory:
@@ -434,22 +344,12 @@ class ResidentPool:
 
     def stats(self) -> ResidentStats:
         with self._cond:
-            return ResidentStats(workers=self._slots, idle=len(self._idle), busy=self._slots - len(self._idle),
-                                 started=self.started, recycled=self.recycled, crashed=self.crashed,
-                                 checks=self.checks)
+            checks = self.checks
+        return ResidentStats(**super().stats().model_dump(), checks=checks)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the workers alive now, idle or busy."""
-        with self._cond:
-            return [w.lsp.proc.pid for w in self._live.values()]
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            idle, self._idle = self._idle, []
-            self._cond.notify_all()
-        for w in idle:
-            w.close()
+        return [w.lsp.pid for w in self.workers()]
 
 
 __all__ = ["Goal", "ResidentPool", "ResidentRun", "ResidentStats", "ResidentWorker", "split_header",

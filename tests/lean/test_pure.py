@@ -1,22 +1,21 @@
-"""Pure parts of the engine, without Lean: source reader, policy, planning, interpretation, pool."""
+"""Pure parts of the engine, without Lean: source reader, policy, planning, interpretation (the
+pool: test_pool.py)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputError, NoWorkerAvailable, SetupError
+from pipeline.errors import InputError, SetupError
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.cache import key_lock
 from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
 from pipeline.lean.interpret import lean_stderr, parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
 from pipeline.lean.policy import scan
-from pipeline.lean.pool import WarmPool
 from pipeline.lean.process import RawRun
 from pipeline.lean.syntax import blank_comments_and_strings, declarations, imports
 
@@ -110,61 +109,6 @@ def test_nodes_own_warnings_are_never_what_lean_said() -> None:
     assert lean_stderr(NODE_WARNINGS + "[DEBUG: x] y\nINTERNAL PANIC: out of memory\n") == "INTERNAL PANIC: out of memory"
 
 
-class _FakeWorker:
-    """A worker for pool tests: the pool knows nothing of Lean."""
-
-    made = 0
-
-    def __init__(self, ready: bool = True) -> None:
-        _FakeWorker.made += 1
-        self.ok = ready
-        self.closed = False
-
-    def wait_ready(self, timeout_s: float) -> bool:
-        time.sleep(0.01)
-        return self.ok
-
-    def alive(self) -> bool:
-        return not self.closed and not getattr(self, "dead", False)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def test_pool_replaces_used_workers_and_times_out() -> None:
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
-    used = []
-    for _ in range(5):
-        with pool.lease(5) as w:
-            used.append(w)
-    assert all(w.closed for w in used) and len({id(w) for w in used}) == 5
-    pool.close()
-
-    dead: WarmPool[_FakeWorker] = WarmPool(lambda: _FakeWorker(ready=False), 1)
-    with pytest.raises(NoWorkerAvailable, match="failed starts"), dead.lease(0.5):
-        pass
-    dead.close()
-
-
-@pytest.mark.parametrize("prestart", [True, False])
-def test_pool_serves_concurrent_leases(prestart: bool) -> None:
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=prestart)
-    got: list[int] = []
-
-    def take() -> None:
-        with pool.lease(5) as w:
-            time.sleep(0.05)
-            got.append(id(w))
-
-    threads = [threading.Thread(target=take) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(set(got)) == 6
-    pool.close()
-
-
 def test_policy_json_is_stable_across_processes() -> None:
     # frozenset iteration order depends on hash randomisation; the cache key must not
     import subprocess
@@ -174,88 +118,6 @@ def test_policy_json_is_stable_across_processes() -> None:
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env={"PYTHONHASHSEED": str(seed)}, check=False).stdout for seed in (1, 2, 3, 4)}
     assert len(outs) == 1 and '["Classical.choice","Quot.sound","propext"]' in outs.pop()
-
-
-def test_pool_discards_workers_that_died_while_idle() -> None:
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 1)
-    with pool.lease(5) as first:
-        pass
-    time.sleep(0.1)
-    idle = pool._free[0]  # the replacement, now idle
-    idle.dead = True  # type: ignore[attr-defined]
-    with pool.lease(5) as second:
-        assert second is not idle and second.alive()
-    assert idle.closed and pool.stats()["failures"] == 1
-    assert first.closed
-    pool.close()
-
-
-def _wait_free(pool: WarmPool[_FakeWorker], n: int) -> None:
-    deadline = time.monotonic() + 5
-    while pool.stats()["free"] < n and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def test_pool_starts_a_replacement_after_the_lease_while_others_are_ready() -> None:
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2)
-    _wait_free(pool, 2)
-    with pool.lease(5):
-        time.sleep(0.1)
-        # another worker is ready: no start-up runs beside this lease
-        assert pool.stats()["starting"] == 0 and pool.stats()["free"] == 1
-        with pool.lease(5):
-            # that was the last ready worker: its replacement starts at once
-            time.sleep(0.1)
-            assert pool.stats()["free"] == 1
-    _wait_free(pool, 2)
-    assert pool.stats() | {"started": 0} == {"size": 2, "free": 2, "starting": 0, "busy": 0,
-                                              "started": 0, "failures": 0}
-    assert pool.stats()["started"] == 4
-    pool.close()
-
-
-def test_an_on_demand_pool_starts_only_what_is_leased() -> None:
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=False)
-    time.sleep(0.05)
-    assert pool.stats()["started"] == 0  # nothing up front: a cached command never pays a start
-    with pool.lease(5):
-        time.sleep(0.05)
-    time.sleep(0.05)
-    assert pool.stats()["started"] == 1 and pool.stats()["free"] == 0  # one check, one start
-    with pool.lease(5):
-        # a second lease: more work is coming, so the replacement starts beside it
-        _wait_free(pool, 1)
-        assert pool.stats()["free"] == 1
-    assert pool.stats()["started"] == 3
-    pool.close()
-
-
-@pytest.mark.parametrize("prestart", [True, False])
-def test_a_declared_pool_starts_no_worker_that_no_lease_takes(prestart: bool) -> None:
-    """The caller says how many leases will come: the last lease leaves nothing starting or
-    ready behind (the undeclared pool above starts a third worker for two leases)."""
-    pool: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=prestart, expected_leases=3)
-    for _ in range(3):
-        with pool.lease(5):
-            time.sleep(0.05)
-    time.sleep(0.1)
-    assert pool.stats()["started"] == 3 and pool.stats()["free"] == 0 and pool.stats()["starting"] == 0
-    with pool.lease(5):  # a lease beyond the declaration still gets a worker, its own
-        pass
-    assert pool.stats()["started"] == 4
-    pool.close()
-
-    one_shot: WarmPool[_FakeWorker] = WarmPool(_FakeWorker, 2, prestart=prestart, expected_leases=0)
-    for _ in range(2):
-        with one_shot.lease(5):
-            time.sleep(0.05)
-    time.sleep(0.1)
-    assert one_shot.stats()["started"] == 2 and one_shot.stats()["free"] == 0
-    one_shot.expect(None)  # undeclared again: the heuristic replaces what is leased
-    with one_shot.lease(5):
-        _wait_free(one_shot, 1)
-        assert one_shot.stats()["free"] == 1
-    one_shot.close()
 
 
 def test_a_key_lock_waits_at_most_the_callers_limit(tmp_path: Path) -> None:

@@ -186,8 +186,8 @@ checker = Checker(make_settings(root, pool_size=1, resident_workers=1), warm=Fal
 assert checker.diagnose(CheckRequest(source="theorem w : 1 = 1 := rfl\\n")).accepted
 import threading, subprocess
 (pid,) = checker.iteration.pool().worker_pids()
-worker = checker.iteration.pool()._live  # the worker's pipes: held open by another process below
-lsp = next(iter(worker.values())).lsp.proc
+(worker,) = checker.iteration.pool().workers()  # its pipes: held open by another process below
+lsp = worker.lsp.popen
 slow = sys.argv[2]
 threading.Thread(target=checker.diagnose, args=(CheckRequest(source=slow, policy=Policy(trusted_tooling=True),
                  timeout_s=900),), daemon=True).start()

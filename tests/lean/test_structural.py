@@ -67,7 +67,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
         # every Lean process was started for a session that used it: none left starting or idle
         assert isinstance(checker.backend, EmbeddedBackend)
         stats = checker.backend.pool_stats()
-        assert stats["started"] >= 1 and (stats["starting"], stats["free"]) == (0, 0), stats
+        assert stats["started"] >= 1 and (stats["starting"], stats["idle"]) == (0, 0), stats
         yield settings, out
 
 
