@@ -26,10 +26,18 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.errors import EvidenceError
-from pipeline.evidence.models import CheckOutcome, FloatArray, Run, inconclusive
+from pipeline.evidence.models import (
+    CheckOutcome,
+    FloatArray,
+    PlotData,
+    PlotSeries,
+    Run,
+    inconclusive,
+)
 from pipeline.models import Frozen
 
 Kind = Literal["direct", "proxy"]
+PlotStyle = Literal["line", "scatter", "step", "hist"]
 
 
 class Bound(Frozen):
@@ -243,6 +251,15 @@ def need(run: Run, *names: str, min_n: int = 1, binary: bool = False,
     return values
 
 
+def logged_t(run: Run, n: int) -> FloatArray:
+    """The 1-based step t of each logged row (from ``step`` when it is there)."""
+    steps = run.column("step")
+    if steps is not None and steps.shape[0] == n and np.isfinite(steps).all():
+        t: FloatArray = steps - steps[0] + 1.0
+        return t
+    return np.arange(1.0, n + 1.0)
+
+
 def downsample(x: FloatArray, y: FloatArray, points: int = 1500
                ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """At most ``points`` evenly spaced (x, y) pairs, for plots."""
@@ -250,6 +267,15 @@ def downsample(x: FloatArray, y: FloatArray, points: int = 1500
         idx = np.linspace(0, x.shape[0] - 1, points).astype(np.int64)
         x, y = x[idx], y[idx]
     return tuple(x.tolist()), tuple(y.tolist())
+
+
+def series_plot(x: FloatArray, y: FloatArray, *, label: str, title: str, xlabel: str,
+                ylabel: str, style: PlotStyle = "line", hlines: tuple[tuple[str, float], ...] = (),
+                logx: bool = False, logy: bool = False) -> PlotData:
+    """A plot of one series, ``(x, y)`` downsampled (:func:`downsample`)."""
+    xs, ys = downsample(x, y)
+    return PlotData(title=title, xlabel=xlabel, ylabel=ylabel, hlines=hlines, logx=logx,
+                    logy=logy, series=(PlotSeries(label=label, x=xs, y=ys, style=style),))
 
 
 __all__ = [
@@ -263,8 +289,10 @@ __all__ = [
     "all_checks",
     "downsample",
     "hypothesis_check",
+    "logged_t",
     "need",
     "resolve_check",
+    "series_plot",
     "spec_of",
     "warn_run_thresholds",
 ]

@@ -17,13 +17,7 @@ from pipeline.evidence.checks import (
     hypothesis_check,
     need,
 )
-from pipeline.evidence.models import (
-    CheckOutcome,
-    ConfidenceInterval,
-    PlotData,
-    PlotSeries,
-    Run,
-)
+from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, PlotData, PlotSeries, Run
 
 MAX_LAG = 10
 SIGNIFICANCE = Setting(0.01, 1e-12, 0.5, "level of the test that makes the check fail")

@@ -5,21 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import (
-    Context,
-    NotApplicable,
-    downsample,
-    hypothesis_check,
-)
-from pipeline.evidence.models import (
-    CheckOutcome,
-    ConfidenceInterval,
-    FloatArray,
-    PlotData,
-    PlotSeries,
-    Run,
-    Snapshot,
-)
+from pipeline.evidence.checks import Context, NotApplicable, hypothesis_check, series_plot
+from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, FloatArray, Run, Snapshot
 
 FAR = 20
 """Snapshots used by strong_convexity lie ≥ FAR × w*'s uncertainty radius from ŵ."""
@@ -92,7 +79,6 @@ def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
     elif not full:
         not_covered = ("mini-batch gradients: each step's E⟨gₜ, wₜ − w*⟩ is estimated by one "
                        "draw")
-    x, y = downsample(steps, ratio)
     return CheckOutcome(
         outcome=outcome, statistic="min ⟨gₜ, wₜ − w*⟩/‖wₜ − w*‖²", value=float(ratio.min()),
         threshold=threshold, ci=ci, n=int(ratio.size), kind=kind, not_covered=not_covered,
@@ -101,10 +87,9 @@ def strong_convexity(run: Run, ctx: Context) -> CheckOutcome:
         details={"min_ratio": float(ratio.min()), "median_ratio": float(np.median(ratio)),
                  "worst_step": int(steps[k]), "snapshots": len(snaps),
                  "grad_kind": ",".join(kinds), "w_star_radius": radius},
-        plot=PlotData(title="Curvature towards the optimum", xlabel="step",
-                      ylabel="⟨g, w − w*⟩/‖w − w*‖²",
-                      series=(PlotSeries(label="snapshots", x=x, y=y, style="scatter"),),
-                      hlines=(("λ", threshold),)),
+        plot=series_plot(steps, ratio, label="snapshots", style="scatter",
+                         title="Curvature towards the optimum", xlabel="step",
+                         ylabel="⟨g, w − w*⟩/‖w − w*‖²", hlines=(("λ", threshold),)),
     )
 
 

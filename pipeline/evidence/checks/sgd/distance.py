@@ -9,22 +9,8 @@ from typing import Any
 import numpy as np  # scipy.stats is imported where used: ~1 s that every CLI start paid
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import (
-    Context,
-    NotApplicable,
-    Setting,
-    downsample,
-    hypothesis_check,
-)
-from pipeline.evidence.models import (
-    CheckOutcome,
-    ConfidenceInterval,
-    FloatArray,
-    Outcome,
-    PlotData,
-    PlotSeries,
-    Run,
-)
+from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, series_plot
+from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, FloatArray, Outcome, Run
 
 
 @hypothesis_check(
@@ -165,11 +151,9 @@ def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
     seeds = len(members)
     details: dict[str, float | int | str] = {"steps": k_steps, "seeds": seeds,
                                              "max_draw_over_bound": worst_draw}
-    x, y = downsample(t, mean / bound)
-    plot = PlotData(title="‖wₜ − w*‖² against 4G²/(λ²t)", xlabel="t", ylabel="ratio to bound",
-                    logx=True, logy=True, hlines=(("bound", 1.0),),
-                    series=(PlotSeries(label="mean over seeds" if seeds > 1 else "run", x=x,
-                                       y=y),))
+    plot = series_plot(t, mean / bound, label="mean over seeds" if seeds > 1 else "run",
+                       title="‖wₜ − w*‖² against 4G²/(λ²t)", xlabel="t", ylabel="ratio to bound",
+                       logx=True, logy=True, hlines=(("bound", 1.0),))
     common = {"statistic": "max_t eₜ / (4G²/(λ²t))", "threshold": 1.0, "plot": plot}
     if worst_draw > markov:
         k = int(np.unravel_index(np.argmax(ratio), ratio.shape)[1])

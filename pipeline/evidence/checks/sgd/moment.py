@@ -13,20 +13,12 @@ from pipeline.evidence.checks import (
     Context,
     NotApplicable,
     Setting,
-    downsample,
     hypothesis_check,
+    logged_t,
     need,
+    series_plot,
 )
-from pipeline.evidence.checks.sgd.steps import logged_t
-from pipeline.evidence.models import (
-    CheckOutcome,
-    ConfidenceInterval,
-    FloatArray,
-    Outcome,
-    PlotData,
-    PlotSeries,
-    Run,
-)
+from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, FloatArray, Outcome, Run
 
 TAIL_WINDOW = 51
 """Steps of the running median that normalises ‖gₜ‖² before the tail-index estimate."""
@@ -130,12 +122,10 @@ def bounded_second_moment(run: Run, ctx: Context) -> CheckOutcome:
     t = logged_t(run.members[0] if run.members else run, steps)
     details: dict[str, float | int | str] = {"seeds": seeds, "steps": steps}
     mean = g2.mean(axis=0)
-    x, y = downsample(t, mean)
-    plot = PlotData(title="Gradient second moment at each step", xlabel="step t",
-                    ylabel="mean ‖gₜ‖² over seeds", logy=bool((mean > 0).all()),
-                    hlines=(("G²", bound),),
-                    series=(PlotSeries(label="mean over seeds" if seeds > 1 else "run", x=x,
-                                       y=y),))
+    plot = series_plot(t, mean, label="mean over seeds" if seeds > 1 else "run",
+                       title="Gradient second moment at each step", xlabel="step t",
+                       ylabel="mean ‖gₜ‖² over seeds", logy=bool((mean > 0).all()),
+                       hlines=(("G²", bound),))
     common = {"statistic": "max over t of E‖gₜ‖² (across seeds)", "threshold": bound,
               "plot": plot, "n": int(g2.size)}
     unseen = f"steps after t = {int(t[-1])} are not logged, so not seen"

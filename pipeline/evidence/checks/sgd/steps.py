@@ -10,9 +10,10 @@ from pipeline.evidence.checks import (
     Context,
     NotApplicable,
     Setting,
-    downsample,
     hypothesis_check,
+    logged_t,
     need,
+    series_plot,
 )
 from pipeline.evidence.models import (
     CheckOutcome,
@@ -74,9 +75,8 @@ def step_size_schedule(run: Run, ctx: Context) -> CheckOutcome:
     if (ll <= 0).any():
         raise NotApplicable("the logged step size reaches 0 in the tail; a finite schedule "
                             "cannot show the infinite-horizon conditions")
-    x, y = downsample(t, lr)
-    plot = PlotData(title="Step-size schedule", xlabel="step t", ylabel="ηₜ", logx=True,
-                    logy=True, series=(PlotSeries(label="logged lr", x=x, y=y),))
+    plot = series_plot(t, lr, label="logged lr", title="Step-size schedule", xlabel="step t",
+                       ylabel="ηₜ", logx=True, logy=True)
     if stats.is_constant(ll):
         ci = ConfidenceInterval(low=0.0, high=0.0, method="exact")
         return CheckOutcome(outcome="fails", statistic="decay exponent p", value=0.0,
@@ -96,15 +96,6 @@ def step_size_schedule(run: Run, ctx: Context) -> CheckOutcome:
                f"R² = {fit.r_squared:.3f})",
         details={"r_squared": fit.r_squared, "source": "logged lr"},
     )
-
-
-def logged_t(run: Run, n: int) -> FloatArray:
-    """The 1-based step t of each logged row (from ``step`` when it is there)."""
-    steps = run.column("step")
-    if steps is not None and steps.shape[0] == n and np.isfinite(steps).all():
-        t: FloatArray = steps - steps[0] + 1.0
-        return t
-    return np.arange(1.0, n + 1.0)
 
 
 def declared_against_logged(run: Run, ts: FloatArray, lr: FloatArray, tol: float
@@ -182,10 +173,8 @@ def step_size_exact(run: Run, ctx: Context) -> CheckOutcome:
     k = int(np.argmax(devs))
     worst = float(devs[k])
     ci = ConfidenceInterval(low=worst, high=worst, method="exact")
-    x, y = downsample(ts, devs)
-    plot = PlotData(title="Step size against 1/(λt)", xlabel="t", ylabel="|λtηₜ − 1|",
-                    logx=True, hlines=(("tolerance", tol),),
-                    series=(PlotSeries(label="deviation" + where, x=x, y=y),))
+    plot = series_plot(ts, devs, label="deviation" + where, title="Step size against 1/(λt)",
+                       xlabel="t", ylabel="|λtηₜ − 1|", logx=True, hlines=(("tolerance", tol),))
     cut = tol + stats.numeric_tolerance(tol)
     details: dict[str, float | int | str] = {
         "source": "logged lr", "worst_t": int(ts[k]), "runs": len(logs),
@@ -283,5 +272,5 @@ def _deviations(run: Run, lam: float) -> list[tuple[str, FloatArray, FloatArray,
 
 
 __all__ = ["DECLARED_PRECISION", "DECLARED_TOLERANCE", "FLOAT32_ROUNDOFF", "LR_ROUNDING",
-           "declared_against_logged", "logged_t", "robbins_monro_exponent", "step_size_exact",
+           "declared_against_logged", "robbins_monro_exponent", "step_size_exact",
            "step_size_schedule"]

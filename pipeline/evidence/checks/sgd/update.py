@@ -5,19 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import (
-    Context,
-    NotApplicable,
-    Setting,
-    hypothesis_check,
-    need,
-)
-from pipeline.evidence.models import (
-    CheckOutcome,
-    ConfidenceInterval,
-    FloatArray,
-    Run,
-)
+from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, need
+from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, FloatArray, Run
 
 CLIP_BAND = 1e-5
 """Logged gradient norms within this relative distance of their maximum count as one cap."""
