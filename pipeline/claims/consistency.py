@@ -23,6 +23,7 @@ from pipeline.claims.library import (
     binders,
     hypothesis_binders,
     predicate_names,
+    registry_binder_issues,
     statement_definitions,
     statement_variables,
     unnamed_hypotheses,
@@ -179,15 +180,7 @@ def binder_rule(claim: Claim, library: LeanLibrary, decl: Declaration) -> tuple[
     found += [("hypotheses", (f"the Lean hypothesis {binder} of {lean.declaration} is missing "
                              "from the registry (add a [[hypotheses]] entry for it)"))
               for binder in in_lean if binder not in in_registry]
-    seen: set[str] = set()
-    for i, binder in enumerate(in_registry):
-        if binder in seen:
-            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
-        seen.add(binder)
-        if binder not in in_lean:
-            known = ", ".join(in_lean) or "none"
-            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
-                                                     f"{lean.declaration} in Lean (its h_ binders: {known})")))
+    found += registry_binder_issues(in_registry, in_lean, lean.declaration)
     return found, not found
 
 
@@ -262,45 +255,63 @@ def check_function_issues(claim: Claim, file: str, checks: HypothesisChecks) -> 
     return issues
 
 
+Rated = list[tuple[str, str, Severity]]
+"""(field, message, severity) of each issue a rule finds."""
+
+
 def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[Issue]:
     """The ``[parameters]`` table against the pinned statement's binders, and every check's
     variables and settings against what the check declares."""
-    issues: list[Issue] = []
+    used: set[str] = set()
+    found = _parameter_value_issues(claim, checks)
+    found += _check_binding_issues(claim, checks, used)
+    found += _guarantee_issues(claim, checks)
+    found += [(f"parameters.{name}", f"{name} is bound but no check or conclusion uses it", "warning")
+              for name in claim.parameters if name not in used]
+    return [Issue(file=file, field=field, message=message, claim_id=claim.id, severity=severity)
+            for field, message, severity in found]
 
-    def add(field: str, message: str, severity: Severity = "error") -> None:
-        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id,
-                            severity=severity))
 
+def _parameter_value_issues(claim: Claim, checks: HypothesisChecks) -> Rated:
+    """Each parameter is a variable of the statement, and its value is a known estimator serving
+    its binding, or a formula over the claim's constants."""
+    found: Rated = []
     variables = statement_variables(claim.lean.statement)
-    for name, value in claim.parameters.items():
+    for name in claim.parameters:
         if name not in variables:
-            add(f"parameters.{name}", f"{name} is not a variable of the pinned statement "
-                                      f"(its binders: {', '.join(variables) or 'none'})")
+            found.append((f"parameters.{name}", (f"{name} is not a variable of the pinned statement "
+                                                f"(its binders: {', '.join(variables) or 'none'})"), "error"))
     for name, value in claim.parameters.items():
         if isinstance(value, Estimate) and value.estimate not in checks.estimators:
-            add(f"parameters.{name}", f"unknown estimator {value.estimate!r} (known: "
-                                      f"{', '.join(sorted(checks.estimators))})")
+            found.append((f"parameters.{name}", (f"unknown estimator {value.estimate!r} (known: "
+                                                f"{', '.join(sorted(checks.estimators))})"), "error"))
         elif isinstance(value, Estimate) and value.binding not in (
                 serves := checks.estimator_bindings(value.estimate)):
-            add(f"parameters.{name}.binding",
-                f"{value.estimate} serves {', '.join(sorted(serves))}, not {value.binding}"
-                + (": it is a statistical estimate, and one chosen on the sample it then "
-                   "tests cannot fail its test; bind it held_out (calibration_seeds) or "
-                   "write a claim constant" if value.binding == "exact" else ""))
+            found.append((f"parameters.{name}.binding",
+                          f"{value.estimate} serves {', '.join(sorted(serves))}, not {value.binding}"
+                          + (": it is a statistical estimate, and one chosen on the sample it then "
+                             "tests cannot fail its test; bind it held_out (calibration_seeds) or "
+                             "write a claim constant" if value.binding == "exact" else ""), "error"))
         elif isinstance(value, Derived):
             inputs = value.names() & set(claim.parameters)
             estimated = sorted(n for n in inputs if isinstance(claim.parameters[n], Estimate))
             if estimated:
-                add(f"parameters.{name}", f"{name} is derived from {', '.join(estimated)}, "
-                                          "an estimate: a derived parameter is a function "
-                                          "of claim constants only")
+                found.append((f"parameters.{name}", (f"{name} is derived from {', '.join(estimated)}, "
+                                                    "an estimate: a derived parameter is a function "
+                                                    "of claim constants only"), "error"))
             else:
                 try:
                     checks.fill_guarantee("{" + value.derived + "}",
                                           dict.fromkeys(claim.parameters, 1.0))
                 except EvidenceError as exc:
-                    add(f"parameters.{name}", f"{exc} (use the claim's [parameters] names)")
-    used: set[str] = set()
+                    found.append((f"parameters.{name}", f"{exc} (use the claim's [parameters] names)", "error"))
+    return found
+
+
+def _check_binding_issues(claim: Claim, checks: HypothesisChecks, used: set[str]) -> Rated:
+    """Each check's variables are bound (recorded in ``used``) and its settings are its own,
+    in range."""
+    found: Rated = []
     entries: list[tuple[str, CheckBinding, str | None]] = [
         (f"hypotheses[{i}]", h, h.check) for i, h in enumerate(claim.hypotheses)]
     entries += [(f"conclusions[{i}]", c, c.check) for i, c in enumerate(claim.conclusions)]
@@ -316,24 +327,30 @@ def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[
         known = set(spec.parameters) | set(spec.optional_parameters)
         for role in entry.parameters:
             if role not in known:
-                add(f"{where}.parameters.{role}", f"{check} has no variable {role!r} (it "
-                                                  f"reads: {', '.join(sorted(known)) or 'none'})")
+                found.append((f"{where}.parameters.{role}", (f"{check} has no variable {role!r} (it "
+                                                            f"reads: {', '.join(sorted(known)) or 'none'})"), "error"))
         for role in (*spec.parameters, *spec.optional_parameters):
             target = entry.parameters.get(role, role)
             if target in claim.parameters:
                 used.add(target)
             elif role in spec.parameters:
-                add(f"{where}.check", f"{check} uses the theorem variable {role!r}; bind "
-                                      f"{target!r} in [parameters] (or map it with "
-                                      f"parameters = {{ {role} = \"...\" }})")
+                found.append((f"{where}.check", (f"{check} uses the theorem variable {role!r}; bind "
+                                                f"{target!r} in [parameters] (or map it with "
+                                                f"parameters = {{ {role} = \"...\" }})"), "error"))
         for key, number in entry.settings.items():
             setting = spec.settings.get(key)
             if setting is None:
-                add(f"{where}.settings.{key}", f"{check} has no setting {key!r} (its settings: "
-                                               f"{', '.join(sorted(spec.settings)) or 'none'})")
+                found.append((f"{where}.settings.{key}", (f"{check} has no setting {key!r} (its settings: "
+                                                         f"{', '.join(sorted(spec.settings)) or 'none'})"), "error"))
             elif not setting.low <= number <= setting.high:
-                add(f"{where}.settings.{key}", f"{number} is outside [{setting.low}, "
-                                               f"{setting.high}]")
+                found.append((f"{where}.settings.{key}", (f"{number} is outside [{setting.low}, "
+                                                         f"{setting.high}]"), "error"))
+    return found
+
+
+def _guarantee_issues(claim: Claim, checks: HypothesisChecks) -> Rated:
+    """Each conclusion's guarantee evaluates on the claim's numbers, and says something there."""
+    found: Rated = []
     for i, concl in enumerate(claim.conclusions):
         if concl.guarantee:
             try:
@@ -341,20 +358,16 @@ def parameter_issues(claim: Claim, file: str, checks: HypothesisChecks) -> list[
                           for k, v in claim.parameters.items()}  # the claim's own numbers
                 values = checks.fill_guarantee(concl.guarantee, sample)
             except EvidenceError as exc:
-                add(f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)")
+                found.append((f"conclusions[{i}].guarantee", f"{exc} (use the claim's [parameters] names)", "error"))
                 continue
             numbers = all(isinstance(v, int | float) for v in claim.parameters.values())
             if numbers and values and concl.vacuous_at_least is not None \
                     and values[0] >= concl.vacuous_at_least:
-                add(f"conclusions[{i}].guarantee",
-                    f"the certified bound is {values[0]:.4g} with the claim's numbers, at or "
-                    f"beyond {concl.vacuous_at_least:g}: it says nothing, and the claim can "
-                    "apply to no run", "warning")
-    for name in claim.parameters:
-        if name not in used:
-            add(f"parameters.{name}", f"{name} is bound but no check or conclusion uses it",
-                "warning")
-    return issues
+                found.append((f"conclusions[{i}].guarantee",
+                              (f"the certified bound is {values[0]:.4g} with the claim's numbers, at or "
+                              f"beyond {concl.vacuous_at_least:g}: it says nothing, and the claim can "
+                              "apply to no run"), "warning"))
+    return found
 
 
 class LeanVerdict(Frozen):

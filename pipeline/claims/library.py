@@ -27,7 +27,6 @@ _OPEN, _CLOSE = "([{⦃⟨", ")]}⦄⟩"
 _RELATIONS = re.compile(r"<->|[=≠≤<≥>∧∨¬↔∈∉⊆⊂⊇⊃∣≡∃]|\b(?:True|False|Nonempty|Fact)\b")
 _ARROWS = re.compile(r"->|<-|=>|:=|→")
 _IDENT = re.compile(r"[^\s()\[\]{}⦃⦄⟨⟩,:]+")
-_BINDER_GROUP = re.compile(r"[(\{\[⦃]\s*((?:h_[\w']+\s+)*h_[\w']+)\s*:")
 _ANY_GROUP = re.compile(r"[(\{⦃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*:(?!=)")
 _QUANTIFIED = re.compile(r"[∀∃]\s*((?:[^\W\d][\w'₀-₉]*\s+)*[^\W\d][\w'₀-₉]*)\s*[:,∈]")
 
@@ -357,6 +356,22 @@ def definition_pins(claim: Claim, library: LeanLibrary) -> dict[str, str]:
     return {name: decl.digest for name, decl in statement_definitions(claim, library).items()}
 
 
+def registry_binder_issues(registry: list[str], in_lean: list[str], declaration: str) -> list[tuple[str, str]]:
+    """The registry side of the binder rule: each ``[[hypotheses]]`` binder is listed once and
+    is one of the theorem's ``h_…`` hypotheses in Lean (``in_lean``). ``(field, message)`` pairs."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i, binder in enumerate(registry):
+        if binder in seen:
+            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
+        seen.add(binder)
+        if binder not in in_lean:
+            known = ", ".join(in_lean) or "none"
+            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
+                                                     f"{declaration} in Lean (its h_ binders: {known})")))
+    return found
+
+
 __all__ = [
     "DEFINITION_KINDS",
     "HYPOTHESIS_NAME",
@@ -369,6 +384,7 @@ __all__ = [
     "looks_like_proposition",
     "predicate_names",
     "referenced_definitions",
+    "registry_binder_issues",
     "statement_definitions",
     "unnamed_hypotheses",
 ]
