@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
     ("models",),
     ("settings",),
+    ("vcs",),
     ("store",),
     ("lean",),
     ("claims",),

@@ -13,8 +13,8 @@ from pipeline.commands.context import ProjectOption, app_context
 from pipeline.commands.gate_cmd import run_with_progress
 from pipeline.gate.formats import human_document
 from pipeline.gate.hooks import install_pre_push, parse_push_lines, plan_push
-from pipeline.gate.repo import GitRepository
 from pipeline.gate.runner import GateOptions
+from pipeline.vcs import GitRepository
 
 hooks_app = typer.Typer(help="Git hooks that run the gate.", no_args_is_help=True)
 

@@ -25,11 +25,11 @@ from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.gate.changes import ClaimPin, flatten
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import Finding, GateCase, Location, Severity
-from pipeline.gate.repo import GitRepository, repo_path
 from pipeline.lean.build import BuildReport, ModuleBuild
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckResult, Reason
 from pipeline.settings import Settings
+from pipeline.vcs import GitRepository, repo_path
 
 SUITE = "claims"
 _STATEMENT_FIELDS = ("lean.statement", "lean.declaration", "lean.module", "lean.meaning")

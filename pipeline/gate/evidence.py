@@ -37,8 +37,8 @@ from pipeline.evidence.evaluate import (
 )
 from pipeline.evidence.models import HypothesisVerdict, Run
 from pipeline.gate.models import Finding, GateCase, Location, Severity
-from pipeline.gate.repo import repo_path
 from pipeline.settings import Settings
+from pipeline.vcs import repo_path
 
 SUITE = "evidence"
 

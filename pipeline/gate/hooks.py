@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from pipeline.errors import GateError, InputError
-from pipeline.gate.repo import ZERO_SHA, GitRepository
 from pipeline.models import Frozen
+from pipeline.vcs import ZERO_SHA, GitRepository
 
 HOOK_MARKER = "# installed by `sequent hooks install`"
 

@@ -42,13 +42,13 @@ from pipeline.gate.models import (
     Revision,
     Severity,
 )
-from pipeline.gate.repo import GitRepository, repo_path
 from pipeline.gate.rules import change_cases
 from pipeline.lean.build import BuildReport, build_project
 from pipeline.lean.checker import Checker
 from pipeline.lean.provenance import refuse_tracked_state
 from pipeline.models import Frozen
 from pipeline.settings import Settings
+from pipeline.vcs import GitRepository, repo_path
 
 ProgressFn = Callable[[str], None]
 

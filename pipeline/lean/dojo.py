@@ -65,9 +65,10 @@ def steps(project_root: Path, commit: str = "HEAD") -> Iterator[TacticStep]:
     if reason is not None:
         raise InputError(f"cannot trace with LeanDojo: {reason}")
     dojo: Any = importlib.import_module("lean_dojo_v2")
-    import git  # gitpython: resolve HEAD to the hash LeanDojo caches by
+    from pipeline.vcs import GitRepository  # resolve HEAD to the hash LeanDojo caches by
 
-    sha = git.Repo(project_root).commit(commit).hexsha
+    with GitRepository(project_root) as repo:
+        sha = repo.resolve(commit)
     traced = dojo.trace(dojo.LeanGitRepo(str(project_root.resolve()), sha))
     for thm in traced.get_traced_theorems():
         statement = thm.get_theorem_statement()

@@ -255,7 +255,7 @@ def without_trailing_comments(text: str) -> str:
 
 
 def _git_commit(settings: Settings) -> str | None:
-    from pipeline.gate.repo import GitRepository
+    from pipeline.vcs import GitRepository
 
     try:
         with GitRepository(settings.project_root) as repo:

@@ -21,12 +21,9 @@ existing commit.
 from __future__ import annotations
 
 import re
-import tempfile
 import textwrap
 from pathlib import Path, PurePosixPath
 from typing import Literal
-
-import git
 
 from pipeline.claims.library import binders
 from pipeline.errors import GateError, SequentError
@@ -37,8 +34,8 @@ from pipeline.service.errors import Conflict
 from pipeline.service.models import ExportView
 from pipeline.service.submissions import SubmissionStore
 from pipeline.settings import Settings
+from pipeline.vcs import GitRepository
 
-ZERO_SHA = "0" * 40
 REVIEW_PREFIX = "sequent/review/"
 
 
@@ -167,43 +164,24 @@ def export_path(settings: Settings, repo_root: Path, claim_id: str, submission_i
     return str(PurePosixPath(*rel.parts, "Submissions", f"{safe_claim}_{submission_id}.lean"))
 
 
-def _open_repo(settings: Settings) -> git.Repo:
-    try:
-        return git.Repo(settings.project_root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise GateError(f"{settings.project_root} is not inside a git repository") from exc
-
-
 def export_submission(settings: Settings, req: ExportRequest) -> Exported:
-    repo = _open_repo(settings)
-    try:
+    with GitRepository(settings.project_root) as repo:
         return _export(repo, settings, req)
-    except git.GitCommandError as exc:
-        raise GateError(f"git failed while exporting {req.submission_id}: {exc.stderr.strip()}") from exc
-    finally:
-        repo.close()
 
 
-def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
-    if repo.working_tree_dir is None:
-        raise GateError("the repository is bare; export needs a working repository")
-    root = Path(repo.working_tree_dir)
-    path = export_path(settings, root, req.claim_id, req.submission_id)
+def _export(repo: GitRepository, settings: Settings, req: ExportRequest) -> Exported:
+    path = export_path(settings, repo.root, req.claim_id, req.submission_id)
     content, mode = req.source, "file"
     branch = review_branch(req.submission_id)
-    ref = f"refs/heads/{branch}"
-    existing = _resolve(repo, ref)
+    existing = repo.find(f"refs/heads/{branch}")
     if existing is not None:
         return _existing(repo, existing, branch, path, req)
-    head = _resolve(repo, "HEAD")
+    head = repo.find("HEAD")
     if head is None:
         raise Conflict("the repository has no commit yet; commit something before exporting")
     if req.module and req.declaration and req.proof:
-        module_path = _module_path(settings, root, req.module)
-        try:
-            original = repo.git.show(f"{head}:{module_path}", strip_newline_in_stdout=False)
-        except git.GitCommandError:
-            original = None
+        module_path = _module_path(settings, repo.root, req.module)
+        original = repo.text(head, module_path)
         replaced = replaced_module(original, req.declaration, req.proof) if original is not None else None
         if replaced is not None:
             content, mode, path = replaced, "module", module_path
@@ -213,29 +191,19 @@ def _export(repo: git.Repo, settings: Settings, req: ExportRequest) -> Exported:
         "GIT_COMMITTER_NAME": "Sequent service",
         "GIT_COMMITTER_EMAIL": "sequent@localhost",
     }
-    with tempfile.TemporaryDirectory(prefix="sequent-export-") as tmp:
-        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **identity}
-        blob_file = Path(tmp) / "proof.lean"
-        blob_file.write_text(content, encoding="utf-8")
-        blob = repo.git.hash_object("-w", str(blob_file))
-        repo.git.read_tree(head, env=env)
-        repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
-        tree = repo.git.write_tree(env=env)
-        what = (f"replaces the proof of {req.declaration} in {path}" if mode == "module"
-                else f"adds the accepted file {path}")
-        message = (
-            f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})\n\n"
-            f"Submitted by {req.agent}; checked by Lean under the submission trust policy.\n"
-            f"This commit {what}.\n"
-            f"Statement: {req.statement}\n"
-        )
-        commit = repo.git.commit_tree(tree, "-p", head, "-m", message, env=env)
-    try:
-        repo.git.update_ref(ref, commit, ZERO_SHA)  # create only: fails if it appeared meanwhile
-    except git.GitCommandError:
-        existing = _resolve(repo, ref)
-        if existing is None:
-            raise
+    what = (f"replaces the proof of {req.declaration} in {path}" if mode == "module"
+            else f"adds the accepted file {path}")
+    message = (
+        f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})\n\n"
+        f"Submitted by {req.agent}; checked by Lean under the submission trust policy.\n"
+        f"This commit {what}.\n"
+        f"Statement: {req.statement}\n"
+    )
+    commit = repo.commit_file(head, path, content, message, identity)
+    if not repo.create_branch(branch, commit):  # it appeared meanwhile: that export's commit
+        existing = repo.find(f"refs/heads/{branch}")
+        if existing is None:  # pragma: no cover - created, then deleted at once
+            raise Conflict(f"branch {branch} changed while exporting; try again")
         return _existing(repo, existing, branch, path, req)
     return Exported(branch=branch, commit=commit, path=path, mode=mode)
 
@@ -248,27 +216,18 @@ def _module_path(settings: Settings, root: Path, module: str) -> str:
         raise GateError(f"{source} is not inside the repository at {root}") from exc
 
 
-def _resolve(repo: git.Repo, ref: str) -> str | None:
-    try:
-        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
-    except git.GitCommandError:
-        return None
-
-
-def _existing(repo: git.Repo, commit: str, branch: str, path: str, req: ExportRequest) -> Exported:
+def _existing(repo: GitRepository, commit: str, branch: str, path: str, req: ExportRequest) -> Exported:
     """The branch an earlier export made: it must be that export (one commit, its message)."""
-    changed = [p for p in repo.git.diff_tree("--no-commit-id", "--name-only", "-r", commit).split("\n") if p]
+    changed = repo.changed_paths(commit)
     marker = f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})"
-    message = repo.commit(commit).message
-    text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-    if len(changed) != 1 or not text.startswith(marker):
+    if len(changed) != 1 or not repo.message(commit).startswith(marker):
         raise Conflict(f"branch {branch} exists with a different commit")
     if changed[0] == path:
-        content = repo.git.show(f"{commit}:{path}", strip_newline_in_stdout=False)
-        if content != req.source:
+        if repo.text(commit, path) != req.source:
             raise Conflict(f"branch {branch} exists with a different {path}")
         return Exported(branch=branch, commit=commit, path=path, mode="file")
     return Exported(branch=branch, commit=commit, path=changed[0], mode="module")
 
 
-__all__ = ["ExportRequest", "ExportService", "Exported", "export_path", "export_submission", "replaced_module", "review_branch"]
+__all__ = ["ExportRequest", "ExportService", "Exported", "export_path", "export_submission", "replaced_module",
+           "review_branch"]

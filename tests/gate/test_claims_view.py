@@ -11,10 +11,10 @@ from pipeline.claims.proof_status import ClaimsReport, ClaimStatus
 from pipeline.claims.registry import parse_claim
 from pipeline.gate.claim_cases import base_claim_pins, head_claim_pins, report_cases
 from pipeline.gate.models import Severity, Status
-from pipeline.gate.repo import GitRepository
 from pipeline.lean.build import BuildReport, ModuleBuild
 from pipeline.lean.models import CheckResult, Reason, Verdict, Violation
 from pipeline.settings import Settings
+from pipeline.vcs import GitRepository
 
 FIXTURE = Path(__file__).parent / "fixture_project"
 

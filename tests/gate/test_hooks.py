@@ -16,7 +16,7 @@ from pipeline.gate.hooks import (
     parse_push_lines,
     plan_push,
 )
-from pipeline.gate.repo import ZERO_SHA, GitRepository
+from pipeline.vcs import ZERO_SHA, GitRepository
 
 
 def test_parse_push_lines() -> None:

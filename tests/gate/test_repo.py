@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import GateError
-from pipeline.gate.repo import GitRepository, repo_path
+from pipeline.vcs import GitRepository, repo_path
 
 
 def test_resolves_refs_and_rejects_unknown_ones(git_project) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pipeline.gate.findings import result_findings
 from pipeline.gate.models import Severity
-from pipeline.gate.repo import GitRepository
 from pipeline.gate.runner import checkout_settings, head_tree, read_base_lean_files, read_lean_files
 from pipeline.lean.models import CheckResult, Message, Position, Reason, Verdict, Violation
 from pipeline.settings import Settings
+from pipeline.vcs import GitRepository
 
 
 def _settings(root: Path, state: Path) -> Settings:

@@ -1,9 +1,12 @@
-"""The gate's only door to git: resolve refs, read files from commits, export a tree.
+"""The pipeline's only door to git (the gate, the report, the service's export): resolve refs,
+read files from commits, export a tree, write a commit on a new branch.
 
 :class:`GitRepository` owns one ``git.Repo`` for its whole life (use it as a context
-manager). It never writes to the user's working tree, index or refs: a revision other than
-the checked-out working tree is exported with ``git archive`` into a temporary directory.
-Every gitpython/gitdb error is translated to :class:`~pipeline.errors.GateError` here.
+manager). It never writes to the user's working tree, index or checked-out branch: a revision
+other than the checked-out working tree is exported with ``git archive`` into a temporary
+directory, and a commit is written through a temporary index (:meth:`GitRepository.commit_file`)
+onto a branch created with a compare-and-swap (:meth:`GitRepository.create_branch`).
+Every gitpython/gitdb error is translated to :class:`~pipeline.errors.GateError` here, and only here.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class GitRepository:
             raise GateError(f"{path} is not inside a git repository") from exc
         if self._repo.bare or self._repo.working_tree_dir is None:
             self._repo.close()
-            raise GateError(f"{path} is a bare git repository; the gate needs a working tree")
+            raise GateError(f"{path} is a bare git repository; a working tree is needed")
         self.root = Path(self._repo.working_tree_dir).resolve()
 
     # ---- life ----------------------------------------------------------------------
@@ -166,6 +169,61 @@ class GitRepository:
                 with tarfile.open(fileobj=archive) as tar:
                     tar.extractall(dest, filter="data")
             yield dest
+
+    def find(self, ref: str) -> str | None:
+        """The commit ``ref`` names, or ``None`` when it names none (a missing branch, an
+        empty repository's ``HEAD``)."""
+        try:
+            return str(self._repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
+        except git.GitCommandError:
+            return None
+
+    def text(self, sha: str, path: str) -> str | None:
+        """One file of commit ``sha`` as text (repository-relative path); ``None`` if there is none."""
+        data = self.file(sha, path)
+        return data.decode("utf-8", "replace") if data is not None else None
+
+    def changed_paths(self, sha: str) -> list[str]:
+        """The paths commit ``sha`` changes against its first parent."""
+        try:
+            out = self._repo.git.diff_tree("--no-commit-id", "--name-only", "-r", sha)
+        except git.GitCommandError as exc:
+            raise GateError(f"cannot read the changes of {sha[:12]}: {exc.stderr.strip()}") from exc
+        return [p for p in str(out).split("\n") if p]
+
+    def message(self, sha: str) -> str:
+        message = self._commit(sha).message
+        return message if isinstance(message, str) else message.decode("utf-8", "replace")
+
+    # ---- writing (never the working tree, the index or the checked-out branch) ----------
+    def commit_file(self, parent: str, path: str, content: str, message: str, identity: dict[str, str]) -> str:
+        """A commit on ``parent`` whose tree is ``parent``'s with ``path`` set to ``content``,
+        written through a temporary index; ``identity``: the ``GIT_AUTHOR_*``/``GIT_COMMITTER_*``
+        variables. Returns its id; no ref points to it yet."""
+        try:
+            with tempfile.TemporaryDirectory(prefix="sequent-commit-") as tmp:
+                env = {"GIT_INDEX_FILE": str(Path(tmp) / "index"), **identity}
+                blob_file = Path(tmp) / "blob"
+                blob_file.write_text(content, encoding="utf-8")
+                blob = self._repo.git.hash_object("-w", str(blob_file))
+                self._repo.git.read_tree(parent, env=env)
+                self._repo.git.update_index("--add", "--cacheinfo", f"100644,{blob},{path}", env=env)
+                tree = self._repo.git.write_tree(env=env)
+                return str(self._repo.git.commit_tree(tree, "-p", parent, "-m", message, env=env))
+        except git.GitCommandError as exc:
+            raise GateError(f"git failed while committing {path}: {exc.stderr.strip()}") from exc
+
+    def create_branch(self, branch: str, sha: str) -> bool:
+        """Point the new branch ``branch`` at ``sha``; False if the branch exists (a
+        compare-and-swap on a missing ref: two writers never overwrite each other)."""
+        ref = f"refs/heads/{branch}"
+        try:
+            self._repo.git.update_ref(ref, sha, ZERO_SHA)
+        except git.GitCommandError as exc:
+            if self.find(ref) is not None:
+                return False
+            raise GateError(f"cannot create the branch {branch}: {exc.stderr.strip()}") from exc
+        return True
 
     def _commit(self, sha: str) -> git.Commit:
         try:
