@@ -9,13 +9,19 @@ providers with known success probabilities and measures the tests' error rates.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
+from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.ab.compare import Comparison
+    from pipeline.ab.models import Suite
 
 ab_app = typer.Typer(help="A/B tests of the drafting automation: suite, run, compare, plan, validate.",
                      no_args_is_help=True)
@@ -24,12 +30,10 @@ SuiteOption = typer.Option("--suite", help="'sequent' (built from this project) 
 TaskOption = typer.Option("--task", help="Only tasks whose id starts with this (repeatable).")
 
 
-def _suite(settings: object, name: str, prefixes: list[str] | None) -> object:
+def _suite(settings: Settings, name: str, prefixes: list[str] | None) -> Suite:
     from pipeline.ab.models import Suite
     from pipeline.ab.suite import shipped_suite
-    from pipeline.settings import Settings
 
-    assert isinstance(settings, Settings)
     if name == "sequent":
         suite = shipped_suite(settings)
     else:
@@ -46,12 +50,6 @@ def _suite(settings: object, name: str, prefixes: list[str] | None) -> object:
     return selected
 
 
-def _variant(spec: str) -> object:
-    from pipeline.ab.variant_file import load_variant
-
-    return load_variant(Path(spec))
-
-
 @ab_app.command("suite")
 def suite_command(
     suite: Annotated[str, SuiteOption] = "sequent",
@@ -60,11 +58,8 @@ def suite_command(
     project: Path | None = ProjectOption,
 ) -> None:
     """List a suite's tasks and its digest (the reference proofs stay hidden)."""
-    from pipeline.ab.models import Suite
-
     ctx = app_context(project)
     chosen = _suite(ctx.settings, suite, task)
-    assert isinstance(chosen, Suite)
     tasks = [t.model_dump(mode="json", exclude={"reference_proof"}) for t in chosen.tasks]
     if json_out:
         ctx.term.json({"name": chosen.name, "version": chosen.version, "digest": chosen.digest,
@@ -95,23 +90,20 @@ def run_command(
     """Run every (task, variant, seed) through the drafting loop and the audited checker."""
     from pipeline.ab import store
     from pipeline.ab.compare import compare
-    from pipeline.ab.models import Suite, Variant
     from pipeline.ab.run import RunOptions, resolve_variant, run_ab
+    from pipeline.ab.variant_file import load_variant
     from pipeline.agents.config import AgentConfig
     from pipeline.lean.build import build_project
     from pipeline.lean.checker import Checker
 
     ctx = app_context(project)
     chosen = _suite(ctx.settings, suite, task)
-    assert isinstance(chosen, Suite)
-    loaded = [_variant(v) for v in variant]
-    assert all(isinstance(v, Variant) for v in loaded)
+    loaded = [load_variant(Path(v)) for v in variant]
     # prompt sets read (and refused) before any Lean time is spent
-    variants = [resolve_variant(ctx.settings, v) for v in loaded]  # type: ignore[arg-type]
+    variants = [resolve_variant(ctx.settings, v) for v in loaded]
     options = RunOptions(seeds=seeds, budget_usd=budget, max_trials=max_trials, stop_early=stop_early,
                          record_dir=record.resolve() if record is not None else None)
-    db = ctx.database()
-    try:
+    with ctx.database() as db:
         with Checker(ctx.settings) as checker:
             if build and ctx.settings.formal_path.is_dir() and any(t.kind != "core" for t in chosen.tasks):
                 report = build_project(ctx.settings, checker)
@@ -120,8 +112,6 @@ def run_command(
             run_id = run_ab(ctx.settings, checker, AgentConfig.from_env(), db, chosen,
                             variants, options, run_id=resume, progress=ctx.term.info)
         result = compare(store.get_run(db, run_id), store.trials(db, run_id))
-    finally:
-        db.close()
     if json_out:
         ctx.term.json(result)
     else:
@@ -143,11 +133,8 @@ def compare_command(
     from pipeline.ab.compare import compare
 
     ctx = app_context(project)
-    db = ctx.database()
-    try:
+    with ctx.database() as db:
         result = compare(store.get_run(db, run), store.trials(db, run))
-    finally:
-        db.close()
     if json_out:
         ctx.term.json(result)
     else:
@@ -163,11 +150,8 @@ def runs_command(
     from pipeline.ab import store
 
     ctx = app_context(project)
-    db = ctx.database()
-    try:
+    with ctx.database() as db:
         runs = store.list_runs(db)
-    finally:
-        db.close()
     if json_out:
         ctx.term.json([r.model_dump(mode="json") for r in runs])
         return
@@ -186,7 +170,6 @@ def plan_command(
 ) -> None:
     """How many (task, seed) pairs detect p_b vs p_a (exact test, and sequential)."""
     from pipeline.ab.stats import plan
-    from pipeline.commands.terminal import Terminal
 
     if not (0 < alpha < 1 and 0 < power < 1):
         raise InputError("--alpha and --power must lie strictly between 0 and 1")
@@ -213,7 +196,6 @@ def validate_command(
 ) -> None:
     """Simulate providers with known per-task success probabilities; measure the tests."""
     from pipeline.ab.stats import validate
-    from pipeline.commands.terminal import Terminal
 
     if simulations < 200:
         raise InputError("--simulations must be at least 200")
@@ -232,11 +214,7 @@ def _fmt(x: float | None, digits: int = 2) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
-def _show(term: object, result: object) -> None:
-    from pipeline.ab.compare import Comparison
-    from pipeline.commands.terminal import Terminal
-
-    assert isinstance(term, Terminal) and isinstance(result, Comparison)
+def _show(term: Terminal, result: Comparison) -> None:
     term.table(f"A/B run {result.run_id} on {result.suite} ({result.status})",
                ["variant", "trials", "errors", "success", "attempts", "wall s", "Lean s", "cost $", "reviewer agrees"],
                [[v.name, str(v.trials), str(v.errors), _fmt(v.success_rate), _fmt(v.mean_attempts_to_accept),

@@ -29,11 +29,16 @@ class AppContext(NamedTuple):
     settings: Settings
     term: Terminal
 
-    def database(self) -> Database:
-        """The project's database (the caller closes it)."""
+    @contextmanager
+    def database(self) -> Iterator[Database]:
+        """The project's database, closed when the block ends."""
         from pipeline.store.db import Database  # SQLAlchemy: only for the commands that use it
 
-        return Database(self.settings.db_url)
+        db = Database(self.settings.db_url)
+        try:
+            yield db
+        finally:
+            db.close()
 
 
 def load_settings(project: Path | None = None, **overrides: object) -> Settings:

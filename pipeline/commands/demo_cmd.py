@@ -50,12 +50,10 @@ def demo(
     ctx = app_context(project)
     settings, term = ctx
     agents = AgentConfig.from_env()
-    db = ctx.database()
-    with Checker(settings) as checker:
+    with ctx.database() as db, Checker(settings) as checker:
         run = DemoRun(settings=settings, checker=checker, reference=REFERENCE, agents=agents, db=db,
                       out=out.resolve() if out else default_out_dir(settings), claim_id=claim)
         outcome = run_demo(run, progress=_Bars(term, len(STAGES)))  # type: ignore[arg-type]
-    db.close()
     rows = [[s.name, "ok" if s.ok else "FAILED", f"{s.elapsed_s:.1f}s", s.summary]
             for s in outcome.stages]
     rows += [[name, "not run", "", ""] for name in STAGES[len(outcome.stages):]]

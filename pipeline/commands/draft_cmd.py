@@ -71,6 +71,30 @@ def draft_command(
     raise typer.Exit(0 if outcome.accepted else 1)
 
 
+def _providers(config: AgentConfig, claim_id: str, provider_name: str, model: str | None,
+               recording: Path | None, record: Path | None,
+               term: Terminal) -> tuple[Provider, Provider | None, RecordingLog | None]:
+    """The drafter and the cross-family reviewer. Without ``--record`` the review's key is
+    checked here, before any model or Lean time is spent; with it, both are wrapped in a
+    recording log (a session without a reviewer's key is recorded without a review)."""
+    drafter: Provider = make_provider(provider_name, config, claim_id=claim_id,
+                                      recording=recording, model=model)
+    if record is None:
+        try:
+            return drafter, reviewer_for(drafter, config), None
+        except ProviderError as err:
+            drafter.close()
+            raise ProviderError(f"the cross-family review of the statement needs its provider: {err} "
+                                "(nothing was drafted)") from err
+    log = RecordingLog()
+    reviewer: Provider | None = None
+    try:
+        reviewer = log.wrap(reviewer_for(drafter, config), "reviewer")
+    except ProviderError as err:
+        term.warn(f"the session will be recorded without a review: {err}")
+    return log.wrap(drafter, "drafter"), reviewer, log
+
+
 def _run(
     ctx: AppContext,
     config: AgentConfig,
@@ -89,32 +113,12 @@ def _run(
     from pipeline.claims.registry import load_registry
     from pipeline.lean.build import build_project
     from pipeline.lean.checker import Checker
-    from pipeline.store.db import Database
 
     settings, term = ctx
     claim = load_registry(settings).get(claim_id)  # before any Lean process starts
-    drafter: Provider = make_provider(provider_name, config, claim_id=claim_id,
-                                      recording=recording, model=model)
-    reviewer: Provider | None = None
-    log: RecordingLog | None = None
-    db: Database | None = None
-    if record is None:  # the review's key is checked before any model or Lean time is spent
-        try:
-            reviewer = reviewer_for(drafter, config)
-        except ProviderError as err:
-            drafter.close()
-            raise ProviderError(f"the cross-family review of the statement needs its provider: {err} "
-                                "(nothing was drafted)") from err
+    drafter, reviewer, log = _providers(config, claim_id, provider_name, model, recording, record, term)
     try:
-        if record is not None:
-            log = RecordingLog()
-            try:
-                reviewer = log.wrap(reviewer_for(drafter, config), "reviewer")
-            except ProviderError as err:
-                term.warn(f"the session will be recorded without a review: {err}")
-            drafter = log.wrap(drafter, "drafter")
-        db = ctx.database()
-        with Checker(settings) as checker:
+        with ctx.database() as db, Checker(settings) as checker:
             if build and settings.formal_path.is_dir():
                 report = build_project(settings, checker)
                 for m in report.failures():
@@ -132,8 +136,6 @@ def _run(
         drafter.close()
         if reviewer is not None:
             reviewer.close()
-        if db is not None:
-            db.close()
 
 
 def _show(term: Terminal, outcome: DraftOutcome) -> None:

@@ -29,14 +29,10 @@ def _accepted_submissions(ctx: AppContext) -> list[tuple[str, str]]:
 
     from pipeline.service.tables import SubmissionRow
 
-    db = ctx.database()
-    try:
-        with db.session() as session:
-            rows = session.execute(select(SubmissionRow.id, SubmissionRow.source)
-                                   .where(SubmissionRow.status == "accepted")
-                                   .order_by(SubmissionRow.id)).all()
-    finally:
-        db.close()
+    with ctx.database() as db, db.session() as session:
+        rows = session.execute(select(SubmissionRow.id, SubmissionRow.source)
+                               .where(SubmissionRow.status == "accepted")
+                               .order_by(SubmissionRow.id)).all()
     return [(f"submission:{sid}", source) for sid, source in rows]
 
 
