@@ -239,60 +239,64 @@ class Pool(Generic[K, W]):
     def _take(self, key: K, deadline: float, timeout_s: float) -> tuple[W, bool, bool]:
         """(a ready worker, whether it is fresh, whether its replacement is left to the end
         of the lease)."""
-        dropped: list[W] = []
-        try:
-            with self._cond:
-                self._waiting[key] += 1
-                failed_before = self._failed[key]
-                try:
-                    while True:
-                        if self._closed:
-                            raise NoWorkerAvailable(f"the {self.name} pool is closed")
-                        worker = self._pop_idle(key)
-                        if worker is not None:
-                            if worker.alive():
-                                break
-                            # died while idle (e.g. killed by the OS under memory pressure)
-                            self._forget(worker)
-                            self.crashed += 1
-                            dropped.append(worker)
+        with self._cond:
+            self._waiting[key] += 1
+            failed_before = self._failed[key]
+            try:
+                while True:
+                    if self._closed:
+                        raise NoWorkerAvailable(f"the {self.name} pool is closed")
+                    worker = self._pop_idle(key)
+                    if worker is not None:
+                        if worker.alive():
+                            break
+                        # died while idle (e.g. killed by the OS under memory pressure)
+                        self._forget(worker)
+                        self.crashed += 1
+                        self._close_unlocked(worker)
+                        continue
+                    failed = self._failed[key] - failed_before
+                    if failed >= START_ATTEMPTS:
+                        raise NoWorkerAvailable(
+                            f"no {self.name} worker started ({failed} failed starts)", self._last_error)
+                    if self._starting[key] < self._waiting[key]:  # nothing starts for this lease
+                        if self._held < self.size:
+                            self._spawn(key)
                             continue
-                        failed = self._failed[key] - failed_before
-                        if failed >= START_ATTEMPTS:
-                            raise NoWorkerAvailable(
-                                f"no {self.name} worker started ({failed} failed starts)", self._last_error)
-                        if self._starting[key] < self._waiting[key]:  # nothing starts for this lease
-                            if self._held < self.size:
-                                self._spawn(key)
-                                continue
-                            if self._idle:  # full: close the least recently used idle worker
-                                _, evicted = self._idle.pop(0)
-                                self._forget(evicted)
-                                self.recycled += 1
-                                dropped.append(evicted)
-                                continue
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            raise NoWorkerAvailable(
-                                f"no {self.name} worker became free within {timeout_s:.0f}s "
-                                f"({self.failures} failed starts)", self._last_error)
-                        self._cond.wait(remaining)
-                finally:
-                    self._waiting[key] -= 1
-                fresh = self._mark_busy(key, worker)
-                self._leases += 1
-                if self._expected is not None:  # declared: only for leases still to come
-                    self._expected = max(0, self._expected - 1)
-                    replace = self._spares(key) < self._budget(self.size)
-                else:  # on demand: from the second lease on
-                    replace = self._warmed or self._leases > 1
-                ready = any(k == key for k, _ in self._idle)
-                if replace and not ready and self._starting[key] < self.size and self._held < self.size:
-                    self._spawn(key)
-                return worker, fresh, replace and ready
+                        if self._idle:  # full: close the least recently used idle worker first
+                            _, evicted = self._idle.pop(0)
+                            self._forget(evicted)
+                            self.recycled += 1
+                            self._close_unlocked(evicted)
+                            continue
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise NoWorkerAvailable(
+                            f"no {self.name} worker became free within {timeout_s:.0f}s "
+                            f"({self.failures} failed starts)", self._last_error)
+                    self._cond.wait(remaining)
+            finally:
+                self._waiting[key] -= 1
+            fresh = self._mark_busy(key, worker)
+            self._leases += 1
+            if self._expected is not None:  # declared: only for leases still to come
+                self._expected = max(0, self._expected - 1)
+                replace = self._spares(key) < self._budget(self.size)
+            else:  # on demand: from the second lease on
+                replace = self._warmed or self._leases > 1
+            ready = any(k == key for k, _ in self._idle)
+            if replace and not ready and self._starting[key] < self.size and self._held < self.size:
+                self._spawn(key)
+            return worker, fresh, replace and ready
+
+    def _close_unlocked(self, worker: W) -> None:
+        """Close a worker the pool no longer holds, with the lock released meanwhile (closing
+        kills and reaps a process: no other lease waits on that)."""
+        self._cond.release()
+        try:
+            worker.close()
         finally:
-            for w in dropped:
-                w.close()
+            self._cond.acquire()
 
     def _forget(self, worker: W) -> None:
         """A held worker leaves the pool (under the lock)."""

@@ -193,7 +193,15 @@ def test_a_keyed_worker_is_reused_for_its_key_only() -> None:
 
 
 def test_a_full_pool_closes_its_least_recently_used_idle_worker_for_a_new_key() -> None:
-    pool = _keyed(2)
+    made: list[_Worker] = []
+    alive_at_start: list[int] = []
+
+    def factory(key: str) -> _Worker:  # how many workers were alive when this one started
+        alive_at_start.append(sum(1 for w in made if not w.closed))
+        made.append(_Worker(key))
+        return made[-1]
+
+    pool: Pool[str, _Worker] = Pool(factory, 2, max_uses=None, expected_leases=0)
     for key in ("A", "B", "A"):
         with pool.lease(key, 5):
             pass
@@ -201,6 +209,7 @@ def test_a_full_pool_closes_its_least_recently_used_idle_worker_for_a_new_key() 
     with pool.lease("C", 5) as c:
         assert c.fresh and c.worker.key == "C"
     assert b.closed and {w.key for w in pool.workers()} == {"A", "C"}
+    assert alive_at_start == [0, 1, 1]  # B was closed before C started: never three at once
     assert pool.stats().workers == 2 and pool.stats().recycled == 1
     pool.close()
 
