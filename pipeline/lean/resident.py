@@ -9,12 +9,15 @@ small proof, against ~3.6 s for a warm one-shot process that first imports ``Ini
   line), byte for byte: Lean's worker ends (exit code 2) when the header of its document
   changes. A check whose header no idle worker holds starts one (or replaces an idle worker of
   another header when the pool is full).
-* A worker is **recycled** after ``recycle_checks`` checks or when its resident memory passes
-  ``recycle_mb`` (checked after each check), killed at once when it passes the hard cap
+* A worker is **recycled** after ``recycle_checks`` leases (checks, goal and hover requests) or
+  when its resident memory passes ``recycle_mb`` (checked after each lease), killed at once when it passes the hard cap
   ``memory_mb`` or the check's deadline (its whole process tree: own session), and a worker
   cannot outlive the process that started it (the launcher's parent watcher).
 * A worker that dies in the middle of a check yields a ``crashed`` run; the next check starts
   a fresh worker.
+
+The lifecycle (start, lease, recycle, evict, time out) is the one :class:`~pipeline.lean.pool.Pool`'s;
+the process's (own session, limits, kill) the one :class:`~pipeline.lean.process.ManagedProcess`'s.
 
 What a resident check does NOT give: an ``.olean``, hence no compiled-environment (axiom)
 audit. The trust policy's token scan runs before (in :meth:`Checker.diagnose`); the
