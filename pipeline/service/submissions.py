@@ -100,9 +100,7 @@ class SubmissionStore:
     def get(self, submission_id: str) -> SubmissionView:
         check_id(submission_id)
         with self._db.session() as session:
-            row = session.get(SubmissionRow, submission_id)
-            if row is None:
-                raise NotFoundError(f"no submission {submission_id!r}")
+            row = _row(session, submission_id)
             return _view(row)
 
     def page(self, *, claim_id: str | None = None, agent: str | None = None, status: str | None = None,
@@ -135,18 +133,14 @@ class SubmissionStore:
     def claim_and_proof(self, submission_id: str) -> tuple[str, str]:
         """A submission's claim id and proof as sent."""
         with self._db.session() as session:
-            row = session.get(SubmissionRow, submission_id)
-            if row is None:
-                raise NotFoundError(f"no submission {submission_id!r}")
+            row = _row(session, submission_id)
             return row.claim_id, row.proof
 
     def exportable(self, submission_id: str) -> Exportable:
         """What export needs of a submission (:class:`Exportable`)."""
         check_id(submission_id)
         with self._db.session() as session:
-            row = session.get(SubmissionRow, submission_id)
-            if row is None:
-                raise NotFoundError(f"no submission {submission_id!r}")
+            row = _row(session, submission_id)
             audited = row.result is not None and CheckResult.model_validate(row.result).environment is not None
             return Exportable(id=row.id, claim_id=row.claim_id, agent=row.agent, source=row.source,
                               statement=row.statement, proof=row.proof, audited=audited)
@@ -203,6 +197,13 @@ def check_id(submission_id: str, what: str = "submission id") -> None:
     """A malformed id is bad input (422), not a missing submission (404)."""
     if not _ID.match(submission_id):
         raise InputError(f"{submission_id[:80]!r} is not a {what} (28 hexadecimal digits)")
+
+
+def _row(session: Session, submission_id: str) -> SubmissionRow:
+    row = session.get(SubmissionRow, submission_id)
+    if row is None:
+        raise NotFoundError(f"no submission {submission_id!r}")
+    return row
 
 
 def _view(row: SubmissionRow) -> SubmissionView:

@@ -95,7 +95,7 @@ class JobRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    request: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     """The Lean request (``CheckRequest``) built at acceptance; the worker checks it as is."""
 
     __table_args__ = (Index("ix_service_jobs_status_id", "status", "id"),)

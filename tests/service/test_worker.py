@@ -38,3 +38,33 @@ def test_a_job_claimed_too_often_is_finished_as_an_error(
         # finished means immutable: a late writer (a worker whose lease ran out) changes nothing
         assert core.workers.finish(job, error="late") is False
         assert core.submissions.get(sub.id).error == view.error
+
+
+def test_a_job_queued_without_its_request_gets_it_at_start(service_settings: Settings, tmp_path: Path) -> None:
+    """A job an older version queued (no request in the job) is given the request acceptance
+    builds, at start; one whose claim left the registry is finished as an error that says why.
+    Nothing is checked from a request rebuilt any other way (no Lean here)."""
+    from sqlalchemy import null, update
+
+    from pipeline.service.submissions import submission_request
+    from pipeline.service.tables import JobRow, SubmissionRow
+
+    settings = with_db(service_settings, tmp_path)
+    claim = load_registry(settings).claims[0]
+    config = ServiceConfig()
+    with open_services(settings, config, worker_threads=0) as services:
+        kept = services.submissions.submit(SubmissionIn(claim_id=claim.id, proof="by\n  trivial", agent="t"),
+                                           token_id=None, channel="http")
+        gone = services.submissions.submit(SubmissionIn(claim_id=claim.id, proof="by\n  simp", agent="t"),
+                                           token_id=None, channel="http")
+        with services.db.session() as s:  # as an older version left them
+            s.execute(update(JobRow).values(request=null()))  # SQL NULL, as migration 0002 adds it
+            s.execute(update(SubmissionRow).where(SubmissionRow.id == gone.id).values(claim_id="no_such_claim"))
+    with open_services(settings, config, worker_threads=0) as services:
+        job = services.queue.claim("h:1:1:1")
+        assert job is not None and job.submission_id == kept.id
+        assert job.request == submission_request(claim, "by\n  trivial", config)
+        failed = services.submissions.get(gone.id)
+        assert failed.status == "error" and failed.error is not None and "no_such_claim" in failed.error
+        assert services.queue.counts()["done"] == 1
+        assert services.submissions.fill_requests() == 0  # once
