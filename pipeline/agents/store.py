@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pipeline.agents.models import (
     AcceptedProof,
@@ -24,6 +26,8 @@ from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
 from pipeline.store.db import Database
 from pipeline.store.times import as_utc, utcnow
+
+Newest = TypeVar("Newest", ProofRow, ReviewRow)
 
 
 class DraftSession(Frozen):
@@ -207,15 +211,20 @@ def sessions_for(db: Database, claim_id: str | None = None) -> list[DraftSession
         ]
 
 
+def _newest(s: Session, table: type[Newest], claim_id: str) -> Newest | None:
+    """The newest row of ``table`` for a claim (the last inserted among equal times)."""
+    return s.scalars(
+        select(table)
+        .where(table.claim_id == claim_id)
+        .order_by(table.created_at.desc(), table.id.desc())
+        .limit(1)
+    ).first()
+
+
 def latest_review(db: Database, claim_id: str) -> ClaimReview | None:
     """The newest review of a claim, or ``None`` if it was never reviewed."""
     with db.session() as s:
-        row = s.scalars(
-            select(ReviewRow)
-            .where(ReviewRow.claim_id == claim_id)
-            .order_by(ReviewRow.created_at.desc(), ReviewRow.id.desc())
-            .limit(1)
-        ).first()
+        row = _newest(s, ReviewRow, claim_id)
         if row is None:
             return None
         return ClaimReview(
@@ -233,12 +242,7 @@ def latest_review(db: Database, claim_id: str) -> ClaimReview | None:
 def latest_proof(db: Database, claim_id: str) -> AcceptedProof | None:
     """The newest accepted proof of a claim, or ``None``."""
     with db.session() as s:
-        row = s.scalars(
-            select(ProofRow)
-            .where(ProofRow.claim_id == claim_id)
-            .order_by(ProofRow.created_at.desc(), ProofRow.id.desc())
-            .limit(1)
-        ).first()
+        row = _newest(s, ProofRow, claim_id)
         if row is None:
             return None
         return AcceptedProof(

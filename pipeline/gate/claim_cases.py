@@ -176,31 +176,26 @@ def status_cases(
     not_checked = None if status.module_built else f"{claim.lean.module} did not build"
     if status.module_built and not status.proved and not statement and status.proof is None:
         statement.append(Finding(severity=Severity.error, message="the statement was not checked"))
+    checks = (status.proof, status.witness)
+
+    def case(name: str, check: str, findings: Iterable[Finding]) -> GateCase:
+        return GateCase(suite=SUITE, name=f"{cid}: {name}", check=check, claim_id=cid,
+                        findings=tuple(findings))
+
+    def result_case(name: str, check: str, findings: Iterable[Finding],
+                    result: CheckResult | None) -> GateCase:
+        """A case that reports on one check: skipped without its result."""
+        if result is None:
+            return case(name, check, findings).model_copy(
+                update={"skipped": not_checked or "not checked"})
+        return case(name, check, findings).model_copy(update={"elapsed_s": result.elapsed_s})
+
     return [
-        GateCase(
-            suite=SUITE, name=f"{cid}: proves the pinned statement", check="statement", claim_id=cid,
-            findings=tuple(statement),
-            skipped=None if status.proof is not None else (not_checked or "not checked"),
-            elapsed_s=status.proof.elapsed_s if status.proof else 0.0,
-        ),
-        GateCase(
-            suite=SUITE, name=f"{cid}: no sorry", check="sorry", claim_id=cid,
-            findings=tuple(_policy_findings(cid, scope, (status.proof, status.witness), prefix, sorry=True)),
-        ),
-        GateCase(
-            suite=SUITE, name=f"{cid}: trust policy", check="trust", claim_id=cid,
-            findings=tuple(_policy_findings(cid, scope, (status.proof, status.witness), prefix, sorry=False)),
-        ),
-        GateCase(
-            suite=SUITE, name=f"{cid}: witness accepted", check="witness", claim_id=cid,
-            findings=tuple(witness),
-            skipped=None if status.witness is not None else (not_checked or "not checked"),
-            elapsed_s=status.witness.elapsed_s if status.witness else 0.0,
-        ),
-        GateCase(
-            suite=SUITE, name=f"{cid}: consistent with Lean", check="consistency", claim_id=cid,
-            findings=tuple(other),
-        ),
+        result_case("proves the pinned statement", "statement", statement, status.proof),
+        case("no sorry", "sorry", _policy_findings(cid, scope, checks, prefix, sorry=True)),
+        case("trust policy", "trust", _policy_findings(cid, scope, checks, prefix, sorry=False)),
+        result_case("witness accepted", "witness", witness, status.witness),
+        case("consistent with Lean", "consistency", other),
     ]
 
 

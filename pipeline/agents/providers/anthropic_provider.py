@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import anthropic
 
-from pipeline.agents.models import Completion, Family, Prompt, ProviderName, ToolCall
-from pipeline.agents.providers.sdk import SDKProvider
+from pipeline.agents.models import Family, Prompt, ToolCall
+from pipeline.agents.providers.sdk import Reply, SDKProvider
 from pipeline.errors import ProviderError
 
 
 class AnthropicProvider(SDKProvider):
-    name: ProviderName = "anthropic"
     family: Family = "anthropic"
     sdk = anthropic
     client_class = anthropic.Anthropic
     base_error = anthropic.AnthropicError
 
-    def complete(self, prompt: Prompt) -> Completion:
+    def _request(self, prompt: Prompt) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.config.max_output_tokens,
@@ -34,8 +32,12 @@ class AnthropicProvider(SDKProvider):
             request["output_config"] = {
                 "format": {"type": "json_schema", "schema": prompt.response_schema}
             }
-        started = time.monotonic()
-        message, retries = self._call(lambda: self._client.messages.create(**request))
+        return request
+
+    def _create(self, request: dict[str, Any]) -> Any:
+        return self._client.messages.create(**request)
+
+    def _read(self, message: Any) -> Reply:
         text = "".join(getattr(block, "text", "") for block in message.content
                        if block.type == "text")
         if message.stop_reason == "refusal":
@@ -47,9 +49,9 @@ class AnthropicProvider(SDKProvider):
             for block in message.content if block.type == "tool_use"
         )
         usage = message.usage
-        return self._completion(text=text, model=message.model, tokens_in=usage.input_tokens,
-                                tokens_out=usage.output_tokens, started=started, retries=retries,
-                                truncated=message.stop_reason == "max_tokens", tool_calls=calls)
+        return Reply(text=text, model=message.model, tokens_in=usage.input_tokens,
+                     tokens_out=usage.output_tokens, truncated=message.stop_reason == "max_tokens",
+                     tool_calls=calls)
 
 
 def _turns(prompt: Prompt) -> list[dict[str, Any]]:

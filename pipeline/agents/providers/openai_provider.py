@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import openai
 
-from pipeline.agents.models import Completion, Family, Prompt, ProviderName, ToolCall
-from pipeline.agents.providers.sdk import SDKProvider
+from pipeline.agents.models import Family, Prompt, ToolCall
+from pipeline.agents.providers.sdk import Reply, SDKProvider
 from pipeline.errors import ProviderError
 
 
 class OpenAIProvider(SDKProvider):
-    name: ProviderName = "openai"
     family: Family = "openai"
     sdk = openai
     client_class = openai.OpenAI
     base_error = openai.OpenAIError
 
-    def complete(self, prompt: Prompt) -> Completion:
+    def _request(self, prompt: Prompt) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
             "max_completion_tokens": self.config.max_output_tokens,
@@ -46,8 +44,12 @@ class OpenAIProvider(SDKProvider):
                     "strict": True,
                 },
             }
-        started = time.monotonic()
-        response, retries = self._call(lambda: self._client.chat.completions.create(**request))
+        return request
+
+    def _create(self, request: dict[str, Any]) -> Any:
+        return self._client.chat.completions.create(**request)
+
+    def _read(self, response: Any) -> Reply:
         if not response.choices:
             raise ProviderError(f"openai {self.model}: the response has no choices")
         choice = response.choices[0]
@@ -56,11 +58,10 @@ class OpenAIProvider(SDKProvider):
         calls = tuple(_call(c.id, c.function.name, c.function.arguments)
                       for c in choice.message.tool_calls or () if c.type == "function")
         usage = response.usage
-        return self._completion(text=choice.message.content or "", model=response.model,
-                                tokens_in=usage.prompt_tokens if usage else 0,
-                                tokens_out=usage.completion_tokens if usage else 0,
-                                started=started, retries=retries,
-                                truncated=choice.finish_reason == "length", tool_calls=calls)
+        return Reply(text=choice.message.content or "", model=response.model,
+                     tokens_in=usage.prompt_tokens if usage else 0,
+                     tokens_out=usage.completion_tokens if usage else 0,
+                     truncated=choice.finish_reason == "length", tool_calls=calls)
 
 
 def _call(call_id: str, name: str, arguments: str) -> ToolCall:

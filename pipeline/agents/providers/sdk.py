@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
 import httpx2
 
 from pipeline.agents.config import AgentConfig
-from pipeline.agents.models import Completion, Family, ProviderName, ToolCall
+from pipeline.agents.models import Completion, Family, Prompt, ProviderName, ToolCall
 from pipeline.agents.providers.base import api_key, classify_sdk_error
 from pipeline.agents.retry import call_with_retries
 from pipeline.errors import ProviderError
@@ -25,10 +26,23 @@ from pipeline.errors import ProviderError
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Reply:
+    """What a provider reads from its SDK's response."""
+
+    text: str
+    model: str | None
+    tokens_in: int
+    tokens_out: int
+    truncated: bool
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
 class SDKProvider:
     """Owns one SDK client (and, through it, its HTTP client)."""
 
     name: ProviderName
+    """The provider's name: its family's."""
     family: Family
     sdk: ModuleType
     """The SDK module, for its ``APIStatusError``, ``APITimeoutError``, ``APIConnectionError``."""
@@ -46,6 +60,7 @@ class SDKProvider:
         http_client: httpx2.Client | None = None,
     ) -> None:
         self.config = config
+        self.name = self.family
         self.model: str = model or getattr(config, f"{self.family}_model")
         self._client: Any = self.client_class(
             api_key=api_key(self.family, key),
@@ -70,25 +85,41 @@ class SDKProvider:
         except self.base_error as exc:
             raise ProviderError(f"{self.family} {self.model}: {exc}") from exc
 
-    def _completion(self, *, text: str, model: str | None, tokens_in: int, tokens_out: int,
-                    started: float, retries: int, truncated: bool,
-                    tool_calls: tuple[ToolCall, ...] = ()) -> Completion:
+    def complete(self, prompt: Prompt) -> Completion:
+        """One call: the SDK request built from ``prompt``, sent under our retries, its
+        response read back; timing and cost are measured here."""
+        request = self._request(prompt)
+        started = time.monotonic()
+        response, retries = self._call(lambda: self._create(request))
+        reply = self._read(response)
         return Completion(
-            text=text,
+            text=reply.text,
             provider=self.name,
             family=self.family,
-            model=model or self.model,
-            input_tokens=tokens_in,
-            output_tokens=tokens_out,
-            cost_usd=self.config.cost(self.model, tokens_in, tokens_out),
+            model=reply.model or self.model,
+            input_tokens=reply.tokens_in,
+            output_tokens=reply.tokens_out,
+            cost_usd=self.config.cost(self.model, reply.tokens_in, reply.tokens_out),
             elapsed_s=time.monotonic() - started,
             retries=retries,
-            truncated=truncated,
-            tool_calls=tool_calls,
+            truncated=reply.truncated,
+            tool_calls=reply.tool_calls,
         )
+
+    def _request(self, prompt: Prompt) -> dict[str, Any]:
+        """The SDK's keyword arguments for ``prompt``."""
+        raise NotImplementedError
+
+    def _create(self, request: dict[str, Any]) -> Any:
+        """One SDK call with ``request``."""
+        raise NotImplementedError
+
+    def _read(self, response: Any) -> Reply:
+        """What the SDK's response says (:class:`ProviderError` for a refusal and the like)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         self._client.close()
 
 
-__all__ = ["SDKProvider"]
+__all__ = ["Reply", "SDKProvider"]
