@@ -215,23 +215,6 @@ def _binder_group(statement: str, binder: str) -> tuple[int, int, int] | None:
         i += 1
 
 
-def drop_binder(statement: str, binder: str) -> str | None:
-    """The statement without the binder group ``(binder : …)``; None when there is no group
-    binding exactly that one name."""
-    group = _binder_group(statement, binder)
-    if group is None:
-        return None
-    i, _, j = group
-    before, after = statement[:i], statement[j + 1:]
-    line_start = before.rsplit("\n", 1)[-1]
-    if not line_start.strip():  # the group began its line
-        rest = after.lstrip(" \t")
-        if rest.startswith("\n") or not rest:  # ... and ended it: drop the line
-            return before[: len(before) - len(line_start)] + rest[1:]
-        return before + rest
-    return before.rstrip(" \t") + " " + after.lstrip(" \t")
-
-
 def weaken_binder(statement: str, binder: str) -> str | None:
     """The statement with the binder group ``(binder : T)`` turned into ``(binder : True)``:
     same binders, same order, same names, so a proof's ``intro``s still line up; None when
@@ -272,10 +255,6 @@ class MinimalHypotheses(Frozen):
     """The verdict of the proof of the full statement (the others mean nothing without it)."""
     proof_diagnostics: str = ""
     hypotheses: tuple[HypothesisNeed, ...] = ()
-
-    @property
-    def unneeded(self) -> tuple[str, ...]:
-        return tuple(h.binder for h in self.hypotheses if h.needed is False)
 
 
 def _need(binder: str, request: CheckRequest, proof: str, statement: str, result: CheckResult
@@ -328,6 +307,6 @@ def minimal_hypotheses(claim: Claim, proof: str, check: Callable[[CheckRequest],
         hypotheses=tuple(needs))
 
 
-__all__ = ["HypothesisNeed", "MinimalHypotheses", "TextFrame", "TextMessage", "drop_binder",
+__all__ = ["HypothesisNeed", "MinimalHypotheses", "TextFrame", "TextMessage",
            "minimal_hypotheses", "place_messages", "proof_frame", "proof_position", "relocate", "render", "snippet_request",
            "statement_frame", "weaken_binder"]
