@@ -291,6 +291,21 @@ def series_proportion_ci(outcomes: FloatArray, *, level: float = LEVEL
     return ci.model_copy(update={"method": method}), k_eff, n_eff
 
 
+def means_across_seeds(draws: FloatArray, alpha: float
+                       ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per step (column) of ``draws`` (seeds × steps): the mean over the seeds, the half-width
+    of its two-sided t-interval Bonferroni-corrected over the steps (simultaneous level
+    1 − ``alpha``), and the seeds' standard deviation. Returns (mean, half-width, sd)."""
+    from scipy import stats
+
+    seeds, steps = draws.shape
+    mean = draws.mean(axis=0)
+    sd = draws.std(axis=0, ddof=1)
+    se = sd / math.sqrt(seeds)
+    q = float(stats.t.ppf(1 - alpha / (2 * steps), seeds - 1))
+    return mean, q * se, sd
+
+
 def seeds_needed(sd: FloatArray | float, gap: FloatArray | float, *, alpha: float = 1 - LEVEL,
                  power: float = 0.8, comparisons: int = 1) -> int:
     """Seeds (independent runs) for a claim about an expectation: enough that a true mean
@@ -337,6 +352,7 @@ __all__ = [
     "ks_distance_ci",
     "linear_fit",
     "ljung_box",
+    "means_across_seeds",
     "numeric_tolerance",
     "proportion_ci",
     "proportion_sample_size",

@@ -180,15 +180,10 @@ def _rate_across_seeds(t: FloatArray, e: FloatArray, bound: FloatArray,
                        common: dict[str, Any]) -> CheckOutcome:
     """eₜ ≤ ``bound`` at every logged t from the seeds' ‖wₜ − w*‖² (``e``, seeds × steps):
     Bonferroni t-intervals of the mean, and the seeds the power rule asks for."""
-    from scipy import stats as sps
-
     alpha, power = levels
     seeds, k_steps = e.shape
-    mean = e.mean(axis=0)
-    sd = e.std(axis=0, ddof=1)
-    se = sd / math.sqrt(seeds)
-    t_q = float(sps.t.ppf(1 - alpha / (2 * k_steps), seeds - 1))
-    lows, highs = (mean - t_q * se) / bound, (mean + t_q * se) / bound
+    mean, half, sd = stats.means_across_seeds(e, alpha)
+    lows, highs = (mean - half) / bound, (mean + half) / bound
     needed = stats.seeds_needed(sd, bound - mean, alpha=alpha, power=power,
                                 comparisons=k_steps)
     details["seeds_needed"] = needed

@@ -184,17 +184,12 @@ def _across_seeds(g2: FloatArray, t: FloatArray, bound: float, levels: tuple[flo
     """E‖gₜ‖² at every logged t across the seeds: Bonferroni t-intervals floored at 0, their
     lower bounds distribution-free when the tail is heavy (``tail``: its text, and whether
     the variance may not exist), and the seeds the power rule asks for."""
-    from scipy import stats as sps
-
     alpha, power = levels
     tail_text, heavy = tail
     seeds, steps = g2.shape
-    mean = g2.mean(axis=0)
-    sd = g2.std(axis=0, ddof=1)
-    se = sd / math.sqrt(seeds)
-    q = float(sps.t.ppf(1 - alpha / (2 * steps), seeds - 1))
-    lows = np.maximum(mean - q * se, 0.0)
-    highs = mean + q * se
+    mean, half, sd = stats.means_across_seeds(g2, alpha)
+    lows = np.maximum(mean - half, 0.0)
+    highs = mean + half
     needed = stats.seeds_needed(sd, bound - mean, alpha=alpha, power=power, comparisons=steps)
     details["seeds_needed"] = needed
     worst = int(np.argmax(highs))
