@@ -25,20 +25,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import Float, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from pipeline.lean.models import UNFINISHED, CheckResult
 from pipeline.lean.provenance import Provenance
-from pipeline.store.db import Base, Database
-
-
-class LeanResultRow(Base):
-    __tablename__ = "lean_results"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    result_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Float)
+from pipeline.lean.tables import LeanResultRow
+from pipeline.store.db import Database
 
 
 def cache_key(*, source: str, file_name: str, import_hashes: Iterable[tuple[str, str]],
@@ -152,4 +144,4 @@ class ResultCache:
         return int(n)
 
 
-__all__ = ["LeanResultRow", "ResultCache", "cache_key", "key_lock"]
+__all__ = ["ResultCache", "cache_key", "key_lock"]

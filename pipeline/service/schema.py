@@ -14,11 +14,11 @@ from sqlalchemy import MetaData
 from pipeline.ab import tables as ab_tables
 from pipeline.agents import tables as agent_tables
 from pipeline.evidence import tables as evidence_tables
-from pipeline.lean import cache as lean_cache
+from pipeline.lean import tables as lean_tables
 from pipeline.service import tables as service_tables
 from pipeline.store.db import Base
 
-TABLE_MODULES: tuple[ModuleType, ...] = (lean_cache, service_tables, evidence_tables, agent_tables,
+TABLE_MODULES: tuple[ModuleType, ...] = (lean_tables, service_tables, evidence_tables, agent_tables,
                                           ab_tables)
 """Every module that defines tables."""
 

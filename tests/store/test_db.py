@@ -16,7 +16,7 @@ def test_the_schema_lists_every_table_module_and_the_database_creates_their_tabl
         tmp_path: Path) -> None:
     assert METADATA is Base.metadata
     owners = {module.__name__ for module in TABLE_MODULES}
-    assert owners == {"pipeline.lean.cache", "pipeline.service.tables", "pipeline.evidence.tables",
+    assert owners == {"pipeline.lean.tables", "pipeline.service.tables", "pipeline.evidence.tables",
                       "pipeline.agents.tables", "pipeline.ab.tables"}
     defined_in = {mapper.class_.__module__ for mapper in Base.registry.mappers}
     assert defined_in <= owners, f"tables outside pipeline/service/schema.py: {defined_in - owners}"
