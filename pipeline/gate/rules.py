@@ -179,6 +179,7 @@ def unreadable_base_case(unreadable: Mapping[str, str], head_claims: Mapping[str
 
 def review_case(change: ClaimChange) -> GateCase:
     """A registry change a person has to look at (never fails the gate by itself)."""
+    severity = Severity.warning
     if change.change is ChangeKind.added:
         message = f"new claim {change.claim_id}: statement needs review"
     elif change.change is ChangeKind.removed:
@@ -187,25 +188,14 @@ def review_case(change: ClaimChange) -> GateCase:
         changed = ", ".join(f for f in change.fields if _in(f, REVIEW_FIELDS))
         message = f"claim {change.claim_id}: statement changed, needs review ({changed})"
     else:
-        return GateCase(
-            suite=SUITE,
-            name=f"{change.claim_id}: registry change",
-            check="statement_review",
-            claim_id=change.claim_id,
-            findings=(
-                Finding(
-                    severity=Severity.notice,
-                    message=f"claim {change.claim_id}: changed {', '.join(change.fields)}",
-                    location=change.location,
-                ),
-            ),
-        )
+        severity = Severity.notice
+        message = f"claim {change.claim_id}: changed {', '.join(change.fields)}"
     return GateCase(
         suite=SUITE,
         name=f"{change.claim_id}: registry change",
         check="statement_review",
         claim_id=change.claim_id,
-        findings=(Finding(severity=Severity.warning, message=message, location=change.location),),
+        findings=(Finding(severity=severity, message=message, location=change.location),),
     )
 
 

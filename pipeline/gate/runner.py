@@ -130,31 +130,19 @@ def build_cases(build: BuildReport, prefix: str) -> list[GateCase]:
         if module.up_to_date:
             cases.append(GateCase(suite="build", name=module.module, check="build"))
         elif module.result is None:
-            cases.append(
-                GateCase(
-                    suite="build",
-                    name=module.module,
-                    check="build",
-                    findings=(
-                        Finding(
-                            severity=Severity.error,
-                            message=module.skipped_reason or "not built",
-                            location=Location(file=file),
-                        ),
-                    ),
-                )
-            )
+            cases.append(_build_error(module.module, module.skipped_reason or "not built", file))
         else:
-            cases.append(
-                GateCase(
-                    suite="build",
-                    name=module.module,
-                    check="build",
-                    findings=tuple(result_findings(module.result, file)),
-                    elapsed_s=module.result.elapsed_s,
-                )
-            )
+            cases.append(GateCase(suite="build", name=module.module, check="build",
+                                  findings=tuple(result_findings(module.result, file)),
+                                  elapsed_s=module.result.elapsed_s))
     return cases
+
+
+def _build_error(name: str, message: str, file: str) -> GateCase:
+    """A build case that fails with one error at ``file``."""
+    return GateCase(suite="build", name=name, check="build",
+                    findings=(Finding(severity=Severity.error, message=message,
+                                      location=Location(file=file)),))
 
 
 def run_gate(
@@ -269,18 +257,7 @@ def _committed_state_cases(settings: Settings, head_settings: Settings, prefix: 
 
 
 def _broken_build_case(message: str, settings: Settings, prefix: str) -> GateCase:
-    return GateCase(
-        suite="build",
-        name=settings.formal_dir,
-        check="build",
-        findings=(
-            Finding(
-                severity=Severity.error,
-                message=message,
-                location=Location(file=repo_path(prefix, settings.formal_dir)),
-            ),
-        ),
-    )
+    return _build_error(settings.formal_dir, message, repo_path(prefix, settings.formal_dir))
 
 
 __all__ = ["GateOptions", "build_cases", "checkout_settings", "head_tree", "run_gate", "watched_paths"]
