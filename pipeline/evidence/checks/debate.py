@@ -131,7 +131,6 @@ def dishonesty_rate(run: Run, ctx: Context) -> CheckOutcome:
 
 
 # ------------------------------------------------------------------ protocol rules (transcripts)
-TRANSCRIPT = ("move_index", "move_exists", "move_claimant")
 PATHS_NOT_SEEN = ("the Lean hypothesis is about every path of the tree; the transcripts show "
                   "the paths the recorded debates took, not the ones no debate reached")
 
