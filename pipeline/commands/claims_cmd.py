@@ -138,7 +138,7 @@ def show(
 
 
 @claims_app.command("check")
-def check(
+def check_claims(
     json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:

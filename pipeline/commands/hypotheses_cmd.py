@@ -46,7 +46,7 @@ def _config(config_json: str | None) -> dict[str, Any] | None:
 
 
 @hypotheses_app.command("check")
-def check(
+def check_hypotheses(
     run: Annotated[Path | None, typer.Option("--run", help="Run directory.")] = None,
     group: Annotated[Path | None, typer.Option(
         "--group", help="Run-group directory: one run directory per seed, pooled.")] = None,

@@ -6,8 +6,8 @@ LeanDojo's traced tactics; :mod:`pipeline.lean.trace`), paths relative to the pr
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 
@@ -90,15 +90,14 @@ def _embedded(settings: Settings, sources: list[tuple[str, str]], *, build: bool
 
 def _write(out: Path | None, lines: Iterable[str], term: Terminal, what: str) -> None:
     steps = 0
-    sink = out.open("w", encoding="utf-8") if out else sys.stdout
-    try:
+    with out.open("w", encoding="utf-8") if out else nullcontext(None) as sink:
         for line in lines:
-            sink.write(line + "\n")
-            sink.flush()
+            if sink is None:
+                term.raw(line)  # stdout, a line at a time
+            else:
+                sink.write(line + "\n")
+                sink.flush()
             steps += 1
-    finally:
-        if out:
-            sink.close()
     term.info(f"traced {steps} tactics from {what}" + (f" into {out}" if out else ""))
 
 
