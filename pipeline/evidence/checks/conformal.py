@@ -7,7 +7,14 @@ import math
 import numpy as np
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import Context, Setting, downsample, hypothesis_check, need
+from pipeline.evidence.checks import (
+    Context,
+    Setting,
+    downsample,
+    hypothesis_check,
+    need,
+    series_plot,
+)
 from pipeline.evidence.checks.certificate import TWO_SAMPLE_SETTINGS, two_sample
 from pipeline.evidence.checks.proportion import MARGIN
 from pipeline.evidence.models import (
@@ -50,10 +57,9 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
         outcome = "inconclusive"
     trend_txt = (f"test-score trend: Spearman ρ = {rho:.3f} (CI [{ci.low:.3f}, {ci.high:.3f}], "
                  f"p = {p:.2g})")
-    xs, ys = downsample(np.arange(test.shape[0], dtype=float), test)
-    plot = PlotData(title="Test scores in time order", xlabel="test index",
-                    ylabel="nonconformity score",
-                    series=(PlotSeries(label="test score", x=xs, y=ys, style="scatter"),))
+    plot = series_plot(np.arange(test.shape[0], dtype=float), test, label="test score",
+                       style="scatter", title="Test scores in time order", xlabel="test index",
+                       ylabel="nonconformity score")
     certified = None
     if ks.ci is not None:
         bound = ks.ci.high
