@@ -4,7 +4,9 @@ circle, and the graph in the doc is the one read from the code)."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +78,148 @@ def test_a_package_outside_every_layer_is_reported(tree: tuple[ModuleType, Path]
     graph, root = tree
     write(root, "pipeline.newpart.__init__", "from pipeline.lean import cache\n")
     assert any("newpart is in no layer" in a for a in graph.upward_arrows())
+
+
+# -- The doc's claims about the code, checked against the code (each reads both at run time) ----
+
+PIPELINE = REPO / "pipeline"
+
+
+def section(heading: str) -> str:
+    """The text of the doc from ``heading`` to the next heading of its level."""
+    text = DOC.read_text()
+    level = heading.split(" ")[0]
+    body = text.split(heading + "\n", 1)[1]
+    return body.split("\n" + level + " ", 1)[0]
+
+
+def parts_table() -> dict[str, str]:
+    """The parts table: each row's first cell -> the whole row."""
+    rows = [line for line in section("## The parts").splitlines() if line.startswith("| `")]
+    return {row.split("|")[1]: row for row in rows}
+
+
+def python_modules(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts and p.name != "__init__.py")
+
+
+def test_every_engine_module_is_in_the_engines_file_list() -> None:
+    listing = section("## The engine in detail (`pipeline/lean/`)")
+    missing = [str(p.relative_to(PIPELINE / "lean")) for p in python_modules(PIPELINE / "lean")
+               if not re.search(rf"(?<![\w.]){re.escape(p.name)}\b", listing)]
+    assert not missing, f"docs/architecture.md's engine file list names none of {missing}"
+
+
+def test_every_part_of_the_layers_is_a_row_of_the_parts_table() -> None:
+    layers = [part for parts in load_script().LAYERS for part in parts]
+    cells = " ".join(parts_table())
+    missing = [part for part in layers
+               if not re.search(rf"`(pipeline/{re.escape(part)}(/|\.py)|{re.escape(part)}/)`", cells)]
+    assert not missing, f"no row of the parts table for {missing}"
+
+
+COMMAND_HELPERS = {"__init__", "app", "context", "terminal"}
+"""The modules of pipeline/commands that are not a command: assembly, context, the terminal."""
+
+
+def test_one_command_per_commands_module() -> None:
+    import typer
+
+    from pipeline.commands.app import COMMAND_MODULES
+
+    names = {p.stem for p in (PIPELINE / "commands").glob("*.py")}
+    assert names - COMMAND_HELPERS == {m.__name__.rsplit(".", 1)[1] for m in COMMAND_MODULES}
+    for module in COMMAND_MODULES:
+        app = typer.Typer()
+        module.register(app)
+        registered = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
+        stem = module.__name__.rsplit(".", 1)[1]
+        assert stem.endswith("_cmd") and registered == [stem.removesuffix("_cmd").replace("_", "-")], \
+            f"{module.__name__} registers {registered}: one command per module, named as the module"
+
+
+RICH_MARKUP = re.compile(r"\[/\]|\[/?(bold|dim|italic|underline|red|green|yellow|blue|cyan|magenta)\b")
+WRITES = {"print", "echo", "secho"}
+
+
+def test_only_the_terminal_writes_output_and_only_it_imports_rich() -> None:
+    terminal = PIPELINE / "commands" / "terminal.py"
+    found = []
+    for path in python_modules(PIPELINE):
+        if path == terminal:
+            continue
+        in_commands = path.parent == PIPELINE / "commands"
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
+            if (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "rich" for a in node.names)
+                    or isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rich"):
+                found.append(f"{where} imports rich")
+            elif not in_commands:
+                continue
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and RICH_MARKUP.search(node.value):
+                found.append(f"{where} writes Rich markup ({node.value!r}): use terminal.styled")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in WRITES:
+                found.append(f"{where} calls {node.func.id}()")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in WRITES and ast.unparse(node.func.value) in ("typer", "click"):
+                found.append(f"{where} calls {ast.unparse(node.func)}()")
+            elif isinstance(node, ast.Attribute) and ast.unparse(node) in ("sys.stdout", "sys.stderr"):
+                found.append(f"{where} writes to {ast.unparse(node)}")
+    assert not found, "commands/terminal.py owns all output:\n" + "\n".join(found)
+
+
+TABLE_BASES = {"Base", "DeclarativeBase"}
+
+
+def test_tables_live_only_in_tables_modules() -> None:
+    """Every mapped class and ``Table(...)`` is in a package's ``tables.py`` (the store's own
+    ``Base`` is the one exception: it is the metadata they all register on)."""
+    found = []
+    for path in python_modules(PIPELINE):
+        if path.name == "tables.py" or path == PIPELINE / "store" / "db.py":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        sqlalchemy_table = any(isinstance(n, ast.ImportFrom) and (n.module or "").startswith("sqlalchemy")
+                               and any(a.name == "Table" for a in n.names) for n in ast.walk(tree))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and {ast.unparse(b) for b in node.bases} & TABLE_BASES:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} class {node.name}")
+            elif isinstance(node, ast.Call) and (ast.unparse(node.func) == "sqlalchemy.Table"
+                                                 or sqlalchemy_table and ast.unparse(node.func) == "Table"):
+                found.append(f"{path.relative_to(REPO)}:{node.lineno} Table(...)")
+    assert not found, "tables outside a tables.py:\n" + "\n".join(found)
+    from pipeline.service.schema import TABLE_MODULES
+
+    assert all(m.__name__.endswith(".tables") for m in TABLE_MODULES)
+
+
+BUILDERS = re.compile(r"^(Settings\.load|Settings|ServiceConfig|AgentConfig|AgentConfig\.from_env|"
+                      r"ServiceConfig\.from_env)$")
+
+
+def test_the_doc_names_every_module_below_the_commands_that_builds_settings() -> None:
+    """Settings and configs are built by the entry points; the doc's opening names each module
+    outside ``pipeline/commands`` that builds one, and no other does."""
+    builders = set()
+    for path in python_modules(PIPELINE):
+        if path.parent == PIPELINE / "commands":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and BUILDERS.match(ast.unparse(node.func)):
+                builders.add(path.relative_to(REPO).as_posix())
+    opening = DOC.read_text().split("\n## ", 1)[0]
+    named = set(re.findall(r"`(pipeline/[\w/]+\.py)`", opening)) - {
+        "pipeline/errors.py", "pipeline/settings.py", "pipeline/service/config.py", "pipeline/agents/config.py"}
+    assert builders == named, (f"build settings but the doc does not say so: {builders - named}; "
+                               f"named but build none: {named - builders}")
+
+
+INFRASTRUCTURE = {"errors", "models", "settings"}
+
+
+def test_the_report_row_names_every_part_the_report_reads() -> None:
+    reads = load_script().package_graph()["report"] - INFRASTRUCTURE
+    row = parts_table()[" `pipeline/report/` "]
+    missing = sorted(part for part in reads if f"`{part}`" not in row)
+    assert not missing, f"the report reads {missing}, which its row of the parts table does not name"
