@@ -223,3 +223,12 @@ def test_the_report_row_names_every_part_the_report_reads() -> None:
     row = parts_table()[" `pipeline/report/` "]
     missing = sorted(part for part in reads if f"`{part}`" not in row)
     assert not missing, f"the report reads {missing}, which its row of the parts table does not name"
+
+
+def test_every_file_the_words_table_names_exists() -> None:
+    words = section("## Words")
+    named = re.findall(r"`((?:pipeline/)?[\w/]+(?:\.py|/))`", words)
+    assert named
+    missing = [n for n in named if "<package>" not in n and not (REPO / n).exists()
+               and not (PIPELINE / n).exists()]
+    assert not missing, f"the Words table names files that do not exist: {missing}"
