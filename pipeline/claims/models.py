@@ -48,6 +48,14 @@ def _number(value: object) -> object:
 Number = Annotated[float, BeforeValidator(_number)]
 
 
+def _digests_match(value: dict[str, str], pattern: str, message: str) -> None:
+    """Every pin (name -> digest) matches ``pattern``; otherwise ``message`` about the first
+    that does not."""
+    for name, digest in value.items():
+        if not re.fullmatch(pattern, digest):
+            raise ValueError(message.format(name=name))
+
+
 BindingKind = Literal["claim", "derived", "exact", "held_out", "uniform"]
 """How a theorem variable got its value (its *provenance*), shown with every verdict:
 
@@ -133,15 +141,6 @@ class Derived(Frozen):
 
 
 ParameterValue = Number | Estimate | Derived
-
-
-def binding_of(value: ParameterValue) -> BindingKind:
-    """The provenance of a ``[parameters]`` entry."""
-    if isinstance(value, Estimate):
-        return value.binding  # type: ignore[return-value]
-    if isinstance(value, Derived):
-        return "derived"
-    return "claim"
 
 
 class CheckBinding(Frozen):
@@ -235,9 +234,7 @@ class LeanRef(Frozen):
     @field_validator("meaning")
     @classmethod
     def _meaning(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, digest in value.items():
-            if not re.fullmatch(r"[0-9a-f]{40,64}|unknown", digest):
-                raise ValueError(f"the meaning pin of {name} is not a hex digest")
+        _digests_match(value, r"[0-9a-f]{40,64}|unknown", "the meaning pin of {name} is not a hex digest")
         if value and STATEMENT_KEY not in value:
             raise ValueError(f"the meaning pins lack {STATEMENT_KEY!r} (run `sequent claims pin`)")
         return value
@@ -253,9 +250,7 @@ class LeanRef(Frozen):
     @field_validator("definitions")
     @classmethod
     def _digests(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, digest in value.items():
-            if not re.fullmatch(r"[0-9a-f]{64}", digest):
-                raise ValueError(f"the pin of {name} is not a SHA-256 hex digest")
+        _digests_match(value, r"[0-9a-f]{64}", "the pin of {name} is not a SHA-256 hex digest")
         return value
 
 
@@ -424,4 +419,4 @@ class Issue(Frozen):
 __all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
 __all__ = ["ESTIMATE_BINDINGS", "BindingKind", "CheckBinding", "Claim", "Conclusion", "Derived",
            "Estimate", "Hypothesis", "Issue", "LeanRef", "Number", "ParameterValue",
-           "ReferenceExperiment", "Severity", "binding_of"]
+           "ReferenceExperiment", "Severity"]
