@@ -5,6 +5,7 @@ circle, and the graph in the doc is the one read from the code)."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import re
 import subprocess
@@ -103,6 +104,22 @@ def python_modules(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts and p.name != "__init__.py")
 
 
+def dotted(node: ast.expr) -> str:
+    """``a.b.c`` for a name or a chain of attributes, else ``""`` (cheaper than ast.unparse)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        head = dotted(node.value)
+        return f"{head}.{node.attr}" if head else ""
+    return ""
+
+
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """A module's syntax tree, read once for all the tests of this file."""
+    return ast.parse(path.read_text(), str(path))
+
+
 def test_every_engine_module_is_in_the_engines_file_list() -> None:
     listing = section("## The engine in detail (`pipeline/lean/`)")
     missing = [str(p.relative_to(PIPELINE / "lean")) for p in python_modules(PIPELINE / "lean")
@@ -149,7 +166,7 @@ def test_only_the_terminal_writes_output_and_only_it_imports_rich() -> None:
         if path == terminal:
             continue
         in_commands = path.parent == PIPELINE / "commands"
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(parsed(path)):
             where = f"{path.relative_to(REPO)}:{getattr(node, 'lineno', 0)}"
             if (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "rich" for a in node.names)
                     or isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "rich"):
@@ -161,11 +178,11 @@ def test_only_the_terminal_writes_output_and_only_it_imports_rich() -> None:
                 found.append(f"{where} writes Rich markup ({node.value!r}): use terminal.styled")
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in WRITES:
                 found.append(f"{where} calls {node.func.id}()")
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in WRITES and ast.unparse(node.func.value) in ("typer", "click"):
-                found.append(f"{where} calls {ast.unparse(node.func)}()")
-            elif isinstance(node, ast.Attribute) and ast.unparse(node) in ("sys.stdout", "sys.stderr"):
-                found.append(f"{where} writes to {ast.unparse(node)}")
+            elif isinstance(node, ast.Call) and dotted(node.func) in {f"{m}.{w}" for m in ("typer", "click")
+                                                                       for w in WRITES}:
+                found.append(f"{where} calls {dotted(node.func)}()")
+            elif isinstance(node, ast.Attribute) and dotted(node) in ("sys.stdout", "sys.stderr"):
+                found.append(f"{where} writes to {dotted(node)}")
     assert not found, "commands/terminal.py owns all output:\n" + "\n".join(found)
 
 
@@ -179,14 +196,14 @@ def test_tables_live_only_in_tables_modules() -> None:
     for path in python_modules(PIPELINE):
         if path.name == "tables.py" or path == PIPELINE / "store" / "db.py":
             continue
-        tree = ast.parse(path.read_text(), str(path))
+        tree = parsed(path)
         sqlalchemy_table = any(isinstance(n, ast.ImportFrom) and (n.module or "").startswith("sqlalchemy")
                                and any(a.name == "Table" for a in n.names) for n in ast.walk(tree))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and {ast.unparse(b) for b in node.bases} & TABLE_BASES:
+            if isinstance(node, ast.ClassDef) and {dotted(b) for b in node.bases} & TABLE_BASES:
                 found.append(f"{path.relative_to(REPO)}:{node.lineno} class {node.name}")
-            elif isinstance(node, ast.Call) and (ast.unparse(node.func) == "sqlalchemy.Table"
-                                                 or sqlalchemy_table and ast.unparse(node.func) == "Table"):
+            elif isinstance(node, ast.Call) and (dotted(node.func) == "sqlalchemy.Table"
+                                                 or sqlalchemy_table and dotted(node.func) == "Table"):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno} Table(...)")
     assert not found, "tables outside a tables.py:\n" + "\n".join(found)
     from pipeline.service.schema import TABLE_MODULES
@@ -205,8 +222,8 @@ def test_the_doc_names_every_module_below_the_commands_that_builds_settings() ->
     for path in python_modules(PIPELINE):
         if path.parent == PIPELINE / "commands":
             continue
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Call) and BUILDERS.match(ast.unparse(node.func)):
+        for node in ast.walk(parsed(path)):
+            if isinstance(node, ast.Call) and BUILDERS.match(dotted(node.func)):
                 builders.add(path.relative_to(REPO).as_posix())
     opening = DOC.read_text().split("\n## ", 1)[0]
     named = set(re.findall(r"`(pipeline/[\w/]+\.py)`", opening)) - {
