@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.lean.models import user_name
-from pipeline.lean.olean.decode import Constant, Decoder, Kind
+from pipeline.lean.olean.decode import Constant, Decoder, Kind, itself, search
 from pipeline.lean.olean.environment import ProjectEnvironment
 
 
@@ -43,17 +43,16 @@ def _closure(env: ProjectEnvironment, start: Iterable[str], *, proofs: bool = Tr
     project: set[str] = set()
     core: set[str] = set()
     unknown: set[str] = set()
-    stack = list(start)
-    while stack:
-        name = stack.pop()
-        if name in project or name in core or name in unknown:
-            continue
+
+    def visit(name: str) -> Iterable[str]:
         located = env.get(name)
         if located is None:
             (core if env.core.kind(name) is not None else unknown).add(name)
-            continue
+            return ()
         project.add(name)
-        stack.extend(_uses(located.decoder, located.constant, proofs=proofs))
+        return _uses(located.decoder, located.constant, proofs=proofs)
+
+    search(start, visit, key=itself)
     return project, core, unknown
 
 
@@ -277,23 +276,19 @@ def _applications_of(decoder: Decoder, root: int, theorem: str) -> list[int]:
     if theorem not in decoder.constants_in(root):
         return []
     found: list[int] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        ptr = stack.pop()
-        if ptr in seen:
-            continue
-        seen.add(ptr)
+
+    def visit(ptr: int, _tag: int, subs: tuple[int, ...], _others: tuple[int, ...], _scalars: int) -> list[int]:
         head, args = decoder.app_spine(ptr)
         if decoder.const_name(head) == theorem:
             found.append(ptr)
-        _tag, subs, _, _ = decoder.expr_children(ptr)
-        if args:
-            stack.extend(a for a in args if theorem in decoder.constants_in(a))
-            if theorem in decoder.constants_in(head) and decoder.const_name(head) is None:
-                stack.append(head)
-        else:
-            stack.extend(s for s in subs if theorem in decoder.constants_in(s))
+        if not args:
+            return [s for s in subs if theorem in decoder.constants_in(s)]
+        into = [a for a in args if theorem in decoder.constants_in(a)]
+        if theorem in decoder.constants_in(head) and decoder.const_name(head) is None:
+            into.append(head)
+        return into
+
+    decoder.descend([root], visit)
     return found
 
 

@@ -12,13 +12,17 @@ things the audit needs are computed by iterative walks memoised per address:
 * :meth:`Decoder.digest` — a structural hash that two separately compiled environments agree on
   exactly when the expressions are equal up to binder names and metadata (Lean's ``Expr.eqv``
   modulo ``mdata``), with level parameters numbered by their position in the declaration.
+
+Both are folds (:meth:`Decoder.fold`, the one bottom-up walk). The one top-down search is
+:func:`preorder` (with :func:`search` and :meth:`Decoder.descend` on it): the structural scan,
+the witness search, the closure of constants and the premises' walks use it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -26,6 +30,7 @@ from typing import TypeVar
 from pipeline.lean.olean.region import OleanFormatError, Region
 
 T = TypeVar("T")
+N = TypeVar("N")
 
 
 class Kind(StrEnum):
@@ -44,7 +49,8 @@ KINDS: tuple[Kind, ...] = (Kind.axiom, Kind.definition, Kind.theorem, Kind.opaqu
 
 # Expr constructor tags
 BVAR, FVAR, MVAR, SORT, CONST, APP, LAM, FORALL, LET, LIT, MDATA, PROJ = range(12)
-EXPR_TAGS = ("bvar", "fvar", "mvar", "sort", "const", "app", "lam", "forallE", "letE", "lit", "mdata", "proj")
+BRACKETS = {0: ("(", ")"), 1: ("{", "}"), 2: ("⦃", "⦄"), 3: ("[", "]")}
+"""``BinderInfo`` -> the brackets of its binder."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +71,52 @@ class Constant:
     scalars: tuple[int, ...] = ()
     """Numbers that are part of the declaration (param/index counts, safety, quot kind)."""
 
+    def exprs(self) -> Iterator[int]:
+        """Its expressions: the type, the value (if any), the recursor rules."""
+        yield self.type
+        if self.value is not None:
+            yield self.value
+        yield from self.extra
+
 
 @dataclass(frozen=True, slots=True)
 class ModuleData:
     is_module: bool
     imports: tuple[str, ...]
     constants: tuple[Constant, ...]
+
+
+def preorder(roots: Iterable[N], children: Callable[[N], Iterable[N]],
+             key: Callable[[N], Hashable] | None = None, seen: set[Hashable] | None = None) -> Iterator[N]:
+    """The one top-down search: depth-first from ``roots`` (the last pushed first), each node
+    yielded before ``children(node)`` is asked for (after the caller's loop body has run, so
+    the body may decide what ``children`` returns: fewer nodes prune the search). With ``key``,
+    a node whose key is in ``seen`` (shared across calls when given) is not visited again;
+    without, every pushed node is visited. Iterative, so deep terms cannot overflow the stack."""
+    stack = list(roots)
+    visited: set[Hashable] = set() if seen is None else seen
+    while stack:
+        node = stack.pop()
+        if key is not None:
+            k = key(node)
+            if k in visited:
+                continue
+            visited.add(k)
+        yield node
+        stack.extend(children(node))
+
+
+def search(roots: Iterable[N], visit: Callable[[N], Iterable[N]],
+           key: Callable[[N], Hashable] | None = None, seen: set[Hashable] | None = None) -> None:
+    """:func:`preorder` run for what ``visit`` does: ``visit(node)`` inspects the node and
+    returns the nodes to go on into."""
+    for _node in preorder(roots, visit, key, seen):
+        pass
+
+
+def itself(node: N) -> N:
+    """The key of a node that is its own identity (an address, a name)."""
+    return node
 
 
 def _escape(component: str) -> str:
@@ -180,7 +226,7 @@ class Decoder:
 
     def fold(self, root: int, memo: dict[int, T],
              node: Callable[[int, int, tuple[int, ...], tuple[int, ...], int], T]) -> T:
-        """The one walk of an expression DAG: bottom-up from ``root``, ``node(ptr, tag, subs,
+        """The one bottom-up walk of an expression DAG: from ``root``, ``node(ptr, tag, subs,
         others, scalars)`` once per address not in ``memo`` (the values of its ``subs`` are in
         ``memo`` by then), its value stored in ``memo``; iterative, so deep terms cannot
         overflow the stack."""
@@ -198,6 +244,14 @@ class Decoder:
                 continue
             memo[ptr] = node(ptr, tag, subs, others, scalars)
         return memo[root]
+
+    def descend(self, roots: Iterable[int], visit: Callable[[int, int, tuple[int, ...], tuple[int, ...], int],
+                                                            Iterable[int]],
+                seen: set[Hashable] | None = None) -> None:
+        """The top-down walk of an expression DAG (:func:`search` over addresses, each once per
+        ``seen``): ``visit(ptr, tag, subs, others, scalars)`` returns the addresses to go on
+        into (``subs`` for the whole term, fewer to prune)."""
+        search(roots, lambda ptr: visit(ptr, *self.expr_children(ptr)), key=itself, seen=seen)
 
     def constants_in(self, root: int) -> frozenset[str]:
         """Every constant the expression at ``root`` mentions (``Expr.getUsedConstants``)."""
@@ -294,32 +348,33 @@ class Decoder:
             ptr = subs[1]
 
     # -- rendering ------------------------------------------------------------------------
+    def render_level(self, ptr: int) -> str:
+        """A universe level as ``pp.all`` prints it."""
+        if ptr & 1:
+            return "0"
+        tag, fields, _ = self.region.ctor(ptr)
+        if tag == 0:
+            return "0"
+        if tag == 1:
+            depth, inner = 1, fields[0]
+            while not inner & 1 and self.region.ctor(inner)[0] == 1:
+                depth, inner = depth + 1, self.region.ctor(inner)[1][0]
+            base = self.render_level(inner)
+            return str(depth) if base == "0" else f"{base}+{depth}"
+        if tag in (2, 3):
+            return f"{'max' if tag == 2 else 'imax'} {self.render_level(fields[0])} {self.render_level(fields[1])}"
+        return self.name(fields[0]) if tag == 4 else "?u"
+
     def render(self, root: int, has_implicit: Callable[[str], bool] = lambda _n: False) -> str:
         """The expression in the notation of Lean's ``set_option pp.all true`` (white space
         aside): ``@`` before a constant with implicit arguments, universe levels, raw literals
         as ``nat_lit``. ``has_implicit`` tells which constants take implicit arguments."""
-
-        def level(ptr: int) -> str:
-            if ptr & 1:
-                return "0"
-            tag, fields, _ = self.region.ctor(ptr)
-            if tag == 0:
-                return "0"
-            if tag == 1:
-                depth, inner = 1, fields[0]
-                while not inner & 1 and self.region.ctor(inner)[0] == 1:
-                    depth, inner = depth + 1, self.region.ctor(inner)[1][0]
-                base = level(inner)
-                return str(depth) if base == "0" else f"{base}+{depth}"
-            if tag in (2, 3):
-                return f"{'max' if tag == 2 else 'imax'} {level(fields[0])} {level(fields[1])}"
-            return self.name(fields[0]) if tag == 4 else "?u"
+        level = self.render_level
 
         def atom(text: str, ptr: int) -> str:
             tag = self.expr_children(ptr)[0]
             return f"({text})" if tag in (APP, LAM, FORALL, LET, PROJ) or text.startswith("nat_lit") else text
 
-        brackets = {0: ("(", ")"), 1: ("{", "}"), 2: ("⦃", "⦄"), 3: ("[", "]")}
 
         def go(ptr: int, ctx: list[str]) -> str:
             tag, subs, others, _ = self.expr_children(ptr)
@@ -345,7 +400,7 @@ class Decoder:
                     if t != tag:
                         break
                     name = self.name(oth[0])
-                    left, right = brackets.get(self.region.u8(sc + 8), ("(", ")"))
+                    left, right = BRACKETS.get(self.region.u8(sc + 8), ("(", ")"))
                     parts.append(f"{left}{name} : {go(sub[0], local)}{right}")
                     local.append(name)
                     ptr = sub[1]
@@ -438,18 +493,10 @@ class Decoder:
 
     def referenced(self, const: Constant) -> frozenset[str]:
         """Every constant a declaration mentions: its type, its value, recursor rules."""
-        acc = set(self.constants_in(const.type))
-        for ptr in (const.value, *const.extra):
-            if ptr is not None:
-                acc |= self.constants_in(ptr)
+        acc: set[str] = set()
+        for ptr in const.exprs():
+            acc |= self.constants_in(ptr)
         return frozenset(acc)
 
 
-def iter_exprs(const: Constant) -> Iterable[int]:
-    yield const.type
-    if const.value is not None:
-        yield const.value
-    yield from const.extra
-
-
-__all__ = ["EXPR_TAGS", "KINDS", "Constant", "Decoder", "Kind", "ModuleData", "iter_exprs"]
+__all__ = ["KINDS", "Constant", "Decoder", "Kind", "ModuleData", "itself", "preorder", "search"]

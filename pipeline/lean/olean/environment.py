@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,6 @@ exported library stores as an axiom is a theorem whose proof was not shipped."""
 
 INDEX_FILE = "core-index.json"
 INDEX_VERSION = 1
-CORE_ROOTS = ("Init", "Std", "Lean", "Lake", "LakeMain", "Leanc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +150,7 @@ class ProjectEnvironment:
         self.core = core
         self.library = library
         """The installed core library the ``core`` index was built from (its terms are read
-        from there where a rule needs them: :mod:`pipeline.lean.olean.premises`)."""
+        from there where a rule needs them: :mod:`pipeline.lean.olean.terms`)."""
         self.constants: dict[str, Located] = {}
         self.modules: dict[str, ModuleData] = {}
         self.decoders: dict[str, Decoder] = {}
@@ -177,31 +176,15 @@ class ProjectEnvironment:
                 raise OleanFormatError(f"{module}: redeclares {const.name} of {self.constants[const.name].module}")
             self.constants[const.name] = Located(module, decoder, const)
 
-    def add_modules(self, oleans: Iterable[tuple[str, Path]]) -> None:
-        for module, path in oleans:
-            self.add_module(module, path)
-
     def get(self, name: str) -> Located | None:
         return self.constants.get(name)
 
     def declared_in(self, module: str) -> Sequence[Constant]:
         return self.modules[module].constants
 
-    def kind_of(self, name: str) -> str | None:
-        located = self.constants.get(name)
-        return located.constant.kind.value if located else self.core.kind(name)
-
-
-def load_project(core: CoreIndex, build_dir: Path, modules: Iterable[str]) -> ProjectEnvironment:
-    env = ProjectEnvironment(core)
-    for module in modules:
-        env.add_module(module, build_dir / Path(*module.split(".")).with_suffix(".olean"))
-    return env
-
 
 def core_index_path(lean_dir: Path) -> Path:
     return lean_dir / INDEX_FILE
 
 
-__all__ = ["CORE_AXIOMS", "CORE_ROOTS", "CoreIndex", "Located", "ProjectEnvironment", "build_core_index",
-           "core_index_path", "load_project"]
+__all__ = ["CORE_AXIOMS", "CoreIndex", "Located", "ProjectEnvironment", "build_core_index", "core_index_path"]

@@ -33,14 +33,9 @@ PREFIX_SIZE = 5 + 1 + 1 + 33 + 40
 
 # Lean's object tags (lean.h)
 MAX_CTOR_TAG = 244
-TAG_CLOSURE = 245
 TAG_ARRAY = 246
-TAG_STRUCT_ARRAY = 247
-TAG_SCALAR_ARRAY = 248
 TAG_STRING = 249
 TAG_MPZ = 250
-TAG_THUNK = 251
-TAG_TASK = 252
 
 PARTS = ("", ".server", ".private")
 """File suffixes of one module's parts, in the order Lean writes (and shares) them."""
@@ -145,12 +140,6 @@ class Region:
             self._last = part
         return part.data, addr - part.base
 
-    def header_of(self, addr: int) -> tuple[int, int, int]:
-        """(cs_sz, other, tag) of the object at ``addr``."""
-        data, off = self._locate(addr, 8)
-        _rc, cs_sz, other, tag = struct.unpack_from("<iHBB", data, off)
-        return cs_sz, other, tag
-
     def tag(self, addr: int) -> int:
         data, off = self._locate(addr, 8)
         return data[off + 7]
@@ -234,11 +223,6 @@ class Region:
         value = int.from_bytes(data[off: off + count * limb], "little")
         return -value if negative else value
 
-    def thunk_value(self, addr: int) -> int:
-        tag = self.tag(addr)
-        if tag not in (TAG_THUNK, TAG_TASK):
-            raise OleanFormatError(f"{self.parts[0].path}: expected a thunk at {addr:#x}, found tag {tag}")
-        return self.word(addr + 8)
 
 
 def module_parts(olean: Path) -> list[Path]:

@@ -14,39 +14,27 @@ type, value and recursor rules are walked (iteratively, every node once) and mus
 * **projections on structures**: ``Expr.proj S i e`` names a structure-like inductive ``S`` (one
   constructor, no indices, not recursive: the kernel's ``is_structure_like``) with ``i`` below
   its constructor's field count, and, where the type of ``e`` can be inferred
-  (:class:`pipeline.lean.olean.premises.Kernel`, bounded fuel), that type's head is ``S``.
+  (:class:`pipeline.lean.olean.kernel.Kernel`, bounded fuel), that type's head is ``S``.
 
 Not checked here: full type checking (the kernel's job; see docs/lean-backends.md, "Trust").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from pipeline.lean.olean import decode
 from pipeline.lean.olean.audit import EnvIssue, display
-from pipeline.lean.olean.decode import (
-    APP,
-    BVAR,
-    CONST,
-    FORALL,
-    FVAR,
-    LAM,
-    LET,
-    LIT,
-    MDATA,
-    MVAR,
-    PROJ,
-    SORT,
-    Constant,
-    Decoder,
-    Kind,
-    iter_exprs,
-)
+from pipeline.lean.olean.decode import Constant, Decoder, Kind, search
 from pipeline.lean.olean.environment import ProjectEnvironment
 from pipeline.lean.olean.region import OleanFormatError
+
+if TYPE_CHECKING:
+    from pipeline.lean.olean.kernel import Kernel
+    from pipeline.lean.olean.terms import Expr
 
 RULE = "ill_formed"
 
@@ -79,7 +67,7 @@ def structure_of(env: ProjectEnvironment, library: Path | None) -> StructureOf:
         if library is None:
             return None
         if core_consts is None:
-            from pipeline.lean.olean.premises import core_constants
+            from pipeline.lean.olean.terms import core_constants
 
             loaded = core_constants(library, env.core.githash)
             roots = {m for data in env.modules.values() for m in data.imports
@@ -113,11 +101,11 @@ def _loose_ranges(decoder: Decoder, root: int, memo: dict[int, int]) -> int:
     """Lean's ``looseBVarRange``, computed bottom-up (memoised per address)."""
 
     def node(_ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], _scalars: int) -> int:
-        if tag == BVAR:
+        if tag == decode.BVAR:
             return decoder.region.nat(others[0]) + 1
-        if tag in (LAM, FORALL):
+        if tag in (decode.LAM, decode.FORALL):
             return max(memo[subs[0]], memo[subs[1]] - 1, 0)
-        if tag == LET:
+        if tag == decode.LET:
             return max(memo[subs[0]], memo[subs[1]], memo[subs[2]] - 1, 0)
         return max((memo[s] for s in subs), default=0)
 
@@ -163,59 +151,67 @@ class _Found:
     projections: list[int]
 
 
+def _level_problems(decoder: Decoder, tag: int, others: tuple[int, ...], params: set[str]) -> Iterator[str]:
+    """What is wrong with the universe levels of a ``Sort`` or constant node."""
+    levels = [others[0]] if tag == decode.SORT else list(decoder.items(others[1]))
+    for lvl in levels:
+        for ltag, pname in _levels_of(decoder, lvl):
+            if ltag == 5:
+                yield "a universe level metavariable"
+            elif ltag == 4 and pname not in params:
+                yield f"the universe parameter {pname}, which the constant does not declare"
+            elif ltag > 5:
+                yield f"a universe level of unknown kind {ltag}"
+
+
+def _projection_problem(decoder: Decoder, others: tuple[int, ...], structure: StructureOf) -> str | None:
+    """What is wrong with a projection node on its own (``None``: to be checked against the
+    inferred type of its argument)."""
+    struct, index = decoder.name(others[0]), decoder.region.nat(others[1])
+    info = structure(struct)
+    if info is None:
+        return f"a projection .{index} of {struct}, which is not an inductive type"
+    if not info.structure_like:
+        return (f"a projection .{index} of {struct}, which is not a structure (one constructor, "
+                "no indices, not recursive)")
+    if info.fields is not None and not 0 <= index < info.fields:
+        return f"a projection .{index} of {struct}, which has {info.fields} field(s)"
+    return None
+
+
 def _scan(decoder: Decoder, const: Constant, structure: StructureOf) -> _Found:
     found = _Found([], [])
     params = set(const.level_params)
-    seen: set[int] = set()
+    seen: set[Hashable] = set()
     ranges: dict[int, int] = {}
 
-    def add(problem: str) -> None:
-        if problem not in found.problems:
+    def add(problem: str | None) -> None:
+        if problem and problem not in found.problems:
             found.problems.append(problem)
 
-    for root in iter_exprs(const):
+    def visit(ptr: int, tag: int, subs: tuple[int, ...], others: tuple[int, ...], _scalars: int) -> tuple[int, ...]:
+        if tag == decode.FVAR:
+            add(f"a free variable ({decoder.name(others[0])})")
+        elif tag == decode.MVAR:
+            add(f"a metavariable (?{decoder.name(others[0])})")
+        elif tag in (decode.SORT, decode.CONST):
+            for level_problem in _level_problems(decoder, tag, others, params):
+                add(level_problem)
+        elif tag == decode.LIT:
+            add(_literal_problem(decoder, others[0]))
+        elif tag == decode.PROJ:
+            problem = _projection_problem(decoder, others, structure)
+            add(problem)
+            if problem is None:
+                found.projections.append(ptr)
+        elif tag not in (decode.BVAR, decode.APP, decode.LAM, decode.FORALL, decode.LET, decode.MDATA):
+            add(f"an expression of unknown kind {tag}")
+        return subs
+
+    for root in const.exprs():
         if _loose_ranges(decoder, root, ranges):
             add("a loose bound variable (a de Bruijn index outside its binders)")
-        stack = [root]
-        while stack:
-            ptr = stack.pop()
-            if ptr in seen:
-                continue
-            seen.add(ptr)
-            tag, subs, others, _ = decoder.expr_children(ptr)
-            stack.extend(subs)
-            if tag == FVAR:
-                add(f"a free variable ({decoder.name(others[0])})")
-            elif tag == MVAR:
-                add(f"a metavariable (?{decoder.name(others[0])})")
-            elif tag in (SORT, CONST):
-                levels = [others[0]] if tag == SORT else list(decoder.items(others[1]))
-                for lvl in levels:
-                    for ltag, pname in _levels_of(decoder, lvl):
-                        if ltag == 5:
-                            add("a universe level metavariable")
-                        elif ltag == 4 and pname not in params:
-                            add(f"the universe parameter {pname}, which the constant does not declare")
-                        elif ltag > 5:
-                            add(f"a universe level of unknown kind {ltag}")
-            elif tag == LIT:
-                problem = _literal_problem(decoder, others[0])
-                if problem:
-                    add(problem)
-            elif tag == PROJ:
-                struct, index = decoder.name(others[0]), decoder.region.nat(others[1])
-                info = structure(struct)
-                if info is None:
-                    add(f"a projection .{index} of {struct}, which is not an inductive type")
-                elif not info.structure_like:
-                    add(f"a projection .{index} of {struct}, which is not a structure (one constructor, "
-                        "no indices, not recursive)")
-                elif info.fields is not None and not 0 <= index < info.fields:
-                    add(f"a projection .{index} of {struct}, which has {info.fields} field(s)")
-                else:
-                    found.projections.append(ptr)
-            elif tag not in (BVAR, APP, LAM, FORALL, LET, MDATA):
-                add(f"an expression of unknown kind {tag}")
+        decoder.descend([root], visit, seen)
     return found
 
 
@@ -224,19 +220,31 @@ def _projection_mismatches(env: ProjectEnvironment, decoder: Decoder, const: Con
                            library: Path | None) -> list[str]:
     """Projections whose argument's type (inferred where the reduction engine can) is headed by
     another inductive than the one the projection names."""
-    from pipeline.lean.olean.premises import FUEL, PremiseError, kernel_for, spine
+    from pipeline.lean.olean.kernel import kernel_for
+    from pipeline.lean.olean.terms import PremiseError
 
     try:
         kernel = kernel_for(env, library)
     except (PremiseError, OleanFormatError):
         return []
     out: list[str] = []
-    has_proj: dict[int, bool] = {}
-    alive: list[Any] = []
+    contains = _projection_finder()
+    for root in const.exprs():
+        try:
+            term = kernel.read(decoder, root)
+        except PremiseError:
+            continue
+        search([term], lambda e: _inspect(kernel, e, out) if contains(e) else [])
+    return out
 
-    def contains(root: Any) -> bool:
-        """Whether the term holds a projection (iterative, memoised per node)."""
-        todo: list[tuple[Any, bool]] = [(root, False)]
+
+def _projection_finder() -> Callable[[Expr], bool]:
+    """Whether a term holds a projection (iterative, memoised per node across calls)."""
+    has_proj: dict[int, bool] = {}
+    alive: list[Expr] = []  # ids stay unique while the memo lives
+
+    def contains(root: Expr) -> bool:
+        todo: list[tuple[Expr, bool]] = [(root, False)]
         while todo:
             e, expanded = todo.pop()
             if id(e) in has_proj:
@@ -245,42 +253,41 @@ def _projection_mismatches(env: ProjectEnvironment, decoder: Decoder, const: Con
                 todo.append((e, True))
                 todo.extend((x, False) for x in e.sub if id(x) not in has_proj)
                 continue
-            has_proj[id(e)] = e.tag == PROJ or any(has_proj[id(x)] for x in e.sub)
-            alive.append(e)  # ids stay unique while the memo lives
+            has_proj[id(e)] = e.tag == decode.PROJ or any(has_proj[id(x)] for x in e.sub)
+            alive.append(e)
         return has_proj[id(root)]
 
-    for root in iter_exprs(const):
-        try:
-            term = kernel.read(decoder, root)
-        except PremiseError:
-            continue
+    return contains
 
-        stack = [term]
-        while stack:
-            e = stack.pop()
-            if not contains(e):
-                continue
-            try:
-                kernel.fuel = FUEL
-                if e.tag == PROJ:
-                    head, _ = spine(kernel.whnf(kernel.infer(e.sub[0])))
-                    info = kernel.info(head.name) if head.tag == CONST else None
-                    if info is not None and info.kind is Kind.inductive and head.name != e.name:
-                        problem = f"a projection of {e.name} on a value of type {head.name}"
-                        if problem not in out:
-                            out.append(problem)
-                    stack.append(e.sub[0])
-                elif e.tag in (LAM, FORALL):
-                    stack.append(e.sub[0])
-                    stack.append(kernel.instantiate(e.sub[1], kernel.fresh(e.name, e.sub[0])))
-                elif e.tag == LET:
-                    stack.extend(e.sub[:2])
-                    stack.append(kernel.instantiate(e.sub[2], e.sub[1]))
-                else:
-                    stack.extend(e.sub)
-            except (PremiseError, KeyError, IndexError, RecursionError):
-                continue  # not inferable here: the structural rules above still hold
-    return out
+
+def _inspect(kernel: Kernel, e: Expr, out: list[str]) -> list[Expr]:
+    """Records a projection of ``e`` on a value of another inductive in ``out``; returns the
+    terms to go on into (under binders: instantiated with a fresh variable). A step that cannot
+    be inferred ends there: the structural rules above still hold."""
+    from pipeline.lean.olean.terms import FUEL, PremiseError, spine
+
+    into: list[Expr] = []
+    try:
+        kernel.fuel = FUEL
+        if e.tag == decode.PROJ:
+            head, _ = spine(kernel.whnf(kernel.infer(e.sub[0])))
+            info = kernel.info(head.name) if head.tag == decode.CONST else None
+            if info is not None and info.kind is Kind.inductive and head.name != e.name:
+                problem = f"a projection of {e.name} on a value of type {head.name}"
+                if problem not in out:
+                    out.append(problem)
+            into.append(e.sub[0])
+        elif e.tag in (decode.LAM, decode.FORALL):
+            into.append(e.sub[0])
+            into.append(kernel.instantiate(e.sub[1], kernel.fresh(e.name, e.sub[0])))
+        elif e.tag == decode.LET:
+            into.extend(e.sub[:2])
+            into.append(kernel.instantiate(e.sub[2], e.sub[1]))
+        else:
+            into.extend(e.sub)
+    except (PremiseError, KeyError, IndexError, RecursionError):
+        pass  # what was found before the step failed is kept, as is where to go on
+    return into
 
 
 def structural_issues(env: ProjectEnvironment, module: str, library: Path | None = None) -> list[EnvIssue]:
