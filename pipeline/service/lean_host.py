@@ -102,8 +102,9 @@ class LeanHost:
     # ---- life -------------------------------------------------------------------------
     def start(self, *, background: bool = True) -> None:
         """Start the engine, build the project's modules (incrementally) so that claims'
-        imports resolve, then start the in-process workers. Submissions are accepted (and
-        queue up) meanwhile; nothing is checked against a half-built library."""
+        imports resolve, then run the :meth:`on_ready` hooks (the composition's: start the
+        check workers). Submissions are accepted (and queue up) meanwhile; nothing is checked
+        against a half-built library."""
         if background:
             self._preparing = threading.Thread(target=self._prepare, name="sequent-prepare", daemon=True)
             self._preparing.start()
