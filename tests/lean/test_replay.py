@@ -137,7 +137,7 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
     it, the kernel's rejection for a forged one."""
     checker, olean = built
     assert checker.replayer.warm([]) is True
-    pool = checker._replayers
+    pool = checker.replayer._workers
     assert pool is not None
     try:
         result = checker.replayer.replay(olean)
@@ -152,7 +152,7 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
         assert not bad.ok and bad.finished and "the kernel rejects R.not_five" in bad.message, bad
         assert pool.stats().recycled == 2
     finally:
-        checker._replayers = None
+        checker.replayer._workers = None
         pool.close()
 
 
