@@ -32,10 +32,8 @@ from pathlib import Path
 from pipeline.errors import SetupError
 from pipeline.lean.olean.environment import core_index_path
 from pipeline.lean.patches import (
-    GLUE_PATCHES,
     LEAN_PACKAGE,
     MAIN_WAIT_SLICE_MS,
-    WASM_PATCHES,
     apply_patches,
     apply_wasm_patches,
     patch_set_digest,
@@ -351,11 +349,9 @@ def describe(install_: EmbeddedInstall) -> dict[str, str]:
 
 
 __all__ = [
-    "GLUE_PATCHES",
-    "WASM_PATCHES",
+    "ONE_SHOT_V8_FLAGS",
+    "READY_TIMEOUT_S",
     "EmbeddedInstall",
-    "apply_patches",
-    "apply_wasm_patches",
     "derive_runtime",
     "embedded_command",
     "install",

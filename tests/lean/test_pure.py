@@ -12,9 +12,9 @@ import pytest
 from pipeline.errors import InputError, SetupError
 from pipeline.lean.buildplan import ModuleSource, plan, topological_order, waves
 from pipeline.lean.cache import key_lock
-from pipeline.lean.install import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
 from pipeline.lean.interpret import lean_stderr, parse_messages, reasons_for
 from pipeline.lean.models import Policy, Reason
+from pipeline.lean.patches import GLUE_PATCHES, WASM_PATCHES, apply_patches, apply_wasm_patches
 from pipeline.lean.policy import scan
 from pipeline.lean.process import RawRun
 from pipeline.lean.syntax import blank_comments_and_strings, declarations, imports
