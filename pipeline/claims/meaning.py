@@ -22,11 +22,12 @@ each claim (after ``Formal/`` is built):
 from __future__ import annotations
 
 from pipeline.claims.assemble import PINNED_STATEMENT
-from pipeline.claims.library import HYPOTHESIS_NAME
+from pipeline.claims.library import HYPOTHESIS_NAME, registry_binder_issues
 from pipeline.claims.models import STATEMENT_KEY, Claim, Issue
 from pipeline.lean.models import DEFAULT_AXIOMS, CheckResult
 from pipeline.lean.olean.audit import (
     EnvIssue,
+    Meaning,
     audit_module,
     changed_constants,
     meaning,
@@ -66,64 +67,89 @@ def module_audits(env: ProjectEnvironment) -> dict[str, list[EnvIssue]]:
     return {module: audit_module(env, module, DEFAULT_AXIOMS)[0] for module in env.modules}
 
 
+Found = list[tuple[str, str]]
+
+
 def meaning_issues(claim: Claim, env: ProjectEnvironment, result: CheckResult, file: str,
                    audits: dict[str, list[EnvIssue]], scope: list[str]) -> tuple[list[Issue], MeaningFacts]:
     """The environment's rules for one claim whose check file Lean accepted."""
-    issues: list[Issue] = []
-
-    def add(field: str, message: str) -> None:
-        issues.append(Issue(file=file, field=field, message=message, claim_id=claim.id))
-
     lean = claim.lean
     located = env.get(lean.declaration)
     if located is None:
-        add("lean.declaration", f"the compiled {lean.module} has no constant {lean.declaration}")
-        return issues, MeaningFacts()
+        return [Issue(file=file, field="lean.declaration", claim_id=claim.id,
+                      message=f"the compiled {lean.module} has no constant {lean.declaration}")], MeaningFacts()
+    found: Found = []
     if located.constant.kind.value != "theorem":
-        add("lean.declaration", f"{lean.declaration} is compiled as a {located.constant.kind.value}, "
-                                "not a theorem")
-
-    # statement: the theorem's type is the pinned statement, as an Expr
-    pinned = result.environment.declaration(PINNED_STATEMENT) if result.environment else None
+        found.append(("lean.declaration", (f"{lean.declaration} is compiled as a {located.constant.kind.value}, "
+                                          "not a theorem")))
     current = meaning(env, lean.declaration)
+    statement_equal = _statement_rule(claim, located.constant.level_params, result, current, found)
+    meaning_pinned = _meaning_rule(claim, current, found)
+    telescope, premises_registered = _premise_rule(claim, env, found)
+    why = _witness_rule(claim, env, telescope, found)
+    # axioms in the claim's module scope
+    bad = [i for module in scope for i in audits.get(module, [])]
+    found += [("lean.module", f"environment audit: {i.message}") for i in bad]
+    issues = [Issue(file=file, field=field, message=message, claim_id=claim.id) for field, message in found]
+    return issues, MeaningFacts(statement_equal=statement_equal, meaning_pinned=meaning_pinned,
+                                witness_applies=why is None, axioms_clean=not bad,
+                                premises_read=telescope is not None, premises_registered=premises_registered)
+
+
+def _statement_rule(claim: Claim, universes: tuple[str, ...], result: CheckResult, current: Meaning,
+                    found: Found) -> bool:
+    """The theorem's type is the pinned statement, as an ``Expr``."""
+    lean = claim.lean
+    pinned = result.environment.declaration(PINNED_STATEMENT) if result.environment else None
     statement_equal = pinned is not None and pinned.type_digest == current.statement
     if pinned is None:
-        add("lean.statement", "the claim's check file was not audited, so the statement could not be "
-                              "compared with the compiled theorem")
+        found.append(("lean.statement", ("the claim's check file was not audited, so the statement could not be "
+                                        "compared with the compiled theorem")))
     elif not statement_equal:
-        universes = located.constant.level_params
         detail = (f"; universe parameters compare by position ({lean.declaration} has "
                   f"{', '.join(universes)}): a renamed universe is the same statement, one instantiated "
                   "differently (`Type u` as `Type`) is not" if universes else "")
-        add("lean.statement", f"the type of {lean.declaration} is not the pinned statement as Lean "
-                              "elaborates it (they differ as expressions, even if Lean unifies them); "
-                              f"state the theorem exactly as pinned{detail}")
+        found.append(("lean.statement", (f"the type of {lean.declaration} is not the pinned statement as Lean "
+                                        "elaborates it (they differ as expressions, even if Lean unifies them); "
+                                        f"state the theorem exactly as pinned{detail}")))
+    return statement_equal
 
-    # meaning: the pinned digest of the statement and of every project constant it reaches
+
+def _meaning_rule(claim: Claim, current: Meaning, found: Found) -> bool:
+    """The pinned digest of the statement and of every project constant it reaches."""
+    lean = claim.lean
     now = {STATEMENT_KEY: current.statement, **current.constants}
     meaning_pinned = bool(lean.meaning) and lean.meaning == now
     if not lean.meaning:
-        add("lean.meaning", f"the claim has no meaning pin; review the statement and run "
-                            f"`sequent claims pin {claim.id}`")
+        found.append(("lean.meaning", (f"the claim has no meaning pin; review the statement and run "
+                                      f"`sequent claims pin {claim.id}`")))
     elif not meaning_pinned:
         changed = changed_constants(dict(lean.meaning), now)
         what = ", ".join("the statement itself" if n == STATEMENT_KEY else n for n in changed[:8])
-        add("lean.meaning", f"the statement no longer means what was pinned: changed in the compiled "
-                            f"environment: {what}{' …' if len(changed) > 8 else ''}; if intended, review "
-                            f"the claim and run `sequent claims pin {claim.id}`")
+        found.append(("lean.meaning", (f"the statement no longer means what was pinned: changed in the compiled "
+                                      f"environment: {what}{' …' if len(changed) > 8 else ''}; if intended, review "
+                                      f"the claim and run `sequent claims pin {claim.id}`")))
+    return meaning_pinned
 
-    # premises, as the kernel sees them
-    telescope: Telescope | None = None
+
+def _premise_rule(claim: Claim, env: ProjectEnvironment, found: Found) -> tuple[Telescope | None, bool]:
+    """The premises, as the kernel sees them (``None`` when they could not be computed), and
+    whether they are all registered."""
+    lean = claim.lean
     try:
         telescope = premises(env, lean.declaration, env.library)
     except PremiseError as exc:
-        add("lean.declaration", f"the premises of {lean.declaration} could not be computed from the "
-                                f"compiled environment ({exc}), so hidden hypotheses cannot be ruled out")
-    found = premise_issues(claim, telescope) if telescope is not None else []
-    for field, message in found:
-        add(field, message)
+        found.append(("lean.declaration", (f"the premises of {lean.declaration} could not be computed from the "
+                                          f"compiled environment ({exc}), so hidden hypotheses cannot be ruled out")))
+        return None, False
+    issues = premise_issues(claim, telescope)
+    found += issues
+    return telescope, not issues
 
-    # witness: every premise discharged with closed terms
+
+def _witness_rule(claim: Claim, env: ProjectEnvironment, telescope: Telescope | None, found: Found) -> str | None:
+    """Every premise discharged with closed terms: ``None``, or why not."""
+    lean = claim.lean
     arity = len(telescope.premises) if telescope is not None else None
     why = witness_applies(env, lean.witness, lean.declaration, arity)
     if why is not None:
@@ -131,16 +157,8 @@ def meaning_issues(claim: Claim, env: ProjectEnvironment, result: CheckResult, f
         if telescope is not None and any(p.unfolded for p in telescope.premises):
             detail = (f" (its premises as the kernel sees them{_reached(telescope.premises)}: "
                       + ", ".join(_shown(p) for p in telescope.premises) + ")")
-        add("lean.witness", f"the witness does not show the hypotheses can all hold: {why}{detail}")
-
-    # axioms in the claim's module scope
-    bad = [i for module in scope for i in audits.get(module, [])]
-    for i in bad:
-        add("lean.module", f"environment audit: {i.message}")
-    return issues, MeaningFacts(statement_equal=statement_equal, meaning_pinned=meaning_pinned,
-                                witness_applies=why is None, axioms_clean=not bad,
-                                premises_read=telescope is not None,
-                                premises_registered=telescope is not None and not found)
+        found.append(("lean.witness", f"the witness does not show the hypotheses can all hold: {why}{detail}"))
+    return why
 
 
 def _shown(p: Premise) -> str:
@@ -185,16 +203,7 @@ def premise_issues(claim: Claim, telescope: Telescope) -> list[tuple[str, str]]:
                          if p.unfolded else "")
                 found.append(("hypotheses", (f"the Lean hypothesis {p.name} of {declaration}{where} is missing "
                                              "from the registry (add a [[hypotheses]] entry for it)")))
-    seen: set[str] = set()
-    for i, binder in enumerate(registry):
-        if binder in seen:
-            found.append((f"hypotheses[{i}].binder", f"{binder} is listed twice"))
-        seen.add(binder)
-        if binder not in named:
-            known = ", ".join(named) or "none"
-            found.append((f"hypotheses[{i}].binder", (f"{binder} is not a hypothesis of "
-                                                     f"{declaration} in Lean (its h_ binders: {known})")))
-    return found
+    return found + registry_binder_issues(registry, named, declaration)
 
 
 __all__ = ["MeaningFacts", "meaning_issues", "meaning_pins", "module_audits", "premise_issues"]

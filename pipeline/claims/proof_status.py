@@ -19,6 +19,8 @@ Status is never entered by hand. For each claim:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pipeline.claims.assemble import StatementLines, statement_check
 from pipeline.claims.consistency import (
     HypothesisChecks,
@@ -38,6 +40,7 @@ from pipeline.lean.build import BuildReport, ModuleBuild, build_project
 from pipeline.lean.checker import Checker, all_or_raise
 from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.lean.olean.audit import EnvIssue
+from pipeline.lean.olean.environment import ProjectEnvironment
 from pipeline.models import Frozen
 from pipeline.settings import Settings
 
@@ -116,27 +119,10 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     report = build if build is not None else build_project(settings, checker)
     issues += build_issues(report)
     built = {mb.module: mb.ok for mb in report.modules}
-
-    facts: dict[str, StaticFacts] = {}
-    per_claim: dict[str, list[Issue]] = {}
-    requests: list[CheckRequest] = []
-    slots: dict[str, tuple[int, StatementLines]] = {}
-    for claim in registry.claims:
-        file = relative(settings, claim.path)
-        found, fact = static_issues(claim, library, file)
-        found += check_function_issues(claim, file, checks)
-        found += parameter_issues(claim, file, checks)
-        facts[claim.id], per_claim[claim.id] = fact, found
-        if fact.module_found and built.get(claim.lean.module, False):
-            request, where = statement_check(claim)
-            slots[claim.id] = (len(requests), where)
-            requests.append(request)
-        elif fact.module_found:
-            found.append(Issue(file=file, field="lean.module", claim_id=claim.id,
-                               message=f"{claim.lean.module} does not build, so the claim "
-                                       "cannot be checked"))
-    results = all_or_raise(checker.check_all(requests)) if requests else []
-    env = None
+    static = [_static(settings, claim, library, checks, built) for claim in registry.claims]
+    requests = [s.request for s in static if s.request is not None]
+    results = iter(all_or_raise(checker.check_all(requests)) if requests else [])
+    env: ProjectEnvironment | None = None
     audits: dict[str, list[EnvIssue]] = {}
     try:
         env = checker.auditor.project([mb.module for mb in report.modules if mb.ok])
@@ -144,35 +130,11 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     except SequentError as exc:
         issues.append(Issue(file=settings.formal_dir, field="build",
                             message=f"the compiled environment could not be read: {exc}"))
-
     partial: dict[str, ClaimStatus] = {}
-    for claim in registry.claims:
-        file = relative(settings, claim.path)
-        found = per_claim[claim.id]
-        fact = facts[claim.id]
-        result: CheckResult | None = None
-        stated = proved = False
-        facts_env: MeaningFacts | None = None
-        if claim.id in slots:
-            index, where = slots[claim.id]
-            result = results[index]
-            lean_found, verdict = statement_issues(claim, file, result, where)
-            found += lean_found
-            stated = verdict.stated
-            if result.accepted and env is not None:
-                scope = [m.name for m in library.scope(claim.lean.module)]
-                env_found, facts_env = meaning_issues(claim, env, result, file, audits, scope)
-                if facts_env.premises_read:  # the kernel's premises decide the binders, not the text
-                    found = [i for i in found if i.message not in fact.binder_messages]
-                    fact = fact.model_copy(update={"binders_match": True, "binder_messages": ()})
-                found += env_found
-            proved = (verdict.stated and verdict.proves and verdict.witness and fact.sound
-                      and facts_env is not None and facts_env.sound)
-        partial[claim.id] = ClaimStatus(claim=claim, stated=stated, proved=proved, fully_proved=False,
-                                        module_built=claim.id in slots, proof=result,
-                                        witness=result, environment=facts_env, issues=tuple(found))
-        issues += found
-
+    for s in static:
+        result = next(results) if s.request is not None else None
+        status = partial[s.claim.id] = _status(s, result, library, env, audits)
+        issues += status.issues
     fully: dict[str, bool] = {}
     for claim_id in dependency_order(registry.edges()):
         status = partial[claim_id]
@@ -180,6 +142,60 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     statuses = tuple(partial[c.id].model_copy(update={"fully_proved": fully.get(c.id, False)})
                      for c in registry.claims)
     return ClaimsReport(claims=statuses, issues=tuple(issues))
+
+
+@dataclass
+class _Static:
+    """One claim after the static rules: its issues so far, and its Lean check (``None`` when
+    its module is missing or does not build)."""
+
+    claim: Claim
+    file: str
+    found: list[Issue]
+    fact: StaticFacts
+    request: CheckRequest | None = None
+    where: StatementLines | None = None
+
+
+def _static(settings: Settings, claim: Claim, library: LeanLibrary, checks: HypothesisChecks,
+            built: dict[str, bool]) -> _Static:
+    file = relative(settings, claim.path)
+    found, fact = static_issues(claim, library, file)
+    found += check_function_issues(claim, file, checks)
+    found += parameter_issues(claim, file, checks)
+    out = _Static(claim, file, found, fact)
+    if fact.module_found and built.get(claim.lean.module, False):
+        out.request, out.where = statement_check(claim)
+    elif fact.module_found:
+        found.append(Issue(file=file, field="lean.module", claim_id=claim.id,
+                           message=f"{claim.lean.module} does not build, so the claim "
+                                   "cannot be checked"))
+    return out
+
+
+def _status(s: _Static, result: CheckResult | None, library: LeanLibrary, env: ProjectEnvironment | None,
+            audits: dict[str, list[EnvIssue]]) -> ClaimStatus:
+    """The claim's status from its Lean run and the compiled environment (not yet
+    ``fully_proved``: that needs its dependencies')."""
+    claim, found, fact = s.claim, s.found, s.fact
+    stated = proved = False
+    facts_env: MeaningFacts | None = None
+    if result is not None and s.where is not None:
+        lean_found, verdict = statement_issues(claim, s.file, result, s.where)
+        found += lean_found
+        stated = verdict.stated
+        if result.accepted and env is not None:
+            scope = [m.name for m in library.scope(claim.lean.module)]
+            env_found, facts_env = meaning_issues(claim, env, result, s.file, audits, scope)
+            if facts_env.premises_read:  # the kernel's premises decide the binders, not the text
+                found = [i for i in found if i.message not in fact.binder_messages]
+                fact = fact.model_copy(update={"binders_match": True, "binder_messages": ()})
+            found += env_found
+        proved = (verdict.stated and verdict.proves and verdict.witness and fact.sound
+                  and facts_env is not None and facts_env.sound)
+    return ClaimStatus(claim=claim, stated=stated, proved=proved, fully_proved=False,
+                       module_built=s.request is not None, proof=result,
+                       witness=result, environment=facts_env, issues=tuple(found))
 
 
 __all__ = ["ClaimStatus", "ClaimsReport", "build_issues", "evaluate"]

@@ -145,25 +145,7 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
     artifacts = ArtifactCache(settings.artifact_cache, checker.provenance) if settings.artifact_cache else None
 
     def compile_one(name: str) -> ModuleBuild:
-        mod = modules[name]
-        blocked = [d for d in mod.imports if d in failed]
-        if blocked:
-            return ModuleBuild(module=name, path=mod.path, up_to_date=False,
-                               skipped_reason=f"not built: its import {blocked[0]} failed")
-        text = (settings.project_root / mod.path).read_text(encoding="utf-8")
-        olean = olean_path(settings, name)
-        if artifacts is None:
-            return ModuleBuild(module=name, path=mod.path, up_to_date=False,
-                               result=checker.compiler.compile_module(name, text, olean))
-        key = ArtifactCache.key(name, checker.builds.module_key(name, text))
-        # another checkout building it now: wait (at most this build's time limit), then copy
-        with artifacts.claim(key, settings.lean_timeout_s):
-            result = _restore(artifacts, key, checker, text, olean)
-            if result is None:
-                result = checker.compiler.compile_module(name, text, olean)
-                if result.accepted:
-                    artifacts.store(key, olean, result)
-        return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
+        return _compile_one(settings, checker, artifacts, modules[name], name, failed)
 
     with ThreadPoolExecutor(max_workers=workers) as ex:
         for wave in waves(order, modules, set(dirty)):
@@ -185,6 +167,30 @@ def _build(settings: Settings, checker: Checker, progress: ProgressFn | None, jo
         remove_parts(olean_path(settings, gone))
     _write_manifest(settings, manifest)
     return BuildReport(modules=tuple(results[n] for n in order), elapsed_s=round(time.monotonic() - started, 3))
+
+
+def _compile_one(settings: Settings, checker: Checker, artifacts: ArtifactCache | None, mod: ModuleSource,
+                 name: str, failed: set[str]) -> ModuleBuild:
+    """Compile one module (skipped when an import of it failed), through the artifact store
+    when there is one."""
+    blocked = [d for d in mod.imports if d in failed]
+    if blocked:
+        return ModuleBuild(module=name, path=mod.path, up_to_date=False,
+                           skipped_reason=f"not built: its import {blocked[0]} failed")
+    text = (settings.project_root / mod.path).read_text(encoding="utf-8")
+    olean = olean_path(settings, name)
+    if artifacts is None:
+        return ModuleBuild(module=name, path=mod.path, up_to_date=False,
+                           result=checker.compiler.compile_module(name, text, olean))
+    key = ArtifactCache.key(name, checker.builds.module_key(name, text))
+    # another checkout building it now: wait (at most this build's time limit), then copy
+    with artifacts.claim(key, settings.lean_timeout_s):
+        result = _restore(artifacts, key, checker, text, olean)
+        if result is None:
+            result = checker.compiler.compile_module(name, text, olean)
+            if result.accepted:
+                artifacts.store(key, olean, result)
+    return ModuleBuild(module=name, path=mod.path, up_to_date=False, result=result)
 
 
 def _restore(artifacts: ArtifactCache, key: str, checker: Checker, text: str,
