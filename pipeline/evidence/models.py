@@ -205,6 +205,14 @@ class Run(Frozen):
             return self.samples[name]
         return None
 
+    def logged_t(self, n: int) -> FloatArray:
+        """The 1-based step t of each of ``n`` logged rows (from ``step`` when it is there)."""
+        steps = self.column("step")
+        if steps is not None and steps.shape[0] == n and np.isfinite(steps).all():
+            t: FloatArray = steps - steps[0] + 1.0
+            return t
+        return np.arange(1.0, n + 1.0)
+
     def seeds(self) -> list[int]:
         seeds = self.config.get("seeds")
         if isinstance(seeds, list) and all(isinstance(s, int) for s in seeds):

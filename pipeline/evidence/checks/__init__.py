@@ -63,6 +63,15 @@ class Setting:
     meaning: str = ""
 
 
+SEED_GROUP_SETTINGS: dict[str, Setting] = {
+    "alpha": Setting(0.05, 1e-6, 0.5, "error rate of the simultaneous intervals over the "
+                     "steps, and of the test that fails the check"),
+    "power": Setting(0.8, 0.5, 0.99, "power used to size the run group"),
+}
+"""The settings of a check that estimates an expectation at every logged step across the
+seeds of a run group."""
+
+
 class Context:
     """What a check reads besides the run: the claim's parameters and settings."""
 
@@ -251,15 +260,6 @@ def need(run: Run, *names: str, min_n: int = 1, binary: bool = False,
     return values
 
 
-def logged_t(run: Run, n: int) -> FloatArray:
-    """The 1-based step t of each logged row (from ``step`` when it is there)."""
-    steps = run.column("step")
-    if steps is not None and steps.shape[0] == n and np.isfinite(steps).all():
-        t: FloatArray = steps - steps[0] + 1.0
-        return t
-    return np.arange(1.0, n + 1.0)
-
-
 def downsample(x: FloatArray, y: FloatArray, points: int = 1500
                ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """At most ``points`` evenly spaced (x, y) pairs, for plots."""
@@ -279,6 +279,7 @@ def series_plot(x: FloatArray, y: FloatArray, *, label: str, title: str, xlabel:
 
 
 __all__ = [
+    "SEED_GROUP_SETTINGS",
     "Bound",
     "CheckFn",
     "CheckSpec",
@@ -289,7 +290,6 @@ __all__ = [
     "all_checks",
     "downsample",
     "hypothesis_check",
-    "logged_t",
     "need",
     "resolve_check",
     "series_plot",

@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np  # scipy.stats is imported where used: ~1 s that every CLI start paid
 
 from pipeline.evidence import stats
-from pipeline.evidence.checks import Context, NotApplicable, Setting, hypothesis_check, series_plot
+from pipeline.evidence.checks import (
+    SEED_GROUP_SETTINGS,
+    Context,
+    NotApplicable,
+    hypothesis_check,
+    series_plot,
+)
 from pipeline.evidence.models import CheckOutcome, ConfidenceInterval, FloatArray, Outcome, Run
 
 
@@ -123,8 +129,7 @@ def _distances(run: Run) -> tuple[FloatArray, FloatArray]:
     needs="snapshots and sample w_star (one run: Markov test; a run group: mean over seeds); "
           "claim parameters lam, G2",
     parameters=("lam", "G2"),
-    settings={"alpha": Setting(0.05, 1e-6, 0.5, "error rate of the test that fails it"),
-              "power": Setting(0.8, 0.5, 0.99, "power used to size the run group")},
+    settings=SEED_GROUP_SETTINGS,
 )
 def distance_rate(run: Run, ctx: Context) -> CheckOutcome:
     """Conclusion of Chung's lemma: eₜ = E‖wₜ − w*‖² ≤ 4G²/(λ²t) for every t ≥ 1.

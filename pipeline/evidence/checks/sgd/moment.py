@@ -10,11 +10,10 @@ import numpy as np  # scipy.stats is imported where used: ~1 s that every CLI st
 
 from pipeline.evidence import stats
 from pipeline.evidence.checks import (
+    SEED_GROUP_SETTINGS,
     Context,
     NotApplicable,
-    Setting,
     hypothesis_check,
-    logged_t,
     need,
     series_plot,
 )
@@ -100,8 +99,7 @@ def free_lower_bounds(x: FloatArray, alpha: float) -> FloatArray:
     needs="per-step grad_sq (or grad_norm) of a run group (≥ 2 seeds; one run can only "
           "fail); claim parameter G2",
     parameters=("G2",), version="3",
-    settings={"alpha": Setting(0.05, 1e-6, 0.5, "error rate of the simultaneous intervals"),
-              "power": Setting(0.8, 0.5, 0.99, "power used to size the run group")},
+    settings=SEED_GROUP_SETTINGS,
 )
 def bounded_second_moment(run: Run, ctx: Context) -> CheckOutcome:
     """h_bounded_second_moment as written: ∀ t ≥ 1, E‖gₜ‖² ≤ G².
@@ -119,7 +117,7 @@ def bounded_second_moment(run: Run, ctx: Context) -> CheckOutcome:
     if bound < 0:
         raise NotApplicable(f"G² = {bound:g} must be non-negative")
     seeds, steps = g2.shape
-    t = logged_t(run.members[0] if run.members else run, steps)
+    t = (run.members[0] if run.members else run).logged_t(steps)
     details: dict[str, float | int | str] = {"seeds": seeds, "steps": steps}
     mean = g2.mean(axis=0)
     plot = series_plot(t, mean, label="mean over seeds" if seeds > 1 else "run",

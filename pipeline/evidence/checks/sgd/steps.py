@@ -11,7 +11,6 @@ from pipeline.evidence.checks import (
     NotApplicable,
     Setting,
     hypothesis_check,
-    logged_t,
     need,
     series_plot,
 )
@@ -59,7 +58,7 @@ def step_size_schedule(run: Run, ctx: Context) -> CheckOutcome:
     if formula is not None and logged is not None and logged.shape[0] \
             and np.isfinite(logged).all():
         contradiction, _ = declared_against_logged(
-            run, logged_t(run, logged.shape[0]), logged, DECLARED_TOLERANCE)
+            run, run.logged_t(logged.shape[0]), logged, DECLARED_TOLERANCE)
         if contradiction is not None:
             return CheckOutcome(outcome="fails", statistic="declared lr_schedule against "
                                 "the logged lr", n=int(logged.shape[0]), reason=contradiction,
@@ -263,7 +262,7 @@ def _deviations(run: Run, lam: float) -> list[tuple[str, FloatArray, FloatArray,
         if member.column("lr") is None:
             raise NotApplicable(f"member {member.id} of the group logs no lr column")
         m_lr = need(member, "lr", min_n=1)
-        m_ts = logged_t(member, m_lr.shape[0])
+        m_ts = member.logged_t(m_lr.shape[0])
         m_devs = np.abs(lam * m_ts * m_lr - 1.0)
         if not np.isfinite(m_devs).all():
             raise NotApplicable(f"λtηₜ is not finite at some logged step of run {member.id}")
