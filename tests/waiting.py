@@ -31,3 +31,30 @@ def wait_until(condition: Callable[[], T], *, timeout_s: float, what: str,
             extra = f"\n{detail()}" if detail is not None else ""
             raise AssertionError(f"{what}: not within {timeout_s} s{extra}")
         time.sleep(every_s)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its descendants; what grows
+    while a Lean process works on what it was sent (the sign that a check is in flight)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for p in tree:
+        try:
+            times = p.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def working(pid: int, *, cpu_s: float = 1.0, timeout_s: float = 300) -> None:
+    """Wait until the process tree of ``pid`` has used ``cpu_s`` more CPU seconds than now."""
+    start = cpu_seconds(pid)
+    wait_until(lambda: cpu_seconds(pid) - start >= cpu_s, timeout_s=timeout_s,
+               what=f"process {pid} working ({cpu_s} s of CPU)")

@@ -127,9 +127,14 @@ def test_a_key_lock_waits_at_most_the_callers_limit(tmp_path: Path) -> None:
     with key_lock(tmp_path, "k", 0.0) as held:
         assert held
         start = time.monotonic()
-        with ThreadPoolExecutor(max_workers=1) as pool:  # another open file: another holder
-            waited = pool.submit(_try_lock, tmp_path, "k", 0.3).result()
-        assert waited is False and 0.3 <= time.monotonic() - start < 5
+        # another open file: another holder. It answers while this one still holds (a waiter
+        # kept past its limit would wait for the release, after this block: no result in 60 s)
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            waited = pool.submit(_try_lock, tmp_path, "k", 0.3).result(timeout=60)
+        finally:
+            pool.shutdown(wait=False)
+        assert waited is False and time.monotonic() - start >= 0.3  # after its limit, not before
     assert _try_lock(tmp_path, "k", 0.0) is True
 
 
