@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from pipeline.errors import InputError, NotFoundError
 from pipeline.lean.checker import Checker, read_text_checked
 from pipeline.lean.models import CheckRequest, CheckResult, Policy, Reason
 from tests.conftest import REPO, make_settings, needs_lean
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -114,14 +114,14 @@ def test_every_way_in_runs_the_same_limits_and_policy(checker: Checker) -> None:
     assert checker.check(refused).cached  # the acceptance path's refusal was cached, Lean never ran
 
 
-def test_cache_hit_is_fast_and_marked(checker: Checker) -> None:
+def test_cache_hit_is_marked(checker: Checker) -> None:
+    """A second check of the same input is the stored verdict, marked cached (how fast a hit
+    is: benchmarks/bench_lean.py and docs/performance.md, not an assertion here)."""
     src = "theorem cached_thm : 3 * 3 = 9 := by decide\n"
     first = checker.check(CheckRequest(source=src))
-    t = time.perf_counter()
     second = checker.check(CheckRequest(source=src))
     assert second.cached and not first.cached
     assert second.verdict == first.verdict and second.cache_key == first.cache_key
-    assert time.perf_counter() - t < 1.0
     changed = checker.check(CheckRequest(source=src.replace("9", "9 ")))
     assert changed.cache_key != first.cache_key
 
@@ -157,13 +157,18 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, lean_timeout_s=3.0, artifact_cache=None)  # Lean must run
     with Checker(settings, warm=False) as cold:
         r = cold.check(CheckRequest(source="theorem t : 2 + 2 = 4 := rfl\n"))
-        time.sleep(0.5)
-        mine = psutil.Process().children(recursive=True)
-        # Only this checker's processes: their command line names this test's build folder
-        # (other modules' warm pools may be alive in the same pytest session).
-        leftovers = [p for p in mine if "launcher.js" in (c := " ".join(_cmd(p))) and str(tmp_path) in c]
+
+        def leftovers() -> list[psutil.Process]:
+            # Only this checker's processes: their command line names this test's build folder
+            # (other modules' warm pools may be alive in the same pytest session); a killed
+            # process is gone once the kernel has reaped it, which may take a moment under load
+            mine = psutil.Process().children(recursive=True)
+            return [p for p in mine if "launcher.js" in (c := " ".join(_cmd(p))) and str(tmp_path) in c
+                    and _running(p)]
+
+        wait_until(lambda: not leftovers(), timeout_s=30, what="the timed-out Lean tree gone",
+                   detail=leftovers)
     assert r.reasons == (Reason.timeout,)
-    assert leftovers == []
     assert not r.cached
 
 
@@ -193,14 +198,15 @@ settings.build_dir.mkdir(parents=True)
 cmd, env = embedded_command(load_install(settings), work, settings.build_dir, threads=settings.lean_threads)
 proc = LeanProcess(cmd, workdir=work, env=env, warm=True, memory_mb=6144).start()
 assert proc.wait_ready(600)
+from tests.waiting import working
 threading.Thread(target=proc.run, args=(["Long.lean"], 900), daemon=True).start()
-time.sleep(0.5)
+working(proc.proc.pid)  # mid-check: Lean works on the file
 # another process holds Lean's output pipes open, so Lean gets no EPIPE when we die
 import subprocess
 pipes = (proc.proc.stdout.fileno(), proc.proc.stderr.fileno())
 holder = subprocess.Popen(["sleep", "120"], pass_fds=pipes, start_new_session=True)
 print(proc.proc.pid, holder.pid, flush=True)
-time.sleep(900)
+threading.Event().wait()  # until killed
 """
 
 
@@ -215,7 +221,6 @@ def test_lean_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
         assert parent.stdout is not None
         lean_pid, holder_pid = map(int, parent.stdout.readline().split())
         lean = [psutil.Process(lean_pid), psutil.Process(holder_pid)]
-        time.sleep(1.0)
         assert lean[0].is_running() and lean[0].status() != psutil.STATUS_ZOMBIE
         parent.kill()
         parent.wait(timeout=30)
@@ -238,6 +243,13 @@ def _cmd(p: psutil.Process) -> list[str]:
         return p.cmdline()
     except psutil.Error:
         return []
+
+
+def _running(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 LEGITIMATE = r"""import Init.Data.List.Basic import Init.Data.Nat.Basic
