@@ -11,13 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import psutil
 
 from pipeline.settings import Settings
+from tests.waiting import wait_until
 
 CLI = "from pipeline.cli import main; main()"
 
@@ -65,29 +65,33 @@ class ServerProcess:
             env=self.env, cwd=self.root, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+        proc = self.proc
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/v1/health", timeout=2).status_code == 200:
-                    return self
+                return httpx.get(self.url + "/v1/health", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not come up in {timeout}s:\n{self.log()}")
+                return False
+
+        wait_until(up, timeout_s=timeout, what="the server answering /v1/health", every_s=0.2,
+                   detail=self.log)
+        return self
 
     def wait_ready(self, timeout: float = 300) -> dict[str, object]:
         """Wait until the engine is up and the library built (workers take jobs)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            health = httpx.get(self.url + "/v1/health", timeout=5).json()
-            if health.get("lean_ready"):
-                return dict(health)
+
+        def ready() -> dict[str, object] | None:
+            try:  # a busy machine may answer late: ask again (the deadline bounds it)
+                health = dict(httpx.get(self.url + "/v1/health", timeout=30).json())
+            except httpx.TransportError:
+                return None
             if health.get("lean_error"):
                 raise RuntimeError(f"engine failed: {health['lean_error']}")
-            time.sleep(0.5)
-        raise RuntimeError(f"engine not ready in {timeout}s:\n{self.log()}")
+            return health if health.get("lean_ready") else None
+
+        return wait_until(ready, timeout_s=timeout, what="the engine ready", every_s=0.5, detail=self.log)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:] if self.log_path.exists() else ""

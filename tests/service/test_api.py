@@ -260,18 +260,18 @@ def test_openapi_and_health(live: Live) -> None:
 
 def test_claims_show_their_status_in_the_library(live: Live) -> None:
     """Evaluated once at start by ``pipeline.claims.proof_status``; last here so it overlaps."""
-    import time
+    from tests.waiting import wait_until
 
     registry = load_registry(live.settings)
     first = registry.claims[0]
-    deadline = time.monotonic() + 1800
     with live.client() as http:
-        while True:
-            listed = http.get("/v1/claims").json()
-            if all(c["library"] is not None for c in listed):
-                break
-            assert time.monotonic() < deadline, live.server.log()
-            time.sleep(2)
+
+        def evaluated() -> list[dict[str, object]] | None:
+            claims: list[dict[str, object]] = http.get("/v1/claims").json()
+            return claims if all(c["library"] is not None for c in claims) else None
+
+        listed = wait_until(evaluated, timeout_s=1800, what="every claim's library status",
+                            every_s=2, detail=live.server.log)
         view = http.get(f"/v1/claims/{first.id}").json()
     labels = {"fully proved", "proved", "stated", "not stated"}
     assert all(c["library"]["label"] in labels for c in listed)

@@ -10,7 +10,6 @@ the ``sorry`` is refused by the policy scan before Lean, as on the one-file path
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from pipeline.service.writelock import WriteGate
 from pipeline.store.db import Database
 from tests.conftest import make_settings, needs_lean
 from tests.lean.test_batch import MINI, claim
+from tests.waiting import wait_until
 
 pytestmark = [needs_lean]
 
@@ -126,10 +126,8 @@ def test_a_burst_waits_for_its_batch(tmp_path: Path, wait_s: float) -> None:
         pool.start()
         try:
             first = service.accept(claim(), "by\n  sorry -- 0", "agent", token_id=None, channel="http").id
-            deadline = time.monotonic() + 30
-            while queue.counts().get("running", 0) + queue.counts().get("done", 0) == 0:
-                assert time.monotonic() < deadline, "the worker never claimed the first submission"
-                time.sleep(0.01)
+            wait_until(lambda: queue.counts().get("running", 0) + queue.counts().get("done", 0) > 0,
+                       timeout_s=60, what="the worker claiming the first submission", every_s=0.01)
             rest = [service.accept(claim(), f"by\n  sorry -- {i}", "agent", token_id=None, channel="http").id
                     for i in range(1, 5)]
             views = [service.wait(sid, 60) for sid in [first, *rest]]

@@ -68,15 +68,14 @@ def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) 
                 "check_lean", {"source": "#eval IO.println 1", "claim_id": claim.id}))
             assert evil["verdict"] == "rejected" and evil["result"]["violations"][0]["rule"] == "metaprogramming"
 
-            # -- multi_attempt: side by side, in order; re-checks are fast ------------------------
-            started = time.monotonic()
+            # -- multi_attempt: side by side, in order (each on the resident path, as check_proof:
+            # one worker per header, counted in tests/lean/test_resident.py; how fast:
+            # benchmarks/bench_agent_latency.py, not asserted here) -----------------------------
             attempts = _structured(await client.call_tool("multi_attempt", {
                 "claim_id": claim.id, "proofs": [good, "by\n  sorry", "by\n  exact 0", good + " "]}))
-            elapsed = time.monotonic() - started
             assert [a["verdict"] for a in attempts] == ["accepted", "rejected", "rejected", "accepted"]
             assert [a["index"] for a in attempts] == [0, 1, 2, 3]
             assert "sorry" in attempts[1]["summary"] and "error" in attempts[2]["diagnostics"]
-            assert elapsed < 120, elapsed  # one worker holds the header: no process per attempt
 
             # -- goal_state: before and after a line of an unfinished attempt ---------------------
             attempt = "by\n  intro ξ μ w k hw hd ht hp\n  sorry"

@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +138,7 @@ def test_a_call_before_ready_goes_ahead_once_its_own_imports_are_built(service_s
         assert core._wait_library(0.1, source) is False  # its own import Formal.Basic is not built
         with ThreadPoolExecutor(1) as ex:
             waiter = ex.submit(core._wait_library, 60.0, source)
-            time.sleep(0.3)
-            assert not waiter.done()
+            assert not wait([waiter], timeout=0.3).done  # still waiting for Formal.Basic
             with core._library:
                 core._considered |= {"Formal.Basic"}
                 core._library.notify_all()
@@ -163,8 +162,7 @@ def test_the_library_status_waits_for_the_first_calls_to_finish(service_settings
         assert core._wait_quiet(0.05, 0.3) is False  # bounded: gives up while it runs
         with ThreadPoolExecutor(1) as ex:
             waiter = ex.submit(core._wait_quiet, 0.2, 30.0)
-            time.sleep(0.3)
-            assert not waiter.done()
+            assert not wait([waiter], timeout=0.3).done  # still waiting: the call runs
             with core._library:  # the call ends
                 core._inflight = 0
                 core._last_call = time.monotonic()
