@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.lean.provenance import Provenance
+from pipeline.settings import Settings
 from tests.conftest import REPO, copy_from_repo, lean_env, needs_lean
 from tests.docs.console import commands, session
 
@@ -29,9 +31,20 @@ pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
 def environment(home: Path) -> dict[str, str]:
     """What a reader's terminal has: the project's ``sequent`` on PATH, the shared Lean
-    install, a git identity; no proxy or provider key from the machine running the tests."""
+    install, a git identity, and one user's build-provenance key in ``home``; no proxy or
+    provider key from the machine running the tests.
+
+    The key is the test session's own (what every in-process test signs with): one user, as a
+    reader who built the project before is, so the warm state's signed builds and cached
+    results count in every walkthrough, and the session's artifact store serves their builds.
+    With a fresh key per ``home`` (as before) every walkthrough compiled the whole library again
+    and re-checked every claim, in the server, the build and the first gate."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SEQUENT_", "GIT_", "ANTHROPIC_", "OPENAI_", "GITHUB_"))}
+           if not k.startswith(("SEQUENT_", "GIT_", "ANTHROPIC_", "OPENAI_", "GITHUB_", "XDG_STATE_HOME"))}
+    key = home / ".local" / "state" / "sequent" / "provenance.key"  # the default place
+    if not key.is_file():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(session_key(), key)
     env.update(
         PATH=f"{REPO / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
         HOME=str(home),
@@ -41,6 +54,13 @@ def environment(home: Path) -> dict[str, str]:
     )
     env.update(lean_env())
     return env
+
+
+def session_key() -> Path:
+    """The provenance key the test session's in-process checks use (created if missing)."""
+    settings = Settings.load(REPO)
+    Provenance.load(settings)
+    return settings.provenance_key_path
 
 
 def copy_project(target: Path) -> Path:
@@ -96,6 +116,7 @@ def test_walkthrough_commands_run_as_documented(name: str, reader: tuple[Path, d
         for cmd in cmds:
             outcome = terminal.run(cmd)
             assert outcome.ok, f"{name} {outcome.describe()}"
+            print(f"{outcome.elapsed_s:7.1f} s  line {cmd.line}: {cmd.text.splitlines()[0]}")
 
 
 def test_every_shell_block_of_the_walkthroughs_is_a_tested_console_block() -> None:
