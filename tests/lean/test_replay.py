@@ -8,7 +8,6 @@ constants the fresh kernel re-checked."""
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from pipeline.lean.olean.decode import Decoder
 from pipeline.lean.olean.region import Region, module_parts
 from pipeline.lean.replay import plan
 from tests.conftest import make_settings, needs_lean
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -143,9 +143,8 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
         result = checker.replayer.replay(olean)
         assert result.ok and result.replayed == len(plan(olean).order), result.message
         assert pool.stats().recycled == 1  # the worker replayed once and was closed
-        deadline = time.monotonic() + 240
-        while pool.stats().idle < 1 and time.monotonic() < deadline:  # its replacement
-            time.sleep(0.5)
+        wait_until(lambda: pool.stats().idle >= 1, timeout_s=240, what="the replacement replay worker ready",
+                   every_s=0.5)
         assert pool.stats().idle == 1 and pool.stats().started == 2
         forged = _forge_value(olean, tmp_path / "forged", "R.not_five", "R.four")
         bad = checker.replayer.replay(forged)

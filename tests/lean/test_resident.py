@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
-import statistics
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from pipeline.errors import InputError
 from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, CheckResult, Policy, Reason, Verdict
 from tests.conftest import make_settings, needs_lean
+from tests.waiting import wait_until, working
 
 pytestmark = [pytest.mark.lean, pytest.mark.heavy, needs_lean]
 
@@ -70,7 +69,6 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
     within each worker's life."""
     pool = checker.iteration.pool()
     before = pool.stats()
-    latencies: list[float] = []
     rss: dict[int, list[float]] = {}
     for i in range(RECHECKS):
         if i in TIMEOUT_AT:
@@ -79,9 +77,7 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
             assert pool.stats().workers == 0  # killed, not returned to the pool
             continue
         reasons, template, policy = CASES[i % len(CASES)]
-        started = time.monotonic()
         result = _diagnose(checker, template.format(i=i) + "\n", policy)
-        latencies.append(time.monotonic() - started)
         assert result.reasons == reasons, (i, result.diagnostics())
         assert result.verdict is (Verdict.accepted if not reasons else Verdict.rejected)
         assert result.backend == "embedded+resident"
@@ -109,7 +105,7 @@ def test_many_rechecks_right_verdicts_flat_memory(checker: Checker) -> None:
     second = life[len(life) // 2:]
     slope = scipy.stats.theilslopes(second, range(len(second))).slope
     assert slope < 30, (slope, [round(x) for x in life])
-    assert statistics.median(latencies[1:]) < 2.0, latencies  # ~0.1 s idle; loaded CI is slower
+    # (how fast a re-check is, ~0.1 s idle: benchmarks/bench_resident.py, not asserted here)
 
 
 def test_goal_states_at_several_positions(checker: Checker) -> None:
@@ -140,8 +136,9 @@ def test_worker_killed_mid_check_reports_crash(checker: Checker) -> None:
     results: list[CheckResult] = []
     t = threading.Thread(target=lambda: results.append(_diagnose(checker, SLOW, TOOLING, timeout_s=120.0)))
     t.start()
-    time.sleep(1.5)  # the check is in flight
+    wait_until(lambda: pool.stats().busy == 1, timeout_s=120, what="the slow check leasing the worker")
     (pid,) = pool.worker_pids()
+    working(pid)  # the check is in flight: the worker spins on it
     os.killpg(pid, signal.SIGKILL)
     t.join(60)
     assert results and results[0].reasons == (Reason.crash,), results
@@ -191,11 +188,12 @@ lsp = worker.lsp.popen
 slow = sys.argv[2]
 threading.Thread(target=checker.diagnose, args=(CheckRequest(source=slow, policy=Policy(trusted_tooling=True),
                  timeout_s=900),), daemon=True).start()
-time.sleep(1.0)
+from tests.waiting import working
+working(pid)  # mid-check: the worker spins on the slow check
 holder = subprocess.Popen(["sleep", "120"], pass_fds=(lsp.stdin.fileno(), lsp.stdout.fileno(),
                           lsp.stderr.fileno()), start_new_session=True)
 print(pid, holder.pid, flush=True)
-time.sleep(900)
+threading.Event().wait()  # until killed
 """
 
 
