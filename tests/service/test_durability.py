@@ -4,7 +4,6 @@ completes; verdicts survive restarts."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from tests.conftest import needs_lean
 from tests.service.fixtures import start_live, with_db
 from tests.service.process import ServerProcess, service_env
 from tests.service.proofs import EQUILIBRIUM, EQUILIBRIUM_PROOF
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.lean, needs_lean]
 
@@ -42,17 +42,17 @@ def test_sigkill_during_a_check_then_restart_completes_the_job(
                 "agent": "durability"})
             assert r.status_code == 202
             sid = r.json()["id"]
-            deadline = time.monotonic() + 120
-            while http.get(f"/v1/submissions/{sid}").json()["status"] != "running":
-                assert time.monotonic() < deadline, "the worker never started the check"
-                time.sleep(0.05)
+            wait_until(lambda: http.get(f"/v1/submissions/{sid}").json()["status"] == "running",
+                       timeout_s=120, what="the worker starting the check")
         live.server.kill()  # SIGKILL mid-check: no cleanup runs in the server
         assert _job(settings, sid) == ("running", 1)
 
         restarted = ServerProcess(settings.project_root, service_env(settings, claim_status=False),
                                   tmp_path / "server2.log", workers=1).start()
         live.server = restarted
-        view = httpx.get(f"{restarted.url}/v1/submissions/{sid}", params={"wait": 1}).json()
+        # (reads get a minute: httpx's default 5 s read timeout failed here once at load ~10, while
+        # the restarted server was starting its engine)
+        view = httpx.get(f"{restarted.url}/v1/submissions/{sid}", params={"wait": 1}, timeout=60).json()
         assert view["id"] == sid and view["statement"] == claim.lean.statement
         live.url = restarted.url
         done = live.wait_verdict(sid)
@@ -63,7 +63,7 @@ def test_sigkill_during_a_check_then_restart_completes_the_job(
         again = ServerProcess(settings.project_root, service_env(settings, claim_status=False),
                               tmp_path / "server3.log", workers=0).start()
         live.server = again
-        kept = httpx.get(f"{again.url}/v1/submissions/{sid}").json()
+        kept = httpx.get(f"{again.url}/v1/submissions/{sid}", timeout=60).json()
         assert kept["status"] == "accepted" and kept["finished_at"] == done["finished_at"]
     finally:
         live.server.stop()
