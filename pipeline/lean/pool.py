@@ -339,6 +339,11 @@ class Pool(Generic[K, W]):
                              started=self.started, recycled=self.recycled, crashed=self.crashed,
                              failures=self.failures)
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran (a background start then fails on purpose)."""
+        return self._closed
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
