@@ -63,9 +63,10 @@ def fresh_clone(source: Path, folder: Path) -> Settings:
 
 
 def env_for(settings: Settings) -> dict[str, str]:
-    """The product's service defaults, start-up warming and the claims' library status
-    included (the test helper turns the warming off)."""
-    return service_env(settings, warm_headers=ServiceConfig().warm_headers)
+    """The product's service defaults, start-up warming, ``initialize`` waiting for ready and
+    the claims' library status included (the test helper turns the first two off)."""
+    defaults = ServiceConfig()
+    return service_env(settings, warm_headers=defaults.warm_headers, mcp_ready_wait_s=defaults.mcp_ready_wait_s)
 
 
 def _mcp_params(settings: Settings) -> StdioServerParameters:

@@ -11,8 +11,9 @@ from pipeline.commands.context import ProjectOption, load_settings, service_conf
 from pipeline.errors import InputError
 
 MCP_STARTUP_TIMEOUT_S = 60
-"""The server answers ``initialize`` at once (the engine warms in the background); 60 s covers a
-loaded machine's Python start-up and database migration (measured: docs/performance.md)."""
+"""The server answers ``initialize`` once the engine is ready, or after
+``SEQUENT_SERVICE_MCP_READY_WAIT_S`` (30 s) at the most; 60 s covers that and a loaded
+machine's Python start-up and database migration (measured: docs/performance.md)."""
 MCP_TOOL_TIMEOUT_S = 600
 """A cold first call waits for the project's build (108-134 s from nothing built, measured) and
 ``submit_proof`` waits up to 120 s for its verdict by default; 600 s covers both with margin."""
@@ -75,9 +76,10 @@ def mcp(
             term.info(note)
         return
     agents = AgentConfig.from_env()
-    with open_services(settings, service_config(workers=workers)) as core:
+    config = service_config(workers=workers)
+    with open_services(settings, config) as core:
         core.start()
-        serve_stdio(core, agents)
+        serve_stdio(core, agents, ready_wait_s=config.mcp_ready_wait_s)
 
 
 def register(app: typer.Typer) -> None:

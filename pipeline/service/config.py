@@ -58,6 +58,12 @@ class ServiceConfig(BaseSettings):
     """Resident Lean workers started before the server reports ready: one per import header
     of the claims, the header most claims share first (at most the resident pool's size), so
     that the first ``check_proof`` finds a warm worker; 0: none (each first call starts one)."""
+    mcp_ready_wait_s: float = Field(default=30.0, ge=0, le=600)
+    """How long ``sequent mcp`` waits for the engine to be ready (the project built as far as
+    the warmed claims need, their workers warm) before it answers ``initialize``: "ready" means
+    ready. Past it, ``initialize`` answers anyway and a first call waits for the rest with
+    progress notifications. 30 s is issue 27's ready target; a client's start-up timeout must
+    exceed it (``sequent mcp --print-config`` sets 60 s)."""
     wait_max_s: float = Field(default=60.0, ge=0)
     """Longest ``?wait=`` a client may ask for on ``GET /v1/submissions/{id}``."""
 

@@ -293,6 +293,18 @@ class LeanHost:
                     return quiet
                 self._library.wait(min(1.0, deadline - now))
 
+    def wait_ready(self, wait_s: float) -> bool:
+        """Wait at most ``wait_s`` until the engine is ready (or could not be prepared);
+        whether it is ready."""
+        deadline = time.monotonic() + wait_s
+        with self._library:
+            while not self.ready.is_set() and self.prepare_error is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._library.wait(min(remaining, 1.0))
+        return self.ready.is_set()
+
     def _wait_library(self, wait_s: float, source: str | None) -> bool:
         """Wait until the engine is ready or, for ``source``, until the engine is up and the
         start-up build has dealt with every project module it imports (asking the build for

@@ -278,9 +278,17 @@ def _submission_tools(server: MCPServer, submissions: SubmissionService, progres
         return submissions.wait(submission_id, min(wait_s, max_wait_s))
 
 
-def serve_stdio(services: Services, agents: AgentConfig) -> None:
-    """Run the MCP server on stdin/stdout until the client closes the pipe."""
-    build_server(services, agents).run("stdio")
+def serve_stdio(services: Services, agents: AgentConfig, *, ready_wait_s: float = 0.0) -> None:
+    """Run the MCP server on stdin/stdout until the client closes the pipe. It reads nothing,
+    so it answers ``initialize``, until the engine is ready or ``ready_wait_s`` has passed:
+    "ready" means ready (a first call then finds the workers warm)."""
+    server = build_server(services, agents)  # sets up the SDK's logging
+    if services.host.wait_ready(ready_wait_s):
+        log.info("the Lean engine is ready; answering initialize")
+    else:
+        log.info("the Lean engine is not ready after %.0f s (%s); answering initialize, calls wait "
+                 "for it with progress", ready_wait_s, services.host.progress_message())
+    server.run("stdio")
 
 
 __all__ = ["Attempt", "CheckedProof", "CheckedSnippet", "build_server", "serve_stdio"]  # models: re-exported

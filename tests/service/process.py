@@ -36,6 +36,9 @@ def service_env(settings: Settings, **service: object) -> dict[str, str]:
     # warming a resident worker at start-up costs a Lean process per server: only the tests of
     # that warm start (test_warm_start.py) ask for it
     service.setdefault("warm_headers", 0)
+    # `sequent mcp` answers initialize once the engine is ready (at most 30 s by default); the
+    # tests of MCP's tools ask at once (the wait itself: test_warm_start.py)
+    service.setdefault("mcp_ready_wait_s", 0)
     env.update({f"SEQUENT_SERVICE_{k.upper()}": str(v) for k, v in service.items()})
     return env
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,15 +34,19 @@ def test_mcp_tools_over_stdio(service_settings: Settings, tmp_path: Path) -> Non
     settings = with_db(service_settings, tmp_path)
     registry = load_registry(settings)
     claim = registry.get(EQUILIBRIUM)
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-c", CLI, "mcp", "--workers", "1", "--project", str(settings.project_root)],
-        env=service_env(settings, claim_status=False),
+    log = tmp_path / "mcp.log"
+    command = shlex.join([sys.executable, "-c", CLI, "mcp", "--workers", "1",
+                          "--project", str(settings.project_root)])
+    params = StdioServerParameters(  # its log in a file, to see what came before initialize's answer
+        command="sh", args=["-c", f"exec {command} 2>>{shlex.quote(str(log))}"],
+        env=service_env(settings, claim_status=False, mcp_ready_wait_s=600),
         cwd=str(settings.project_root),
     )
 
     async def session() -> None:
         async with Client(params, read_timeout_seconds=900) as client:
+            # "ready" means ready: initialize was answered once the engine was (issue 27)
+            assert "the Lean engine is ready" in log.read_text(), log.read_text()
             tools = {t.name for t in (await client.list_tools()).tools}
             assert {"check_proof", "submit_proof", "list_claims", "get_claim",
                     "hypothesis_status"} <= tools
