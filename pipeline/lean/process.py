@@ -18,6 +18,7 @@ import signal
 import subprocess
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -57,7 +58,7 @@ class WaitEnd(StrEnum):
     exited = "exited"
 
 
-class ManagedProcess:
+class ManagedProcess(ABC):
     """One process in a private working folder (removed by :meth:`close`), started by
     :meth:`start`, in its own session. A subclass reads stdout (:meth:`_read_stdout`) and may
     filter stderr lines (:meth:`_on_stderr`); ``announces_ready``: the launcher prints the ready
@@ -111,8 +112,9 @@ class ManagedProcess:
         return stream
 
     # -- streams --------------------------------------------------------------------------------
+    @abstractmethod
     def _read_stdout(self, stream: IO[bytes]) -> None:
-        raise NotImplementedError
+        """Read the process's stdout until it closes (the subclass's protocol)."""
 
     def _read_stderr(self, stream: IO[bytes]) -> None:
         marker_seen = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -38,7 +39,7 @@ class Reply:
     tool_calls: tuple[ToolCall, ...] = ()
 
 
-class SDKProvider:
+class SDKProvider(ABC):
     """Owns one SDK client (and, through it, its HTTP client)."""
 
     name: ProviderName
@@ -106,17 +107,17 @@ class SDKProvider:
             tool_calls=reply.tool_calls,
         )
 
+    @abstractmethod
     def _request(self, prompt: Prompt) -> dict[str, Any]:
         """The SDK's keyword arguments for ``prompt``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _create(self, request: dict[str, Any]) -> Any:
         """One SDK call with ``request``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _read(self, response: Any) -> Reply:
         """What the SDK's response says (:class:`ProviderError` for a refusal and the like)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         self._client.close()
