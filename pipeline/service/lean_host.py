@@ -310,7 +310,7 @@ class LeanHost:
         start-up build has dealt with every project module it imports (asking the build for
         them first). False when neither happened within ``wait_s`` (or preparing failed)."""
         if source is None:
-            return self.ready.wait(wait_s)
+            return self.wait_ready(wait_s)
         wanted = set(imports(source))
         deadline = time.monotonic() + wait_s
         with self._library:
