@@ -31,8 +31,8 @@ from pipeline.service.models import SubmissionAccepted, SubmissionIn, Submission
 from pipeline.service.queue import JobQueue
 from pipeline.service.submissions import SubmissionStore, submission_request
 from pipeline.service.tables import SubmissionStatus
+from pipeline.service.worker import finish_job
 from pipeline.service.writelock import WriteGate
-from pipeline.store.times import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,7 @@ class SubmissionService:
             try:
                 request = submission_request(self._registry.claim(claim_id), proof, self._config)
             except SequentError as exc:
-                now = utcnow()
-                with self._queue.transaction() as session:
-                    self._store.record(session, submission_id, now, error=f"cannot be checked: {exc}")
-                    JobQueue.mark_done(session, job_id, now, error=str(exc))
+                finish_job(self._queue, job_id, submission_id, error=f"cannot be checked: {exc}")
             else:
                 self._queue.fill_request(job_id, request)
             done += 1

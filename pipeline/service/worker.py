@@ -186,11 +186,7 @@ class WorkerPool:
     def finish(self, job: ClaimedJob, *, result: CheckResult | None = None, error: str | None = None) -> bool:
         """Record Lean's verdict (or ``error``: the submission could not be checked) and finish
         the job, in one transaction; False if the submission already had a verdict."""
-        now = utcnow()
-        with self._queue.transaction() as session:
-            changed = SubmissionStore.record(session, job.submission_id, now, result=result, error=error)
-            JobQueue.mark_done(session, job.id, now, error=error)
-        return changed
+        return finish_job(self._queue, job.id, job.submission_id, result=result, error=error)
 
     def _gave_up(self, job: ClaimedJob) -> bool:
         if job.attempts <= self._config.max_attempts:
@@ -233,4 +229,15 @@ class WorkerPool:
                     log.exception("heartbeat failed")
 
 
-__all__ = ["Engine", "WorkerPool"]
+def finish_job(queue: JobQueue, job_id: int, submission_id: str, *, result: CheckResult | None = None,
+               error: str | None = None) -> bool:
+    """Record a submission's verdict (or ``error``) and finish its job, in one transaction;
+    False if the submission already had a verdict."""
+    now = utcnow()
+    with queue.transaction() as session:
+        changed = SubmissionStore.record(session, submission_id, now, result=result, error=error)
+        JobQueue.mark_done(session, job_id, now, error=error)
+    return changed
+
+
+__all__ = ["Engine", "WorkerPool", "finish_job"]
