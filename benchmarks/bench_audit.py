@@ -57,10 +57,8 @@ def main() -> None:
         # Lean's compile of one checked file, then the audit alone of what it wrote
         session_cm = checker.backend.session(settings.lean_timeout_s)
         with session_cm as session:
-            (session.workdir / "Bench.lean").write_text(CHECKED, encoding="utf-8")
-            (session.workdir / "out").mkdir()
             lean_started = time.monotonic()
-            raw = session.run(checker.backend.compile_args("Bench.lean", "out/Bench.olean"), 600)
+            raw = session.compile("Bench.lean", CHECKED, "out/Bench.olean", 600)
             lean_s = time.monotonic() - lean_started
             assert raw.returncode == 0, raw.stdout[-2000:]
             olean = session.workdir / "out" / "Bench.olean"

@@ -62,11 +62,7 @@ class Compiler:
         when the audit finds nothing, staged for its replay."""
         out_rel = Path("out") / rel.with_suffix(".olean")
         with self.backend.session(timeout) as session:
-            target = session.workdir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(source, encoding="utf-8")
-            (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
-            raw = session.run(self.backend.compile_args(str(rel), str(out_rel)), timeout)
+            raw = session.compile(str(rel), source, str(out_rel), timeout)
             messages = parse_messages(raw.stdout)
             done = _Compiled(raw, messages, reasons_for(raw, messages, request.policy))
             produced = session.workdir / out_rel

@@ -2,9 +2,9 @@
 
 Both expose the same small surface, so the checker never branches on the backend:
 
-* ``session()`` gives a :class:`Session`: a private working folder plus ``run(args)``;
-* ``compile_args(file, olean)`` builds Lean's command line (every check is compiled, so that
-  the compiled environment can be audited);
+* ``session()`` gives a :class:`Session`: a private working folder plus ``run(args)``, and
+  ``compile(file, source, olean)``, Lean's compile of one file there (every check is compiled,
+  so that the compiled environment can be audited);
 * ``name``, ``version``, ``library_dir``, ``core_index_path``.
 """
 
@@ -39,6 +39,15 @@ class Session(ABC):
     @abstractmethod
     def run(self, args: Sequence[str], timeout_s: float) -> RawRun: ...
 
+    def compile(self, file_name: str, source: str, olean: str, timeout_s: float) -> RawRun:
+        """Write ``source`` to ``file_name`` in the working folder and compile it, writing the
+        ``.olean`` to ``olean`` (both relative to the folder)."""
+        target = self.workdir / file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+        (self.workdir / olean).parent.mkdir(parents=True, exist_ok=True)
+        return self.run(["--json", "-o", olean, file_name], timeout_s)
+
 
 class Backend(ABC):
     name: str
@@ -50,9 +59,6 @@ class Backend(ABC):
     @contextmanager
     @abstractmethod
     def session(self, timeout_s: float) -> Iterator[Session]: ...
-
-    def compile_args(self, file_name: str, olean: str) -> list[str]:
-        return ["--json", "-o", olean, file_name]
 
     @abstractmethod
     def resident_command(self, workdir: Path) -> tuple[list[str], dict[str, str]]:

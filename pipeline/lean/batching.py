@@ -130,9 +130,7 @@ class SharedModule:
         timeout = self.results.limit(first.request) + BATCH_MEMBER_S * len(todo)
         out_rel = Path("out") / f"{module}.olean"
         with self.backend.session(timeout) as session:
-            (session.workdir / f"{module}.lean").write_text(batch.source, encoding="utf-8")
-            (session.workdir / out_rel).parent.mkdir(parents=True, exist_ok=True)
-            raw = session.run(self.backend.compile_args(f"{module}.lean", str(out_rel)), timeout)
+            raw = session.compile(f"{module}.lean", batch.source, str(out_rel), timeout)
             where = attribute(parse_messages(raw.stdout), batch)
             produced = session.workdir / out_rel
             kept = stage(produced) if raw.returncode == 0 and produced.is_file() else None

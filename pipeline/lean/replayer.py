@@ -90,9 +90,7 @@ class Replayer:
                 return result
         with self.backend.session(timeout) as session:
             paths = _copy_parts(plan_, session.workdir)
-            (session.workdir / REPLAY_FILE).write_text(replay_source(plan_, paths), encoding="utf-8")
-            (session.workdir / "out").mkdir(parents=True, exist_ok=True)
-            raw = session.run(self.backend.compile_args(REPLAY_FILE, "out/SequentReplay.olean"), timeout)
+            raw = session.compile(REPLAY_FILE, replay_source(plan_, paths), "out/SequentReplay.olean", timeout)
         if raw.timed_out or raw.out_of_memory:
             return ReplayResult(False, 0, "the replay did not finish (time or memory limit)", finished=False)
         return read_result(raw.stdout, plan_)

@@ -139,9 +139,7 @@ def compile_and_audit(checker: Checker, case: Case, name: str) -> EnvironmentAud
     """Lean compiles the file with no token policy in front; only the audit decides."""
     out = Path("out") / f"{name}.olean"
     with checker.backend.session(checker.settings.lean_timeout_s) as session:
-        (session.workdir / f"{name}.lean").write_text(case.source, encoding="utf-8")
-        (session.workdir / "out").mkdir(exist_ok=True)
-        session.run(checker.backend.compile_args(f"{name}.lean", str(out)), checker.settings.lean_timeout_s)
+        session.compile(f"{name}.lean", case.source, str(out), checker.settings.lean_timeout_s)
         produced = session.workdir / out
         assert produced.is_file(), f"{case.id}: Lean wrote no .olean"
         return checker.auditor.audit_file(produced, [], Policy(), case.expected)

@@ -241,9 +241,7 @@ end
 
 def _compile_without_policy(checker: Checker, source: str, out: Path) -> None:
     with checker.backend.session(checker.settings.lean_timeout_s) as session:
-        (session.workdir / "L.lean").write_text(source, encoding="utf-8")
-        (session.workdir / "out").mkdir()
-        raw = session.run(checker.backend.compile_args("L.lean", "out/L.olean"), checker.settings.lean_timeout_s)
+        raw = session.compile("L.lean", source, "out/L.olean", checker.settings.lean_timeout_s)
         assert raw.returncode == 0, raw.stdout[-2000:]
         keep_parts(session.workdir / "out" / "L.olean", out)
 
