@@ -112,8 +112,7 @@ class Replayer:
             try:
                 pool.prestart(replay_header(imports), replay_prefix(imports))
             except (SequentError, OSError) as exc:  # the next replay runs one-shot
-                if not pool.closed:  # a server shutting down closes the pool under this start
-                    log.warning("starting a replay worker failed: %s", exc)
+                log.warning("starting a replay worker failed: %s", exc)
 
         threading.Thread(target=start, name="sequent-replayer", daemon=True).start()
 

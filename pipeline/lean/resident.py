@@ -297,15 +297,20 @@ class ResidentPool(Pool[str, ResidentWorker]):
         slot is taken (an idle worker of another header is never evicted for a guess).
         ``text`` (the header and what follows it): elaborated too, so that a later document
         sharing its prefix re-elaborates only what differs. Returns whether a worker was
-        started."""
+        started: not when the pool is closed under the start (a server shutting down)."""
         if not self.can_start(header):
             return False
-        with self.lease(header, self.ready_timeout_s) as lease:
-            if lease.fresh:  # the header alone: Lean imports it once, later checks keep it
-                run = lease.worker.sync(text if text is not None else header, self.ready_timeout_s)
-                if run.timed_out or run.crashed or run.out_of_memory:
-                    raise LeanCrashError("the resident Lean worker did not import the header", run.stderr)
-            return lease.fresh
+        try:
+            with self.lease(header, self.ready_timeout_s) as lease:
+                if lease.fresh:  # the header alone: Lean imports it once, later checks keep it
+                    run = lease.worker.sync(text if text is not None else header, self.ready_timeout_s)
+                    if run.timed_out or run.crashed or run.out_of_memory:
+                        raise LeanCrashError("the resident Lean worker did not import the header", run.stderr)
+                return lease.fresh
+        except LeanError:
+            if self.closed:
+                return False
+            raise
 
     def check(self, source: str, timeout_s: float) -> ResidentRun:
         """Lean's diagnostics for ``source`` from a worker holding its header. A worker that
