@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from pipeline.agents.models import (
     AcceptedProof,
@@ -28,6 +28,7 @@ from pipeline.store.db import Database
 from pipeline.store.times import as_utc, utcnow
 
 Newest = TypeVar("Newest", ProofRow, ReviewRow)
+T = TypeVar("T")
 
 
 class DraftSession(Frozen):
@@ -211,48 +212,51 @@ def sessions_for(db: Database, claim_id: str | None = None) -> list[DraftSession
         ]
 
 
-def _newest(s: Session, table: type[Newest], claim_id: str) -> Newest | None:
-    """The newest row of ``table`` for a claim (the last inserted among equal times)."""
-    return s.scalars(
-        select(table)
-        .where(table.claim_id == claim_id)
-        .order_by(table.created_at.desc(), table.id.desc())
-        .limit(1)
-    ).first()
+def _latest(db: Database, table: type[Newest], claim_id: str, read: Callable[[Newest], T]) -> T | None:
+    """The newest row of ``table`` for a claim (the last inserted among equal times), read into
+    its model by ``read``; ``None`` when the claim has no row."""
+    with db.session() as s:
+        row = s.scalars(
+            select(table)
+            .where(table.claim_id == claim_id)
+            .order_by(table.created_at.desc(), table.id.desc())
+            .limit(1)
+        ).first()
+        return read(row) if row is not None else None
 
 
 def latest_review(db: Database, claim_id: str) -> ClaimReview | None:
     """The newest review of a claim, or ``None`` if it was never reviewed."""
-    with db.session() as s:
-        row = _newest(s, ReviewRow, claim_id)
-        if row is None:
-            return None
-        return ClaimReview(
-            claim_id=row.claim_id, session_id=row.session_id,
-            judgement=ReviewJudgement.model_validate(row.judgement), statement=row.statement,
-            reviewer_provider=row.reviewer_provider,
-            reviewer_family=row.reviewer_family,
-            reviewer_model=row.reviewer_model,
-            drafter_family=row.drafter_family,
-            input_tokens=row.input_tokens, output_tokens=row.output_tokens,
-            cost_usd=row.cost_usd, created_at=as_utc(row.created_at) or utcnow(),
-        )
+    return _latest(db, ReviewRow, claim_id, _review)
 
 
 def latest_proof(db: Database, claim_id: str) -> AcceptedProof | None:
     """The newest accepted proof of a claim, or ``None``."""
-    with db.session() as s:
-        row = _newest(s, ProofRow, claim_id)
-        if row is None:
-            return None
-        return AcceptedProof(
-            claim_id=row.claim_id, session_id=row.session_id, path=Path(row.path),
-            source=row.source, proof=row.proof, statement=row.statement,
-            statement_pinned=row.statement_pinned,
-            provider=row.provider,
-            model=row.model, cache_key=row.cache_key,
-            created_at=as_utc(row.created_at) or utcnow(),
-        )
+    return _latest(db, ProofRow, claim_id, _proof)
+
+
+def _review(row: ReviewRow) -> ClaimReview:
+    return ClaimReview(
+        claim_id=row.claim_id, session_id=row.session_id,
+        judgement=ReviewJudgement.model_validate(row.judgement), statement=row.statement,
+        reviewer_provider=row.reviewer_provider,
+        reviewer_family=row.reviewer_family,
+        reviewer_model=row.reviewer_model,
+        drafter_family=row.drafter_family,
+        input_tokens=row.input_tokens, output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd, created_at=as_utc(row.created_at) or utcnow(),
+    )
+
+
+def _proof(row: ProofRow) -> AcceptedProof:
+    return AcceptedProof(
+        claim_id=row.claim_id, session_id=row.session_id, path=Path(row.path),
+        source=row.source, proof=row.proof, statement=row.statement,
+        statement_pinned=row.statement_pinned,
+        provider=row.provider,
+        model=row.model, cache_key=row.cache_key,
+        created_at=as_utc(row.created_at) or utcnow(),
+    )
 
 
 __all__ = [
