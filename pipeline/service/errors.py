@@ -24,12 +24,16 @@ class Unauthorized(InputError):
     """No token, an unknown token, or a revoked one."""
 
 
-class RateLimited(InputError):
-    """The token made too many writes in the last minute, or has too many open submissions."""
+class RetryLater(SequentError):
+    """An error the client may retry: it carries the seconds to wait (a 429's ``Retry-After``)."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RateLimited(RetryLater, InputError):
+    """The token made too many writes in the last minute, or has too many open submissions."""
 
 
 class TooLarge(InputError):
@@ -44,13 +48,9 @@ class BadEncoding(InputError):
     """A body that is not UTF-8."""
 
 
-class Busy(SequentError):
+class Busy(RetryLater):
     """The server has no capacity for this request right now (429 with a retry hint: the
     client is asking for more Lean time than the server has, as with a rate limit)."""
-
-    def __init__(self, message: str, retry_after_s: float) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 def status_of(err: SequentError) -> tuple[int, str]:
@@ -87,7 +87,7 @@ def status_of(err: SequentError) -> tuple[int, str]:
 
 
 def retry_after(err: SequentError) -> float | None:
-    return getattr(err, "retry_after_s", None)
+    return err.retry_after_s if isinstance(err, RetryLater) else None
 
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "Busy",
     "Conflict",
     "RateLimited",
+    "RetryLater",
     "TooLarge",
     "Unauthorized",
     "retry_after",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.service.errors import RateLimited, status_of
+from pipeline.service.errors import Busy, RateLimited, retry_after, status_of
 from pipeline.service.limits import Limits, Usage, admit
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -30,6 +30,15 @@ def test_rate_limit_gives_the_time_until_the_oldest_write_leaves_the_window() ->
     assert "3 writes per minute" in str(info.value)
     assert status_of(info.value) == (429, "rate_limited")
     assert isinstance(info.value, InputError)
+
+
+def test_both_retry_hints_reach_the_client_and_keep_their_status() -> None:
+    """A rate limit (the client's fault, a 4xx InputError) and a busy server (not the client's
+    input) both carry the seconds to wait; no other error carries one."""
+    limited, busy = RateLimited("too many writes", 15.0), Busy("every Lean worker is busy", 5.0)
+    assert (status_of(limited), retry_after(limited), limited.exit_code) == ((429, "rate_limited"), 15.0, 2)
+    assert (status_of(busy), retry_after(busy), isinstance(busy, InputError)) == ((429, "busy"), 5.0, False)
+    assert retry_after(InputError("bad")) is None
 
 
 def test_concurrency_cap_applies_only_to_submissions() -> None:
