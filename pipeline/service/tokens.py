@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.errors import InputError, NotFoundError
 from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import Unauthorized
+from pipeline.service.ids import sha256
 from pipeline.service.models import NewToken, TokenInfo
 from pipeline.service.tables import ApiToken
 from pipeline.store.db import Database
@@ -20,10 +20,6 @@ from pipeline.store.times import utcnow
 
 SECRET_PREFIX = "sqt_"
 _MAX_SECRET_CHARS = 128
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def new_secret() -> str:
@@ -69,7 +65,7 @@ class TokenStore:
         row = ApiToken(
             id="tok_" + secrets.token_hex(8),
             name=name,
-            secret_sha256=hash_secret(secret),
+            secret_sha256=sha256(secret),
             rate_per_minute=rate,
             max_concurrent=cap,
             created_at=utcnow(),
@@ -100,7 +96,7 @@ class TokenStore:
 
     def cached(self, secret: str | None) -> TokenInfo | None:
         """The token authenticated with this secret in the last few seconds, without I/O."""
-        hit = self._cache.get(hash_secret(secret)) if secret else None
+        hit = self._cache.get(sha256(secret)) if secret else None
         return hit[0] if hit is not None and hit[1] > time.monotonic() else None
 
     def authenticate(self, secret: str | None) -> TokenInfo:
@@ -108,7 +104,7 @@ class TokenStore:
         hit = self.cached(secret)
         if hit is not None:
             return hit
-        key = hash_secret(secret) if secret else ""
+        key = sha256(secret) if secret else ""
         with self._db.session() as session:
             info = token_info(lookup(session, secret))
         if len(self._cache) > 10_000:
@@ -122,7 +118,7 @@ def lookup(session: Session, secret: str | None) -> ApiToken:
     if not secret or len(secret) > _MAX_SECRET_CHARS or not secret.startswith(SECRET_PREFIX):
         raise Unauthorized("a valid API token is required (Authorization: Bearer sqt_...)")
     row = session.scalars(
-        select(ApiToken).where(ApiToken.secret_sha256 == hash_secret(secret))
+        select(ApiToken).where(ApiToken.secret_sha256 == sha256(secret))
     ).first()
     if row is None:
         raise Unauthorized("unknown API token")
@@ -131,4 +127,4 @@ def lookup(session: Session, secret: str | None) -> ApiToken:
     return row
 
 
-__all__ = ["SECRET_PREFIX", "TokenStore", "hash_secret", "lookup", "new_secret", "token_info"]
+__all__ = ["SECRET_PREFIX", "TokenStore", "lookup", "new_secret", "token_info"]

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from pipeline.errors import InputError, NotFoundError
 from pipeline.service.config import ServiceConfig
 from pipeline.service.errors import Unauthorized
+from pipeline.service.ids import sha256
 from pipeline.service.tables import ApiToken
-from pipeline.service.tokens import TokenStore, hash_secret
+from pipeline.service.tokens import TokenStore
 from pipeline.store.db import Database
 
 
@@ -21,7 +22,7 @@ def test_secret_is_stored_only_as_its_hash(db: Database) -> None:
         row = s.scalars(select(ApiToken)).one()
         stored = [str(v) for v in vars(row).values()]
     assert new.secret not in stored
-    assert row.secret_sha256 == hash_secret(new.secret)
+    assert row.secret_sha256 == sha256(new.secret)
     info = store.authenticate(new.secret)
     assert (info.name, info.rate_per_minute, info.max_concurrent) == ("agent-1", 7, 2)
 
