@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from pipeline.agents.models import Usage
 from pipeline.agents.tools import DEFAULT_TOOL_ROUNDS, KNOWN_TOOLS
 from pipeline.models import Frozen
 
@@ -132,7 +133,7 @@ class Variant(Frozen):
 AttemptVerdict = Literal["accepted", "exhausted", "repeated", "error"]
 
 
-class TrialRecord(Frozen):
+class TrialRecord(Usage):
     """One (task, variant, seed) of a run."""
 
     run_id: str
@@ -145,9 +146,6 @@ class TrialRecord(Frozen):
     """Lean attempts made (to acceptance, when accepted)."""
     lean_s: float
     wall_s: float
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = None
     reviewer_agrees: bool | None = None
     """The cross-family reviewer judged the statement faithful (None: no review)."""
     session_id: str | None = None

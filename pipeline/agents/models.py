@@ -110,17 +110,22 @@ class Prompt(Frozen):
         return h.hexdigest()
 
 
-class Completion(Frozen):
+class Usage(Frozen):
+    """What model calls consumed: the accounting of a reply, a drafting step, a review, a trial."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    """``None`` when a model is not in the price table."""
+
+
+class Completion(Usage):
     """A model's reply with its accounting."""
 
     text: str
     provider: ProviderName
     family: Family
     model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = None
-    """``None`` when the model is not in the price table."""
     elapsed_s: float = 0.0
     retries: int = 0
     """How many times the request was retried (429, 5xx, timeouts) before it succeeded."""
@@ -130,7 +135,7 @@ class Completion(Frozen):
     """Tools the model asked to call before it answers (empty: ``text`` is its answer)."""
 
 
-class Attempt(Frozen):
+class Attempt(Usage):
     """One step of a drafting session, as recorded in the database."""
 
     session_id: str
@@ -156,9 +161,6 @@ class Attempt(Frozen):
     check: CheckResult | None = None
     error: str | None = None
     """Why the pipeline refused the output (``invalid``) or what it repeated (``repeated``)."""
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = None
     model_s: float = 0.0
     check_s: float = 0.0
     retries: int = 0
@@ -184,7 +186,7 @@ class ReviewJudgement(Frozen):
     summary: str
 
 
-class ClaimReview(Frozen):
+class ClaimReview(Usage):
     """A reviewer's judgement, stored with the claim."""
 
     claim_id: str
@@ -196,9 +198,6 @@ class ClaimReview(Frozen):
     reviewer_family: Family
     reviewer_model: str
     drafter_family: Family
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = None
     created_at: datetime
 
     @property
@@ -278,5 +277,6 @@ __all__ = [
     "ToolResult",
     "ToolSpec",
     "ToolTurn",
+    "Usage",
     "other_family",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.ab.compare import Comparison
 from pipeline.agents.models import Attempt, ClaimReview
 from pipeline.agents.store import DraftSession
+from pipeline.evidence.evaluate import Application
 from pipeline.evidence.models import HypothesisVerdict, RecordedRun
 from pipeline.lean.models import CheckResult
 from pipeline.models import Frozen
@@ -127,30 +128,16 @@ class Guarantee(Frozen):
     ``q = 0.05 (claim), ε = 0.05 (claim)``."""
 
 
-class RunEvidence(Frozen):
-    """Everything known about one claim on one run."""
+class RunEvidence(Application):
+    """Everything known about one claim on one run: what its verdicts there mean (the
+    :class:`Application`, whose ``applies`` here also needs an empirical hypothesis), the
+    verdicts themselves and the guarantees they certify."""
 
     run_id: str
     rows: tuple[VerdictRow, ...]
     """The latest verdict of each hypothesis on this run, in the claim's hypothesis order."""
     missing: tuple[str, ...] = ()
     """Empirical hypotheses with no verdict on this run."""
-    applies: bool = False
-    via_proxy: tuple[str, ...] = ()
-    """Hypotheses that hold on this run only through a proxy measurement."""
-    disagreements: tuple[str, ...] = ()
-    """Hypotheses whose pytest and statistical verdicts disagree on this run."""
-    errors: tuple[str, ...] = ()
-    """Hypotheses or conclusions whose check crashed (a defect of the check)."""
-    alarms: tuple[str, ...] = ()
-    """Conclusions that fail while every hypothesis holds: a soundness alarm."""
-    unverified: tuple[str, ...] = ()
-    """Conclusions the claim checks with no verdict that holds on this run."""
-    vacuous: tuple[str, ...] = ()
-    """Conclusions whose certified bound says nothing with the claim's numbers."""
-    label: str = ""
-    """What the claim's verdicts on this run mean (:attr:`Application.label`): "applies",
-    "hypotheses hold; conclusion unverified", "soundness alarm", ..."""
     guarantees: tuple[Guarantee, ...] = ()
     """The conclusions' guarantees with this run's parameter values filled in."""
 

@@ -57,13 +57,11 @@ def run_evidence(
                             vacuous=[g.conclusion for g in certified if g.vacuous])
         result.append(
             RunEvidence(
+                **found.model_dump(exclude={"applies"}),
+                applies=bool(empirical) and found.applies,
                 run_id=run_id,
                 rows=tuple(VerdictRow(verdict=v, plot=plots.get((run_id, v.binder))) for v in chosen),
                 missing=tuple(b for b in empirical if b not in seen),
-                applies=bool(empirical) and found.applies,
-                via_proxy=found.via_proxy, disagreements=found.disagreements,
-                errors=found.errors, alarms=found.alarms,
-                unverified=found.unverified, vacuous=found.vacuous, label=found.label,
                 guarantees=certified,
             )
         )

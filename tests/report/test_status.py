@@ -62,6 +62,7 @@ def test_a_claim_without_empirical_hypotheses_applies_to_no_particular_run() -> 
     only_formal = (HypothesisRow(binder="h", meaning="m"),)
     runs = run_evidence(only_formal, {"r1": [verdict("h", "r1")]}, proved=True)
     assert [r.applies for r in runs] == [False]
+    assert runs[0].label == "does not apply"  # the label reads the same ``applies``
 
 
 def test_thin_evidence() -> None:
