@@ -20,7 +20,6 @@ that plays them back offline.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 import uuid
@@ -39,7 +38,7 @@ from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import make_provider, reviewer_for
 from pipeline.agents.providers.base import Provider
 from pipeline.agents.providers.replay import RecordingLog
-from pipeline.agents.tools import Toolbox, lookup_for
+from pipeline.agents.tools import Toolbox
 from pipeline.errors import InputError, SequentError
 from pipeline.lean.checker import Checker
 from pipeline.lean.olean.lookup import Lookup
@@ -162,7 +161,7 @@ def trial(settings: Settings, checker: Checker, config: AgentConfig, db: Databas
     log = RecordingLog() if record_dir is not None and variant.provider != "replay" else None
     tools = None
     if variant.tools:
-        tools = Toolbox(variant.tools, lookup or functools.partial(lookup_for, settings, checker),
+        tools = Toolbox(variant.tools, lookup or checker.lookup,
                         variant.tool_rounds)
     try:
         prompts = prompt_set_of(settings, variant)
@@ -251,7 +250,7 @@ def run_ab(settings: Settings, checker: Checker, config: AgentConfig, db: Databa
         for v in variants:
             if v.provider != "replay":
                 _write_replay_variant(options.record_dir, v)
-    lookup = functools.cache(functools.partial(lookup_for, settings, checker))  # one per run
+    lookup = checker.lookup  # one per checker
     records = store.trials(db, run_id)
     done = {(r.task_id, r.variant, r.seed) for r in records}
     spent = sum(r.cost_usd or 0.0 for r in records)

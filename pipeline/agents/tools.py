@@ -35,9 +35,7 @@ from pipeline.models import Frozen
 
 if TYPE_CHECKING:
     from pipeline.agents.providers.base import Provider
-    from pipeline.lean.checker import Checker
     from pipeline.lean.olean.lookup import Lookup
-    from pipeline.settings import Settings
 
 DEFAULT_TOOL_ROUNDS = 3
 """Most tool rounds of one request (each round: the model's calls, then their results)."""
@@ -95,16 +93,6 @@ def check_tool_names(names: Sequence[str]) -> tuple[str, ...]:
         raise InputError(f"unknown tool {', '.join(repr(n) for n in unknown)} "
                          f"(known tools: {', '.join(KNOWN_TOOLS)})")
     return tuple(dict.fromkeys(names))
-
-
-def lookup_for(settings: Settings, checker: Checker) -> Lookup:
-    """The look-up over core and the project that the checker's Lean install backs (the core
-    catalog is built once per install and cached beside the core index)."""
-    from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
-
-    backend = checker.backend
-    return Lookup(backend.library_dir, backend.core_index_path.with_name(CATALOG_FILE),
-                  checker.auditor.core.githash, settings.build_dir, settings.project_root)
 
 
 class Toolbox:
@@ -208,5 +196,4 @@ __all__ = [
     "Toolbox",
     "check_tool_names",
     "complete_with_tools",
-    "lookup_for",
 ]

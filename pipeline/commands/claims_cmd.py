@@ -202,7 +202,7 @@ def pin(
         if not build.ok:
             failed = ", ".join(m.module for m in build.failures())
             raise ClaimError(f"Formal/ does not build ({failed}); fix it before pinning")
-        env = checker.auditor.project(checker.builds.closure([claim.lean.module]))
+        env = checker.environment([claim.lean.module])
         if env.get(claim.lean.declaration) is None:
             raise ClaimError(f"{claim.lean.module} has no compiled constant {claim.lean.declaration}")
         meaning = meaning_pins(env, claim.lean.declaration)

@@ -7,7 +7,6 @@ environment and provider problems (a missing API key, a provider that kept faili
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from pipeline.agents.models import DraftOutcome
 from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
-from pipeline.agents.tools import Toolbox, check_tool_names, lookup_for
+from pipeline.agents.tools import Toolbox, check_tool_names
 from pipeline.commands.context import AppContext, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import InputError, ProviderError
@@ -124,7 +123,7 @@ def _run(
                 for m in report.failures():
                     term.warn(f"{m.path} does not build: "
                               f"{m.result.summary() if m.result else m.skipped_reason}")
-            toolbox = (Toolbox(tools, functools.partial(lookup_for, settings, checker))
+            toolbox = (Toolbox(tools, checker.lookup)
                        if tools else None)
             return draft(settings, checker, claim, drafter, rounds, reviewer=reviewer,
                          config=config, db=db, progress=term.info, tools=toolbox, prompts=prompts)

@@ -62,7 +62,7 @@ def mcp(
     """Run the MCP server over stdio (tools: check_proof, submit_proof, check_lean, goal_state,
     multi_attempt, minimal_hypotheses, review, list_claims, ...)."""
     from pipeline.agents.config import AgentConfig
-    from pipeline.service.mcp_server import serve_stdio
+    from pipeline.service.mcp_server import build_server, serve_stdio
     from pipeline.service.services import open_services
 
     settings = load_settings(project)
@@ -77,9 +77,11 @@ def mcp(
         return
     agents = AgentConfig.from_env()
     config = service_config(workers=workers)
-    with open_services(settings, config) as core:
-        core.start()
-        serve_stdio(core, agents, ready_wait_s=config.mcp_ready_wait_s)
+    with open_services(settings, config) as services:
+        services.start()
+        server = build_server(claims=services.claims, checks=services.checks, declarations=services.declarations,
+                              submissions=services.submissions, host=services.host, agents=agents)  # sets up the SDK's logging
+        serve_stdio(server, services.host, ready_wait_s=config.mcp_ready_wait_s)
 
 
 def register(app: typer.Typer) -> None:

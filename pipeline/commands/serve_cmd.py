@@ -60,7 +60,7 @@ def serve(
 
     secret = new_local_secret()  # `sequent goals` on this machine uses this server's workers
     app = create_app(settings, config, AgentConfig.from_env(), local_secret=secret)
-    mount_report(app, settings, checker=lambda: app.state.services.host.checker(), db=lambda: app.state.services.db)
+    mount_report(app, settings, checker=lambda: app.state.host.checker(), db=lambda: app.state.db)
     if port:
         write_server_file(settings, loopback_url(host, port), secret)
     try:

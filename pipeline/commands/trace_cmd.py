@@ -19,7 +19,6 @@ from pipeline.errors import InputError
 from pipeline.lean import dojo
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
-from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
 from pipeline.lean.trace import premises_from, trace_source
 from pipeline.settings import Settings
 
@@ -80,9 +79,7 @@ def _embedded(settings: Settings, sources: list[tuple[str, str]], *, build: bool
     with Checker(settings, warm=False) as checker:
         if build and settings.formal_path.is_dir():
             build_project(settings, checker)
-        lookup = Lookup(checker.backend.library_dir, checker.backend.core_index_path.with_name(CATALOG_FILE),
-                        checker.auditor.core.githash, settings.build_dir, settings.project_root)
-        premise = premises_from(lookup)  # after the build: the project's constants as built
+        premise = premises_from(checker.lookup())  # after the build: the project's constants as built
         for name, source in sources:
             for step in trace_source(checker, source, name, premise):
                 yield step.model_dump_json()

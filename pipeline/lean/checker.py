@@ -8,7 +8,13 @@ iteration diagnostics       :meth:`Checker.diagnose`
 goal states                 :meth:`Checker.goals`
 build                       :func:`pipeline.lean.build.build_project` (its modules through
                             ``Checker.compiler.compile_module``)
+the compiled environment    :meth:`Checker.environment` (built modules, decoded), and
+                            :meth:`Checker.lookup` (search and declarations)
+counters                    :meth:`Checker.stats` (the resident workers; starts nothing)
 ==========================  ==============================================================
+
+Its parts (``builds``, ``iteration``, ``compiler``, ``replayer``...) are the engine's own:
+nothing outside :mod:`pipeline.lean` reaches into them.
 
 How a request runs is a strategy chosen inside, never by the caller: a file on its own
 (:class:`~pipeline.lean.acceptance.Compiler`), several submissions of one statement as one
@@ -32,6 +38,7 @@ handed to the acceptance path).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,10 +52,12 @@ from pipeline.lean.builds import MANIFEST, OUTPUT_SUFFIXES, Builds, keep_parts, 
 from pipeline.lean.cache import ResultCache
 from pipeline.lean.iteration import Iteration, iteration_header, warm_choice
 from pipeline.lean.models import CheckRequest, CheckResult, Policy
+from pipeline.lean.olean.environment import ProjectEnvironment
+from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
 from pipeline.lean.policy import scan
 from pipeline.lean.provenance import Provenance, refuse_tracked_state
 from pipeline.lean.replayer import Replayer
-from pipeline.lean.resident import Goal, ResidentPool
+from pipeline.lean.resident import Goal, ResidentPool, ResidentStats
 from pipeline.lean.syntax import imports
 from pipeline.lean.trust import EnvironmentAuditor
 from pipeline.lean.verdict import Results, read_text_checked, source_of
@@ -103,6 +112,8 @@ class Checker:
         self.compiler = Compiler(*parts)
         self.batched = SharedModule(*parts)
         self.iteration = Iteration(settings, self.results, self._new_pool, self.check)
+        self._lookup: Lookup | None = None
+        self._lookup_lock = threading.Lock()
 
     @property
     def audit_id(self) -> str:
@@ -205,8 +216,33 @@ class Checker:
                 for _head, group in chosen) if self.settings.lean_replay else 0)
             started = sum(pool.prestart(head) for head, _ in chosen)
             modules = list(dict.fromkeys(m for _, group in chosen for m in group[0].imports))
-            self.auditor.project(self.builds.closure(modules))  # decodes the core index too
+            self.environment(modules)  # decodes the core index too
             return started + replays.result()
+
+    # -- the compiled environment and counters ----------------------------------------------------
+    def environment(self, modules: Sequence[str]) -> ProjectEnvironment:
+        """The compiled environment of the built project modules ``modules`` and of every
+        project module they import, decoded (once per file version); only builds this pipeline
+        made and signed count (:meth:`~pipeline.lean.builds.Builds.closure`)."""
+        return self.auditor.project(self.builds.closure(modules))
+
+    def lookup(self) -> Lookup:
+        """Search and declarations over core and the project's built modules
+        (:mod:`pipeline.lean.olean.lookup`), made on first use; the core catalog is built once
+        per Lean install and cached beside the core index, the project part re-read when a
+        module is rebuilt."""
+        with self._lookup_lock:
+            if self._lookup is None:
+                self._lookup = Lookup(self.backend.library_dir,
+                                      self.backend.core_index_path.with_name(CATALOG_FILE),
+                                      self.auditor.core.githash, self.settings.build_dir,
+                                      self.settings.project_root)
+            return self._lookup
+
+    def stats(self) -> ResidentStats | None:
+        """The resident workers' counters (alive, idle, started, checks run); ``None`` before
+        the iteration path first used them. Starts nothing."""
+        return self.iteration.stats()
 
     def _new_pool(self, workers: int, recycle_checks: int) -> ResidentPool:
         return ResidentPool(self.backend.resident_command, max_workers=max(1, workers),

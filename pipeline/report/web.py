@@ -131,7 +131,7 @@ def mount_report(
     ttl_s: float = 5.0,
 ) -> LiveReport:
     """Serve the report's pages at ``/`` of ``app``. Pass the service's checker and database
-    (e.g. ``checker=lambda: app.state.services.host.checker(), db=lambda: app.state.services.db``) so
+    (e.g. ``checker=lambda: app.state.host.checker(), db=lambda: app.state.db``) so
     no second Lean engine is started; they are looked up at request time."""
     live = LiveReport(collecting(settings, checker, db), ttl_s=ttl_s)
     app.include_router(report_router(live))

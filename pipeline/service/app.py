@@ -1,10 +1,11 @@
 """The FastAPI app: ``create_app(settings, config)``.
 
 The lifespan opens the service's parts (:func:`~pipeline.service.services.open_services`:
-migrations, engine, in-process workers) onto ``app.state.services``; each router takes the
-focused service it needs through ``Depends`` (:mod:`pipeline.service.deps`). The
-composition root (``sequent serve``) mounts the report's live pages (:mod:`pipeline.report.web`)
-at ``/`` on the same engine and database; the service never imports the report.
+migrations, engine, in-process workers) and puts each focused service on ``app.state`` under
+its own name (:func:`provide`); each route takes the one it needs through ``Depends``
+(:mod:`pipeline.service.deps`), never the container. The composition root (``sequent serve``)
+mounts the report's live pages (:mod:`pipeline.report.web`) at ``/`` on the same engine
+(``app.state.host``) and database (``app.state.db``); the service never imports the report.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pipeline.agents.config import AgentConfig
 from pipeline.errors import SequentError
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
+from pipeline.service.health import package_version
 from pipeline.service.middleware import BodyGuard
 from pipeline.service.routes import checks, claims, health, iterate, submissions
-from pipeline.service.services import open_services, package_version
+from pipeline.service.services import Services, open_services
 from pipeline.settings import Settings
 
 API_DESCRIPTION = """\
@@ -42,7 +44,7 @@ def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | 
         services = await run_in_threadpool(open_services, settings, config)
         try:
             await run_in_threadpool(services.start)
-            app.state.services = services
+            provide(app, services)
             yield
         finally:
             await run_in_threadpool(services.close)
@@ -63,15 +65,26 @@ def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | 
     return app
 
 
+def provide(app: FastAPI, services: Services) -> None:
+    """Each focused service on ``app.state`` under the name its dependency reads
+    (:func:`pipeline.service.deps.provided`), and the engine's host and the database for what
+    the composition root mounts beside the routes (the report's pages)."""
+    state = app.state
+    state.submissions, state.checks, state.tokens = services.submissions, services.checks, services.tokens
+    state.export, state.claims, state.declarations = services.export, services.claims, services.declarations
+    state.health = services.health
+    state.host, state.db = services.host, services.db
+
+
 def _document_claim_ids(app: FastAPI) -> None:
     """List the registry's claim ids as examples of ``claim_id`` in the OpenAPI schema."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         schema = generate()
-        services = getattr(app.state, "services", None)
+        claims = getattr(app.state, "claims", None)
         try:
-            ids = [c.id for c in services.claims.registry.get().claims] if services is not None else []
+            ids = [c.id for c in claims.registry.get().claims] if claims is not None else []
         except SequentError:
             ids = []
         field = schema["components"]["schemas"]["SubmissionIn"]["properties"]["claim_id"]
@@ -82,4 +95,4 @@ def _document_claim_ids(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "provide"]

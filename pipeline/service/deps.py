@@ -1,11 +1,12 @@
 """Dependencies the routers declare: the focused service each route needs, and the caller's
-token. The services are wired once per process (:func:`pipeline.service.services.open_services`)
-and kept on ``app.state.services``."""
+token. The services are wired once per process (:func:`pipeline.service.services.open_services`);
+the app's lifespan puts each on ``app.state`` under its own name (:func:`pipeline.service.app.provide`),
+and each dependency gives a route that one service, never the container."""
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,54 +16,31 @@ from pipeline.service.adhoc_checks import AdhocChecks
 from pipeline.service.claim_views import ClaimViews, Declarations
 from pipeline.service.errors import Unauthorized
 from pipeline.service.export import ExportService
+from pipeline.service.health import HealthService
 from pipeline.service.local import LOCAL_SECRET_HEADER
-from pipeline.service.models import Health, TokenInfo
-from pipeline.service.services import Services
+from pipeline.service.models import TokenInfo
 from pipeline.service.submission_service import SubmissionService
 from pipeline.service.tokens import TokenStore
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `sequent token create`.")
 
 
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def provided(name: str) -> Any:
+    """The dependency that gives a route the service the lifespan put on ``app.state.<name>``."""
+
+    def service(request: Request) -> object:
+        return getattr(request.app.state, name)
+
+    return Depends(service)
 
 
-def get_submissions(request: Request) -> SubmissionService:
-    return get_services(request).submissions
-
-
-def get_checks(request: Request) -> AdhocChecks:
-    return get_services(request).checks
-
-
-def get_claims(request: Request) -> ClaimViews:
-    return get_services(request).claims
-
-
-def get_declarations(request: Request) -> Declarations:
-    return get_services(request).declarations
-
-
-def get_export(request: Request) -> ExportService:
-    return get_services(request).export
-
-
-def get_tokens(request: Request) -> TokenStore:
-    return get_services(request).tokens
-
-
-def get_health(request: Request) -> Health:
-    return get_services(request).health()
-
-
-Submissions = Annotated[SubmissionService, Depends(get_submissions)]
-Checks = Annotated[AdhocChecks, Depends(get_checks)]
-Claims = Annotated[ClaimViews, Depends(get_claims)]
-Lookups = Annotated[Declarations, Depends(get_declarations)]
-Export = Annotated[ExportService, Depends(get_export)]
-Tokens = Annotated[TokenStore, Depends(get_tokens)]
+Submissions = Annotated[SubmissionService, provided("submissions")]
+Checks = Annotated[AdhocChecks, provided("checks")]
+Claims = Annotated[ClaimViews, provided("claims")]
+Lookups = Annotated[Declarations, provided("declarations")]
+Export = Annotated[ExportService, provided("export")]
+Tokens = Annotated[TokenStore, provided("tokens")]
+HealthCheck = Annotated[HealthService, provided("health")]
 
 
 async def require_token(
@@ -92,5 +70,5 @@ def require_local(request: Request) -> None:
 
 Local = Annotated[None, Depends(require_local)]
 
-__all__ = ["Checks", "Claims", "Export", "Local", "Lookups", "Submissions", "Token", "Tokens", "bearer",
-           "get_health", "get_services", "require_local", "require_token"]
+__all__ = ["Checks", "Claims", "Export", "HealthCheck", "Local", "Lookups", "Submissions", "Token", "Tokens",
+           "bearer", "provided", "require_local", "require_token"]

@@ -23,7 +23,7 @@ from pipeline.lean.build import BuildReport, ModuleBuild, build_project, discove
 from pipeline.lean.buildplan import ModuleSource, import_closure, topological_order
 from pipeline.lean.checker import Checker, warm_choice
 from pipeline.lean.models import CheckRequest
-from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
+from pipeline.lean.olean.lookup import Lookup
 from pipeline.lean.syntax import imports
 from pipeline.service.claim_responses import RegistryCache, library_statuses
 from pipeline.service.config import ServiceConfig
@@ -70,7 +70,6 @@ class LeanHost:
         self.phase = "not started"
         """What the engine is doing now (``GET /v1/health``, MCP progress messages)."""
         self._phase_since = time.monotonic()
-        self._lookup: Lookup | None = None
         self._library = threading.Condition()
         """Guards what the start-up build has done so far (calls wait on it, not on ready)."""
         self._modules: dict[str, ModuleSource] | None = None
@@ -327,16 +326,9 @@ class LeanHost:
 
     # ---- the compiled environment: no Lean process ---
     def lookup(self) -> Lookup:
-        """Search over core and the project (``pipeline.lean.olean.lookup``), made on first use
-        (the core catalog is built once per Lean install, then read from its cache)."""
-        checker = self.checker()
-        with self._checker_lock:
-            if self._lookup is None:
-                index_path = checker.backend.core_index_path
-                self._lookup = Lookup(checker.backend.library_dir, index_path.with_name(CATALOG_FILE),
-                                      checker.auditor.core.githash, self.settings.build_dir,
-                                      self.settings.project_root)
-            return self._lookup
+        """Search over core and the project (:meth:`Checker.lookup`), made on first use (the
+        core catalog is built once per Lean install, then read from its cache)."""
+        return self.checker().lookup()
 
 
 __all__ = ["READY_WAIT_S", "LeanHost", "lean_file"]

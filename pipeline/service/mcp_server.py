@@ -34,6 +34,8 @@ from pipeline.errors import SequentError
 from pipeline.lean.olean.lookup import DeclarationInfo, SearchResult
 from pipeline.service.adhoc_checks import AdhocChecks
 from pipeline.service.claim_views import ClaimViews, Declarations
+from pipeline.service.health import package_version
+from pipeline.service.lean_host import LeanHost
 from pipeline.service.models import (
     Attempt,
     CheckedProof,
@@ -46,7 +48,6 @@ from pipeline.service.models import (
     SubmissionPage,
     SubmissionView,
 )
-from pipeline.service.services import Services, package_version
 from pipeline.service.submission_service import SubmissionService
 
 log = logging.getLogger(__name__)
@@ -123,18 +124,19 @@ def _tool_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def build_server(services: Services, agents: AgentConfig) -> MCPServer:
-    """The MCP server; each group of tools gets the focused service it needs."""
+def build_server(*, claims: ClaimViews, checks: AdhocChecks, declarations: Declarations,
+                 submissions: SubmissionService, host: LeanHost, agents: AgentConfig) -> MCPServer:
+    """The MCP server; each group of tools gets the focused service it needs (and the engine's
+    progress line from ``host``, for the calls that wait on it)."""
     server: MCPServer = MCPServer(
         name="sequent", version=package_version(), instructions=INSTRUCTIONS
     )
-    lean_timeout_s = services.settings.lean_timeout_s
-    progress = services.host.progress_message
-    _claim_tools(server, services.claims, agents)
-    _iteration_tools(server, services.checks, progress, ready_wait_s=lean_timeout_s)  # may come while Formal/ builds
-    _lookup_tools(server, services.declarations)
-    _submission_tools(server, services.submissions, progress,
-                      max_wait_s=max(services.config.wait_max_s, 2 * lean_timeout_s))  # one local client
+    lean_timeout_s = host.settings.lean_timeout_s
+    _claim_tools(server, claims, agents)
+    _iteration_tools(server, checks, host.progress_message, ready_wait_s=lean_timeout_s)  # may come while Formal/ builds
+    _lookup_tools(server, declarations)
+    _submission_tools(server, submissions, host.progress_message,
+                      max_wait_s=max(submissions.wait_max_s, 2 * lean_timeout_s))  # one local client
     return server
 
 
@@ -278,16 +280,15 @@ def _submission_tools(server: MCPServer, submissions: SubmissionService, progres
         return submissions.wait(submission_id, min(wait_s, max_wait_s))
 
 
-def serve_stdio(services: Services, agents: AgentConfig, *, ready_wait_s: float = 0.0) -> None:
-    """Run the MCP server on stdin/stdout until the client closes the pipe. It reads nothing,
-    so it answers ``initialize``, until the engine is ready or ``ready_wait_s`` has passed:
-    "ready" means ready (a first call then finds the workers warm)."""
-    server = build_server(services, agents)  # sets up the SDK's logging
-    if services.host.wait_ready(ready_wait_s):
+def serve_stdio(server: MCPServer, host: LeanHost, *, ready_wait_s: float = 0.0) -> None:
+    """Run ``server`` (:func:`build_server`) on stdin/stdout until the client closes the pipe.
+    It reads nothing, so it answers ``initialize``, until the engine is ready or
+    ``ready_wait_s`` has passed: "ready" means ready (a first call then finds the workers warm)."""
+    if host.wait_ready(ready_wait_s):
         log.info("the Lean engine is ready; answering initialize")
     else:
         log.info("the Lean engine is not ready after %.0f s (%s); answering initialize, calls wait "
-                 "for it with progress", ready_wait_s, services.host.progress_message())
+                 "for it with progress", ready_wait_s, host.progress_message())
     server.run("stdio")
 
 

@@ -1,7 +1,9 @@
 """The service's parts, wired once per process: :func:`open_services`.
 
-Each front end (the HTTP routes, the MCP tools, ``sequent worker`` and the token and
-submission commands) takes the focused service it needs from :class:`Services`:
+:class:`Services` is what the composition root holds (a command, or the app's lifespan): it
+starts and closes them. No front end takes it whole: each gets the focused services it uses,
+one by one (the FastAPI dependencies of :mod:`.deps` each give a route one service; the MCP
+tool groups of :func:`.mcp_server.build_server` each take theirs; the commands pick theirs):
 
 ========================  ==========================================================
 ``submissions``           submit, read, list, wait (:mod:`.submission_service`)
@@ -10,6 +12,7 @@ submission commands) takes the focused service it needs from :class:`Services`:
 ``export``                an accepted proof on a review branch (:mod:`.export`)
 ``claims``                claim views and the statement review (:mod:`.claim_views`)
 ``declarations``          search and declarations of the compiled environment
+``health``                liveness, queue, workers, the engine's phase (:mod:`.health`)
 ``host``                  the Lean engine's life: start-up build, warm-up, slots (:mod:`.lean_host`)
 ``workers``               the check workers (:mod:`.worker`)
 ========================  ==========================================================
@@ -22,7 +25,6 @@ inserted) -> :class:`JobQueue` -> :class:`WorkerPool` -> the engine -> :meth:`Su
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Self
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,9 +35,9 @@ from pipeline.service.claim_responses import RegistryCache
 from pipeline.service.claim_views import ClaimViews, Declarations
 from pipeline.service.config import ServiceConfig
 from pipeline.service.export import ExportService
+from pipeline.service.health import HealthService
 from pipeline.service.lean_host import LeanHost
 from pipeline.service.migrate import upgrade
-from pipeline.service.models import Health
 from pipeline.service.queue import JobQueue
 from pipeline.service.schema import METADATA
 from pipeline.service.submission_service import SubmissionService
@@ -45,13 +47,6 @@ from pipeline.service.worker import WorkerPool
 from pipeline.service.writelock import WriteGate
 from pipeline.settings import Settings
 from pipeline.store.db import Database
-
-
-def package_version() -> str:
-    try:
-        return version("sequent")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def _open_database(url: str) -> Database:
@@ -71,10 +66,9 @@ def _open_database(url: str) -> Database:
 
 @dataclass(frozen=True, eq=False)
 class Services:
-    """The focused services of one process; a context manager (or call :meth:`close`)."""
+    """The focused services of one process, for the composition root to start, close and hand
+    out one by one; a context manager (or call :meth:`close`)."""
 
-    settings: Settings
-    config: ServiceConfig
     db: Database
     host: LeanHost
     queue: JobQueue
@@ -85,26 +79,12 @@ class Services:
     export: ExportService
     claims: ClaimViews
     declarations: Declarations
+    health: HealthService
 
     def start(self, *, background: bool = True) -> None:
         """Start the engine: build the project's modules, warm its workers, then (once ready)
         the check workers. Submissions are accepted (and queue up) meanwhile."""
         self.host.start(background=background)
-
-    def health(self) -> Health:
-        checker = self.host.started_checker()
-        return Health(
-            resident=checker.iteration.stats() if checker is not None else None,
-            status="ok",
-            version=package_version(),
-            database=self.db.engine.dialect.name,
-            queue=self.queue.counts(),
-            workers=self.workers.threads if self.workers.running else 0,
-            lean_backend=checker.backend.name if checker is not None else None,
-            lean_ready=self.host.ready.is_set(),
-            lean_error=self.host.prepare_error,
-            phase=self.host.phase,
-        )
 
     def close(self) -> None:
         self.host.stopping.set()
@@ -139,11 +119,11 @@ def open_services(settings: Settings, config: ServiceConfig, *, worker_threads: 
         db.close()
         raise
     return Services(
-        settings=settings, config=config, db=db, host=host, queue=queue, workers=workers,
+        db=db, host=host, queue=queue, workers=workers,
         submissions=submissions, checks=AdhocChecks(config, host, gate), tokens=TokenStore(db, config),
         export=ExportService(settings, registry, store), claims=ClaimViews(db, host, store),
-        declarations=Declarations(host),
+        declarations=Declarations(host), health=HealthService(db, host, queue, workers),
     )
 
 
-__all__ = ["Services", "open_services", "package_version"]
+__all__ = ["Services", "open_services"]

@@ -75,7 +75,7 @@ def test_a_later_instance_changes_the_meaning_and_is_named(project: Path) -> Non
     with Checker(settings, expected_leases=0) as checker:  # one-shot: no process nobody leases
         built = build_project(settings, checker)
         assert built.ok, [m.result.diagnostics() for m in built.failures() if m.result]
-        env = checker.auditor.project(checker.builds.closure(["Formal.Cap"]))
+        env = checker.environment(["Formal.Cap"])
         pins = meaning_pins(env, "Formal.Cap.cap_small")
         assert STATEMENT_KEY in pins and "Formal.Cap.instCap" in pins
         pin_claim(settings, "cap", pins)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.olean.lookup import CATALOG_FILE, Lookup
 from pipeline.lean.trace import premises_from, tactic_sites
 from tests.conftest import needs_lean
 
@@ -91,10 +90,7 @@ def test_trace_gives_goals_and_global_premises(checker: Checker) -> None:
         "theorem plain : 1 = 1 := rfl\n"
         "example : True := by trivial\n"
     )
-    s = checker.settings
-    lookup = Lookup(checker.backend.library_dir, checker.backend.core_index_path.with_name(CATALOG_FILE),
-                    checker.auditor.core.githash, s.build_dir, s.project_root)
-    steps = list(trace_source(checker, src, "G.lean", premises_from(lookup)))
+    steps = list(trace_source(checker, src, "G.lean", premises_from(checker.lookup())))
     # `skip` (no goals before) is dropped, as LeanDojo drops it
     assert [(st.declaration, st.tactic) for st in steps] == [
         ("g", "subst h"), ("g", "constructor"), ("g", "· rfl"), ("g", "rfl"),

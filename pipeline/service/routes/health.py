@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from pipeline.service.deps import get_health
+from pipeline.service.deps import HealthCheck
 from pipeline.service.models import Health
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
 
 @router.get("/health", summary="Liveness and queue depth")
-def health(health: Annotated[Health, Depends(get_health)]) -> Health:
-    return health
+def health(health: HealthCheck) -> Health:
+    return health.health()
 
 
 __all__ = ["router"]
