@@ -36,6 +36,7 @@ from pipeline.lean.models import (
     Policy,
     Reason,
     Severity,
+    Span,
 )
 from pipeline.lean.syntax import blank_comments_and_strings
 from pipeline.models import Frozen
@@ -111,21 +112,17 @@ def proof_position(request: CheckRequest, proof: str, line: int) -> int:
 Where = Literal["proof", "statement", "file"]
 
 
-class TextMessage(Frozen):
+class TextMessage(Span):
     """One of Lean's messages (or a policy violation) placed in the text the caller sent.
 
-    ``where`` says which text ``line``/``column`` count in: ``proof`` (the proof or snippet
-    sent), ``statement`` (the claim's pinned statement) or ``file`` (a line the pipeline
-    added: the header, the theorem line). Lines count from 1, columns from 0."""
+    ``where`` says which text the span counts in: ``proof`` (the proof or snippet sent),
+    ``statement`` (the claim's pinned statement) or ``file`` (a line the pipeline added: the
+    header, the theorem line)."""
 
     severity: str
     """``error``, ``warning``, ``information`` or ``policy``."""
     text: str
     where: Where
-    line: int | None = None
-    column: int | None = None
-    end_line: int | None = None
-    end_column: int | None = None
     kind: str | None = None
 
     def render(self) -> str:

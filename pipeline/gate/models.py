@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from pipeline.lean.models import Location
 from pipeline.models import Frozen
 
 NewTheoremPolicy = Literal["warn", "error"]
@@ -28,22 +29,6 @@ class Status(StrEnum):
     failed = "failed"
     warned = "warned"
     skipped = "skipped"
-
-
-class Location(Frozen):
-    file: str
-    """Path relative to the repository root, with ``/`` separators."""
-    line: int | None = None
-    """1-based."""
-    column: int | None = None
-    """From 0, when known: the pipeline's one convention (lines from 1, columns from 0, as Lean
-    reports them); the GitHub annotations add 1 at their boundary (GitHub counts from 1)."""
-    end_line: int | None = None
-
-    def __str__(self) -> str:
-        if self.line is None:
-            return self.file
-        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
 
 class Finding(Frozen):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputError
+from pipeline.lean.models import Location
 from pipeline.lean.trace import ConstantRef, TacticStep
 
 EXTRA = "pip install -e '.[dojo]'"
@@ -53,9 +54,10 @@ def _premise(provenance: dict[str, Any]) -> ConstantRef:
             parts = parts[cut:]
     pos = provenance.get("def_pos") or (None, None)
     end = provenance.get("def_end_pos") or (None, None)
+    location = None if outside else Location(file=path.as_posix(), line=pos[0], column=pos[1] - 1 if pos[1] else None,
+                                             end_line=end[0], end_column=end[1] - 1 if end[1] else None)
     return ConstantRef(full_name=str(provenance["full_name"]), module=".".join(parts),
-                   origin="core" if outside else "project", file=None if outside else path.as_posix(),
-                   line=pos[0], column=pos[1] - 1 if pos[1] else None, end_line=end[0])
+                       origin="core" if outside else "project", location=location)
 
 
 def steps(project_root: Path, commit: str = "HEAD") -> Iterator[TacticStep]:

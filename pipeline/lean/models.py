@@ -22,10 +22,38 @@ class Severity(StrEnum):
 
 
 class Position(Frozen):
+    """A point of a source, in the pipeline's one convention (:class:`Span`)."""
+
     line: int
     """1-based line."""
     column: int
     """0-based column, as Lean reports it."""
+
+
+class Span(Frozen):
+    """Where a piece of text stands in a source: the pipeline's one convention for positions,
+    everywhere a user or an agent sees one. Lines count from 1, columns from 0 in code points
+    (as Lean reports them); the end is just past the last character. A field is ``None`` where
+    it is not known (a message without a position, a declaration without a recorded range)."""
+
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+class Location(Span):
+    """A :class:`Span` in a named file: a declaration's source, a gate finding's place. Output
+    with another convention converts at its own boundary (GitHub's annotations add 1 to a
+    column)."""
+
+    file: str
+    """Path relative to the project (or repository) root, with ``/`` separators."""
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.file
+        return f"{self.file}:{self.line}" + (f":{self.column}" if self.column is not None else "")
 
 
 class Message(Frozen):
@@ -214,11 +242,13 @@ __all__ = [
     "CheckResult",
     "DeclarationFact",
     "EnvironmentAudit",
+    "Location",
     "Message",
     "Policy",
     "Position",
     "Reason",
     "Severity",
+    "Span",
     "Verdict",
     "Violation",
     "user_name",

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from pipeline.lean.checker import Checker
-from pipeline.lean.models import Policy
+from pipeline.lean.models import Location, Policy
 from pipeline.lean.olean.lookup import Lookup
 from pipeline.lean.syntax import blank_comments_and_strings, declarations
 from pipeline.models import Frozen
@@ -56,32 +56,20 @@ class ConstantRef(Frozen):
     """The module that defines it (``Init.Data.Rat.Lemmas``, ``Formal.Basic``)."""
     origin: str
     """``project`` or ``core``."""
-    file: str | None = None
-    """Project-relative source file (project constants; the shipped core has no positions)."""
-    line: int | None = None
-    """1-based line of the declaration (project constants)."""
-    column: int | None = None
-    """0-based column."""
-    end_line: int | None = None
+    location: Location | None = None
+    """Where it is declared (project constants; the shipped core has no positions)."""
 
 
-class TacticStep(Frozen):
-    """One traced tactic, as written."""
+class TacticStep(Location):
+    """One traced tactic, as written: ``file`` is the project-relative path (or
+    ``submission:<id>``), the span runs from the tactic's first character to just past its
+    last."""
 
-    file: str
-    """Project-relative path (or ``submission:<id>``)."""
     declaration: str
     kind: str
     statement: str
     """The declaration's signature (up to its ``:=``)."""
     tactic: str
-    line: int
-    """1-based."""
-    column: int
-    """0-based, code points."""
-    end_line: int
-    end_column: int
-    """Just past the tactic's last character."""
     state_before: str
     """Goals before the tactic, rendered and separated by blank lines."""
     state_after: str
@@ -307,12 +295,10 @@ def premises_from(lookup: Lookup) -> Callable[[str], ConstantRef | None]:
 
     def premise(name: str) -> ConstantRef | None:
         if name not in known:
-            own = project.get(name)
-            if own is not None:
+            if name in project:
                 info = lookup.declaration(name)
-                known[name] = ConstantRef(full_name=name, module=own.module, origin="project",
-                                      file=info.file if info else None, line=own.line, column=own.column,
-                                      end_line=own.end_line)
+                known[name] = ConstantRef(full_name=name, module=project[name].module, origin="project",
+                                          location=info.location if info else None)
             elif name in core:
                 known[name] = ConstantRef(full_name=name, module=core[name][0], origin="core")
             else:

@@ -23,45 +23,26 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path, PurePosixPath
-from typing import Literal
 
 from pipeline.claims.library import binders
 from pipeline.errors import GateError, SequentError
 from pipeline.lean.syntax import blank_comments_and_strings, declarations, top_level_index
-from pipeline.models import Frozen
 from pipeline.service.claim_responses import RegistryCache
 from pipeline.service.errors import Conflict
 from pipeline.service.models import ExportView
-from pipeline.service.submissions import SubmissionStore
+from pipeline.service.submissions import Exportable, SubmissionStore
 from pipeline.settings import Settings
 from pipeline.vcs import GitRepository
 
 REVIEW_PREFIX = "sequent/review/"
 
 
-class ExportRequest(Frozen):
-    submission_id: str
-    claim_id: str
-    agent: str
-    source: str
-    statement: str
+class ExportRequest(Exportable):
+    """An accepted submission (what the store gives export) and where its claim's proof lives."""
+
     module: str | None = None
     """The claim's Lean module and declaration: the proof replaces the declaration's there."""
     declaration: str | None = None
-    proof: str | None = None
-    """The proof as submitted (a ``by`` block or a term)."""
-
-
-ExportMode = Literal["module", "file"]
-
-
-class Exported(Frozen):
-    branch: str
-    commit: str
-    path: str
-    mode: ExportMode = "file"
-    """``module``: the claim's declaration's proof replaced in its module; ``file``: the
-    accepted file added under ``Submissions/`` (see the module docstring)."""
 
 
 class ExportService:
@@ -79,17 +60,14 @@ class ExportService:
         if not sub.audited:
             raise Conflict(f"submission {submission_id} was accepted without the compiled-environment "
                            "audit; submit the proof again to have it audited before export")
-        req = ExportRequest(submission_id=sub.id, claim_id=sub.claim_id, agent=sub.agent, source=sub.source,
-                            statement=sub.statement, proof=sub.proof)
+        req = ExportRequest(**sub.model_dump())
         try:
             pinned = self._registry.claim(req.claim_id)
         except SequentError:  # the claim left the registry: export the accepted file alone
             pinned = None
         if pinned is not None and pinned.lean.statement == req.statement:
             req = req.model_copy(update={"module": pinned.lean.module, "declaration": pinned.lean.declaration})
-        done = export_submission(self._settings, req)
-        return ExportView(submission_id=submission_id, branch=done.branch, commit=done.commit, path=done.path,
-                          mode=done.mode)
+        return export_submission(self._settings, req)
 
 
 def _before_colon(signature: str) -> str | None:
@@ -164,15 +142,15 @@ def export_path(settings: Settings, repo_root: Path, claim_id: str, submission_i
     return str(PurePosixPath(*rel.parts, "Submissions", f"{safe_claim}_{submission_id}.lean"))
 
 
-def export_submission(settings: Settings, req: ExportRequest) -> Exported:
+def export_submission(settings: Settings, req: ExportRequest) -> ExportView:
     with GitRepository(settings.project_root) as repo:
         return _export(repo, settings, req)
 
 
-def _export(repo: GitRepository, settings: Settings, req: ExportRequest) -> Exported:
-    path = export_path(settings, repo.root, req.claim_id, req.submission_id)
+def _export(repo: GitRepository, settings: Settings, req: ExportRequest) -> ExportView:
+    path = export_path(settings, repo.root, req.claim_id, req.id)
     content, mode = req.source, "file"
-    branch = review_branch(req.submission_id)
+    branch = review_branch(req.id)
     existing = repo.find(f"refs/heads/{branch}")
     if existing is not None:
         return _existing(repo, existing, branch, path, req)
@@ -194,7 +172,7 @@ def _export(repo: GitRepository, settings: Settings, req: ExportRequest) -> Expo
     what = (f"replaces the proof of {req.declaration} in {path}" if mode == "module"
             else f"adds the accepted file {path}")
     message = (
-        f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})\n\n"
+        f"Sequent: accepted proof of {req.claim_id} ({req.id})\n\n"
         f"Submitted by {req.agent}; checked by Lean under the submission trust policy.\n"
         f"This commit {what}.\n"
         f"Statement: {req.statement}\n"
@@ -205,7 +183,7 @@ def _export(repo: GitRepository, settings: Settings, req: ExportRequest) -> Expo
         if existing is None:  # pragma: no cover - created, then deleted at once
             raise Conflict(f"branch {branch} changed while exporting; try again")
         return _existing(repo, existing, branch, path, req)
-    return Exported(branch=branch, commit=commit, path=path, mode=mode)
+    return ExportView(submission_id=req.id, branch=branch, commit=commit, path=path, mode=mode)
 
 
 def _module_path(settings: Settings, root: Path, module: str) -> str:
@@ -216,18 +194,18 @@ def _module_path(settings: Settings, root: Path, module: str) -> str:
         raise GateError(f"{source} is not inside the repository at {root}") from exc
 
 
-def _existing(repo: GitRepository, commit: str, branch: str, path: str, req: ExportRequest) -> Exported:
+def _existing(repo: GitRepository, commit: str, branch: str, path: str, req: ExportRequest) -> ExportView:
     """The branch an earlier export made: it must be that export (one commit, its message)."""
     changed = repo.changed_paths(commit)
-    marker = f"Sequent: accepted proof of {req.claim_id} ({req.submission_id})"
+    marker = f"Sequent: accepted proof of {req.claim_id} ({req.id})"
     if len(changed) != 1 or not repo.message(commit).startswith(marker):
         raise Conflict(f"branch {branch} exists with a different commit")
     if changed[0] == path:
         if repo.text(commit, path) != req.source:
             raise Conflict(f"branch {branch} exists with a different {path}")
-        return Exported(branch=branch, commit=commit, path=path, mode="file")
-    return Exported(branch=branch, commit=commit, path=changed[0], mode="module")
+        return ExportView(submission_id=req.id, branch=branch, commit=commit, path=path, mode="file")
+    return ExportView(submission_id=req.id, branch=branch, commit=commit, path=changed[0], mode="module")
 
 
-__all__ = ["ExportRequest", "ExportService", "Exported", "export_path", "export_submission", "replaced_module",
+__all__ = ["ExportRequest", "ExportService", "export_path", "export_submission", "replaced_module",
            "review_branch"]

@@ -52,9 +52,10 @@ _H1 = "h1 : (1 - p) * wHonest ≤ (1 - p) * 1\n"
 _H2 = "h2 : p * wDishonest ≤ p * q\n"
 _GOAL = "⊢ p ≤ (q + ε) / (1 - q)"
 _MUL_LE = {"full_name": "Rat.mul_le_mul_of_nonneg_left", "module": "Init.Data.Rat.Lemmas", "origin": "core",
-           "file": None, "line": None, "column": None, "end_line": None}
+           "location": None}
 _LE_DIV = {"full_name": "Formal.le_div_of_mul_le", "module": "Formal.Basic", "origin": "project",
-           "file": "Formal/Basic.lean", "line": 49, "column": 0, "end_line": 54}  # doc comment to `grind`
+           "location": {"file": "Formal/Basic.lean", "line": 49, "column": 0, "end_line": 54,
+                        "end_column": 7}}  # doc comment to the last `grind`
 _BOUND, _WITNESS = "Formal.Equilibrium.dishonesty_bound", "Formal.Equilibrium.dishonesty_bound_nonvacuous"
 # (declaration, tactic, line, column, end_line, end_column, state_before, state_after, premises)
 EQUILIBRIUM = [

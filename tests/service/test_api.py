@@ -355,11 +355,14 @@ def test_search_and_declaration_read_the_compiled_environment(live: Live) -> Non
 
         mine = http.get(f"/v1/declarations/{claim.lean.declaration}").json()
         assert mine["origin"] == "project" and mine["module"] == claim.lean.module, mine
-        assert mine["file"] == claim.lean.module.replace(".", "/") + ".lean" and mine["line"] >= 1
-        source = (live.settings.project_root / mine["file"]).read_text().split("\n")
-        assert claim.lean.declaration.rsplit(".", 1)[-1] in "\n".join(source[mine["line"] - 1:mine["end_line"]])
+        where = mine["location"]
+        assert where["file"] == claim.lean.module.replace(".", "/") + ".lean" and where["line"] >= 1
+        source = (live.settings.project_root / where["file"]).read_text().split("\n")
+        assert claim.lean.declaration.rsplit(".", 1)[-1] in "\n".join(source[where["line"] - 1:where["end_line"]])
+        assert 0 <= where["column"] and 0 < where["end_column"] <= len(source[where["end_line"] - 1])
         core = http.get("/v1/declarations/Nat.add_comm").json()
         assert core["origin"] == "core" and core["kind"] == "theorem" and "HAdd.hAdd" in core["type"], core
+        assert core["location"] is None  # the shipped core keeps no declaration ranges
         assert core["module"].startswith("Init.") and core["docstring"] is None
 
         assert http.get("/v1/declarations/No.Such.constant").status_code == 404

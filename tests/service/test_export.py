@@ -28,8 +28,8 @@ def _repo(root: Path) -> git.Repo:
 
 
 def _req(source: str = SOURCE, sid: str = "0190abc") -> ExportRequest:
-    return ExportRequest(submission_id=sid, claim_id="demo", agent="agent-7", source=source,
-                         statement="True")
+    return ExportRequest(id=sid, claim_id="demo", agent="agent-7", source=source, statement="True",
+                         proof="by trivial", audited=True)
 
 
 def test_export_commits_on_a_review_branch_without_touching_the_worktree(project: Path) -> None:

@@ -106,7 +106,8 @@ def test_iteration_tools_over_stdio(service_settings: Settings, tmp_path: Path) 
             found = _structured(await client.call_tool("search", {"query": "succ_le_succ"}))
             assert "Nat.succ_le_succ" in [h["name"] for h in found["hits"]]
             decl = _structured(await client.call_tool("declaration", {"name": claim.lean.declaration}))
-            assert decl["origin"] == "project" and decl["file"] == "Formal/Bayes.lean" and decl["line"] > 1
+            where = decl["location"]
+            assert decl["origin"] == "project" and where["file"] == "Formal/Bayes.lean" and where["line"] > 1
             missing = await client.call_tool("declaration", {"name": "No.such"})
             assert missing.is_error and "no constant" in missing.content[0].text
             listed = _structured(await client.call_tool("list_submissions", {"claim_id": claim.id}))

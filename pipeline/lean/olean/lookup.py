@@ -11,7 +11,7 @@ and the project's own modules, read from the ``.olean`` files (no Lean process).
   location) in milliseconds once loaded.
 
 The shipped core library holds only the exported part of each module: it has no docstrings
-and no declaration ranges, so a core constant's ``docstring`` and ``line`` are ``None``.
+and no declaration ranges, so a core constant's ``docstring`` and ``location`` are ``None``.
 Types are rendered in the notation of ``set_option pp.all true`` (explicit universes and
 instances), the kernel's own view.
 """
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from pipeline.lean.models import Location, Span
 from pipeline.lean.olean.decode import Constant, Decoder
 from pipeline.lean.olean.environment import CORE_AXIOMS
 from pipeline.lean.olean.region import OleanFormatError, Region, module_parts
@@ -37,31 +38,23 @@ DOC_EXT = "Lean.docStringExt"
 RANGE_EXT = "Lean.declRangeExt"
 
 
-class DeclarationInfo(Frozen):
-    """One constant, for an agent: its type, docstring and where it is declared."""
-
-    name: str
-    kind: str
-    module: str
-    origin: str
-    """``project`` or ``core``."""
-    type: str
-    """The type as the kernel holds it (``pp.all`` notation)."""
-    docstring: str | None = None
-    file: str | None = None
-    """Project-relative path of the source (project constants)."""
-    line: int | None = None
-    """Line of the declaration, from 1 (project constants)."""
-    column: int | None = None
-    """Column, from 0."""
-    end_line: int | None = None
-
-
 class SearchHit(Frozen):
     name: str
     kind: str
     module: str
     origin: str
+    """``project`` or ``core``."""
+
+
+class DeclarationInfo(SearchHit):
+    """One constant, for an agent: its type, docstring and where it is declared."""
+
+    type: str
+    """The type as the kernel holds it (``pp.all`` notation)."""
+    docstring: str | None = None
+    location: Location | None = None
+    """Where it is declared, from its doc comment to its end (project constants whose source
+    is there; the shipped core keeps no declaration ranges)."""
 
 
 class SearchResult(Frozen):
@@ -147,9 +140,8 @@ class _ProjectConstant(Frozen):
     type: str
     mentions: tuple[str, ...]
     docstring: str | None = None
-    line: int | None = None
-    column: int | None = None
-    end_line: int | None = None
+    span: Span = Span()
+    """The declaration's range (Lean's ``declRangeExt``), when the module records one."""
 
 
 def _extension(decoder: Decoder, part: int, name: str) -> list[int]:
@@ -168,7 +160,7 @@ def read_project_module(module: str, olean: Path, githash: str) -> list[_Project
     decoder = Decoder(region)
     data = decoder.module_data()
     docs: dict[str, str] = {}
-    ranges: dict[str, tuple[int, int, int]] = {}
+    ranges: dict[str, Span] = {}
     for part in range(len(region.parts)):
         try:
             for item in _extension(decoder, part, DOC_EXT):
@@ -178,20 +170,19 @@ def read_project_module(module: str, olean: Path, githash: str) -> list[_Project
                 _t, f, _ = region.ctor(item)
                 rng = region.ctor(region.ctor(f[1])[1][0])[1]
                 start, end = region.ctor(rng[0])[1], region.ctor(rng[2])[1]
-                ranges.setdefault(decoder.name(f[0]),
-                                  (region.nat(start[0]), region.nat(start[1]), region.nat(end[0])))
+                ranges.setdefault(decoder.name(f[0]), Span(line=region.nat(start[0]), column=region.nat(start[1]),
+                                                           end_line=region.nat(end[0]),
+                                                           end_column=region.nat(end[1])))
         except (OleanFormatError, IndexError, ValueError):
             continue  # a part without the extensions' usual layout: no docs/ranges from it
     out = []
     for c in data.constants:
         if c.name.startswith("_private.") or _auxiliary(c):
             continue
-        where = ranges.get(c.name)
         out.append(_ProjectConstant(
             name=c.name, kind=c.kind.value, module=module, type=decoder.render(c.type),
             mentions=tuple(sorted(decoder.constants_in(c.type))), docstring=docs.get(c.name),
-            line=where[0] if where else None, column=where[1] if where else None,
-            end_line=where[2] if where else None))
+            span=ranges.get(c.name, Span())))
     return out
 
 
@@ -304,11 +295,10 @@ class Lookup:
         own = self.project().get(name)
         if own is not None:
             source = self.project_root / Path(*own.module.split(".")).with_suffix(".lean")
-            return DeclarationInfo(
-                name=own.name, kind=own.kind, module=own.module, origin="project", type=own.type,
-                docstring=own.docstring,
-                file=source.relative_to(self.project_root).as_posix() if source.is_file() else None,
-                line=own.line, column=own.column, end_line=own.end_line)
+            location = (Location(file=source.relative_to(self.project_root).as_posix(), **own.span.model_dump())
+                        if source.is_file() else None)
+            return DeclarationInfo(name=own.name, kind=own.kind, module=own.module, origin="project", type=own.type,
+                                   docstring=own.docstring, location=location)
         entry = self.catalog().entries.get(name)
         if entry is None:
             return None
