@@ -125,7 +125,7 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     env: ProjectEnvironment | None = None
     audits: dict[str, list[EnvIssue]] = {}
     try:
-        env = checker.auditor.project([mb.module for mb in report.modules if mb.ok])
+        env = checker.environment([mb.module for mb in report.modules if mb.ok])
         audits = module_audits(env)
     except SequentError as exc:
         issues.append(Issue(file=settings.formal_dir, field="build",

@@ -223,8 +223,10 @@ class Checker:
     def environment(self, modules: Sequence[str]) -> ProjectEnvironment:
         """The compiled environment of the built project modules ``modules`` and of every
         project module they import, decoded (once per file version); only builds this pipeline
-        made and signed count (:meth:`~pipeline.lean.builds.Builds.closure`)."""
-        return self.auditor.project(self.builds.closure(modules))
+        made and signed count (:meth:`~pipeline.lean.builds.Builds.closure`). ``modules`` are
+        decoded in the order given, what they import after them."""
+        order = {module: i for i, module in enumerate(modules)}
+        return self.auditor.project(sorted(self.builds.closure(modules), key=lambda m: order.get(m, len(order))))
 
     def lookup(self) -> Lookup:
         """Search and declarations over core and the project's built modules

@@ -18,7 +18,7 @@ from tests.conftest import REPO
 from tests.service.fixtures import with_db
 
 PIPELINE = REPO / "pipeline"
-ENGINE_PARTS = re.compile(r"checker(\(\))?\.(builds|iteration|compiler|batched|replayer|results|cache|provenance)\b")
+ENGINE_PARTS = re.compile(r"checker(\(\))?\.(builds|iteration|compiler|batched|replayer|results|cache|provenance|auditor)\b")
 
 
 def _imports(path: Path) -> set[str]:
