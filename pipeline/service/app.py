@@ -21,6 +21,7 @@ from pipeline.agents.config import AgentConfig
 from pipeline.errors import SequentError
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
+from pipeline.service.deps import PROVIDED
 from pipeline.service.health import package_version
 from pipeline.service.middleware import BodyGuard
 from pipeline.service.routes import checks, claims, health, iterate, submissions
@@ -66,14 +67,12 @@ def create_app(settings: Settings, config: ServiceConfig, agents: AgentConfig | 
 
 
 def provide(app: FastAPI, services: Services) -> None:
-    """Each focused service on ``app.state`` under the name its dependency reads
-    (:func:`pipeline.service.deps.provided`), and the engine's host and the database for what
-    the composition root mounts beside the routes (the report's pages)."""
-    state = app.state
-    state.submissions, state.checks, state.tokens = services.submissions, services.checks, services.tokens
-    state.export, state.claims, state.declarations = services.export, services.claims, services.declarations
-    state.health = services.health
-    state.host, state.db = services.host, services.db
+    """Put on ``app.state`` each focused service a route depends on, under the name its
+    dependency reads (:func:`pipeline.service.deps.provided`), and the engine's host and the
+    database for what the composition root mounts beside the routes (the report's pages)."""
+    for name in PROVIDED:
+        setattr(app.state, name, getattr(services, name))
+    app.state.host, app.state.db = services.host, services.db
 
 
 def _document_claim_ids(app: FastAPI) -> None:

@@ -6,7 +6,7 @@ and each dependency gives a route that one service, never the container."""
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +25,13 @@ from pipeline.service.tokens import TokenStore
 bearer = HTTPBearer(auto_error=False, description="An API token from `sequent token create`.")
 
 
-def provided(name: str) -> Any:
+ServiceName = Literal["submissions", "checks", "claims", "declarations", "export", "tokens", "health"]
+PROVIDED: tuple[ServiceName, ...] = get_args(ServiceName)
+"""The services the routes depend on: each is put on ``app.state`` under its name, the name of
+its field of :class:`~pipeline.service.services.Services`."""
+
+
+def provided(name: ServiceName) -> Any:
     """The dependency that gives a route the service the lifespan put on ``app.state.<name>``."""
 
     def service(request: Request) -> object:
@@ -70,5 +76,5 @@ def require_local(request: Request) -> None:
 
 Local = Annotated[None, Depends(require_local)]
 
-__all__ = ["Checks", "Claims", "Export", "HealthCheck", "Local", "Lookups", "Submissions", "Token", "Tokens",
-           "bearer", "provided", "require_local", "require_token"]
+__all__ = ["PROVIDED", "Checks", "Claims", "Export", "HealthCheck", "Local", "Lookups", "ServiceName", "Submissions",
+           "Token", "Tokens", "bearer", "provided", "require_local", "require_token"]
