@@ -98,36 +98,38 @@ class ReviewIn(Frozen):
     replay: bool = False
 
 
-class CheckedProof(Frozen):
-    """A checked proof attempt (iteration path: nothing recorded). ``messages`` and
-    ``diagnostics`` place every message in the text sent (``proof:line:col``, lines from 1,
-    columns from 0); ``result`` keeps Lean's own positions in the assembled ``file``."""
+class IterationCheck(Frozen):
+    """What an iteration check answers (nothing recorded): Lean's verdict on the attempt, its
+    one-line summary, and every message placed in the text sent, rendered in ``diagnostics``
+    (``proof:line:col: severity: text``, lines from 1, columns from 0) and structured in
+    ``messages``."""
 
-    claim_id: str
     verdict: str
     summary: str
     diagnostics: str
     messages: tuple[TextMessage, ...] = ()
+
+
+class CheckedProof(IterationCheck):
+    """A checked proof attempt, placed in the proof sent; ``result`` keeps Lean's own positions
+    in the assembled ``file``."""
+
+    claim_id: str
     file: str | None = None
     """The assembled Lean file (only when asked for with ``include_file``)."""
     result: CheckResult
 
 
-class CheckedSnippet(Frozen):
-    verdict: str
-    summary: str
-    diagnostics: str
-    """Messages placed in the snippet sent (``proof:line:col`` counts in the snippet)."""
-    messages: tuple[TextMessage, ...] = ()
+class CheckedSnippet(IterationCheck):
+    """A checked snippet, placed in the snippet sent (``proof:line:col`` counts in the snippet)."""
+
     result: CheckResult
 
 
-class Attempt(Frozen):
+class Attempt(IterationCheck):
+    """One of several candidate proofs (``multi_attempt``), placed in that proof."""
+
     index: int
-    verdict: str
-    summary: str
-    diagnostics: str
-    messages: tuple[TextMessage, ...] = ()
 
 
 class SubmissionAccepted(Frozen):
@@ -376,6 +378,7 @@ __all__ = [
     "GoalStateIn",
     "Health",
     "HypothesisView",
+    "IterationCheck",
     "LibraryStatus",
     "NewToken",
     "ProofGoals",
