@@ -296,9 +296,8 @@ def premises_from(lookup: Lookup) -> Callable[[str], ConstantRef | None]:
     def premise(name: str) -> ConstantRef | None:
         if name not in known:
             if name in project:
-                info = lookup.declaration(name)
-                known[name] = ConstantRef(full_name=name, module=project[name].module, origin="project",
-                                          location=info.location if info else None)
+                own = project[name]
+                known[name] = ConstantRef(full_name=name, module=own.module, origin="project", location=own.location)
             elif name in core:
                 known[name] = ConstantRef(full_name=name, module=core[name][0], origin="core")
             else:

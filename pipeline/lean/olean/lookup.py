@@ -133,15 +133,11 @@ def load_catalog(lib: Path, cache: Path, githash: str) -> CoreCatalog:
     return catalog
 
 
-class _ProjectConstant(Frozen):
-    name: str
-    kind: str
-    module: str
-    type: str
-    mentions: tuple[str, ...]
-    docstring: str | None = None
-    span: Span = Span()
-    """The declaration's range (Lean's ``declRangeExt``), when the module records one."""
+class _ProjectConstant(DeclarationInfo):
+    """A constant of the project's built modules, as read (its location from Lean's
+    ``declRangeExt``), with the constants its type mentions (the search by type shape)."""
+
+    mentions: tuple[str, ...] = ()
 
 
 def _extension(decoder: Decoder, part: int, name: str) -> list[int]:
@@ -154,8 +150,10 @@ def _extension(decoder: Decoder, part: int, name: str) -> list[int]:
     return []
 
 
-def read_project_module(module: str, olean: Path, githash: str) -> list[_ProjectConstant]:
-    """The constants of one built project module, with docstrings and ranges (server part)."""
+def read_project_module(module: str, olean: Path, githash: str, source: str | None) -> list[_ProjectConstant]:
+    """The constants of one built project module, with docstrings and ranges (server part);
+    ``source``: the module's project-relative source file, ``None`` when it is not there (no
+    location then)."""
     region = Region(module_parts(olean), githash=githash)
     decoder = Decoder(region)
     data = decoder.module_data()
@@ -180,9 +178,10 @@ def read_project_module(module: str, olean: Path, githash: str) -> list[_Project
         if c.name.startswith("_private.") or _auxiliary(c):
             continue
         out.append(_ProjectConstant(
-            name=c.name, kind=c.kind.value, module=module, type=decoder.render(c.type),
-            mentions=tuple(sorted(decoder.constants_in(c.type))), docstring=docs.get(c.name),
-            span=ranges.get(c.name, Span())))
+            name=c.name, kind=c.kind.value, module=module, origin="project", type=decoder.render(c.type),
+            docstring=docs.get(c.name),
+            location=Location(file=source, **ranges.get(c.name, Span()).model_dump()) if source else None,
+            mentions=tuple(sorted(decoder.constants_in(c.type)))))
     return out
 
 
@@ -223,8 +222,10 @@ class Lookup:
             with self._lock:
                 cached = self._project.get(module)
             if cached is None or cached[0] != mtime:
+                source = Path(*module.split(".")).with_suffix(".lean")
                 try:
-                    constants = read_project_module(module, olean, self.githash)
+                    constants = read_project_module(module, olean, self.githash, source.as_posix()
+                                                    if (self.project_root / source).is_file() else None)
                 except OleanFormatError:
                     continue
                 cached = (mtime, constants)
@@ -294,11 +295,7 @@ class Lookup:
         """The constant ``name`` (project first, then core); None when neither has it."""
         own = self.project().get(name)
         if own is not None:
-            source = self.project_root / Path(*own.module.split(".")).with_suffix(".lean")
-            location = (Location(file=source.relative_to(self.project_root).as_posix(), **own.span.model_dump())
-                        if source.is_file() else None)
-            return DeclarationInfo(name=own.name, kind=own.kind, module=own.module, origin="project", type=own.type,
-                                   docstring=own.docstring, location=location)
+            return DeclarationInfo.model_validate(own.model_dump(exclude={"mentions"}))
         entry = self.catalog().entries.get(name)
         if entry is None:
             return None
