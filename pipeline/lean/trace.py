@@ -60,15 +60,21 @@ class ConstantRef(Frozen):
     """Where it is declared (project constants; the shipped core has no positions)."""
 
 
-class TacticStep(Location):
+class InDeclaration(Frozen):
+    """The declaration a tactic is written in."""
+
+    declaration: str
+    """Its name, namespaces applied."""
+    kind: str
+    statement: str
+    """Its signature (up to its ``:=``)."""
+
+
+class TacticStep(InDeclaration, Location):
     """One traced tactic, as written: ``file`` is the project-relative path (or
     ``submission:<id>``), the span runs from the tactic's first character to just past its
     last."""
 
-    declaration: str
-    kind: str
-    statement: str
-    """The declaration's signature (up to its ``:=``)."""
     tactic: str
     state_before: str
     """Goals before the tactic, rendered and separated by blank lines."""
@@ -79,10 +85,9 @@ class TacticStep(Location):
     premises: tuple[ConstantRef, ...] = ()
 
 
-class StepSite(Frozen):
-    declaration: str
-    kind: str
-    statement: str
+class StepSite(InDeclaration):
+    """Where a tactic is, before it is traced."""
+
     start: int
     """Offsets into the source."""
     end: int
@@ -347,5 +352,5 @@ def trace_source(checker: Checker, source: str, file: str,
         )
 
 
-__all__ = ["ConstantRef", "StepSite", "TacticStep", "hover_constant", "premises_from", "tactic_sites",
+__all__ = ["ConstantRef", "InDeclaration", "StepSite", "TacticStep", "hover_constant", "premises_from", "tactic_sites",
            "trace_source"]
