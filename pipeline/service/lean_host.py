@@ -139,9 +139,7 @@ class LeanHost:
             with self._library:
                 self._library.notify_all()
             return
-        self.ready.set()
-        with self._library:
-            self._library.notify_all()
+        self._mark_ready()
         for hook in self._ready_hooks:
             hook()
         self._set_phase("warming the search index")
@@ -279,18 +277,28 @@ class LeanHost:
                 self._library.notify_all()
             self._adhoc_slots.release()
 
+    def _mark_ready(self) -> None:
+        """The engine is ready; the quiet the library's status waits for counts from now (an
+        agent's first call may come a few seconds after ready)."""
+        with self._library:
+            self._last_call = time.monotonic()
+            self.ready.set()
+            self._library.notify_all()
+
     def _wait_quiet(self, quiet_s: float, max_s: float) -> bool:
-        """Wait until no ad-hoc call has run for ``quiet_s`` seconds (at most ``max_s``), so
-        that the first calls after ready have the machine before the library's status is
-        evaluated. Returns whether it became quiet."""
+        """Wait until no ad-hoc call has run for ``quiet_s`` seconds since ready (after
+        ``max_s``: until no call is running), so that an agent's first calls after ready have
+        the machine before the library's status is evaluated. Returns whether it became quiet."""
         deadline = time.monotonic() + max_s
         with self._library:
             while True:
                 now = time.monotonic()
-                quiet = self._inflight == 0 and now - self._last_call >= quiet_s
-                if quiet or now >= deadline or self.stopping.is_set():
+                idle = self._inflight == 0
+                quiet = idle and now - self._last_call >= quiet_s
+                if quiet or (idle and now >= deadline) or self.stopping.is_set():
                     return quiet
-                self._library.wait(min(1.0, deadline - now))
+                wake = [deadline - now] if now < deadline else []  # (a call's end notifies)
+                self._library.wait(min(1.0, *wake, max(0.01, self._last_call + quiet_s - now)))
 
     def wait_ready(self, wait_s: float) -> bool:
         """Wait at most ``wait_s`` until the engine is ready (or could not be prepared);

@@ -153,14 +153,27 @@ def test_the_library_status_waits_for_the_first_calls_to_finish(service_settings
                                                                tmp_path: Path) -> None:
     """After ready, the claims' library status (a compile per claim) starts only once no
     ad-hoc call has run for a while (bounded), so that it does not share the cores with an
-    agent's first calls."""
+    agent's first calls: the quiet counts from ready, and past its bound it still never
+    starts while a call runs."""
     settings = with_db(service_settings, tmp_path)
     with open_services(settings, ServiceConfig(), worker_threads=0) as services:
         core = services.host
-        with core._library:
-            core._inflight = 1  # a call is running
-        assert core._wait_quiet(0.05, 0.3) is False  # bounded: gives up while it runs
+        core._last_call = time.monotonic() - 600  # the service started long before it was ready
+        core._mark_ready()
+        assert core._wait_quiet(0.3, 0.05) is False  # no quiet since ready: bounded, no call runs
         with ThreadPoolExecutor(1) as ex:
+            with core._library:
+                core._inflight = 1  # a call is running
+            waiter = ex.submit(core._wait_quiet, 0.05, 0.1)
+            assert not wait([waiter], timeout=0.5).done  # past the bound, but the call runs
+            with core._library:  # the call ends
+                core._inflight = 0
+                core._last_call = time.monotonic()
+                core._library.notify_all()
+            assert waiter.result(timeout=10) is False  # went ahead at once: the bound had passed
+        with ThreadPoolExecutor(1) as ex:
+            with core._library:
+                core._inflight = 1
             waiter = ex.submit(core._wait_quiet, 0.2, 30.0)
             assert not wait([waiter], timeout=0.3).done  # still waiting: the call runs
             with core._library:  # the call ends
