@@ -128,6 +128,11 @@ class _Text:
         return not (before.isalnum() or before in "_.'!?") and not (after.isalnum() or after in "_'!?")
 
 
+def _nesting(ch: str) -> int:
+    """How ``ch`` changes the bracket depth: 1 opens, -1 closes, 0 neither."""
+    return (ch in _OPEN) - (ch in _CLOSE)
+
+
 def _block(text: _Text, start: int, stop: int, bracketed: bool) -> tuple[int, list[tuple[int, int]]]:
     """The tactics of the block whose first tactic starts at ``start``: (block end, [(start,
     end)] of its own tactics, nested ones not included). ``bracketed``: the block's ``by`` is
@@ -142,14 +147,11 @@ def _block(text: _Text, start: int, stop: int, bracketed: bool) -> tuple[int, li
     end = stop
     while i < stop:
         ch = b[i]
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            if depth < 0:
-                end = i
-                break
-        elif ch == "," and depth == 0 and bracketed and not binder:
+        depth += _nesting(ch)
+        if depth < 0:
+            end = i
+            break
+        if ch == "," and depth == 0 and bracketed and not binder:
             end = i
             break
         elif depth == 0 and (ch in _BINDERS or (b.startswith("exists", i) and text.word_at(i) == "exists"
@@ -199,10 +201,7 @@ def _inner_blocks(text: _Text, start: int, end: int) -> list[tuple[int, bool]]:
     depth, i = 0, start
     while i < end:
         ch = b[i]
-        if ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
+        depth += _nesting(ch)
         if text.is_by(i):
             found.append((text.skip_space(i + 2, end), depth > 0))
             i += 2
@@ -253,7 +252,7 @@ def tactic_sites(source: str) -> list[StepSite]:
                 first = text.skip_space(i + 2, hi)
                 i = max(i + 2, _trace_block(text, first, hi, depth > 0, spans)) if first < hi else hi
                 continue
-            depth += (text.blank[i] in _OPEN) - (text.blank[i] in _CLOSE)
+            depth += _nesting(text.blank[i])
             i += 1
         for s, e in sorted(spans):
             sites.append(StepSite(declaration=decl.name, kind=decl.kind, statement=decl.signature, start=s, end=e))
