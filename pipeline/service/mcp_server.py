@@ -234,8 +234,9 @@ def _lookup_tools(server: MCPServer, declarations: Declarations) -> None:
     @server.tool()
     @_tool_errors
     def declaration(name: str) -> DeclarationInfo:
-        """A constant's type (as the kernel holds it), docstring and source location (project
-        constants: file, line from 1, column from 0; core constants: module only)."""
+        """A constant's type (as the kernel holds it), docstring and source ``location`` (project
+        constants: file, line from 1, column from 0, end_line, end_column; core constants: null,
+        their module only)."""
         return declarations.declaration(name)
 
 
