@@ -37,16 +37,19 @@ ModuleName = Annotated[
     ),
 ]
 
+ClaimId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")]
+"""A claim id as a request names it (one not in the registry is a 404, not a 422)."""
+Proof = Annotated[Text, Field(min_length=1, description="A tactic block starting with `by`, or a term.")]
+
 
 class SubmissionIn(Frozen):
     """A proof of one claim's pinned statement."""
 
-    claim_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
-    proof: Text = Field(min_length=1, description="A tactic block starting with `by`, or a term.")
+    claim_id: ClaimId
+    proof: Proof
     agent: Text = Field(min_length=1, max_length=200, description="Who wrote the proof.")
 
 
-ClaimIdField = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
 SUBMISSION_ID_PATTERN = r"^[0-9a-f]{28}$"
 """A submission id: 12 hex digits of milliseconds, then 16 random hex digits (``ids.new_id``)."""
 
@@ -54,15 +57,15 @@ SUBMISSION_ID_PATTERN = r"^[0-9a-f]{28}$"
 class ProofIn(Frozen):
     """A proof attempt of a claim's pinned statement (``check_proof``, ``minimal_hypotheses``)."""
 
-    claim_id: str = ClaimIdField
-    proof: Text = Field(min_length=1, description="A tactic block starting with `by`, or a term.")
+    claim_id: ClaimId
+    proof: Proof
     include_file: bool = Field(default=False, description="Also return the Lean file the server assembled.")
 
 
 class AttemptsIn(Frozen):
     """Several candidate proofs of one claim (``multi_attempt``)."""
 
-    claim_id: str = ClaimIdField
+    claim_id: ClaimId
     proofs: list[Text] = Field(min_length=1, max_length=64)
 
 
@@ -70,14 +73,14 @@ class SnippetIn(Frozen):
     """An arbitrary Lean snippet, after a claim's imports and opens when one is named (``check_lean``)."""
 
     source: Text = Field(min_length=1)
-    claim_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.\-]+$")
+    claim_id: ClaimId | None = None
 
 
 class GoalStateIn(Frozen):
     """A line of a proof attempt whose goals to show (``goal_state``)."""
 
-    claim_id: str = ClaimIdField
-    proof: Text = Field(min_length=1)
+    claim_id: ClaimId
+    proof: Proof
     line: int = Field(ge=1, description="Line of the proof, counted from 1 in the text sent.")
 
 
@@ -92,7 +95,7 @@ class GoalsAtIn(Frozen):
 class ReviewIn(Frozen):
     """A cross-family faithfulness review of a claim's statement (``review``)."""
 
-    claim_id: str = ClaimIdField
+    claim_id: ClaimId
     drafter_family: Family
     statement: Text | None = None
     replay: bool = False
