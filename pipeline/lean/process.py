@@ -319,4 +319,25 @@ def close_pipes(proc: subprocess.Popen[Any]) -> None:
             pass
 
 
-__all__ = ["LeanProcess", "ManagedProcess", "RawRun", "WaitEnd", "close_pipes", "kill_group", "tree_rss_mb"]
+BACKGROUND_NICE = 10
+"""The CPU priority (nice) of background work: an agent's calls get the cores first."""
+
+
+def run_in_background() -> bool:
+    """Lower the calling thread to :data:`BACKGROUND_NICE` for good. On Linux a nice value is
+    per thread and inherited by the threads and processes it starts, so every Lean process this
+    thread (or a pool thread it starts) runs from now on yields the CPU to the processes that
+    answer calls. Irreversible without privileges: call it from a thread that does nothing but
+    background work. False where the platform has no per-thread priority."""
+    if not hasattr(os, "setpriority"):
+        return False
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(BACKGROUND_NICE, os.getpriority(os.PRIO_PROCESS, tid)))
+    except OSError:
+        return False
+    return True
+
+
+__all__ = ["BACKGROUND_NICE", "LeanProcess", "ManagedProcess", "RawRun", "WaitEnd", "close_pipes", "kill_group",
+           "run_in_background", "tree_rss_mb"]

@@ -24,6 +24,7 @@ from pipeline.lean.buildplan import ModuleSource, import_closure, topological_or
 from pipeline.lean.checker import Checker, warm_choice
 from pipeline.lean.models import CheckRequest
 from pipeline.lean.olean.lookup import Lookup
+from pipeline.lean.process import run_in_background
 from pipeline.lean.syntax import imports
 from pipeline.service.claim_responses import RegistryCache, library_statuses
 from pipeline.service.config import ServiceConfig
@@ -150,6 +151,7 @@ class LeanHost:
         self._set_phase("ready")
         if self.config.claim_status and report is not None:
             self._wait_quiet(LIBRARY_QUIET_S, LIBRARY_DEFER_MAX_S)
+            run_in_background()  # a compile, audit and replay per claim: calls that come meanwhile go first
             self._evaluate_library(checker, report)
 
     def _build_library(self, checker: Checker) -> BuildReport:

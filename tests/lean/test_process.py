@@ -7,8 +7,10 @@ around it), not Lean's verdicts: those are tests/lean/test_checker.py and test_r
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import psutil
@@ -17,7 +19,7 @@ import pytest
 from pipeline.errors import LeanCrashError
 from pipeline.lean.lsp import LspProcess, WaitEnd
 from pipeline.lean.pool import Pool
-from pipeline.lean.process import LeanProcess
+from pipeline.lean.process import BACKGROUND_NICE, LeanProcess, run_in_background
 from tests.waiting import wait_until
 
 LAUNCHER = r"""
@@ -166,3 +168,33 @@ def test_the_pool_leases_real_processes_once_each() -> None:
         assert pool.stats().started == 2 and pool.stats().idle == 0 and pool.stats().starting == 0
     finally:
         pool.close()
+
+
+def test_background_work_and_the_processes_it_starts_yield_the_cpu_to_calls() -> None:
+    """The library status runs from a thread lowered by run_in_background: that thread, the
+    threads it starts (a pool's start) and every process they start run at BACKGROUND_NICE,
+    while the rest of the server (the threads that answer calls) keeps its priority."""
+    seen: dict[str, int] = {}
+
+    def background() -> None:
+        assert run_in_background()
+        seen["thread"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+        def pool_start() -> None:  # a pool starts its workers from a thread of its own
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+            try:
+                seen["process"] = os.getpriority(os.PRIO_PROCESS, child.pid)
+            finally:
+                child.kill()
+                child.wait()
+
+        starter = threading.Thread(target=pool_start)
+        starter.start()
+        starter.join()
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = threading.Thread(target=background)
+    worker.start()
+    worker.join()
+    assert seen == {"thread": max(BACKGROUND_NICE, base), "process": max(BACKGROUND_NICE, base)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # calls keep theirs
