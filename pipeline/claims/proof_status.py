@@ -19,6 +19,7 @@ Status is never entered by hand. For each claim:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipeline.claims.assemble import StatementLines, statement_check
@@ -111,9 +112,11 @@ def build_issues(report: BuildReport) -> list[Issue]:
 
 
 def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
-             build: BuildReport | None = None) -> ClaimsReport:
+             build: BuildReport | None = None, verdicts: Verdicts | None = None) -> ClaimsReport:
     """The status of every claim, and every consistency issue of the registry. ``checks``:
-    the hypothesis checks the claims name (``pipeline.evidence.catalog.EVIDENCE_CHECKS``)."""
+    the hypothesis checks the claims name (``pipeline.evidence.catalog.EVIDENCE_CHECKS``).
+    ``verdicts``: how the claims' Lean checks are run (default: all at once,
+    :meth:`Checker.check_all`; the server's background status runs them one at a time)."""
     registry, issues = read_registry(settings)
     library = LeanLibrary.load(settings)
     report = build if build is not None else build_project(settings, checker)
@@ -121,7 +124,8 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     built = {mb.module: mb.ok for mb in report.modules}
     static = [_static(settings, claim, library, checks, built) for claim in registry.claims]
     requests = [s.request for s in static if s.request is not None]
-    results = iter(all_or_raise(checker.check_all(requests)) if requests else [])
+    run = verdicts or (lambda batch: all_or_raise(checker.check_all(batch)))
+    results = iter(run(requests) if requests else [])
     env: ProjectEnvironment | None = None
     audits: dict[str, list[EnvIssue]] = {}
     try:
@@ -142,6 +146,10 @@ def evaluate(settings: Settings, checker: Checker, checks: HypothesisChecks, *,
     statuses = tuple(partial[c.id].model_copy(update={"fully_proved": fully.get(c.id, False)})
                      for c in registry.claims)
     return ClaimsReport(claims=statuses, issues=tuple(issues))
+
+
+Verdicts = Callable[[Sequence[CheckRequest]], list[CheckResult]]
+"""Requests -> their audited verdicts, in order (raising the first error)."""
 
 
 @dataclass

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 
 from pipeline.claims.assemble import assemble_proof
 from pipeline.claims.proof_status import evaluate
@@ -22,7 +23,7 @@ from pipeline.evidence.catalog import EVIDENCE_CHECKS
 from pipeline.lean.build import BuildReport, ModuleBuild, build_project, discover
 from pipeline.lean.buildplan import ModuleSource, import_closure, topological_order
 from pipeline.lean.checker import Checker, warm_choice
-from pipeline.lean.models import CheckRequest
+from pipeline.lean.models import CheckRequest, CheckResult
 from pipeline.lean.olean.lookup import Lookup
 from pipeline.lean.process import run_in_background
 from pipeline.lean.syntax import imports
@@ -150,7 +151,6 @@ class LeanHost:
             log.exception("warming the search index failed")
         self._set_phase("ready")
         if self.config.claim_status and report is not None:
-            self._wait_quiet(LIBRARY_QUIET_S, LIBRARY_DEFER_MAX_S)
             run_in_background()  # a compile, audit and replay per claim: calls that come meanwhile go first
             self._evaluate_library(checker, report)
 
@@ -237,8 +237,11 @@ class LeanHost:
         A busy or broken engine is retried a few times; the status stays unknown otherwise."""
         for attempt in range(1, LIBRARY_ATTEMPTS + 1):
             try:
-                evaluated = evaluate(self.settings, checker, EVIDENCE_CHECKS, build=report)
+                evaluated = evaluate(self.settings, checker, EVIDENCE_CHECKS, build=report,
+                                     verdicts=partial(self._one_at_a_time, checker))
             except LeanError as exc:
+                if self.stopping.is_set():
+                    return
                 log.warning("evaluating the claims' library status (attempt %d): %s", attempt, exc)
                 if self.stopping.wait(30.0 * attempt):
                     return
@@ -248,6 +251,17 @@ class LeanHost:
                 return
             self.library = library_statuses(evaluated, utcnow())
             return
+
+    def _one_at_a_time(self, checker: Checker, requests: Sequence[CheckRequest]) -> list[CheckResult]:
+        """The library's checks one by one, each once the calls are quiet again: a call that
+        comes meanwhile waits for one claim's check at most, on one core, not for all of them."""
+        results = []
+        for request in requests:
+            self._wait_quiet(LIBRARY_QUIET_S, LIBRARY_DEFER_MAX_S)
+            if self.stopping.is_set():
+                raise LeanError("the service is stopping")
+            results.append(checker.check(request))
+        return results
 
     def close(self) -> None:
         """Stop the background work and close the engine (the workers are stopped first)."""

@@ -23,6 +23,7 @@ from pipeline.claims.registry import load_registry
 from pipeline.lean.build import discover
 from pipeline.lean.buildplan import import_closure
 from pipeline.lean.checker import iteration_header
+from pipeline.lean.models import CheckRequest
 from pipeline.service import handlers
 from pipeline.service.config import ServiceConfig
 from pipeline.service.deps import Local
@@ -181,3 +182,34 @@ def test_the_library_status_waits_for_the_first_calls_to_finish(service_settings
                 core._last_call = time.monotonic()
                 core._library.notify_all()
             assert waiter.result(timeout=10) is True
+
+
+def test_the_library_status_checks_one_claim_at_a_time_between_calls(service_settings: Settings,
+                                                                    tmp_path: Path) -> None:
+    """The library's Lean checks go one by one, each once the calls are quiet again: a call
+    that comes while the status is evaluated waits for one claim's check at most."""
+    settings = with_db(service_settings, tmp_path)
+    checked: list[str] = []
+
+    with open_services(settings, ServiceConfig(), worker_threads=0) as services:
+        host = services.host
+
+        class Recording:  # the engine's audited verdict, recorded (the scheduling is under test)
+            def check(self, request: CheckRequest) -> str:
+                checked.append(request.source)
+                with host._library:
+                    host._inflight = 1  # an agent's call comes during this claim's check
+                return request.source
+
+        with host._library:
+            host._last_call = time.monotonic() - 60  # quiet since ready
+        requests = [CheckRequest(source=f"theorem t{i} : True := trivial") for i in range(2)]
+        with ThreadPoolExecutor(1) as ex:
+            done = ex.submit(host._one_at_a_time, Recording(), requests)  # type: ignore[arg-type]
+            assert not wait([done], timeout=0.5).done
+            assert checked == [requests[0].source]  # the second waits for the call
+            with host._library:  # the call ends; quiet long enough
+                host._inflight = 0
+                host._last_call = time.monotonic() - 60
+                host._library.notify_all()
+            assert done.result(timeout=10) == [r.source for r in requests]
