@@ -43,10 +43,11 @@ READY_WAIT_S = 5.0
 """How long an ad-hoc check waits for the engine to finish preparing before answering 503."""
 BUILD_YIELD_S = 120.0
 """Longest the start-up build waits for running calls before building more modules."""
-LIBRARY_QUIET_S = 10.0
-"""After ready, the claims' library status waits for this many seconds without an ad-hoc call
-(at most ``LIBRARY_DEFER_MAX_S``): its compiles would share the cores with an agent's first calls."""
-LIBRARY_DEFER_MAX_S = 60.0
+LIBRARY_QUIET_S = 30.0
+"""After ready, each of the claims' library checks waits for this many seconds without an ad-hoc
+call (at most ``LIBRARY_DEFER_MAX_S``, and never while one runs): its compile would share the
+cores with an agent's calls, whose think time between calls is usually shorter."""
+LIBRARY_DEFER_MAX_S = 120.0
 
 
 def lean_file(request: CheckRequest) -> str:
