@@ -169,6 +169,24 @@ class SubmissionView(Frozen):
     created_at: datetime
     finished_at: datetime | None = None
 
+    def checked(self, result: CheckResult, source: str) -> SubmissionView:
+        """This view with what the check of ``source`` (the file assembled from ``proof``) found:
+        the result's fields of the same names, and its messages placed in the proof sent."""
+        try:
+            placed = relocate(result, CheckRequest(source=source), self.proof, self.statement)
+        except SequentError:  # a proof not found in its file (never for a file assemble_proof built)
+            placed = ()
+        found = {name: getattr(result, name) for name in _FROM_RESULT}
+        return self.model_copy(update={
+            **found, "proof_messages": placed,
+            "diagnostics": render(placed) if placed else result.diagnostics(),
+        })
+
+
+_FROM_RESULT = tuple(name for name in SubmissionView.model_fields if name in CheckResult.model_fields)
+"""What a submission's view shows of its check's result as it is: verdict, reasons, messages,
+violations, backend, lean_version, elapsed_s."""
+
 
 class CheckIn(Frozen):
     """An ad-hoc check of a draft Lean file. It never counts as a proof."""
@@ -322,50 +340,6 @@ class ErrorBody(Frozen):
     retry_after_s: float | None = None
 
 
-def submission_view_from(
-    *,
-    id: str,
-    claim_id: str,
-    agent: str,
-    status: str,
-    statement: str,
-    proof: str,
-    result: CheckResult | None,
-    error: str | None,
-    created_at: datetime,
-    finished_at: datetime | None,
-    source: str | None = None,
-    channel: str | None = None,
-) -> SubmissionView:
-    placed: tuple[TextMessage, ...] = ()
-    if result is not None and source is not None:
-        try:
-            placed = relocate(result, CheckRequest(source=source), proof, statement)
-        except SequentError:  # a proof not found in its file (never for a file assemble_proof built)
-            placed = ()
-    return SubmissionView(
-        id=id,
-        claim_id=claim_id,
-        agent=agent,
-        status=status,
-        verdict=result.verdict if result else None,
-        reasons=result.reasons if result else (),
-        messages=result.messages if result else (),
-        violations=result.violations if result else (),
-        diagnostics=(render(placed) if placed else result.diagnostics()) if result else "",
-        proof_messages=placed,
-        channel=channel,
-        statement=statement,
-        proof=proof,
-        error=error,
-        backend=result.backend if result else None,
-        lean_version=result.lean_version if result else None,
-        elapsed_s=result.elapsed_s if result else None,
-        created_at=created_at,
-        finished_at=finished_at,
-    )
-
-
 __all__ = [
     "SUBMISSION_ID_PATTERN",
     "Attempt",
@@ -395,5 +369,4 @@ __all__ = [
     "SubmissionState",
     "SubmissionView",
     "TokenInfo",
-    "submission_view_from",
 ]

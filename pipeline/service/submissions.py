@@ -30,7 +30,6 @@ from pipeline.service.models import (
     ProofStatus,
     SubmissionPage,
     SubmissionView,
-    submission_view_from,
 )
 from pipeline.service.tables import SubmissionRow, SubmissionStatus
 from pipeline.store.db import Database
@@ -207,21 +206,8 @@ def _row(session: Session, submission_id: str) -> SubmissionRow:
 
 
 def _view(row: SubmissionRow) -> SubmissionView:
-    result = CheckResult.model_validate(row.result) if row.result is not None else None
-    return submission_view_from(
-        id=row.id,
-        claim_id=row.claim_id,
-        agent=row.agent,
-        status=row.status,
-        statement=row.statement,
-        proof=row.proof,
-        result=result,
-        error=row.error,
-        created_at=row.created_at,
-        finished_at=row.finished_at,
-        source=row.source,
-        channel=row.channel,
-    )
+    view = SubmissionView.model_validate(row, from_attributes=True)
+    return view if row.result is None else view.checked(CheckResult.model_validate(row.result), row.source)
 
 
 __all__ = [

@@ -27,15 +27,9 @@ def new_secret() -> str:
 
 
 def token_info(row: ApiToken) -> TokenInfo:
-    return TokenInfo(
-        id=row.id,
-        name=row.name,
-        rate_per_minute=row.rate_per_minute,
-        max_concurrent=row.max_concurrent,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        revoked=row.revoked_at is not None,
-    )
+    """The row's columns of the same names, and ``revoked`` from ``revoked_at``."""
+    info = TokenInfo.model_validate(row, from_attributes=True)
+    return info.model_copy(update={"revoked": row.revoked_at is not None})
 
 
 AUTH_CACHE_S = 5.0
