@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime
 
-from pipeline.claims.models import Claim
+from pipeline.claims.models import CheckBinding, Claim
 from pipeline.claims.proof_status import ClaimsReport
 from pipeline.claims.registry import Registry, load_registry
 from pipeline.evidence.models import HypothesisVerdict
@@ -68,15 +68,9 @@ def hypotheses_of(db: Database, claim: Claim) -> tuple[HypothesisView, ...]:
     by_binder: dict[str, HypothesisVerdict] = {
         v.binder: v for v in sorted(latest_verdicts(db, claim.id), key=lambda v: v.source == "check")
         if v.role == "hypothesis"}
+    # the hypothesis as the claim states it, less how its check is fed (parameters, settings)
     return tuple(
-        HypothesisView(
-            binder=h.binder,
-            meaning=h.meaning,
-            check=h.check,
-            assumed=h.assumed,
-            justification=h.justification,
-            latest=by_binder.get(h.binder),
-        )
+        HypothesisView(**h.model_dump(exclude=set(CheckBinding.model_fields)), latest=by_binder.get(h.binder))
         for h in claim.hypotheses
     )
 
