@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.context import BuildOption, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.settings import Settings
@@ -83,7 +83,7 @@ def run_command(
     record: Annotated[Path | None, typer.Option(
         "--record", help="Save each live trial as a replay recording in this folder, with a replay "
                          "variant file per live variant (<dir>/<name>.json).")] = None,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Build Formal/ first.")] = True,
+    build: bool = BuildOption,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON at the end.")] = False,
     project: Path | None = ProjectOption,
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.context import BuildOption, ProjectOption, app_context
 from pipeline.commands.terminal import escape, styled
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, all_or_raise, read_text_checked
@@ -16,7 +16,7 @@ from pipeline.lean.models import CheckRequest
 def check(
     files: list[Path] = typer.Argument(..., help="Lean files to check."),
     json_out: bool = typer.Option(False, "--json", help="Print results as JSON."),
-    build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    build: bool = BuildOption,
     project: Path | None = ProjectOption,
 ) -> None:
     """Check Lean files under the trust policy."""

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from pipeline.store.db import Database
 
 ProjectOption = typer.Option(None, "--project", help="Project root (default: found from the current folder).")
+BuildOption = typer.Option(True, "--build/--no-build", help="Build Formal/ first, so that imports resolve.")
+"""The commands that run Lean on the project's modules build them first unless told not to."""
 
 
 class AppContext(NamedTuple):
@@ -78,5 +80,5 @@ def offline_service(project: Path | None) -> Iterator[Services]:
         yield services
 
 
-__all__ = ["AppContext", "ProjectOption", "app_context", "load_settings", "offline_service",
+__all__ = ["AppContext", "BuildOption", "ProjectOption", "app_context", "load_settings", "offline_service",
            "service_config", "terminal"]

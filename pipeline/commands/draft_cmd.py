@@ -18,7 +18,7 @@ from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
 from pipeline.agents.tools import Toolbox, check_tool_names
-from pipeline.commands.context import AppContext, ProjectOption, app_context
+from pipeline.commands.context import AppContext, BuildOption, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import InputError, ProviderError
 
@@ -40,7 +40,7 @@ def draft_command(
     prompt_set: Annotated[Path | None, typer.Option(
         "--prompt-set", help="A folder of prompt templates (system.md, argument.md, proof.md, "
                              "repair.md; default: the built-in prompts).")] = None,
-    build: Annotated[bool, typer.Option("--build/--no-build", help="Build Formal/ first.")] = True,
+    build: bool = BuildOption,
     json_out: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
     project: Path | None = ProjectOption,
 ) -> None:

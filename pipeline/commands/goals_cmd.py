@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.context import BuildOption, ProjectOption, app_context
 from pipeline.errors import InputError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
@@ -24,7 +24,7 @@ def goals(
     position: str = typer.Argument(..., metavar="FILE:LINE:COL",
                                    help="Where: line from 1, column from 0 (as Lean's messages)."),
     json_out: bool = typer.Option(False, "--json", help="Print the goals as JSON."),
-    build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    build: bool = BuildOption,
     server: bool = typer.Option(
         True, "--server/--no-server",
         help="Ask the project's running `sequent serve` (its warm Lean workers and its build of "

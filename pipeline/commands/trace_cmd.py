@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import AppContext, ProjectOption, app_context
+from pipeline.commands.context import AppContext, BuildOption, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.lean import dojo
@@ -45,7 +45,7 @@ def trace(
     out: Path | None = typer.Option(None, "--out", help="Write the JSON Lines here (default: stdout)."),
     submissions: bool = typer.Option(False, "--submissions",
                                      help="Also trace every accepted submission in the service database."),
-    build: bool = typer.Option(True, "--build/--no-build", help="Build Formal/ first so imports resolve."),
+    build: bool = BuildOption,
     engine: Engine = typer.Option(Engine.embedded, "--engine",
                                   help="embedded: the resident worker; dojo: LeanDojo (native toolchain)."),
     project: Path | None = ProjectOption,
