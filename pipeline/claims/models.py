@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BeforeValidator,
@@ -190,6 +190,27 @@ class Hypothesis(CheckBinding):
 
 STATEMENT_KEY = "(statement)"
 """The key of the statement's own digest in ``[lean.meaning]`` (not a Lean name)."""
+class HypothesisSummary(Frozen):
+    """A hypothesis as a reader sees it (the report's table, the API's claim view): its binder,
+    its meaning and how it is tested or why it is assumed, without how its check is fed."""
+
+    binder: str
+    meaning: str
+    check: str | None = None
+    assumed: bool = False
+    justification: str | None = None
+
+    @classmethod
+    def of(cls, hypothesis: Hypothesis, **more: Any) -> Self:
+        """``hypothesis``'s summary (with the fields a subclass adds, ``more``)."""
+        return cls(**hypothesis.model_dump(include=set(HypothesisSummary.model_fields)), **more)
+
+    @property
+    def empirical(self) -> bool:
+        """Tested by an experiment (not assumed)."""
+        return self.check is not None and not self.assumed
+
+
 class Conclusion(CheckBinding):
     """A conclusion of the theorem measured on the same runs as its hypotheses."""
 
@@ -416,7 +437,6 @@ class Issue(Frozen):
         return f"{self.file}: {self.field}: {tag}{self.message}"
 
 
-__all__ = ["STATEMENT_KEY", "Claim", "Hypothesis", "Issue", "LeanRef", "Severity"]
 __all__ = ["ESTIMATE_BINDINGS", "BindingKind", "CheckBinding", "Claim", "Conclusion", "Derived",
-           "Estimate", "Hypothesis", "Issue", "LeanRef", "Number", "ParameterValue",
+           "Estimate", "Hypothesis", "HypothesisSummary", "Issue", "LeanRef", "Number", "ParameterValue",
            "ReferenceExperiment", "Severity"]

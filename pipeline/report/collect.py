@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.agents.store import attempts_for, latest_review, sessions_for
 from pipeline.claims.library import LeanLibrary
+from pipeline.claims.models import HypothesisSummary
 from pipeline.claims.registry import relative
 from pipeline.errors import GateError, SequentError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
@@ -25,7 +26,6 @@ from pipeline.report import paths
 from pipeline.report.ab_page import comparisons
 from pipeline.report.models import (
     ClaimEntry,
-    HypothesisRow,
     PlotRef,
     ReportData,
     RunInfo,
@@ -121,9 +121,7 @@ def _entry(settings: Settings, status: ClaimStatus, db: Database, runs: list[str
            library: LeanLibrary | None) -> tuple[ClaimEntry, list[PlotRef]]:
     claim = status.claim
     hyps = tuple(
-        HypothesisRow(binder=h.binder, meaning=h.meaning, check=h.check, assumed=h.assumed,
-                      justification=h.justification)
-        for h in claim.hypotheses
+        HypothesisSummary.of(h) for h in claim.hypotheses
     )
     per_run, plots, refs = _verdicts(db, claim.id, runs)
     proved = status.proved

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipeline.ab.compare import Comparison
 from pipeline.agents.models import Attempt, ClaimReview
 from pipeline.agents.store import DraftSession
+from pipeline.claims.models import HypothesisSummary
 from pipeline.evidence.evaluate import Application
 from pipeline.evidence.models import HypothesisVerdict, RecordedRun
 from pipeline.lean.models import CheckResult
@@ -71,17 +72,6 @@ class NodeStatus(Frozen):
     def label(self) -> str:
         return LEVEL_LABELS[self.level]
 
-
-class HypothesisRow(Frozen):
-    binder: str
-    meaning: str
-    check: str | None = None
-    assumed: bool = False
-    justification: str | None = None
-
-    @property
-    def empirical(self) -> bool:
-        return self.check is not None and not self.assumed
 
 
 class PlotRef(Frozen):
@@ -188,7 +178,7 @@ class ClaimEntry(Frozen):
     lean_text: str | None = None
     """The declaration's text from Formal/ (statement and proof), if found."""
     depends_on: tuple[str, ...] = ()
-    hypotheses: tuple[HypothesisRow, ...] = ()
+    hypotheses: tuple[HypothesisSummary, ...] = ()
     status: NodeStatus
     check: CheckResult | None = None
     """The checker's verdict on the proof (the pipeline-assembled file)."""
@@ -257,7 +247,6 @@ class ReportData(Frozen):
 __all__ = [
     "LEVEL_LABELS",
     "ClaimEntry",
-    "HypothesisRow",
     "Level",
     "NodeStatus",
     "PlotRef",

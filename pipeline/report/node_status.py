@@ -17,14 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from pipeline.claims.models import HypothesisSummary
 from pipeline.errors import EvidenceError
 from pipeline.evidence.evaluate import application, fill_guarantee
 from pipeline.evidence.models import HypothesisVerdict
-from pipeline.report.models import Guarantee, HypothesisRow, NodeStatus, RunEvidence, VerdictRow
+from pipeline.report.models import Guarantee, NodeStatus, RunEvidence, VerdictRow
 
 
 def run_evidence(
-    hypotheses: Sequence[HypothesisRow],
+    hypotheses: Sequence[HypothesisSummary],
     per_run: Mapping[str, Sequence[HypothesisVerdict]],
     *,
     proved: bool,
@@ -94,7 +95,7 @@ def node_status(
     pinned: bool,
     proved: bool,
     fully_proved: bool,
-    hypotheses: Sequence[HypothesisRow],
+    hypotheses: Sequence[HypothesisSummary],
     runs: Sequence[RunEvidence],
 ) -> NodeStatus:
     empirical = [h.binder for h in hypotheses if h.empirical]

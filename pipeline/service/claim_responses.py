@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime
 
-from pipeline.claims.models import CheckBinding, Claim
+from pipeline.claims.models import Claim
 from pipeline.claims.proof_status import ClaimsReport
 from pipeline.claims.registry import Registry, load_registry
 from pipeline.evidence.models import HypothesisVerdict
@@ -68,11 +68,7 @@ def hypotheses_of(db: Database, claim: Claim) -> tuple[HypothesisView, ...]:
     by_binder: dict[str, HypothesisVerdict] = {
         v.binder: v for v in sorted(latest_verdicts(db, claim.id), key=lambda v: v.source == "check")
         if v.role == "hypothesis"}
-    # the hypothesis as the claim states it, less how its check is fed (parameters, settings)
-    return tuple(
-        HypothesisView(**h.model_dump(exclude=set(CheckBinding.model_fields)), latest=by_binder.get(h.binder))
-        for h in claim.hypotheses
-    )
+    return tuple(HypothesisView.of(h, latest=by_binder.get(h.binder)) for h in claim.hypotheses)
 
 
 def library_statuses(report: ClaimsReport, at: datetime) -> dict[str, LibraryStatus]:

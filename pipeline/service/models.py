@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from pipeline.agents.models import Family
 from pipeline.claims.iterate import TextMessage, relocate, render
+from pipeline.claims.models import HypothesisSummary
 from pipeline.errors import SequentError
 from pipeline.evidence.models import HypothesisVerdict
 from pipeline.lean.models import CheckRequest, CheckResult, Message, Reason, Verdict, Violation
@@ -221,12 +222,9 @@ class ProofGoals(Frozen):
     messages: tuple[TextMessage, ...] = ()
 
 
-class HypothesisView(Frozen):
-    binder: str
-    meaning: str
-    check: str | None = None
-    assumed: bool = False
-    justification: str | None = None
+class HypothesisView(HypothesisSummary):
+    """A hypothesis as the claim states it, with its latest verdict."""
+
     latest: HypothesisVerdict | None = None
     """The latest empirical verdict on this binder (``None``: never tested)."""
 

@@ -313,8 +313,8 @@ def test_hypotheses_check_on_a_group_from_the_command_line(tmp_path: Path) -> No
 
 
 def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> None:
+    from pipeline.claims.models import HypothesisSummary
     from pipeline.evidence.evaluate import fill_guarantee
-    from pipeline.report.models import HypothesisRow
     from pipeline.report.node_status import run_evidence
 
     text, values = fill_guarantee("eₜ ≤ {4*G2/lam^2}/t for t ≥ 1", {"G2": 1.0, "lam": 2.0})
@@ -323,7 +323,7 @@ def test_guarantees_are_filled_in_with_the_claims_numbers(tmp_path: Path) -> Non
         fill_guarantee("{4*G3}", {"G2": 1.0})
     bad = claim_from(tmp_path, old='guarantee = "eₜ ≤ {4*G2/lam^2}/t', new='guarantee = "eₜ ≤ {4*G3/lam^2}/t')
     assert any(i.field == "conclusions[0].guarantee" for i in parameter_issues(bad, "f", EVIDENCE_CHECKS))
-    hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
+    hyps = (HypothesisSummary(binder="h_a", meaning="a", check="m:a"),)
     concl = verdict("p_fail", "holds", role="conclusion").model_copy(
         update={"parameters": {"j": 0.0}, "seeds": (1, 2, 3)})
     (ev,) = run_evidence(hyps, {"r": [verdict("h_a", "holds"), concl]}, proved=True,

@@ -202,10 +202,10 @@ def test_what_a_zero_failure_run_certifies_and_j_times_m_trials() -> None:
 
 
 def test_the_report_labels_a_run_whose_conclusion_is_unverified() -> None:
-    from pipeline.report.models import HypothesisRow
+    from pipeline.claims.models import HypothesisSummary
     from pipeline.report.node_status import run_evidence
 
-    hyps = (HypothesisRow(binder="h_a", meaning="a", check="m:a"),)
+    hyps = (HypothesisSummary(binder="h_a", meaning="a", check="m:a"),)
     held = HypothesisVerdict(claim_id="c", binder="h_a", check="m:a", run_id="r",
                              outcome="holds", statistic="s", reason="r")
     (ev,) = run_evidence(hyps, {"r": [held]}, proved=True, conclusions=["rate"])

@@ -45,13 +45,13 @@ def sample_data(tmp: Path) -> ReportData:
 
     from pipeline.agents.models import Attempt, ClaimReview, Discrepancy, ReviewJudgement
     from pipeline.agents.store import DraftSession
+    from pipeline.claims.models import HypothesisSummary
     from pipeline.evidence.models import PlotData, PlotSeries
     from pipeline.evidence.plots import render
     from pipeline.lean.models import CheckResult, Message, Position, Reason, Severity, Verdict
     from pipeline.report import paths
     from pipeline.report.models import (
         ClaimEntry,
-        HypothesisRow,
         PlotRef,
         ReportData,
         RunInfo,
@@ -74,11 +74,11 @@ def sample_data(tmp: Path) -> ReportData:
                           pos=Position(line=3, column=2)),),
     )
     hyps = (
-        HypothesisRow(binder="h_judge_leaf", meaning="The judge is right at leaves.",
+        HypothesisSummary(binder="h_judge_leaf", meaning="The judge is right at leaves.",
                       check="pipeline.evidence.checks.debate:judge_leaf_accuracy"),
-        HypothesisRow(binder="h_honest", meaning="Honest debater wins.",
+        HypothesisSummary(binder="h_honest", meaning="Honest debater wins.",
                       check="pipeline.evidence.checks.debate:honest_win_rate"),
-        HypothesisRow(binder="h_depth", meaning="Finite depth.", assumed=True,
+        HypothesisSummary(binder="h_depth", meaning="Finite depth.", assumed=True,
                       justification="by construction"),
     )
     plot_name = paths.evidence_plot("debate_tree", "run-a", "h_judge_leaf")

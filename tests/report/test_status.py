@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pipeline.report.models import HypothesisRow, Level, NodeStatus, VerdictRow
+from pipeline.claims.models import HypothesisSummary
+from pipeline.report.models import Level, NodeStatus, VerdictRow
 from pipeline.report.node_status import node_status, run_evidence
 from tests.report.factories import verdict
 
 HYPS = (
-    HypothesisRow(binder="h_a", meaning="a", check="m:a"),
-    HypothesisRow(binder="h_b", meaning="b", check="m:b"),
-    HypothesisRow(binder="h_assumed", meaning="c", check="m:c", assumed=True, justification="j"),
-    HypothesisRow(binder="h_formal", meaning="d"),
+    HypothesisSummary(binder="h_a", meaning="a", check="m:a"),
+    HypothesisSummary(binder="h_b", meaning="b", check="m:b"),
+    HypothesisSummary(binder="h_assumed", meaning="c", check="m:c", assumed=True, justification="j"),
+    HypothesisSummary(binder="h_formal", meaning="d"),
 )
 
 
@@ -59,7 +60,7 @@ def test_a_run_without_data_does_not_count_as_checking_a_hypothesis() -> None:
 
 
 def test_a_claim_without_empirical_hypotheses_applies_to_no_particular_run() -> None:
-    only_formal = (HypothesisRow(binder="h", meaning="m"),)
+    only_formal = (HypothesisSummary(binder="h", meaning="m"),)
     runs = run_evidence(only_formal, {"r1": [verdict("h", "r1")]}, proved=True)
     assert [r.applies for r in runs] == [False]
     assert runs[0].label == "does not apply"  # the label reads the same ``applies``
