@@ -294,8 +294,7 @@ class _DraftRun:
             provider=completion.provider, family=completion.family, model=completion.model,
             prompt_hash=prompt.digest, output=completion.text, proof=proof,
             statement=statement, source=source, diff=diff, outcome=outcome, check=check,
-            error=error, input_tokens=completion.input_tokens,
-            output_tokens=completion.output_tokens, cost_usd=completion.cost_usd,
+            error=error, **completion.usage(),
             model_s=completion.elapsed_s, check_s=check_s, retries=completion.retries,
             tools=tools, created_at=utcnow(),
         )

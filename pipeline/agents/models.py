@@ -118,6 +118,11 @@ class Usage(Frozen):
     cost_usd: float | None = None
     """``None`` when a model is not in the price table."""
 
+    def usage(self) -> dict[str, Any]:
+        """This accounting as the keyword arguments of another model built on :class:`Usage`
+        (a review's or a drafting step's, from the model's reply): every field of Usage, once."""
+        return {name: getattr(self, name) for name in Usage.model_fields}
+
 
 class Completion(Usage):
     """A model's reply with its accounting."""

@@ -52,9 +52,7 @@ def review_claim(
         reviewer_family=reviewer.family,
         reviewer_model=completion.model,
         drafter_family=drafter_family,
-        input_tokens=completion.input_tokens,
-        output_tokens=completion.output_tokens,
-        cost_usd=completion.cost_usd,
+        **completion.usage(),
         created_at=utcnow(),
     )
 
