@@ -228,5 +228,5 @@ def _show(term: Terminal, result: Comparison) -> None:
                  "significant" if p.significant else "inconclusive"] for p in result.pairs])
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(ab_app, name="ab")
+COMMAND = ab_app
+"""What ``sequent ab`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -1,6 +1,8 @@
 """Assembles the ``sequent`` Typer app from one module per command (group).
 
-Each module in :data:`COMMAND_MODULES` exposes ``register(app: typer.Typer) -> None``.
+Each module in :data:`COMMAND_MODULES` is one command, named after the module (``goals_cmd``:
+``sequent goals``): its ``COMMAND`` is the function a command runs, or the Typer group of a
+command with subcommands.
 Errors derived from :class:`pipeline.errors.SequentError` become a clean message and the
 error's exit code (2 for usage/environment problems); nothing reaches the user as a traceback.
 """
@@ -66,8 +68,17 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     for module in COMMAND_MODULES:
-        module.register(app)
+        name = command_name(module)
+        if isinstance(module.COMMAND, typer.Typer):
+            app.add_typer(module.COMMAND, name=name)
+        else:
+            app.command(name)(module.COMMAND)
     return app
+
+
+def command_name(module: ModuleType) -> str:
+    """``pipeline.commands.ab_cmd`` -> ``ab``: a command is named after its module."""
+    return module.__name__.rsplit(".", 1)[-1].removesuffix("_cmd").replace("_", "-")
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -84,4 +95,4 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
-__all__ = ["COMMAND_MODULES", "build_app", "run"]
+__all__ = ["COMMAND_MODULES", "build_app", "command_name", "run"]

@@ -34,5 +34,5 @@ def build(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("build")(build)
+COMMAND = build
+"""What ``sequent build`` runs (:mod:`pipeline.commands.app` names it after this module)."""

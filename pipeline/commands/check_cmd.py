@@ -47,5 +47,5 @@ def check(
     raise typer.Exit(0 if all(r.accepted for r in results) else 1)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("check")(check)
+COMMAND = check
+"""What ``sequent check`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -249,5 +249,5 @@ def approve(
     term.print(f"commit {escape(result.file)} with the change it approves")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(claims_app, name="claims")
+COMMAND = claims_app
+"""What ``sequent claims`` runs (:mod:`pipeline.commands.app` names it after this module)."""

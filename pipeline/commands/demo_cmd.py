@@ -67,5 +67,5 @@ def demo(
     term.print(f"done in {outcome.elapsed_s:.0f}s; open the report: {outcome.report}")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
+COMMAND = demo
+"""What ``sequent demo`` runs (:mod:`pipeline.commands.app` names it after this module)."""

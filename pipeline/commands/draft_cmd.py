@@ -169,5 +169,5 @@ def _show(term: Terminal, outcome: DraftOutcome) -> None:
                f"cost ${outcome.cost_usd:.4f}{unpriced}, {outcome.elapsed_s:.1f}s")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("draft")(draft_command)
+COMMAND = draft_command
+"""What ``sequent draft`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -99,5 +99,5 @@ def gate(
     raise typer.Exit(report.exit_code)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("gate")(gate)
+COMMAND = gate
+"""What ``sequent gate`` runs (:mod:`pipeline.commands.app` names it after this module)."""

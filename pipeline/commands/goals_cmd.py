@@ -56,5 +56,5 @@ def goals(
         term.text(f"expected type:\n{goal.term_goal}")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("goals")(goals)
+COMMAND = goals
+"""What ``sequent goals`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -58,5 +58,5 @@ def hooks_pre_push(
     raise typer.Exit(worst)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(hooks_app, name="hooks")
+COMMAND = hooks_app
+"""What ``sequent hooks`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -213,8 +213,8 @@ def experiment(
     term.print(f"run written to {path}")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(hypotheses_app, name="hypotheses")
+COMMAND = hypotheses_app
+"""What ``sequent hypotheses`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["hypotheses_app", "register"]
+__all__ = ["COMMAND", "hypotheses_app"]

@@ -55,5 +55,5 @@ def info_cmd(project: Path | None = ProjectOption, json_out: bool = typer.Option
         term.table("Lean", ["key", "value"], [[k, v] for k, v in info.items()])
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(lean_app, name="lean")
+COMMAND = lean_app
+"""What ``sequent lean`` runs (:mod:`pipeline.commands.app` names it after this module)."""

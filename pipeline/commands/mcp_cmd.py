@@ -84,8 +84,8 @@ def mcp(
         serve_stdio(server, services.host, ready_wait_s=config.mcp_ready_wait_s)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("mcp")(mcp)
+COMMAND = mcp
+"""What ``sequent mcp`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["mcp_config", "register"]
+__all__ = ["COMMAND", "mcp_config"]

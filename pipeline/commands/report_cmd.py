@@ -32,5 +32,5 @@ def report(
     term.print(f"report: {index}")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+COMMAND = report
+"""What ``sequent report`` runs (:mod:`pipeline.commands.app` names it after this module)."""

@@ -69,8 +69,8 @@ def serve(
         remove_server_file(settings, secret)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
+COMMAND = serve
+"""What ``sequent serve`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["register"]
+__all__ = ["COMMAND"]

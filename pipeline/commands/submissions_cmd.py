@@ -70,8 +70,8 @@ def submissions_export(
     terminal().print(f"{done.branch} {done.commit[:12]} adds {done.path}")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(submissions_app, name="submissions")
+COMMAND = submissions_app
+"""What ``sequent submissions`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["register"]
+__all__ = ["COMMAND"]

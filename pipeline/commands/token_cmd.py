@@ -68,8 +68,8 @@ def token_revoke(
     terminal().info(f"revoked {info.id} ({info.name})")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(token_app, name="token")
+COMMAND = token_app
+"""What ``sequent token`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["register"]
+__all__ = ["COMMAND"]

@@ -98,5 +98,5 @@ def _write(out: Path | None, lines: Iterable[str], term: Terminal, what: str) ->
     term.info(f"traced {steps} tactics from {what}" + (f" into {out}" if out else ""))
 
 
-def register(app: typer.Typer) -> None:
-    app.command("trace")(trace)
+COMMAND = trace
+"""What ``sequent trace`` runs (:mod:`pipeline.commands.app` names it after this module)."""

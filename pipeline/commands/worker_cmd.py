@@ -39,8 +39,8 @@ def worker(
         term.info(f"stopping after {core.workers.processed} job(s)")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
+COMMAND = worker
+"""What ``sequent worker`` runs (:mod:`pipeline.commands.app` names it after this module)."""
 
 
-__all__ = ["register"]
+__all__ = ["COMMAND"]
