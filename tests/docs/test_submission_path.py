@@ -5,12 +5,11 @@ git has one home). Pure Python, no Lean: well under a second."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 import re
-from pathlib import Path
 
 from tests.conftest import REPO
+from tests.imports import imported
 
 DOC = REPO / "docs" / "architecture.md"
 SERVICE = REPO / "pipeline" / "service"
@@ -28,17 +27,6 @@ def named(step: str) -> list[tuple[str, str]]:
     for m in re.finditer(r"`(pipeline/[\w/]+\.py)`: ((?:`[\w.]+`(?:, )?)+)", step):
         pairs += [(m.group(1), name) for name in re.findall(r"`([\w.]+)`", m.group(2))]
     return pairs
-
-
-def imported(path: Path) -> set[str]:
-    """The pipeline modules a file imports (lazy imports included)."""
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            out.add(node.module)
-        elif isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-    return out
 
 
 def test_every_step_names_code_that_exists() -> None:

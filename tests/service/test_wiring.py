@@ -4,7 +4,6 @@ services it uses, never the container, and nothing outside the engine reaches in
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -15,26 +14,17 @@ from pipeline.service.config import ServiceConfig
 from pipeline.service.services import open_services
 from pipeline.settings import Settings
 from tests.conftest import REPO
+from tests.imports import imported
 from tests.service.fixtures import with_db
 
 PIPELINE = REPO / "pipeline"
 ENGINE_PARTS = re.compile(r"checker(\(\))?\.(builds|iteration|compiler|batched|replayer|results|cache|provenance|auditor)\b")
 
 
-def _imports(path: Path) -> set[str]:
-    out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            out.add(node.module)
-        elif isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
-    return out
-
-
 def test_only_the_composition_takes_the_container_and_only_the_engine_its_parts() -> None:
     service = PIPELINE / "service"
     takers = {p.relative_to(PIPELINE).as_posix() for p in service.rglob("*.py")
-              if "pipeline.service.services" in _imports(p)}
+              if "pipeline.service.services" in imported(p)}
     assert takers == {"service/app.py"}, takers  # the lifespan; routes, deps, MCP tools get one service each
     reaches = [f"{p.relative_to(REPO)}:{n}: {line.strip()}"
                for p in PIPELINE.rglob("*.py") if "lean" not in p.relative_to(PIPELINE).parts[:1]
