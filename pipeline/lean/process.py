@@ -243,6 +243,8 @@ class LeanProcess(ManagedProcess):
         if self.used:
             raise LeanCrashError("a Lean process runs main once; this one was already used")
         self.used = True
+        if in_background():  # started ahead for anyone: background work runs it at its priority
+            yield_to_calls(proc.pid)
         started = time.monotonic()
         if self.warm:
             if not self.wait_ready(timeout_s):
@@ -323,12 +325,18 @@ BACKGROUND_NICE = 10
 """The CPU priority (nice) of background work: an agent's calls get the cores first."""
 
 
+_thread = threading.local()
+
+
 def run_in_background() -> bool:
-    """Lower the calling thread to :data:`BACKGROUND_NICE` for good. On Linux a nice value is
-    per thread and inherited by the threads and processes it starts, so every Lean process this
-    thread (or a pool thread it starts) runs from now on yields the CPU to the processes that
-    answer calls. Irreversible without privileges: call it from a thread that does nothing but
-    background work. False where the platform has no per-thread priority."""
+    """Mark the calling thread as background work and lower it to :data:`BACKGROUND_NICE` for
+    good. On Linux a nice value is per thread and inherited by the threads and processes it
+    starts; a Lean process started ahead (at normal priority) that this thread runs is lowered
+    when it runs (:meth:`LeanProcess.run`), and the warm replay workers stay for the calls
+    (:func:`in_background`). So the processes that answer calls get the cores first.
+    Irreversible without privileges: call it from a thread that does nothing but background
+    work. False where the platform has no per-thread priority."""
+    _thread.background = True
     if not hasattr(os, "setpriority"):
         return False
     try:
@@ -339,5 +347,20 @@ def run_in_background() -> bool:
     return True
 
 
-__all__ = ["BACKGROUND_NICE", "LeanProcess", "ManagedProcess", "RawRun", "WaitEnd", "close_pipes", "kill_group",
-           "run_in_background", "tree_rss_mb"]
+def in_background() -> bool:
+    """Whether the calling thread does background work (:func:`run_in_background`)."""
+    return bool(getattr(_thread, "background", False))
+
+
+def yield_to_calls(pid: int) -> None:
+    """Lower the process group of ``pid`` (a process started in its own session: every
+    process and thread of its tree) to :data:`BACKGROUND_NICE`; best effort."""
+    if hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PGRP, pid, BACKGROUND_NICE)
+        except OSError:
+            pass
+
+
+__all__ = ["BACKGROUND_NICE", "LeanProcess", "ManagedProcess", "RawRun", "WaitEnd", "close_pipes", "in_background",
+           "kill_group", "run_in_background", "tree_rss_mb", "yield_to_calls"]

@@ -16,6 +16,7 @@ from pipeline.errors import SequentError
 from pipeline.lean.backends import Backend
 from pipeline.lean.builds import keep_parts
 from pipeline.lean.models import AuditIssue, EnvironmentAudit, Reason
+from pipeline.lean.process import in_background
 from pipeline.lean.replay import (
     REPLAY_FILE,
     ReplayPlan,
@@ -81,7 +82,7 @@ class Replayer:
         plan_ = plan(olean)
         timeout = self.settings.lean_timeout_s
         pool = self._workers
-        if pool is not None:
+        if pool is not None and not in_background():  # the warm workers are the calls'
             with pool.lease_idle(replay_header(plan_.imports)) as worker:
                 if worker is not None:
                     result = self._replay_in(worker, plan_, timeout)

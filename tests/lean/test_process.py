@@ -198,3 +198,42 @@ def test_background_work_and_the_processes_it_starts_yield_the_cpu_to_calls() ->
     worker.join()
     assert seen == {"thread": max(BACKGROUND_NICE, base), "process": max(BACKGROUND_NICE, base)}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # calls keep theirs
+
+
+def _nices(pid: int) -> list[int]:
+    """The nice value of every thread of ``pid`` (field 19 of /proc/<pid>/task/<tid>/stat)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        out.append(int(stat[stat.rindex(")") + 2:].split()[16]))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_process_started_ahead_runs_at_background_priority_when_background_work_runs_it() -> None:
+    """A one-shot process pre-started at normal priority (for whoever comes first) that the
+    library status runs is lowered, its whole tree, while it runs; run by a call, it keeps its
+    priority."""
+    with _launcher() as called, _launcher() as background:
+        assert called.wait_ready(30) and background.wait_ready(30)
+        base = os.getpriority(os.PRIO_PROCESS, background.pid)
+
+        def run_hang(proc: LeanProcess, as_background: bool) -> None:
+            if as_background:
+                run_in_background()
+            proc.run(["hang"], timeout_s=20)
+
+        threads = [threading.Thread(target=run_hang, args=(called, False), daemon=True),
+                   threading.Thread(target=run_hang, args=(background, True), daemon=True)]
+        for t in threads:
+            t.start()
+        child = int(wait_until(lambda: b"".join(background._stdout).decode().strip() or None, timeout_s=30,
+                               what="the hanging child's pid"))
+        wait_until(lambda: set(_nices(background.pid)) == {max(BACKGROUND_NICE, base)} or None, timeout_s=10,
+                   what="the background run's threads lowered")
+        assert set(_nices(child)) == {max(BACKGROUND_NICE, base)}  # its tree too
+        assert set(_nices(called.pid)) == {base}  # a call's run keeps its priority
+        called.kill()
+        background.kill()
+        for t in threads:
+            t.join(timeout=30)

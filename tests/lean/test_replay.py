@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from pipeline.lean.checker import Checker
 from pipeline.lean.models import CheckRequest, Policy, Reason
 from pipeline.lean.olean.decode import Decoder
 from pipeline.lean.olean.region import Region, module_parts
+from pipeline.lean.process import run_in_background
 from pipeline.lean.replay import plan
 from tests.conftest import make_settings, needs_lean
 from tests.waiting import wait_until
@@ -146,6 +148,10 @@ def test_a_replay_worker_started_ahead_replays_once_and_can_fail(built: tuple[Ch
         wait_until(lambda: pool.stats().idle >= 1, timeout_s=240, what="the replacement replay worker ready",
                    every_s=0.5)
         assert pool.stats().idle == 1 and pool.stats().started == 2
+        with ThreadPoolExecutor(1) as ex:  # background work (the library status) leaves it to the calls
+            background = ex.submit(lambda: (run_in_background(), checker.replayer.replay(olean))[1]).result()
+        assert background.ok and background.replayed == result.replayed, background.message
+        assert pool.stats().idle == 1 and pool.stats().recycled == 1 and pool.stats().started == 2
         forged = _forge_value(olean, tmp_path / "forged", "R.not_five", "R.four")
         bad = checker.replayer.replay(forged)
         assert not bad.ok and bad.finished and "the kernel rejects R.not_five" in bad.message, bad
