@@ -4,16 +4,19 @@ Built once by the command (``AgentConfig.from_env()``, environment prefix
 ``SEQUENT_AGENT_``) and passed down, like :class:`pipeline.settings.Settings`.
 API keys are *not* settings: providers read ``ANTHROPIC_API_KEY`` / ``OPENAI_API_KEY``.
 
-The price table maps a model name (or a prefix of one, e.g. ``claude-sonnet-4-5`` also
-prices ``claude-sonnet-4-5-20250929``) to US dollars per million tokens. Override it with
+The price table (``prices.toml``, shipped with the package) maps a model name (or a prefix
+of one, e.g. ``claude-sonnet-4-5`` also prices ``claude-sonnet-4-5-20250929``) to US dollars
+per million tokens. Override it with
 ``SEQUENT_AGENT_PRICES='{"my-model": {"input_per_mtok": 1, "output_per_mtok": 4}}'``.
 """
 
 from __future__ import annotations
 
+import tomllib
+from importlib.resources import files
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.agents.retry import RetryPolicy
@@ -33,23 +36,15 @@ class Price(Frozen):
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
 
 
-DEFAULT_PRICES: dict[str, Price] = {
-    # Anthropic list prices (USD per million tokens).
-    "claude-opus-4-6": Price(input_per_mtok=5.0, output_per_mtok=25.0),
-    "claude-opus-4-5": Price(input_per_mtok=5.0, output_per_mtok=25.0),
-    "claude-opus-4-1": Price(input_per_mtok=15.0, output_per_mtok=75.0),
-    "claude-sonnet-4-6": Price(input_per_mtok=3.0, output_per_mtok=15.0),
-    "claude-sonnet-4-5": Price(input_per_mtok=3.0, output_per_mtok=15.0),
-    "claude-sonnet-4": Price(input_per_mtok=3.0, output_per_mtok=15.0),
-    "claude-haiku-4-5": Price(input_per_mtok=1.0, output_per_mtok=5.0),
-    # OpenAI list prices (USD per million tokens).
-    "gpt-5": Price(input_per_mtok=1.25, output_per_mtok=10.0),
-    "gpt-5-mini": Price(input_per_mtok=0.25, output_per_mtok=2.0),
-    "gpt-5-nano": Price(input_per_mtok=0.05, output_per_mtok=0.4),
-    "gpt-4.1": Price(input_per_mtok=2.0, output_per_mtok=8.0),
-    "gpt-4.1-mini": Price(input_per_mtok=0.4, output_per_mtok=1.6),
-    "gpt-4o": Price(input_per_mtok=2.5, output_per_mtok=10.0),
-}
+def _list_prices() -> dict[str, Price]:
+    """The price table shipped with the package (``prices.toml``: data, not code)."""
+    by_family = TypeAdapter(dict[str, dict[str, Price]]).validate_python(
+        tomllib.loads(files(__package__).joinpath("prices.toml").read_text(encoding="utf-8")))
+    return {name: price for family in by_family.values() for name, price in family.items()}
+
+
+DEFAULT_PRICES: dict[str, Price] = _list_prices()
+"""List prices of the providers' models (``prices.toml``)."""
 
 
 def price_for(prices: dict[str, Price], model: str) -> Price | None:

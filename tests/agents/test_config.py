@@ -22,6 +22,14 @@ def test_cost_per_request() -> None:
     assert config.prices == DEFAULT_PRICES
 
 
+def test_shipped_price_table_prices_the_default_models() -> None:
+    config = AgentConfig.from_env()
+    assert len(DEFAULT_PRICES) == 13  # prices.toml: 7 Anthropic and 6 OpenAI models
+    assert price_for(DEFAULT_PRICES, config.anthropic_model) is not None
+    assert price_for(DEFAULT_PRICES, config.openai_model) == Price(input_per_mtok=1.25, output_per_mtok=10.0)
+    assert DEFAULT_PRICES["claude-opus-4-1"].cost(1_000_000, 1_000_000) == pytest.approx(90.0)
+
+
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEQUENT_AGENT_OPENAI_MODEL", "gpt-5-mini")
     monkeypatch.setenv("SEQUENT_AGENT_MAX_RETRIES", "7")
