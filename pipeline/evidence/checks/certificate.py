@@ -135,6 +135,13 @@ def two_sample(run: Run, ctx: Context, a_names: tuple[str, ...], b_names: tuple[
     )
 
 
+def certifies_sup_distance(laws: str, bound: float) -> str:
+    """What a :func:`two_sample` "holds" certifies, in the one wording of its proxy verdicts:
+    the two laws within ``bound`` (the 95 % DKW upper bound D̄ of the KS distance)."""
+    return (f"the check certifies only that {laws} are within D̄ = {bound:.3g} in sup-distance "
+            f"(95 % DKW upper bound)")
+
+
 @hypothesis_check(statistic="two-sample KS distance (DKW interval)",
                   needs="samples certification and deployment; claim settings "
                         "distribution_tolerance (0.1), significance (0.01); claim "
@@ -156,10 +163,10 @@ def same_distribution(run: Run, ctx: Context) -> CheckOutcome:
     if out.ci is None:
         return out
     bound = out.ci.high
-    text = (f"h_same_distribution is the equality q = p for every trial; the check certifies "
-            f"only that the score laws are within D̄ = {bound:.3g} in sup-distance (95 % DKW "
-            f"upper bound): for a failure that is a threshold event of this score, each "
-            f"deployment failure probability is within {bound:.3g} of the certification one")
+    text = (f"h_same_distribution is the equality q = p for every trial; "
+            f"{certifies_sup_distance('the score laws', bound)}: for a failure that is a threshold "
+            f"event of this score, each deployment failure probability is within {bound:.3g} of "
+            f"the certification one")
     m = ctx.maybe_param("m")
     if m is not None and m >= 1:
         text += (f", i.e. {bound * m:.3g}× the certified rate 1/m = {1 / m:.4g} (zero failures "
@@ -240,5 +247,5 @@ def block_pass_rate(run: Run, ctx: Context) -> CheckOutcome:
                f"{rate_ci.high:.3g}]); the theorem says at most 1/2 of such blocks pass")
 
 
-__all__ = ["block_pass_rate", "failure_independence", "same_distribution",
+__all__ = ["block_pass_rate", "certifies_sup_distance", "failure_independence", "same_distribution",
            "trial_count", "two_sample"]

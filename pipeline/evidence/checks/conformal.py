@@ -15,7 +15,11 @@ from pipeline.evidence.checks import (
     need,
     series_plot,
 )
-from pipeline.evidence.checks.certificate import TWO_SAMPLE_SETTINGS, two_sample
+from pipeline.evidence.checks.certificate import (
+    TWO_SAMPLE_SETTINGS,
+    certifies_sup_distance,
+    two_sample,
+)
 from pipeline.evidence.checks.proportion import MARGIN
 from pipeline.evidence.models import (
     CheckOutcome,
@@ -63,9 +67,8 @@ def exchangeability(run: Run, ctx: Context) -> CheckOutcome:
     certified = None
     if ks.ci is not None:
         bound = ks.ci.high
-        certified = (f"exchangeability of the whole sequence; the check certifies only that "
-                     f"the test-score law is within D̄ = {bound:.3g} of the calibration law in "
-                     f"sup-distance (95 % DKW upper bound) with a test-score trend ρ in "
+        laws = certifies_sup_distance("the test-score and calibration-score laws", bound)
+        certified = (f"exchangeability of the whole sequence; {laws} with a test-score trend ρ in "
                      f"[{ci.low:.3g}, {ci.high:.3g}]")
         alpha_level = ctx.maybe_param("α")
         if alpha_level is not None:
