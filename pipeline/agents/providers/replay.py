@@ -46,6 +46,22 @@ class RecordedExchange(Frozen):
     tool_calls: tuple[ToolCall, ...] = ()
     """The tools this reply asked to call (its ``output`` is then the text said with them)."""
 
+    # the format's two directions, kept together: a live reply recorded, a recorded one replayed
+    @classmethod
+    def of(cls, completion: Completion, prompt: Prompt, role: Role) -> RecordedExchange:
+        """What a live ``completion`` to ``prompt`` records. Tool calls made where none were
+        allowed are ignored by the loop: they are not replayed either."""
+        calls = completion.tool_calls if prompt.tool_choice == "auto" else ()
+        return cls(role=role, kind=prompt.kind, output=completion.text, prompt_hash=prompt.digest,
+                   input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+                   tool_calls=calls)
+
+    def replayed(self, provider: ProviderName, family: Family, model: str) -> Completion:
+        """This exchange as the reply of the recorded ``model`` (a replay spends nothing)."""
+        return Completion(text=self.output, provider=provider, family=family, model=model,
+                          input_tokens=self.input_tokens, output_tokens=self.output_tokens,
+                          cost_usd=0.0, tool_calls=self.tool_calls)
+
 
 class Recording(Frozen):
     claim_id: str
@@ -145,16 +161,7 @@ class ReplayProvider:
                     f"(offered: {', '.join(sorted(offered)) or 'none'})"
                 )
         self._next += 1
-        return Completion(
-            text=exchange.output,
-            provider=self.name,
-            family=self.family,
-            model=self.model,
-            input_tokens=exchange.input_tokens,
-            output_tokens=exchange.output_tokens,
-            cost_usd=0.0,  # a replay spends nothing
-            tool_calls=exchange.tool_calls,
-        )
+        return exchange.replayed(self.name, self.family, self.model)
 
     def close(self) -> None:
         pass
@@ -207,18 +214,7 @@ class RecordingProvider:
 
     def complete(self, prompt: Prompt) -> Completion:
         completion = self.inner.complete(prompt)
-        self.log.exchanges.append(
-            RecordedExchange(
-                role=self.role,
-                kind=prompt.kind,
-                output=completion.text,
-                prompt_hash=prompt.digest,
-                input_tokens=completion.input_tokens,
-                output_tokens=completion.output_tokens,
-                # calls made where none were allowed are ignored by the loop: not replayed either
-                tool_calls=completion.tool_calls if prompt.tool_choice == "auto" else (),
-            )
-        )
+        self.log.exchanges.append(RecordedExchange.of(completion, prompt, self.role))
         return completion
 
     def close(self) -> None:
