@@ -8,6 +8,8 @@ those from git objects or from the working tree. Lean source is read with
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import Field
@@ -166,6 +168,27 @@ def diff_claims(base: Mapping[str, ClaimPin], head: Mapping[str, ClaimPin]) -> l
     return sorted(changes, key=lambda c: c.claim_id)
 
 
+@dataclass(frozen=True)
+class Sides:
+    """What the change rules compare: the base's and the head's claims and declarations, and
+    (derived here, once) what differs between them."""
+
+    base_claims: Mapping[str, ClaimPin]
+    head_claims: Mapping[str, ClaimPin]
+    base_index: Mapping[str, LocatedDeclaration]
+    head_index: Mapping[str, LocatedDeclaration]
+    unreadable_base: Mapping[str, str] = field(default_factory=dict)
+    """Base registry files that could not be read: path -> why."""
+
+    @cached_property
+    def declaration_changes(self) -> list[DeclarationChange]:
+        return diff_declarations(self.base_index, self.head_index)
+
+    @cached_property
+    def claim_changes(self) -> list[ClaimChange]:
+        return diff_claims(self.base_claims, self.head_claims)
+
+
 def names_used_by_claims(claims: Iterable[ClaimPin]) -> set[str]:
     """Lean names a registry entry refers to (declaration, witness, pinned definitions)."""
     names: set[str] = set()
@@ -180,6 +203,7 @@ def names_used_by_claims(claims: Iterable[ClaimPin]) -> set[str]:
 __all__ = [
     "ClaimPin",
     "LocatedDeclaration",
+    "Sides",
     "diff_claims",
     "diff_declarations",
     "find_declaration",

@@ -17,6 +17,7 @@ from pipeline.claims.approval import certified_changes, certified_digest
 from pipeline.gate.changes import (
     ClaimPin,
     LocatedDeclaration,
+    Sides,
     find_declaration,
     names_used_by_claims,
 )
@@ -252,17 +253,10 @@ def elaboration_case(
                     findings=tuple(findings))
 
 
-def change_cases(
-    *,
-    base_claims: Mapping[str, ClaimPin],
-    head_claims: Mapping[str, ClaimPin],
-    base_index: Mapping[str, LocatedDeclaration],
-    head_index: Mapping[str, LocatedDeclaration],
-    declaration_changes: Sequence[DeclarationChange],
-    claim_changes: Sequence[ClaimChange],
-    new_theorem: NewTheoremPolicy,
-    unreadable_base: Mapping[str, str] | None = None,
-) -> list[GateCase]:
+def change_cases(sides: Sides, new_theorem: NewTheoremPolicy) -> list[GateCase]:
+    """The change rules' cases for one base against one head."""
+    base_claims, head_claims = sides.base_claims, sides.head_claims
+    base_index, head_index = sides.base_index, sides.head_index
     cases = [
         pinned_statement_case(claim, base_claims.get(claim_id), base_index, head_index)
         for claim_id, claim in sorted(head_claims.items())
@@ -271,11 +265,11 @@ def change_cases(
     for claim_id, claim in sorted(head_claims.items()):
         base_claim = base_claims.get(claim_id) or previous.get(claim_id)
         cases += [meaning_case(claim, base_claim), weakening_case(claim, base_claim)]
-    cases += [review_case(change) for change in claim_changes]
-    if unreadable_base:
-        cases.append(unreadable_base_case(unreadable_base, head_claims))
-    cases.append(new_theorem_case(declaration_changes, list(head_claims.values()), new_theorem))
-    cases.append(elaboration_case(declaration_changes, head_index, base_index))
+    cases += [review_case(change) for change in sides.claim_changes]
+    if sides.unreadable_base:
+        cases.append(unreadable_base_case(sides.unreadable_base, head_claims))
+    cases.append(new_theorem_case(sides.declaration_changes, list(head_claims.values()), new_theorem))
+    cases.append(elaboration_case(sides.declaration_changes, head_index, base_index))
     return cases
 
 

@@ -21,12 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.errors import InputError
-from pipeline.gate.changes import (
-    LocatedDeclaration,
-    diff_claims,
-    diff_declarations,
-    index_declarations,
-)
+from pipeline.gate.changes import LocatedDeclaration, Sides, index_declarations
 from pipeline.gate.claim_cases import base_registry, claim_cases, head_claim_pins
 from pipeline.gate.config import load_gate_config
 from pipeline.gate.evidence import Experiments, evidence_cases
@@ -214,22 +209,10 @@ def _changes(
     head_index: dict[str, LocatedDeclaration],
     new_theorem: NewTheoremPolicy,
 ) -> tuple[list[GateCase], list[DeclarationChange], list[ClaimChange]]:
-    cases: list[GateCase] = []
-    declaration_changes = diff_declarations(base_index, head_index)
-    head_claims = head_claim_pins(head_settings, prefix)
     base_claims, unreadable_base = base_registry(repo, base_sha, settings, prefix)
-    claim_changes = diff_claims(base_claims, head_claims)
-    cases += change_cases(
-        base_claims=base_claims,
-        head_claims=head_claims,
-        base_index=base_index,
-        head_index=head_index,
-        declaration_changes=declaration_changes,
-        claim_changes=claim_changes,
-        new_theorem=new_theorem,
-        unreadable_base=unreadable_base,
-    )
-    return cases, declaration_changes, claim_changes
+    sides = Sides(base_claims=base_claims, head_claims=head_claim_pins(head_settings, prefix),
+                  base_index=base_index, head_index=head_index, unreadable_base=unreadable_base)
+    return change_cases(sides, new_theorem), sides.declaration_changes, sides.claim_changes
 
 
 def _committed_state_cases(settings: Settings, head_settings: Settings, prefix: str) -> list[GateCase]:

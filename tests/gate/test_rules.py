@@ -5,8 +5,7 @@ from __future__ import annotations
 from pipeline.claims.approval import certified_digest
 from pipeline.gate.changes import (
     ClaimPin,
-    diff_claims,
-    diff_declarations,
+    Sides,
     flatten,
     index_declarations,
 )
@@ -58,11 +57,8 @@ def _run(base_lean: str, head_lean: str, base_claim: ClaimPin | None, head_claim
     head_index = index_declarations({"Formal/Basic.lean": head_lean}) if head_lean else {}
     base_claims = {"doubling": base_claim} if base_claim else {}
     head_claims = {"doubling": head_claim} if head_claim else {}
-    cases = change_cases(
-        base_claims=base_claims, head_claims=head_claims, base_index=base_index, head_index=head_index,
-        declaration_changes=diff_declarations(base_index, head_index),
-        claim_changes=diff_claims(base_claims, head_claims), new_theorem=new_theorem,  # type: ignore[arg-type]
-    )
+    sides = Sides(base_claims=base_claims, head_claims=head_claims, base_index=base_index, head_index=head_index)
+    cases = change_cases(sides, new_theorem)  # type: ignore[arg-type]
     return {case.check: case for case in cases}
 
 
@@ -210,11 +206,11 @@ def test_an_approval_committed_before_this_change_does_not_approve_it() -> None:
 
 def test_renaming_a_claim_keeps_what_it_certified() -> None:
     renamed = _claim(meaning="m2", claim_id="doubling2")
-    cases = change_cases(
-        base_claims={"doubling": _claim()}, head_claims={"doubling2": renamed},
-        base_index=index_declarations({"Formal/Basic.lean": LEAN}),
-        head_index=index_declarations({"Formal/Basic.lean": LEAN}), declaration_changes=[],
-        claim_changes=diff_claims({"doubling": _claim()}, {"doubling2": renamed}), new_theorem="warn")
+    index = index_declarations({"Formal/Basic.lean": LEAN})
+    sides = Sides(base_claims={"doubling": _claim()}, head_claims={"doubling2": renamed},
+                  base_index=index, head_index=index)
+    assert [c.claim_id for c in sides.claim_changes] == ["doubling", "doubling2"]  # removed, added
+    cases = change_cases(sides, "warn")
     meaning = next(c for c in cases if c.check == "meaning")
     assert meaning.status is Status.failed and meaning.claim_id == "doubling2"
 
