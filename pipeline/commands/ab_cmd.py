@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from pipeline.commands.context import BuildOption, ProjectOption, app_context
+from pipeline.commands.context import BuildOption, JsonOption, ProjectOption, app_context
 from pipeline.commands.terminal import Terminal
 from pipeline.errors import InputError
 from pipeline.settings import Settings
@@ -84,7 +84,7 @@ def run_command(
         "--record", help="Save each live trial as a replay recording in this folder, with a replay "
                          "variant file per live variant (<dir>/<name>.json).")] = None,
     build: bool = BuildOption,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON at the end.")] = False,
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """Run every (task, variant, seed) through the drafting loop and the audited checker."""
@@ -125,7 +125,7 @@ def run_command(
 @ab_app.command("compare")
 def compare_command(
     run: Annotated[str, typer.Argument(help="The run's id (see `sequent ab runs`).")],
-    json_out: Annotated[bool, typer.Option("--json", help="JSON for dashboards.")] = False,
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """Paired analysis of a run: exact McNemar test, e-value, Holm, bootstrap intervals."""
@@ -143,7 +143,7 @@ def compare_command(
 
 @ab_app.command("runs")
 def runs_command(
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """The A/B runs of this project."""
@@ -166,7 +166,7 @@ def plan_command(
     p_b: Annotated[float, typer.Option("--p-b", help="Success rate of B.")],
     power: Annotated[float, typer.Option("--power")] = 0.8,
     alpha: Annotated[float, typer.Option("--alpha")] = 0.05,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """How many (task, seed) pairs detect p_b vs p_a (exact test, and sequential)."""
     from pipeline.ab.stats import plan
@@ -192,7 +192,7 @@ def plan_command(
 def validate_command(
     seed: Annotated[int, typer.Option("--seed")] = 20261207,
     simulations: Annotated[int, typer.Option("--simulations", help="Per figure (≥ 200).")] = 400,
-    json_out: Annotated[bool, typer.Option("--json")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Simulate providers with known per-task success probabilities; measure the tests."""
     from pipeline.ab.stats import validate

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import BuildOption, ProjectOption, app_context
+from pipeline.commands.context import BuildOption, JsonOption, ProjectOption, app_context
 from pipeline.commands.terminal import escape, styled
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, all_or_raise, read_text_checked
@@ -15,7 +15,7 @@ from pipeline.lean.models import CheckRequest
 
 def check(
     files: list[Path] = typer.Argument(..., help="Lean files to check."),
-    json_out: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    json_out: JsonOption = False,
     build: bool = BuildOption,
     project: Path | None = ProjectOption,
 ) -> None:

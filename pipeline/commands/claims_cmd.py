@@ -19,7 +19,13 @@ from pipeline.claims.models import STATEMENT_KEY, Derived, Estimate, Issue
 from pipeline.claims.pin import pin_claim
 from pipeline.claims.proof_status import ClaimsReport, evaluate
 from pipeline.claims.registry import load_registry, read_registry, relative
-from pipeline.commands.context import ProjectOption, app_context, load_settings, terminal
+from pipeline.commands.context import (
+    JsonOption,
+    ProjectOption,
+    app_context,
+    load_settings,
+    terminal,
+)
 from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import ClaimError
 from pipeline.evidence.catalog import EVIDENCE_CHECKS
@@ -30,7 +36,6 @@ from pipeline.settings import Settings
 claims_app = typer.Typer(help="The claims registry: list, show, check, graph, pin, approve.",
                          no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 class GraphFormat(StrEnum):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Annotated, NamedTuple
 
 import typer
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 ProjectOption = typer.Option(None, "--project", help="Project root (default: found from the current folder).")
 BuildOption = typer.Option(True, "--build/--no-build", help="Build Formal/ first, so that imports resolve.")
 """The commands that run Lean on the project's modules build them first unless told not to."""
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text (the same data, for scripts).")]
+"""Every command that can answer in JSON takes ``json_out: JsonOption = False``."""
 
 
 class AppContext(NamedTuple):

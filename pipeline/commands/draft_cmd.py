@@ -18,7 +18,13 @@ from pipeline.agents.prompts import DEFAULT_PROMPTS, PromptSet, load_prompt_set
 from pipeline.agents.providers import PROVIDER_NAMES, Provider, make_provider, reviewer_for
 from pipeline.agents.providers.replay import RecordingLog
 from pipeline.agents.tools import Toolbox, check_tool_names
-from pipeline.commands.context import AppContext, BuildOption, ProjectOption, app_context
+from pipeline.commands.context import (
+    AppContext,
+    BuildOption,
+    JsonOption,
+    ProjectOption,
+    app_context,
+)
 from pipeline.commands.terminal import Terminal, escape, styled
 from pipeline.errors import InputError, ProviderError
 
@@ -41,7 +47,7 @@ def draft_command(
         "--prompt-set", help="A folder of prompt templates (system.md, argument.md, proof.md, "
                              "repair.md; default: the built-in prompts).")] = None,
     build: bool = BuildOption,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """Draft a Lean proof of a claim with a model; Lean checks it; the model repairs it."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import BuildOption, ProjectOption, app_context
+from pipeline.commands.context import BuildOption, JsonOption, ProjectOption, app_context
 from pipeline.errors import InputError
 from pipeline.lean.build import build_project
 from pipeline.lean.checker import Checker, read_text_checked
@@ -23,7 +23,7 @@ def _position(spec: str) -> tuple[Path, int, int]:
 def goals(
     position: str = typer.Argument(..., metavar="FILE:LINE:COL",
                                    help="Where: line from 1, column from 0 (as Lean's messages)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the goals as JSON."),
+    json_out: JsonOption = False,
     build: bool = BuildOption,
     server: bool = typer.Option(
         True, "--server/--no-server",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pipeline.commands.context import ProjectOption, app_context, terminal
+from pipeline.commands.context import JsonOption, ProjectOption, app_context, terminal
 from pipeline.commands.terminal import Tone, styled
 from pipeline.errors import InputError
 
@@ -136,7 +136,7 @@ def _bound(verdict: HypothesisVerdict) -> str:
 
 @hypotheses_app.command("list")
 def list_checks(
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """List the built-in hypothesis checks and what each needs from a run."""
     from pipeline.evidence.checks import all_checks

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, app_context
+from pipeline.commands.context import JsonOption, ProjectOption, app_context
 from pipeline.errors import SetupError
 from pipeline.lean.backends import TOOLCHAIN, auto_pool_size, native_available
 from pipeline.lean.install import install, load_install
@@ -26,7 +26,7 @@ def install_cmd(
 
 
 @lean_app.command("info")
-def info_cmd(project: Path | None = ProjectOption, json_out: bool = typer.Option(False, "--json")) -> None:
+def info_cmd(project: Path | None = ProjectOption, json_out: JsonOption = False) -> None:
     """Show the backend that checks would use, its version and paths."""
     settings, term = app_context(project)
     info: dict[str, str] = {

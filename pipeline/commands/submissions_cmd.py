@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, offline_service, terminal
+from pipeline.commands.context import JsonOption, ProjectOption, offline_service, terminal
 
 submissions_app = typer.Typer(help="Inspect and export submissions.", no_args_is_help=True)
 
@@ -21,7 +21,7 @@ def submissions_list(
     since: datetime | None = typer.Option(None, "--since", help="Created at or after (ISO 8601)."),
     limit: int = typer.Option(50, "--limit", min=1, max=500, help="At most this many (a page)."),
     cursor: str | None = typer.Option(None, "--cursor", help="The previous page's next_cursor."),
-    json_out: bool = typer.Option(False, "--json", help="Print the page as JSON (with next_cursor)."),
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """List submissions (API, MCP), newest first, with filters and pagination."""
@@ -42,7 +42,7 @@ def submissions_list(
 @submissions_app.command("show")
 def submissions_show(
     submission_id: str = typer.Argument(..., help="Submission id."),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """Show a submission, its verdict and Lean's diagnostics."""

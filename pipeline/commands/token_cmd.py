@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands.context import ProjectOption, offline_service, terminal
+from pipeline.commands.context import JsonOption, ProjectOption, offline_service, terminal
 
 token_app = typer.Typer(help="Create and manage API tokens for agents.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def token_create(
     rate: int | None = typer.Option(None, "--rate", min=1, help="Writes per minute."),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1,
                                            help="Submissions queued or running at once."),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """Create a token. The secret is printed once and stored only as its hash."""
@@ -34,7 +34,7 @@ def token_create(
 
 @token_app.command("list")
 def token_list(
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: JsonOption = False,
     project: Path | None = ProjectOption,
 ) -> None:
     """List tokens (never their secrets)."""
