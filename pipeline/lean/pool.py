@@ -27,9 +27,9 @@ Two kinds live in it: one-shot compile processes (:class:`~pipeline.lean.process
   default, is a heuristic: after :meth:`Pool.warm` (a server's pool) every leased worker is
   replaced, otherwise (a command's pool: it may need one worker, or none when its checks are
   cached) replacements start only once a second lease shows that more work comes. A
-  replacement starts when the lease ends while other ready workers remain (a start-up is
-  CPU-heavy, ~10 s of wasm instantiation, and would slow the check beside it on a small
-  machine), at once when the lease took the last ready one.
+  replacement starts when the lease ends while another worker of its key is ready or starting
+  (a start-up is CPU-heavy, ~10 s of wasm instantiation, and would slow the check beside it on
+  a small machine), at once when the lease took the last ready one and none is starting.
 * **time out**: ``lease`` raises :class:`NoWorkerAvailable` at its deadline.
 """
 
@@ -284,10 +284,13 @@ class Pool(Generic[K, W]):
                 replace = self._spares(key) < self._budget(self.size)
             else:  # on demand: from the second lease on
                 replace = self._warmed or self._leases > 1
-            ready = any(k == key for k, _ in self._idle)
-            if replace and not ready and self._starting[key] < self.size and self._held < self.size:
+            # at once only when nothing of this key is ready or starting: a start-up is
+            # CPU-heavy, and one at a time beside the leases keeps them fast on a small machine
+            now = (replace and self._starting[key] == 0 and not any(k == key for k, _ in self._idle)
+                   and self._held < self.size)
+            if now:
                 self._spawn(key)
-            return worker, fresh, replace and ready
+            return worker, fresh, replace and not now
 
     def _close_unlocked(self, worker: W) -> None:
         """Close a worker the pool no longer holds, with the lock released meanwhile (closing

@@ -131,6 +131,36 @@ def test_a_replacement_starts_after_the_lease_while_others_are_ready() -> None:
     pool.close()
 
 
+def test_one_start_up_at_a_time_runs_beside_a_lease() -> None:
+    """An accepted check leases twice (the compile, then the replay): the replay's lease takes
+    the last ready worker while the compile's replacement is still starting. Its own
+    replacement waits for the lease's end, so the replay runs beside one start-up, not two."""
+    gate = threading.Event()
+    made: list[_Worker] = []
+
+    def factory(_key: None) -> _Worker:
+        worker = _Worker()
+        if len(made) >= 2:  # the replacements start slowly (the first two are the warm ones)
+            worker.wait_ready = lambda timeout_s: gate.wait(timeout_s)  # type: ignore[method-assign]
+        made.append(worker)
+        return worker
+
+    pool: Pool[None, _Worker] = Pool(factory, 2)
+    pool.warm(None, 2)
+    _settled(pool, 2)
+    with pool.lease(None, 5):
+        pass  # another was ready: its replacement starts as this lease ends ...
+    wait_until(lambda: len(made) == 3, timeout_s=5, what="the first replacement")
+    assert pool.stats().starting == 1  # ... and is still starting
+    with pool.lease(None, 5):
+        assert len(made) == 3 and pool.stats().starting == 1  # no second start-up beside it
+    wait_until(lambda: len(made) == 4, timeout_s=5, what="the second replacement, after the lease")
+    gate.set()
+    _settled(pool, 2)
+    assert pool.stats().started == 4
+    pool.close()
+
+
 def test_an_on_demand_pool_starts_only_what_is_leased() -> None:
     pool = _one_shot(2)
     assert pool.stats().started == 0  # nothing up front: a cached command never pays a start
