@@ -27,9 +27,9 @@ Two kinds live in it: one-shot compile processes (:class:`~pipeline.lean.process
   default, is a heuristic: after :meth:`Pool.warm` (a server's pool) every leased worker is
   replaced, otherwise (a command's pool: it may need one worker, or none when its checks are
   cached) replacements start only once a second lease shows that more work comes. A
-  replacement starts when the lease ends while another worker of its key is ready or starting
-  (a start-up is CPU-heavy, ~10 s of wasm instantiation, and would slow the check beside it on
-  a small machine), at once when the lease took the last ready one and none is starting.
+  replacement starts when the lease ends while another worker of its key is ready, or starting
+  with no lease waiting for it (a start-up is CPU-heavy, ~10 s of wasm instantiation, and would
+  slow the check beside it on a small machine); else at once.
 * **time out**: ``lease`` raises :class:`NoWorkerAvailable` at its deadline.
 """
 
@@ -284,9 +284,11 @@ class Pool(Generic[K, W]):
                 replace = self._spares(key) < self._budget(self.size)
             else:  # on demand: from the second lease on
                 replace = self._warmed or self._leases > 1
-            # at once only when nothing of this key is ready or starting: a start-up is
-            # CPU-heavy, and one at a time beside the leases keeps them fast on a small machine
-            now = (replace and self._starting[key] == 0 and not any(k == key for k, _ in self._idle)
+            # at once only when no spare of this key is ready or starting (a start a waiting
+            # lease will take is not a spare): a start-up is CPU-heavy, and one spare at a time
+            # beside the leases keeps them fast on a small machine
+            spare_starting = self._starting[key] > self._waiting[key]
+            now = (replace and not spare_starting and not any(k == key for k, _ in self._idle)
                    and self._held < self.size)
             if now:
                 self._spawn(key)
