@@ -239,9 +239,21 @@ def _group_gone(pid: int) -> bool:
     return False
 
 
+def _leader_or_gone(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return True
+
+
 def _stop_group(pid: int) -> None:
     """SIGTERM a job's process group, wait for it to be gone (not our children: no event to
-    wait on, so polled), SIGKILL what is left after 20 s."""
+    wait on, so polled), SIGKILL what is left after 20 s. A job is ``setsid …``, whose ``$!``
+    the shell prints before the child has made its own group: under load that can come after
+    the walkthrough ends, so first wait (5 s at most) until the job leads its group."""
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: _leader_or_gone(pid), timeout_s=5, what=f"job {pid} leading its group",
+                   every_s=0.01)
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
