@@ -28,18 +28,48 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL = "theorem bench_{i} (a b : Nat) (h : a < b) : a + {i} < b + {i} := by omega\n"
 
 
+def copy_library(repo: Path) -> Path:
+    """``Formal/``, ``Formal.lean`` and the lakefile of ``repo`` in a new temporary folder."""
+    work = Path(tempfile.mkdtemp(prefix="sequent-bench-"))
+    for name in ("Formal", "Formal.lean", "lakefile.lean"):
+        src = repo / name
+        if src.is_dir():
+            shutil.copytree(src, work / name)
+        elif src.exists():
+            shutil.copy2(src, work / name)
+    return work
+
+
+def ready_workers(checker: Checker) -> int:
+    """The pool's ready workers (``free`` in revisions before the generic pool, which
+    ``bench_revisions.py`` runs this against)."""
+    stats = checker.backend.pool_stats()  # type: ignore[attr-defined]
+    return int(stats.get("idle", stats.get("free", 0)))
+
+
+def warm_checks(checker: Checker, first: int, runs: int, ready_needed: int) -> list[float]:
+    """``runs`` accepted checks of distinct small theorems, each once ``ready_needed`` workers
+    are ready (so each figure is a warm check): their wall times."""
+    times: list[float] = []
+    for i in range(first, first + runs):
+        ready_by = time.time() + 240
+        while ready_workers(checker) < ready_needed:
+            if time.time() > ready_by:
+                raise SystemExit(f"the pool did not get {ready_needed} ready workers in 240 s")
+            time.sleep(0.2)
+        t = time.perf_counter()
+        res = checker.check(CheckRequest(source=SMALL.format(i=i)))
+        times.append(time.perf_counter() - t)
+        assert res.accepted, res.diagnostics()
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warm-runs", type=int, default=6)
     parser.add_argument("--tier-runs", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sequent-bench-"))
-    for name in ("Formal", "Formal.lean", "lakefile.lean"):
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, work / name)
-        elif src.exists():
-            shutil.copy2(src, work / name)
+    work = copy_library(REPO)
     base = Settings.load(REPO)
     settings = Settings.load(work, lean_home=base.lean_dir, state_dir=work / ".sequent")
     rows: list[tuple[str, str]] = []
@@ -54,29 +84,14 @@ def main() -> None:
         pool_size = checker.backend.pool_stats().get("size", 1)  # type: ignore[attr-defined]
         # let the pool finish starting, as a long-running service would have
         deadline = time.time() + 240
-        while checker.backend.pool_stats()["idle"] < pool_size and time.time() < deadline:  # type: ignore[attr-defined]
+        while ready_workers(checker) < pool_size and time.time() < deadline:
             time.sleep(0.5)
-        def warm_checks(first: int, ready_needed: int) -> list[float]:
-            times: list[float] = []
-            for i in range(first, first + args.warm_runs):
-                # wait for `ready_needed` ready workers, so each figure is a warm check
-                ready_by = time.time() + 240
-                while checker.backend.pool_stats()["idle"] < ready_needed:  # type: ignore[attr-defined]
-                    if time.time() > ready_by:
-                        raise SystemExit(f"the pool did not get {ready_needed} ready workers in 240 s")
-                    time.sleep(0.2)
-                t = time.perf_counter()
-                res = checker.check(CheckRequest(source=SMALL.format(i=i)))
-                times.append(time.perf_counter() - t)
-                assert res.accepted, res.diagnostics()
-            return times
-
         # idle pool: no replacement is starting beside the check (a service between bursts)
-        idle = warm_checks(1, pool_size)
+        idle = warm_checks(checker, 1, args.warm_runs, pool_size)
         rows.append((f"warm-pool check, idle pool, p50 of {len(idle)}",
                      f"{statistics.median(idle):6.2f} s  (max {max(idle):.2f} s, pool {pool_size})"))
         # back to back: the replacement of the last leased worker starts beside the check
-        busy = warm_checks(1 + args.warm_runs, 1)
+        busy = warm_checks(checker, 1 + args.warm_runs, args.warm_runs, 1)
         rows.append((f"warm-pool check, back to back, p50 of {len(busy)}",
                      f"{statistics.median(busy):6.2f} s  (max {max(busy):.2f} s, pool {pool_size})"))
         hits: list[float] = []

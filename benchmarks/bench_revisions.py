@@ -31,46 +31,31 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL = "theorem bench_{i} (a b : Nat) (h : a < b) : a + {i} < b + {i} := by omega\n"
 MODES = (("idle", "warm-pool check, idle pool"), ("busy", "warm-pool check, back to back"))
 
 
 def measure(repo: Path, lean_home: Path, warm_runs: int) -> dict[str, list[float]]:
-    """One run in this process, of the revision ``pipeline`` is imported from (``repo``)."""
+    """One run in this process, of the revision ``pipeline`` is imported from (``repo``):
+    ``bench_lean``'s warm-pool checks, idle then back to back."""
+    from bench_lean import (  # imports that revision's pipeline
+        copy_library,
+        ready_workers,
+        warm_checks,
+    )
+
     from pipeline.lean.checker import Checker
-    from pipeline.lean.models import CheckRequest
     from pipeline.settings import Settings
 
-    work = Path(tempfile.mkdtemp(prefix="sequent-revisions-"))
+    work = copy_library(repo)
     try:
-        for name in ("Formal", "Formal.lean", "lakefile.lean"):
-            src = repo / name
-            (shutil.copytree if src.is_dir() else shutil.copy2)(src, work / name)
         settings = Settings.load(work, lean_home=lean_home, state_dir=work / ".sequent")
         with Checker(settings, prestart=True) as checker:
-            def ready() -> int:  # the pool's ready workers ("free" before the generic pool)
-                stats = checker.backend.pool_stats()  # type: ignore[attr-defined]
-                return int(stats.get("idle", stats.get("free", 0)))
-
             size = int(checker.backend.pool_stats().get("size", 1))  # type: ignore[attr-defined]
-            times: dict[str, list[float]] = {}
-            first = 1
-            for mode, _ in MODES:
-                needed = size if mode == "idle" else 1
-                times[mode] = []
-                for i in range(first, first + warm_runs):
-                    deadline = time.monotonic() + 240
-                    while ready() < needed:
-                        if time.monotonic() > deadline:
-                            raise SystemExit(f"the pool did not get {needed} ready workers in 240 s")
-                        time.sleep(0.2)
-                    started = time.perf_counter()
-                    result = checker.check(CheckRequest(source=SMALL.format(i=i)))
-                    times[mode].append(round(time.perf_counter() - started, 3))
-                    if not result.accepted:
-                        raise SystemExit(f"check {i} was not accepted: {result.summary()}")
-                first += warm_runs
-            return times
+            deadline = time.monotonic() + 240
+            while ready_workers(checker) < size and time.monotonic() < deadline:
+                time.sleep(0.5)
+            return {"idle": warm_checks(checker, 1, warm_runs, size),
+                    "busy": warm_checks(checker, 1 + warm_runs, warm_runs, 1)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
