@@ -37,7 +37,6 @@ claims_app = typer.Typer(help="The claims registry: list, show, check, graph, pi
                          no_args_is_help=True)
 
 
-
 class GraphFormat(StrEnum):
     dot = "dot"
     json = "json"

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Self
@@ -337,8 +337,7 @@ def run_in_background() -> bool:
     Irreversible without privileges: call it from a thread that does nothing but background
     work. False where the platform has no per-thread priority."""
     _thread.background = True
-    tid = threading.get_native_id()
-    return _lower(getattr(os, "PRIO_PROCESS", 0), tid, lambda: os.getpriority(os.PRIO_PROCESS, tid))
+    return _lower(getattr(os, "PRIO_PROCESS", 0), threading.get_native_id())
 
 
 def in_background() -> bool:
@@ -349,16 +348,16 @@ def in_background() -> bool:
 def yield_to_calls(pid: int) -> None:
     """Lower the process group of ``pid`` (a process started in its own session: every
     process and thread of its tree) to :data:`BACKGROUND_NICE`; best effort."""
-    _lower(getattr(os, "PRIO_PGRP", 0), pid, lambda: os.getpriority(os.PRIO_PGRP, pid))
+    _lower(getattr(os, "PRIO_PGRP", 0), pid)
 
 
-def _lower(which: int, who: int, current: Callable[[], int]) -> bool:
+def _lower(which: int, who: int) -> bool:
     """Set ``who``'s nice value to :data:`BACKGROUND_NICE` (never raise one already higher);
     False where the platform has no such priority or the system refuses."""
     if not hasattr(os, "setpriority"):
         return False
     try:
-        os.setpriority(which, who, max(BACKGROUND_NICE, current()))
+        os.setpriority(which, who, max(BACKGROUND_NICE, os.getpriority(which, who)))
     except OSError:
         return False
     return True
